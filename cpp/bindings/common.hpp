@@ -1,0 +1,53 @@
+// Shared by the binding files: argument checks that never cast silently, the Ctrl-C check handed to
+// the kernels, and thread-count handling.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstddef>
+#include <string>
+
+#include "pixclust/cancel.hpp"
+
+namespace pixclust::bindings {
+
+namespace py = pybind11;
+
+// The check handed to long kernels. It is called from the thread that released the GIL (the kernel
+// polls only from its calling thread), takes the GIL back briefly and asks Python whether a signal
+// handler raised. When it did, the KeyboardInterrupt is already set as the Python error; the kernel
+// throws pixclust::Cancelled and the translator in module.cpp leaves that error in place.
+inline CancelCheck python_cancel_check() {
+  return [] {
+    py::gil_scoped_acquire gil;
+    return PyErr_CheckSignals() != 0;
+  };
+}
+
+inline std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+// `a` must already have dtype T (checked here, never converted); returns a C-contiguous view, copying
+// only when the input is strided.
+template <class T>
+py::array_t<T, py::array::c_style> as_contiguous(const py::array& a, const char* name) {
+  if (!a.dtype().is(py::dtype::of<T>())) {
+    throw py::type_error(std::string(name) + ": expected dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
+                         ", got " + dtype_name(a));
+  }
+  return py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(a);
+}
+
+inline void require_ndim(const py::array& a, const char* name, py::ssize_t ndim) {
+  if (a.ndim() != ndim) {
+    throw py::value_error(std::string(name) + ": expected a " + std::to_string(ndim) + "-D array, got " +
+                          std::to_string(a.ndim()) + "-D");
+  }
+}
+
+inline int check_threads(int n_threads) {
+  if (n_threads < 0) throw py::value_error("n_threads: must be >= 0 (0 means the default), got " + std::to_string(n_threads));
+  return n_threads;
+}
+
+}  // namespace pixclust::bindings

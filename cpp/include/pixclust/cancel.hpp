@@ -1,0 +1,18 @@
+// Cooperative cancellation: long kernels poll a caller-supplied check now and then (from the calling
+// thread, between blocks of work) and stop with `Cancelled` when it returns true. The Python binding
+// passes a check that looks for Ctrl-C; C++ callers may pass a deadline or nothing.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+
+namespace pixclust {
+
+using CancelCheck = std::function<bool()>;
+
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("pixclust: cancelled") {}
+};
+
+}  // namespace pixclust

@@ -1,0 +1,64 @@
+// Private helpers for the OpenMP kernels: thread-count resolution, exceptions out of parallel regions,
+// rate-limited cancellation polls.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <utility>
+
+#include "pixclust/cancel.hpp"
+#include "pixclust/config.hpp"
+
+namespace pixclust::detail {
+
+inline int resolve_threads(int requested) noexcept {
+  if (requested > 0) return requested;
+  return max_threads();
+}
+
+// An exception must never leave an OpenMP region (that terminates the process). Run the body through
+// `run`, which keeps the first exception; rethrow() after the region.
+class ExceptionCatcher {
+ public:
+  template <class F>
+  void run(F&& f) noexcept {
+    try {
+      std::forward<F>(f)();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+};
+
+// Calls the user's check at most every `interval` (the first poll always calls it): cheap enough to
+// call after every block of work. Only ever call poll() from the thread that called the kernel.
+class CancelPoller {
+ public:
+  explicit CancelPoller(const CancelCheck& check,
+                        std::chrono::milliseconds interval = std::chrono::milliseconds(50))
+      : check_(check), interval_(interval), last_(std::chrono::steady_clock::now() - interval) {}
+
+  void poll() {
+    if (!check_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < interval_) return;
+    last_ = now;
+    if (check_()) throw Cancelled();
+  }
+
+ private:
+  const CancelCheck& check_;
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+}  // namespace pixclust::detail

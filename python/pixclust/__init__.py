@@ -1,0 +1,18 @@
+"""pixclust: fast, exact clustering for image pixels and hierarchies.
+
+A drop-in for the tutorial workflow of scikit-learn's ``KMeans`` on ``image.reshape(-1, 3)`` and SciPy's
+``linkage``/``fcluster``: the same answers, computed by a C++ core.
+
+Examples
+--------
+>>> import pixclust
+>>> isinstance(pixclust.__version__, str)
+True
+"""
+
+from __future__ import annotations
+
+from pixclust._config import show_config
+from pixclust._core import __version__
+
+__all__ = ["__version__", "show_config"]
