@@ -3,4 +3,5 @@
 
 #include "pixclust/cancel.hpp"
 #include "pixclust/config.hpp"
+#include "pixclust/dither.hpp"
 #include "pixclust/pdist.hpp"
