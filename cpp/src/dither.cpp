@@ -16,8 +16,11 @@ namespace {
 // 16 fixed-point units per intensity level (see dither.hpp).
 constexpr std::int32_t kScale = 16;
 
-// floor(v / 16) for either sign; integer division in C++ truncates toward zero.
-inline std::int32_t floor_div16(std::int32_t v) noexcept { return v >= 0 ? v / 16 : -((15 - v) / 16); }
+// floor(v / 16) for either sign. An arithmetic right shift is exactly that (C++20 guarantees it for
+// negative values; every C++17 compiler pixclust supports already does it), and it is branch-free, which
+// matters in the hottest loop.
+static_assert((-17 >> 4) == -2 && (-16 >> 4) == -1, "arithmetic right shift expected");
+inline std::int32_t floor_div16(std::int32_t v) noexcept { return v >> 4; }
 
 // Exact nearest palette colour for a fixed-point target colour.
 //
@@ -29,67 +32,76 @@ inline std::int32_t floor_div16(std::int32_t v) noexcept { return v >= 0 ? v / 1
 // possible distance to the box. The true nearest colour of any point in the box is at distance <= U
 // (the colour achieving U is that close), so it always survives; candidates keep palette order, so ties
 // still go to the lowest index. A typical box keeps a handful of colours out of k.
+template <std::size_t CH>
 class NearestColor {
  public:
-  NearestColor(const std::vector<std::int32_t>& palette16, std::size_t n_colors, std::size_t channels,
-               std::int32_t max_value16)
-      : pal_(palette16), k_(n_colors), ch_(channels), max16_(max_value16) {
-    // Box counts per axis: enough boxes to keep candidate lists short, few enough that building them
-    // stays cheap next to the image (2^15 boxes at most).
-    static constexpr int kBitsPerAxis[5] = {0, 8, 7, 5, 4};
-    bits_ = kBitsPerAxis[ch_];
+  NearestColor(const std::vector<std::int32_t>& palette16, std::size_t n_colors, std::int32_t max_value16)
+      : pal_(palette16), k_(n_colors), max16_(max_value16) {
+    // Boxes per axis: enough to keep candidate lists short, few enough that the table stays in cache
+    // (2^15 boxes, 256 KB, for RGB): the lookups follow the wandering target colours, so a table
+    // larger than L2 costs more in misses than the longer candidate lists it saves.
+    static constexpr int kBitsPerAxis[5] = {0, 10, 7, 5, 4};
+    bits_ = kBitsPerAxis[CH];
     while ((max16_ >> shift_) >= (std::int32_t{1} << bits_)) ++shift_;
-    const std::size_t n_boxes = std::size_t{1} << (static_cast<std::size_t>(bits_) * ch_);
-    first_.assign(n_boxes, 0);
-    count_.assign(n_boxes, -1);
+    boxes_.assign(std::size_t{1} << (static_cast<std::size_t>(bits_) * CH), Box{0, -1});
   }
 
   std::int32_t nearest(const std::int32_t* x) {
     std::size_t box = 0;
-    for (std::size_t c = 0; c < ch_; ++c)
-      box = (box << bits_) | static_cast<std::size_t>(x[c] >> shift_);
-    if (count_[box] < 0) build(box);
-    const std::int32_t* cand = candidates_.data() + first_[box];
-    const std::int32_t n = count_[box];
-    std::int32_t best = cand[0];
-    std::int64_t best_d = distance(x, best);
-    for (std::int32_t i = 1; i < n; ++i) {
-      const std::int64_t d = distance(x, cand[i]);
+    for (std::size_t c = 0; c < CH; ++c) box = (box << bits_) | static_cast<std::size_t>(x[c] >> shift_);
+    if (boxes_[box].count < 0) build(box);
+    const Box b = boxes_[box];
+    // Exact pruning leaves one or two colours in most boxes, so a plain scan is cheapest (padding the
+    // lists for a branch-free scan was measured slower).
+    const Candidate* cand = candidates_.data() + b.first;
+    const Candidate* const end = cand + b.count;
+    std::int32_t best = cand->index;
+    std::int64_t best_d = std::numeric_limits<std::int64_t>::max();
+    for (; cand != end; ++cand) {
+      const std::int64_t d = distance(x, *cand);
       if (d < best_d) {
         best_d = d;
-        best = cand[i];
+        best = cand->index;
       }
     }
     return best;
   }
 
  private:
-  std::int64_t distance(const std::int32_t* x, std::int32_t j) const noexcept {
-    const std::int32_t* p = pal_.data() + static_cast<std::size_t>(j) * ch_;
+  // A candidate carries its colour, so the search never leaves the candidate list.
+  struct Candidate {
+    std::int32_t index;
+    std::int32_t color[CH];
+  };
+  struct Box {
+    std::uint32_t first;  // into candidates_
+    std::int32_t count;   // -1: not built yet
+  };
+
+  static std::int64_t distance(const std::int32_t* x, const Candidate& p) noexcept {
     std::int64_t s = 0;
-    for (std::size_t c = 0; c < ch_; ++c) {
-      const std::int64_t diff = std::int64_t{x[c]} - p[c];
+    for (std::size_t c = 0; c < CH; ++c) {
+      const std::int64_t diff = std::int64_t{x[c]} - p.color[c];
       s += diff * diff;
     }
     return s;
   }
 
   void build(std::size_t index) {
-    std::int32_t lo[4] = {0, 0, 0, 0}, hi[4] = {0, 0, 0, 0};
+    std::int32_t lo[CH], hi[CH];
     std::size_t rest = index;
-    for (std::size_t c = ch_; c-- > 0;) {
+    for (std::size_t c = CH; c-- > 0;) {
       const auto i = static_cast<std::int32_t>(rest & ((std::size_t{1} << bits_) - 1));
       rest >>= bits_;
       lo[c] = i << shift_;
       hi[c] = std::min(((i + 1) << shift_) - 1, max16_);
     }
-
     min_d_.resize(k_);
     std::int64_t bound = std::numeric_limits<std::int64_t>::max();
     for (std::size_t j = 0; j < k_; ++j) {
-      const std::int32_t* p = pal_.data() + j * ch_;
+      const std::int32_t* p = pal_.data() + j * CH;
       std::int64_t near = 0, far = 0;
-      for (std::size_t c = 0; c < ch_; ++c) {
+      for (std::size_t c = 0; c < CH; ++c) {
         const std::int64_t below = std::int64_t{lo[c]} - p[c];  // > 0: the colour is below the box
         const std::int64_t above = std::int64_t{p[c]} - hi[c];  // > 0: the colour is above the box
         const std::int64_t gap = std::max<std::int64_t>({below, above, 0});
@@ -100,25 +112,106 @@ class NearestColor {
       min_d_[j] = near;
       bound = std::min(bound, far);
     }
-    first_[index] = static_cast<std::uint32_t>(candidates_.size());
+    // Second pass: drop colour j when another candidate i is at least as close everywhere in the box
+    // (strictly closer, or as close with a lower index: j could then never be the answer). The
+    // difference of squared distances |x - p_i|^2 - |x - p_j|^2 is linear in x, so its maximum over
+    // the box is found axis by axis at one of the two faces.
+    survivors_.clear();
     for (std::size_t j = 0; j < k_; ++j)
-      if (min_d_[j] <= bound) candidates_.push_back(static_cast<std::int32_t>(j));
-    const std::size_t n = candidates_.size() - first_[index];
-    if (candidates_.size() > std::numeric_limits<std::uint32_t>::max())
+      if (min_d_[j] <= bound) survivors_.push_back(j);
+    const std::size_t first = candidates_.size();
+    if (first > std::numeric_limits<std::uint32_t>::max() - k_)
       throw std::length_error("dither: palette too large for the nearest-colour index");
-    count_[index] = static_cast<std::int32_t>(n);
+    for (const std::size_t j : survivors_) {
+      const std::int32_t* pj = pal_.data() + j * CH;
+      bool dominated = false;
+      for (const std::size_t i : survivors_) {
+        if (i == j) continue;
+        const std::int32_t* pi = pal_.data() + i * CH;
+        std::int64_t worst = 0;  // max over the box of |x - p_i|^2 - |x - p_j|^2
+        for (std::size_t c = 0; c < CH; ++c) {
+          const std::int64_t slope = -2 * (std::int64_t{pi[c]} - pj[c]);
+          worst += std::max(slope * lo[c], slope * hi[c]) + std::int64_t{pi[c]} * pi[c] - std::int64_t{pj[c]} * pj[c];
+        }
+        if (worst < 0 || (worst == 0 && i < j)) {
+          dominated = true;
+          break;
+        }
+      }
+      if (dominated) continue;
+      Candidate cand{};
+      cand.index = static_cast<std::int32_t>(j);
+      for (std::size_t c = 0; c < CH; ++c) cand.color[c] = pj[c];
+      candidates_.push_back(cand);
+    }
+    boxes_[index] = Box{static_cast<std::uint32_t>(first), static_cast<std::int32_t>(candidates_.size() - first)};
   }
 
   const std::vector<std::int32_t>& pal_;
-  std::size_t k_, ch_;
+  std::size_t k_;
   std::int32_t max16_;
   int bits_ = 0;
   int shift_ = 0;
-  std::vector<std::uint32_t> first_;
-  std::vector<std::int32_t> count_;
-  std::vector<std::int32_t> candidates_;
+  std::vector<Box> boxes_;
+  std::vector<Candidate> candidates_;
   std::vector<std::int64_t> min_d_;
+  std::vector<std::size_t> survivors_;
 };
+
+template <std::size_t CH, class T>
+void dither_rows(const T* image, std::size_t height, std::size_t width, std::size_t stride,
+                 const std::vector<std::int32_t>& pal16, std::size_t n_colors, std::int32_t* labels,
+                 bool serpentine, detail::CancelPoller& poller) {
+  const std::int32_t max16 = kScale * std::int32_t{std::numeric_limits<T>::max()};
+  NearestColor<CH> index(pal16, n_colors, max16);
+  // Carried error for this row and the next, with one padding pixel on each side: shares pushed past
+  // the edges land there and are never read, which drops them as the definition says (the 7/16 share
+  // pushed past the row's end is simply not carried on).
+  const std::size_t row_len = (width + 2) * CH;
+  std::vector<std::int32_t> cur(row_len, 0), nxt(row_len, 0);
+  const auto w = static_cast<std::ptrdiff_t>(width);
+  constexpr auto ch = static_cast<std::ptrdiff_t>(CH);
+  std::int32_t target[CH];
+
+  for (std::size_t y = 0; y < height; ++y) {
+    const bool backward = serpentine && (y % 2 == 1);
+    const std::ptrdiff_t dir = backward ? -1 : 1;
+    const std::ptrdiff_t x0 = backward ? w - 1 : 0;
+    const T* src_row = image + y * width * stride;
+    std::int32_t* lab_row = labels + y * width;
+    // The 7/16 share for the next pixel of the row stays in a register (`carry`) instead of a round
+    // trip through memory: the pass is one long dependency chain, so every cycle on it counts.
+    std::int32_t carry[CH] = {};
+    for (std::ptrdiff_t step = 0; step < w; ++step) {
+      const std::ptrdiff_t x = x0 + dir * step;
+      const T* px = src_row + static_cast<std::size_t>(x) * stride;
+      const std::int32_t* here = cur.data() + (x + 1) * ch;
+      for (std::size_t c = 0; c < CH; ++c) {
+        const std::int32_t v = kScale * std::int32_t{px[c]} + here[c] + carry[c];
+        target[c] = std::clamp(v, std::int32_t{0}, max16);
+      }
+      const std::int32_t j = index.nearest(target);
+      lab_row[x] = j;
+      const std::int32_t* p = pal16.data() + static_cast<std::size_t>(j) * CH;
+      std::int32_t* below_behind = nxt.data() + (x + 1 - dir) * ch;
+      std::int32_t* below = nxt.data() + (x + 1) * ch;
+      std::int32_t* below_ahead = nxt.data() + (x + 1 + dir) * ch;
+      for (std::size_t c = 0; c < CH; ++c) {
+        const std::int32_t e = target[c] - p[c];
+        const std::int32_t e7 = floor_div16(7 * e + 8);
+        const std::int32_t e3 = floor_div16(3 * e + 8);
+        const std::int32_t e5 = floor_div16(5 * e + 8);
+        carry[c] = e7;
+        below_behind[c] += e3;
+        below[c] += e5;
+        below_ahead[c] += e - e7 - e3 - e5;
+      }
+    }
+    std::swap(cur, nxt);
+    std::fill(nxt.begin(), nxt.end(), 0);
+    poller.poll();
+  }
+}
 
 }  // namespace
 
@@ -134,59 +227,18 @@ void dither_floyd_steinberg(const T* image, std::size_t height, std::size_t widt
   if (n_colors > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
     throw std::invalid_argument("dither: too many palette colours");
   if (height == 0 || width == 0) return;
-  if (width > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) - 2)
+  if (width > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / 8 - 2)
     throw std::invalid_argument("dither: image too wide");
 
-  const std::int32_t max16 = kScale * std::int32_t{std::numeric_limits<T>::max()};
   std::vector<std::int32_t> pal16(n_colors * channels);
   for (std::size_t i = 0; i < pal16.size(); ++i) pal16[i] = kScale * std::int32_t{palette[i]};
-  NearestColor index(pal16, n_colors, channels, max16);
-
-  // Carried error for this row and the next, with one padding pixel on each side: shares pushed past
-  // the edges land there and are never read, which drops them as the definition says.
-  const std::size_t row_len = (width + 2) * channels;
-  std::vector<std::int32_t> cur(row_len, 0), nxt(row_len, 0);
   detail::CancelPoller poller(cancel);
-  std::int32_t target[4] = {0, 0, 0, 0};
-  const auto w = static_cast<std::ptrdiff_t>(width);
-  const auto ch = static_cast<std::ptrdiff_t>(channels);
-
-  for (std::size_t y = 0; y < height; ++y) {
-    const bool backward = serpentine && (y % 2 == 1);
-    const std::ptrdiff_t dir = backward ? -1 : 1;
-    const std::ptrdiff_t x0 = backward ? w - 1 : 0;
-    const T* src_row = image + y * width * stride;
-    std::int32_t* lab_row = labels + y * width;
-    for (std::ptrdiff_t step = 0; step < w; ++step) {
-      const std::ptrdiff_t x = x0 + dir * step;
-      const T* px = src_row + static_cast<std::size_t>(x) * stride;
-      // Padded positions of x and its neighbours in the error rows.
-      std::int32_t* here = cur.data() + (x + 1) * ch;
-      for (std::ptrdiff_t c = 0; c < ch; ++c) {
-        const std::int32_t v = kScale * std::int32_t{px[c]} + here[c];
-        target[c] = std::clamp(v, std::int32_t{0}, max16);
-      }
-      const std::int32_t j = index.nearest(target);
-      lab_row[x] = j;
-      const std::int32_t* p = pal16.data() + static_cast<std::size_t>(j) * channels;
-      std::int32_t* ahead = cur.data() + (x + 1 + dir) * ch;
-      std::int32_t* below_behind = nxt.data() + (x + 1 - dir) * ch;
-      std::int32_t* below = nxt.data() + (x + 1) * ch;
-      std::int32_t* below_ahead = nxt.data() + (x + 1 + dir) * ch;
-      for (std::ptrdiff_t c = 0; c < ch; ++c) {
-        const std::int32_t e = target[c] - p[c];
-        const std::int32_t e7 = floor_div16(7 * e + 8);
-        const std::int32_t e3 = floor_div16(3 * e + 8);
-        const std::int32_t e5 = floor_div16(5 * e + 8);
-        ahead[c] += e7;
-        below_behind[c] += e3;
-        below[c] += e5;
-        below_ahead[c] += e - e7 - e3 - e5;
-      }
-    }
-    std::swap(cur, nxt);
-    std::fill(nxt.begin(), nxt.end(), 0);
-    poller.poll();
+  // The channel count is a template argument so that the per-channel loops unroll.
+  switch (channels) {
+    case 1: dither_rows<1>(image, height, width, stride, pal16, n_colors, labels, serpentine, poller); break;
+    case 2: dither_rows<2>(image, height, width, stride, pal16, n_colors, labels, serpentine, poller); break;
+    case 3: dither_rows<3>(image, height, width, stride, pal16, n_colors, labels, serpentine, poller); break;
+    default: dither_rows<4>(image, height, width, stride, pal16, n_colors, labels, serpentine, poller); break;
   }
 
   if (out != nullptr) {

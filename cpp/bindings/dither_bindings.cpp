@@ -1,0 +1,64 @@
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "common.hpp"
+#include "pixclust/dither.hpp"
+
+namespace pixclust::bindings {
+
+namespace {
+
+template <class T>
+py::tuple dither_impl(const py::array& image, const py::array& palette, bool serpentine) {
+  const auto img = as_contiguous<T>(image, "image");
+  const auto pal = as_contiguous<T>(palette, "palette");
+  const auto h = static_cast<std::size_t>(img.shape(0));
+  const auto w = static_cast<std::size_t>(img.shape(1));
+  const auto stride = static_cast<std::size_t>(img.shape(2));
+  const auto k = static_cast<std::size_t>(pal.shape(0));
+  const auto channels = static_cast<std::size_t>(pal.shape(1));
+  py::array_t<std::int32_t> labels({img.shape(0), img.shape(1)});
+  py::array_t<T> out({img.shape(0), img.shape(1), img.shape(2)});
+  const T* src = img.data();
+  const T* p = pal.data();
+  std::int32_t* lab = labels.mutable_data();
+  T* dst = out.mutable_data();
+  const CancelCheck cancel = python_cancel_check();
+  {
+    // Safe: every pointer belongs to an array this frame keeps alive; no Python object is touched
+    // until the GIL is back (the cancel check takes it itself).
+    py::gil_scoped_release release;
+    dither_floyd_steinberg<T>(src, h, w, stride, channels, p, k, lab, dst, serpentine, cancel);
+  }
+  return py::make_tuple(std::move(labels), std::move(out));
+}
+
+}  // namespace
+
+void bind_dither(py::module_& m) {
+  m.def(
+      "dither_floyd_steinberg",
+      [](const py::array& image, const py::array& palette, bool serpentine) -> py::tuple {
+        require_ndim(image, "image", 3);
+        require_ndim(palette, "palette", 2);
+        const py::ssize_t stride = image.shape(2), channels = palette.shape(1);
+        if (channels < 1 || channels > 4 || channels > stride) {
+          throw py::value_error("palette: expected 1 to 4 columns and no more than the image's " +
+                                std::to_string(stride) + " channels, got " + std::to_string(channels));
+        }
+        if (palette.shape(0) < 1) throw py::value_error("palette: must have at least one colour");
+        if (!image.dtype().is(palette.dtype())) {
+          throw py::type_error("palette: dtype " + dtype_name(palette) + " differs from the image's " +
+                               dtype_name(image));
+        }
+        if (image.dtype().is(py::dtype::of<std::uint8_t>())) return dither_impl<std::uint8_t>(image, palette, serpentine);
+        if (image.dtype().is(py::dtype::of<std::uint16_t>())) return dither_impl<std::uint16_t>(image, palette, serpentine);
+        throw py::type_error("image: expected dtype uint8 or uint16, got " + dtype_name(image));
+      },
+      py::arg("image"), py::arg("palette"), py::arg("serpentine") = true,
+      "Floyd-Steinberg error diffusion of an (H, W, C) uint8/uint16 image onto a (k, c) palette of the same "
+      "dtype (c <= C colour channels; the rest are copied). Returns (labels (H, W) int32, image).");
+}
+
+}  // namespace pixclust::bindings
