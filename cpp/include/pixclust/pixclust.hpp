@@ -2,5 +2,8 @@
 #pragma once
 
 #include "pixclust/cancel.hpp"
+#include "pixclust/color_index.hpp"
+#include "pixclust/color_space.hpp"
 #include "pixclust/config.hpp"
+#include "pixclust/kmeans.hpp"
 #include "pixclust/pdist.hpp"
