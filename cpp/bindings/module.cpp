@@ -9,6 +9,7 @@ namespace pixclust::bindings {
 void bind_config(py::module_& m);
 void bind_pdist(py::module_& m);
 void bind_dither(py::module_& m);
+void bind_kmeans(py::module_& m);
 }  // namespace pixclust::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -27,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
   pixclust::bindings::bind_config(m);
   pixclust::bindings::bind_pdist(m);
   pixclust::bindings::bind_dither(m);
+  pixclust::bindings::bind_kmeans(m);
 }

@@ -6,10 +6,37 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['build_info', 'max_threads', 'pdist_euclidean', 'version']
+__all__: list[str] = ['build_info', 'index_colors', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'max_threads', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
+    """
+def index_colors(pixels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], channels: typing.SupportsInt | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+    """
+    Distinct colours of the first `channels` columns of a (n, C) pixel array:
+    (colors (m, channels), counts (m,) int64, pixel_color (n,) int32).
+    """
+def kmeans_assign(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, centers: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+    """
+    Labels of the nearest centres (lowest index on ties) and the weighted inertia: (labels, inertia).
+    """
+def kmeans_distances(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], centers: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+    """
+    Euclidean distances of every row of X to every centre, (n, k) float64.
+    """
+def kmeans_lloyd(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, centers_init: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], max_iter: typing.SupportsInt | typing.SupportsIndex = 300, tol: typing.SupportsFloat | typing.SupportsIndex = 0.0, algorithm: str = 'hamerly', n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+    """
+    One weighted k-means run from centers_init: (centers, labels, inertia, n_iter, strict_convergence).
+    tol is absolute (on the sum of squared centre shifts).
+    """
+def kmeans_plusplus(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, n_clusters: typing.SupportsInt | typing.SupportsIndex, n_local_trials: typing.SupportsInt | typing.SupportsIndex, uniforms: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+    """
+    Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct
+    points (with positive weight) than n_clusters, and only the first n_chosen rows are set.
+    """
+def lab_to_srgb(lab: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    CIELAB (D65) (n, 3) -> sRGB in [0, 1] (not clipped), float64.
     """
 def max_threads() -> int:
     """
@@ -18,6 +45,14 @@ def max_threads() -> int:
 def pdist_euclidean(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """
     Condensed Euclidean distances of the rows of X (float64 result, SciPy's order and arithmetic).
+    """
+def remap_labels(values: numpy.typing.NDArray[numpy.int32], table: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    """
+    values[i] = table[values[i]], in place (int32 arrays).
+    """
+def srgb_to_lab(rgb: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    sRGB in [0, 1] (n, 3) -> CIELAB (D65), float64.
     """
 def version() -> str:
     """

@@ -2,6 +2,9 @@
 #pragma once
 
 #include "pixclust/cancel.hpp"
+#include "pixclust/color_index.hpp"
+#include "pixclust/color_space.hpp"
 #include "pixclust/config.hpp"
 #include "pixclust/dither.hpp"
+#include "pixclust/kmeans.hpp"
 #include "pixclust/pdist.hpp"

@@ -1,0 +1,286 @@
+// k-means, k-means++ and the colour index: numpy in, numpy out, the GIL released around every kernel.
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include <pybind11/stl.h>
+
+#include "common.hpp"
+#include "pixclust/color_index.hpp"
+#include "pixclust/color_space.hpp"
+#include "pixclust/kmeans.hpp"
+
+namespace pixclust::bindings {
+
+namespace {
+
+using Weights = std::optional<py::array>;
+
+// Calls f(T{}) with the C++ type of X's dtype (uint8, uint16, float32, float64).
+template <class F>
+decltype(auto) dispatch_points(const py::array& X, const char* name, F&& f) {
+  if (X.dtype().is(py::dtype::of<std::uint8_t>())) return f(std::uint8_t{});
+  if (X.dtype().is(py::dtype::of<std::uint16_t>())) return f(std::uint16_t{});
+  if (X.dtype().is(py::dtype::of<float>())) return f(float{});
+  if (X.dtype().is(py::dtype::of<double>())) return f(double{});
+  throw py::type_error(std::string(name) + ": expected dtype uint8, uint16, float32 or float64, got " +
+                       dtype_name(X));
+}
+
+// The weights as a contiguous float64 vector of length n, or an empty array for "all ones".
+py::array_t<double, py::array::c_style> check_weights(const Weights& w, py::ssize_t n) {
+  if (!w) return py::array_t<double, py::array::c_style>(0);
+  require_ndim(*w, "sample_weight", 1);
+  auto a = as_contiguous<double>(*w, "sample_weight");
+  if (a.shape(0) != n)
+    throw py::value_error("sample_weight: expected " + std::to_string(n) + " weights, got " +
+                          std::to_string(a.shape(0)));
+  const double* p = a.data();
+  for (py::ssize_t i = 0; i < n; ++i)
+    if (!(p[i] >= 0.0) || !std::isfinite(p[i]))
+      throw py::value_error("sample_weight: weights must be finite and >= 0");
+  return a;
+}
+
+py::array_t<double, py::array::c_style> check_centers(const py::array& C, py::ssize_t d) {
+  require_ndim(C, "centers", 2);
+  auto c = as_contiguous<double>(C, "centers");
+  if (c.shape(0) < 1) throw py::value_error("centers: need at least one centre");
+  if (c.shape(1) != d)
+    throw py::value_error("centers: expected " + std::to_string(d) + " columns, got " + std::to_string(c.shape(1)));
+  return c;
+}
+
+KMeansAlgorithm parse_algorithm(const std::string& a) {
+  if (a == "lloyd") return KMeansAlgorithm::lloyd;
+  if (a == "hamerly") return KMeansAlgorithm::hamerly;
+  throw py::value_error("algorithm: expected 'lloyd' or 'hamerly', got '" + a + "'");
+}
+
+void require_points(const py::array& X) {
+  require_ndim(X, "X", 2);
+  if (X.shape(0) < 1) throw py::value_error("X: no points (0 rows)");
+  if (X.shape(1) < 1) throw py::value_error("X: points have no coordinates (0 columns)");
+}
+
+}  // namespace
+
+void bind_kmeans(py::module_& m) {
+  m.def(
+      "kmeans_lloyd",
+      [](const py::array& X, const Weights& sample_weight, const py::array& centers_init, int max_iter, double tol,
+         const std::string& algorithm, int n_threads) {
+        require_points(X);
+        check_threads(n_threads);
+        if (max_iter < 1) throw py::value_error("max_iter: must be >= 1, got " + std::to_string(max_iter));
+        if (!(tol >= 0.0)) throw py::value_error("tol: must be >= 0");
+        KMeansOptions opt;
+        opt.max_iter = max_iter;
+        opt.tol = tol;
+        opt.algorithm = parse_algorithm(algorithm);
+        opt.n_threads = n_threads;
+        return dispatch_points(X, "X", [&](auto tag) -> py::object {
+          using T = decltype(tag);
+          const auto x = as_contiguous<T>(X, "X");
+          const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
+          const auto w = check_weights(sample_weight, x.shape(0));
+          const auto c0 = check_centers(centers_init, x.shape(1));
+          const auto k = static_cast<std::size_t>(c0.shape(0));
+          py::array_t<double> centers({c0.shape(0), c0.shape(1)});
+          std::copy(c0.data(), c0.data() + k * d, centers.mutable_data());
+          py::array_t<std::int32_t> labels(x.shape(0));
+          const T* xp = x.data();
+          const double* wp = w.size() ? w.data() : nullptr;
+          double* cp = centers.mutable_data();
+          std::int32_t* lp = labels.mutable_data();
+          const CancelCheck cancel = python_cancel_check();
+          KMeansStats stats;
+          {
+            // Safe: every pointer belongs to an array this frame keeps alive; no Python object is
+            // touched until the GIL is back (the cancel check takes it itself).
+            py::gil_scoped_release release;
+            stats = kmeans_lloyd<T>(xp, n, d, wp, cp, k, lp, opt, cancel);
+          }
+          return py::make_tuple(centers, labels, stats.inertia, stats.n_iter, stats.strict_convergence);
+        });
+      },
+      py::arg("X"), py::arg("sample_weight"), py::arg("centers_init"), py::arg("max_iter") = 300,
+      py::arg("tol") = 0.0, py::arg("algorithm") = "hamerly", py::arg("n_threads") = 0,
+      "One weighted k-means run from centers_init: (centers, labels, inertia, n_iter, strict_convergence).\n"
+      "tol is absolute (on the sum of squared centre shifts).");
+
+  m.def(
+      "kmeans_plusplus",
+      [](const py::array& X, const Weights& sample_weight, std::size_t n_clusters, std::size_t n_local_trials,
+         const py::array& uniforms, int n_threads) {
+        require_points(X);
+        check_threads(n_threads);
+        if (n_clusters < 1) throw py::value_error("n_clusters: must be >= 1");
+        if (n_local_trials < 1) throw py::value_error("n_local_trials: must be >= 1");
+        require_ndim(uniforms, "uniforms", 1);
+        const auto u = as_contiguous<double>(uniforms, "uniforms");
+        const auto need = 1 + (n_clusters - 1) * n_local_trials;
+        if (static_cast<std::size_t>(u.shape(0)) < need)
+          throw py::value_error("uniforms: need " + std::to_string(need) + " numbers, got " + std::to_string(u.shape(0)));
+        return dispatch_points(X, "X", [&](auto tag) -> py::object {
+          using T = decltype(tag);
+          const auto x = as_contiguous<T>(X, "X");
+          const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
+          const auto w = check_weights(sample_weight, x.shape(0));
+          py::array_t<double> centers({static_cast<py::ssize_t>(n_clusters), x.shape(1)});
+          py::array_t<std::int64_t> indices(static_cast<py::ssize_t>(n_clusters));
+          const T* xp = x.data();
+          const double* wp = w.size() ? w.data() : nullptr;
+          const double* up = u.data();
+          double* cp = centers.mutable_data();
+          std::int64_t* ip = indices.mutable_data();
+          const CancelCheck cancel = python_cancel_check();
+          std::size_t chosen;
+          {
+            py::gil_scoped_release release;  // safe: see kmeans_lloyd
+            chosen = kmeans_plusplus<T>(xp, n, d, wp, n_clusters, n_local_trials, up, cp, ip, 0 + n_threads, cancel);
+          }
+          return py::make_tuple(centers, indices, chosen);
+        });
+      },
+      py::arg("X"), py::arg("sample_weight"), py::arg("n_clusters"), py::arg("n_local_trials"), py::arg("uniforms"),
+      py::arg("n_threads") = 0,
+      "Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct\n"
+      "points (with positive weight) than n_clusters, and only the first n_chosen rows are set.");
+
+  m.def(
+      "kmeans_assign",
+      [](const py::array& X, const Weights& sample_weight, const py::array& centers, int n_threads) {
+        require_points(X);
+        check_threads(n_threads);
+        return dispatch_points(X, "X", [&](auto tag) -> py::object {
+          using T = decltype(tag);
+          const auto x = as_contiguous<T>(X, "X");
+          const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
+          const auto w = check_weights(sample_weight, x.shape(0));
+          const auto c = check_centers(centers, x.shape(1));
+          py::array_t<std::int32_t> labels(x.shape(0));
+          const T* xp = x.data();
+          const double* wp = w.size() ? w.data() : nullptr;
+          const double* cp = c.data();
+          const auto k = static_cast<std::size_t>(c.shape(0));
+          std::int32_t* lp = labels.mutable_data();
+          const CancelCheck cancel = python_cancel_check();
+          double inertia;
+          {
+            py::gil_scoped_release release;  // safe: see kmeans_lloyd
+            inertia = kmeans_assign<T>(xp, n, d, wp, cp, k, lp, n_threads, cancel);
+          }
+          return py::make_tuple(labels, inertia);
+        });
+      },
+      py::arg("X"), py::arg("sample_weight"), py::arg("centers"), py::arg("n_threads") = 0,
+      "Labels of the nearest centres (lowest index on ties) and the weighted inertia: (labels, inertia).");
+
+  m.def(
+      "kmeans_distances",
+      [](const py::array& X, const py::array& centers, int n_threads) {
+        require_points(X);
+        check_threads(n_threads);
+        return dispatch_points(X, "X", [&](auto tag) -> py::object {
+          using T = decltype(tag);
+          const auto x = as_contiguous<T>(X, "X");
+          const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
+          const auto c = check_centers(centers, x.shape(1));
+          const auto k = static_cast<std::size_t>(c.shape(0));
+          py::array_t<double> out({x.shape(0), c.shape(0)});
+          const T* xp = x.data();
+          const double* cp = c.data();
+          double* op = out.mutable_data();
+          const CancelCheck cancel = python_cancel_check();
+          {
+            py::gil_scoped_release release;  // safe: see kmeans_lloyd
+            kmeans_distances<T>(xp, n, d, cp, k, op, n_threads, cancel);
+          }
+          return out;
+        });
+      },
+      py::arg("X"), py::arg("centers"), py::arg("n_threads") = 0,
+      "Euclidean distances of every row of X to every centre, (n, k) float64.");
+
+  m.def(
+      "index_colors",
+      [](const py::array& pixels, std::size_t channels, int n_threads) {
+        require_ndim(pixels, "pixels", 2);
+        check_threads(n_threads);
+        if (channels < 1 || channels > 4 || static_cast<py::ssize_t>(channels) > pixels.shape(1))
+          throw py::value_error("channels: expected 1 to min(4, pixels.shape[1]), got " + std::to_string(channels));
+        return dispatch_points(pixels, "pixels", [&](auto tag) -> py::object {
+          using T = decltype(tag);
+          const auto p = as_contiguous<T>(pixels, "pixels");
+          const auto n = static_cast<std::size_t>(p.shape(0)), stride = static_cast<std::size_t>(p.shape(1));
+          py::array_t<std::int32_t> pixel_color(p.shape(0));
+          const T* pp = p.data();
+          std::int32_t* out = pixel_color.mutable_data();
+          const CancelCheck cancel = python_cancel_check();
+          ColorIndex<T> index;
+          {
+            py::gil_scoped_release release;  // safe: see kmeans_lloyd
+            index = index_colors<T>(pp, n, channels, stride, out, n_threads, cancel);
+          }
+          const auto m_ = static_cast<py::ssize_t>(index.size());
+          py::array_t<T> colors({m_, static_cast<py::ssize_t>(channels)});
+          std::copy(index.colors.begin(), index.colors.end(), colors.mutable_data());
+          py::array_t<std::int64_t> counts(m_);
+          std::copy(index.counts.begin(), index.counts.end(), counts.mutable_data());
+          return py::make_tuple(colors, counts, pixel_color);
+        });
+      },
+      py::arg("pixels"), py::arg("channels"), py::arg("n_threads") = 0,
+      "Distinct colours of the first `channels` columns of a (n, C) pixel array:\n"
+      "(colors (m, channels), counts (m,) int64, pixel_color (n,) int32).");
+
+  m.def(
+      "remap_labels",
+      [](py::array_t<std::int32_t, py::array::c_style> values, const py::array& table, int n_threads) {
+        require_ndim(values, "values", 1);
+        require_ndim(table, "table", 1);
+        check_threads(n_threads);
+        const auto t = as_contiguous<std::int32_t>(table, "table");
+        if (!values.writeable()) throw py::value_error("values: must be writeable");
+        const auto n = static_cast<std::size_t>(values.shape(0));
+        std::int32_t* vp = values.mutable_data();
+        const std::int32_t* tp = t.data();
+        const auto m_ = static_cast<std::int32_t>(t.shape(0));
+        for (std::size_t i = 0; i < n; ++i)
+          if (vp[i] < 0 || vp[i] >= m_) throw py::value_error("values: an entry is not an index into table");
+        {
+          py::gil_scoped_release release;  // safe: see kmeans_lloyd
+          remap_labels(vp, n, tp, n_threads);
+        }
+      },
+      py::arg("values").noconvert(), py::arg("table"), py::arg("n_threads") = 0,
+      "values[i] = table[values[i]], in place (int32 arrays).");
+
+  m.def(
+      "srgb_to_lab",
+      [](const py::array& rgb) {
+        require_ndim(rgb, "rgb", 2);
+        const auto a = as_contiguous<double>(rgb, "rgb");
+        if (a.shape(1) != 3) throw py::value_error("rgb: expected 3 columns, got " + std::to_string(a.shape(1)));
+        py::array_t<double> out({a.shape(0), py::ssize_t{3}});
+        srgb_to_lab(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());
+        return out;
+      },
+      py::arg("rgb"), "sRGB in [0, 1] (n, 3) -> CIELAB (D65), float64.");
+  m.def(
+      "lab_to_srgb",
+      [](const py::array& lab) {
+        require_ndim(lab, "lab", 2);
+        const auto a = as_contiguous<double>(lab, "lab");
+        if (a.shape(1) != 3) throw py::value_error("lab: expected 3 columns, got " + std::to_string(a.shape(1)));
+        py::array_t<double> out({a.shape(0), py::ssize_t{3}});
+        lab_to_srgb(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());
+        return out;
+      },
+      py::arg("lab"), "CIELAB (D65) (n, 3) -> sRGB in [0, 1] (not clipped), float64.");
+}
+
+}  // namespace pixclust::bindings

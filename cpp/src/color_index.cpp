@@ -1,0 +1,235 @@
+// Distinct colours and their counts: a bitmap over all possible colours for 8-bit data, a hash table
+// for everything else. Never a float copy of the image.
+#include "pixclust/color_index.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "kmeans_detail.hpp"
+
+#ifdef PIXCLUST_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace pixclust {
+
+namespace {
+
+int popcount64(std::uint64_t x) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_popcountll(x);
+#else
+  int c = 0;
+  for (; x; x &= x - 1) ++c;
+  return c;
+#endif
+}
+
+int ctz64(std::uint64_t x) noexcept {  // x != 0
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(x);
+#else
+  int c = 0;
+  for (; !(x & 1); x >>= 1) ++c;
+  return c;
+#endif
+}
+
+template <class T>
+std::uint32_t pack_code(const T* px, std::size_t channels) noexcept {
+  std::uint32_t code = 0;
+  for (std::size_t t = 0; t < channels; ++t)
+    code = (code << (8 * sizeof(T))) | static_cast<std::uint32_t>(px[t]);
+  return code;
+}
+
+// Bitmap path: colours with at most 24 bits. Pass 1 marks the colours present (per-thread bitmaps,
+// OR-ed: the same bitmap for any thread count); a prefix popcount ranks them in code order; pass 2 gives
+// each pixel its rank and counts (integer sums: exact in any order).
+template <class T>
+ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
+                           std::int32_t* pixel_color, int threads, detail::CancelPoller& poller) {
+  const std::size_t bits = channels * 8 * sizeof(T);
+  const std::size_t words = std::max<std::size_t>(1, (std::size_t{1} << bits) / 64);
+  // Bitmaps are 2 MiB each at 24 bits: bound their number, not the thread count's effect on the result.
+  const int mark_threads = std::min(threads, 8);
+  std::vector<std::uint64_t> maps(static_cast<std::size_t>(mark_threads) * words, 0);
+  const std::size_t per = (detail::n_chunks(n) + static_cast<std::size_t>(mark_threads) - 1) /
+                          static_cast<std::size_t>(mark_threads);
+#pragma omp parallel for schedule(static, 1) num_threads(mark_threads)
+  for (int t = 0; t < mark_threads; ++t) {
+    std::uint64_t* map = maps.data() + static_cast<std::size_t>(t) * words;
+    const std::size_t b = std::min(n, static_cast<std::size_t>(t) * per * detail::kChunk);
+    const std::size_t e = std::min(n, (static_cast<std::size_t>(t) + 1) * per * detail::kChunk);
+    for (std::size_t p = b; p < e; ++p) {
+      const std::uint32_t code = pack_code(pixels + p * stride, channels);
+      map[code >> 6] |= std::uint64_t{1} << (code & 63);
+    }
+  }
+  poller.poll();
+  std::uint64_t* map = maps.data();
+  for (int t = 1; t < mark_threads; ++t) {
+    const std::uint64_t* other = maps.data() + static_cast<std::size_t>(t) * words;
+    for (std::size_t w = 0; w < words; ++w) map[w] |= other[w];
+  }
+  std::vector<std::uint32_t> rank(words);
+  std::uint32_t m = 0;
+  for (std::size_t w = 0; w < words; ++w) {
+    rank[w] = m;
+    m += static_cast<std::uint32_t>(popcount64(map[w]));
+  }
+
+  ColorIndex<T> out;
+  out.channels = channels;
+  out.counts.assign(m, 0);
+  out.colors.resize(std::size_t{m} * channels);
+  const std::size_t vbits = 8 * sizeof(T);
+  const std::uint32_t vmask = (std::uint32_t{1} << vbits) - 1;
+  for (std::size_t w = 0; w < words; ++w) {
+    std::uint64_t word = map[w];
+    std::size_t r = rank[w];
+    while (word) {
+      const auto bit = static_cast<std::uint32_t>(ctz64(word));
+      word &= word - 1;
+      const std::uint32_t code = static_cast<std::uint32_t>(w) * 64 + bit;
+      for (std::size_t t = 0; t < channels; ++t)
+        out.colors[r * channels + t] = static_cast<T>((code >> (vbits * (channels - 1 - t))) & vmask);
+      ++r;
+    }
+  }
+
+  // Per-thread counts when they are small next to the image; else one thread counts.
+  const bool split = static_cast<std::size_t>(threads) * m <= std::max<std::size_t>(n, std::size_t{1} << 20);
+  const int count_threads = split ? threads : 1;
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(count_threads) * m, 0);
+  const std::size_t chunks = detail::n_chunks(n);
+#pragma omp parallel num_threads(count_threads)
+  {
+#ifdef PIXCLUST_HAVE_OPENMP
+    const auto tid = static_cast<std::size_t>(omp_get_thread_num());
+#else
+    const std::size_t tid = 0;
+#endif
+    std::int64_t* cnt = counts.data() + tid * m;
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
+      const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
+      const std::size_t e = std::min(n, b + detail::kChunk);
+      for (std::size_t p = b; p < e; ++p) {
+        const std::uint32_t code = pack_code(pixels + p * stride, channels);
+        const std::uint64_t word = map[code >> 6];
+        const std::uint32_t below = static_cast<std::uint32_t>(popcount64(word & ((std::uint64_t{1} << (code & 63)) - 1)));
+        const std::uint32_t idx = rank[code >> 6] + below;
+        if (pixel_color) pixel_color[p] = static_cast<std::int32_t>(idx);
+        ++cnt[idx];
+      }
+    }
+  }
+  for (int t = 0; t < count_threads; ++t)
+    for (std::size_t j = 0; j < m; ++j) out.counts[j] += counts[static_cast<std::size_t>(t) * m + j];
+  poller.poll();
+  return out;
+}
+
+// Hash path: one pass in pixel order, colours numbered by first appearance.
+template <class T>
+ColorIndex<T> index_hash(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
+                         std::int32_t* pixel_color, detail::CancelPoller& poller) {
+  ColorIndex<T> out;
+  out.channels = channels;
+  std::size_t cap = 1 << 16;
+  std::vector<std::int32_t> table(cap, -1);
+  T px[4];
+  auto hash = [&](const T* v) {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (std::size_t t = 0; t < channels; ++t) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, v + t, sizeof(T));
+      h = (h ^ bits) * 0xFF51AFD7ED558CCDull;
+      h ^= h >> 29;
+    }
+    return h;
+  };
+  auto equal = [&](const T* a, const T* b) {
+    for (std::size_t t = 0; t < channels; ++t)
+      if (!(a[t] == b[t])) return false;
+    return true;
+  };
+  auto insert_slot = [&](const T* v) -> std::size_t {
+    std::size_t s = static_cast<std::size_t>(hash(v)) & (cap - 1);
+    while (table[s] >= 0 && !equal(out.colors.data() + static_cast<std::size_t>(table[s]) * channels, v))
+      s = (s + 1) & (cap - 1);
+    return s;
+  };
+  for (std::size_t p = 0; p < n; ++p) {
+    for (std::size_t t = 0; t < channels; ++t) {
+      T v = pixels[p * stride + t];
+      if constexpr (std::is_floating_point_v<T>) {
+        if (v == T(0)) v = T(0);  // -0.0 and 0.0 are one colour
+      }
+      px[t] = v;
+    }
+    const std::size_t s = insert_slot(px);
+    std::int32_t id = table[s];
+    if (id < 0) {
+      id = static_cast<std::int32_t>(out.counts.size());
+      table[s] = id;
+      out.colors.insert(out.colors.end(), px, px + channels);
+      out.counts.push_back(0);
+      if (out.counts.size() * 2 > cap) {  // keep the load under one half
+        cap *= 2;
+        table.assign(cap, -1);
+        for (std::size_t j = 0; j < out.counts.size(); ++j)
+          table[insert_slot(out.colors.data() + j * channels)] = static_cast<std::int32_t>(j);
+      }
+    }
+    ++out.counts[static_cast<std::size_t>(id)];
+    if (pixel_color) pixel_color[p] = id;
+    if ((p & ((std::size_t{1} << 20) - 1)) == 0) poller.poll();
+  }
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
+                           std::int32_t* pixel_color, int n_threads, const CancelCheck& cancel) {
+  if (channels < 1 || channels > 4) throw std::invalid_argument("index_colors: channels must be 1 to 4");
+  if (stride < channels) throw std::invalid_argument("index_colors: stride must be >= channels");
+  if (n >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+    throw std::length_error("index_colors: 2^31 pixels or more");
+  detail::CancelPoller poller(cancel);
+  if (n == 0) {
+    ColorIndex<T> out;
+    out.channels = channels;
+    return out;
+  }
+  if constexpr (std::is_integral_v<T>) {
+    if (channels * 8 * sizeof(T) <= 24)
+      return index_bitmap(pixels, n, channels, stride, pixel_color, detail::resolve_threads(n_threads), poller);
+  }
+  return index_hash(pixels, n, channels, stride, pixel_color, poller);
+}
+
+void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads) {
+  const int threads = detail::resolve_threads(n_threads);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i)
+    values[i] = table[static_cast<std::size_t>(values[i])];
+}
+
+template ColorIndex<std::uint8_t> index_colors<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t,
+                                                             std::size_t, std::int32_t*, int, const CancelCheck&);
+template ColorIndex<std::uint16_t> index_colors<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t,
+                                                               std::size_t, std::int32_t*, int, const CancelCheck&);
+template ColorIndex<float> index_colors<float>(const float*, std::size_t, std::size_t, std::size_t, std::int32_t*,
+                                               int, const CancelCheck&);
+template ColorIndex<double> index_colors<double>(const double*, std::size_t, std::size_t, std::size_t,
+                                                 std::int32_t*, int, const CancelCheck&);
+
+}  // namespace pixclust

@@ -1,0 +1,352 @@
+// Weighted Lloyd iterations (scikit-learn's `_kmeans_single_lloyd`), optionally with Hamerly's bounds.
+#include "pixclust/kmeans.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "kmeans_detail.hpp"
+
+namespace pixclust {
+
+namespace {
+
+using detail::kChunk;
+using detail::sqdist;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+void check_sizes(std::size_t n, std::size_t d, std::size_t k) {
+  if (n == 0) throw std::invalid_argument("k-means: no points");
+  if (d == 0) throw std::invalid_argument("k-means: points have no coordinates");
+  if (k == 0) throw std::invalid_argument("k-means: k must be >= 1");
+  if (k > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+    throw std::invalid_argument("k-means: k does not fit the int32 labels");
+}
+
+// Nearest centre of x (lowest index on ties) with the smallest and second-smallest squared distances.
+template <std::size_t D, class T>
+inline std::int32_t nearest(const T* x, const double* C, std::size_t k, std::size_t d, double& best,
+                            double& second) noexcept {
+  best = kInf;
+  second = kInf;
+  std::size_t a = 0;
+  for (std::size_t j = 0; j < k; ++j) {
+    const double s = sqdist<D>(x, C + j * d, d);
+    if (s < best) {
+      second = best;
+      best = s;
+      a = j;
+    } else if (s < second) {
+      second = s;
+    }
+  }
+  return static_cast<std::int32_t>(a);
+}
+
+template <std::size_t D, class T>
+class LloydRun {
+ public:
+  LloydRun(const T* X, std::size_t n, std::size_t d, const double* w, std::size_t k, const KMeansOptions& opt,
+           const CancelCheck& cancel)
+      : X_(X), n_(n), d_(d), w_(w), k_(k), opt_(opt), threads_(detail::resolve_threads(opt.n_threads)),
+        poller_(cancel), stride_(k * (d + 1)), chunks_(detail::n_chunks(n)), partial_(chunks_ * stride_),
+        changed_(chunks_), sums_(stride_), new_centers_(k * d), shift_(k, 0.0), half_(k, kInf) {
+    if (opt.algorithm == KMeansAlgorithm::hamerly) {
+      upper_.assign(n, 0.0);
+      lower_.assign(n, 0.0);
+    }
+  }
+
+  KMeansStats run(double* centers, std::int32_t* labels) {
+    KMeansStats stats;
+    std::fill(labels, labels + n_, std::int32_t{-1});
+    if (hamerly()) slack_scale_ = data_scale();
+    bool bounds_valid = false;  // Hamerly's bounds are set by the first full assignment
+    int it = 0;
+    for (; it < opt_.max_iter; ++it) {
+      const std::size_t changed = assign(centers, labels, bounds_valid, /*accumulate=*/true, it);
+      bounds_valid = hamerly();
+      update_centers(centers, labels);
+      double shift_total = 0.0;
+      for (std::size_t j = 0; j < k_; ++j) shift_total += shift_[j] * shift_[j];
+      std::copy(new_centers_.begin(), new_centers_.end(), centers);
+      if (changed == 0) {
+        stats.strict_convergence = true;
+        break;
+      }
+      if (shift_total <= opt_.tol) break;
+    }
+    stats.n_iter = std::min(it + 1, opt_.max_iter);
+    if (!stats.strict_convergence) {
+      // The centres moved after the last assignment: give every point the label of its final centre.
+      assign(centers, labels, bounds_valid, /*accumulate=*/false, it);
+    }
+    stats.inertia = inertia(centers, labels);
+    return stats;
+  }
+
+ private:
+  bool hamerly() const noexcept { return opt_.algorithm == KMeansAlgorithm::hamerly; }
+  double weight(std::size_t i) const noexcept { return w_ ? w_[i] : 1.0; }
+  const T* point(std::size_t i) const noexcept { return X_ + i * d_; }
+
+  // The largest coordinate magnitude times sqrt(d): the scale of every distance, for the bound slack.
+  double data_scale() {
+    std::vector<double> chunk_max(chunks_, 0.0);
+    detail::for_chunks(n_, threads_, poller_, [&](std::size_t c, std::size_t b, std::size_t e) {
+      double m = 0.0;
+      for (std::size_t i = b * d_; i < e * d_; ++i) m = std::max(m, std::fabs(static_cast<double>(X_[i])));
+      chunk_max[c] = m;
+    });
+    const double m = *std::max_element(chunk_max.begin(), chunk_max.end());
+    return m * std::sqrt(static_cast<double>(d_));
+  }
+
+  // Assigns every point to its nearest centre; with accumulate, also the per-chunk sums of w*x and w
+  // per cluster. Returns how many labels changed.
+  std::size_t assign(const double* C, std::int32_t* labels, bool bounds_valid, bool accumulate, int it) {
+    if (hamerly() && bounds_valid) prepare_bounds(C);
+    // Rounding in the bounds is far below this slack; a point within it of a tie is compared with
+    // every centre, so skipping never changes a label (the result is Lloyd's, bit for bit).
+    const double slack_abs = slack_scale_ * 1e-12 * (100.0 + static_cast<double>(it));
+    const bool use_bounds = hamerly() && bounds_valid;
+    const bool set_bounds = hamerly();
+    std::size_t jmax = 0;
+    double max1 = 0.0, max2 = 0.0;  // largest and second-largest centre shift of the last update
+    if (use_bounds) {
+      for (std::size_t j = 0; j < k_; ++j) {
+        if (shift_[j] > max1) {
+          max2 = max1;
+          max1 = shift_[j];
+          jmax = j;
+        } else if (shift_[j] > max2) {
+          max2 = shift_[j];
+        }
+      }
+    }
+    detail::for_chunks(n_, threads_, poller_, [&](std::size_t c, std::size_t b, std::size_t e) {
+      double* acc = partial_.data() + c * stride_;
+      if (accumulate) std::fill(acc, acc + stride_, 0.0);
+      std::size_t n_changed = 0;
+      for (std::size_t i = b; i < e; ++i) {
+        const T* x = point(i);
+        const std::int32_t old = labels[i];
+        std::int32_t a = old;
+        bool full = true;
+        if (use_bounds) {
+          const auto ua = static_cast<std::size_t>(a);
+          double u = upper_[i] + shift_[ua];
+          const double l = lower_[i] - (ua == jmax ? max2 : max1);
+          const double m = std::max(half_[ua], l);
+          const double slack = slack_abs + 1e-10 * m;
+          if (u + slack < m) {
+            full = false;
+          } else {
+            u = std::sqrt(sqdist<D>(x, C + ua * d_, d_));
+            if (u + slack < m) full = false;
+          }
+          upper_[i] = u;
+          lower_[i] = l;
+        }
+        if (full) {
+          double best, second;
+          a = nearest<D>(x, C, k_, d_, best, second);
+          if (set_bounds) {
+            upper_[i] = std::sqrt(best);
+            lower_[i] = std::sqrt(second);
+          }
+        }
+        if (a != old) {
+          ++n_changed;
+          labels[i] = a;
+        }
+        if (accumulate) {
+          const double wi = weight(i);
+          double* s = acc + static_cast<std::size_t>(a) * (d_ + 1);
+          const std::size_t dim = D > 0 ? D : d_;
+          for (std::size_t j = 0; j < dim; ++j) s[j] += static_cast<double>(x[j]) * wi;
+          s[dim] += wi;
+        }
+      }
+      changed_[c] = n_changed;
+    });
+    std::size_t total = 0;
+    for (std::size_t c = 0; c < chunks_; ++c) total += changed_[c];
+    return total;
+  }
+
+  // Half the distance from each centre to its nearest other centre: a point closer than that to its
+  // own centre cannot be closer to any other one.
+  void prepare_bounds(const double* C) {
+    for (std::size_t j = 0; j < k_; ++j) {
+      double m = kInf;
+      for (std::size_t jj = 0; jj < k_; ++jj) {
+        if (jj == j) continue;
+        m = std::min(m, sqdist<0>(C + j * d_, C + jj * d_, d_));
+      }
+      half_[j] = 0.5 * std::sqrt(m);
+    }
+  }
+
+  // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and shift_ result.
+  void update_centers(const double* C, const std::int32_t* labels) {
+    std::fill(sums_.begin(), sums_.end(), 0.0);
+    for (std::size_t c = 0; c < chunks_; ++c) {
+      const double* acc = partial_.data() + c * stride_;
+      for (std::size_t e = 0; e < stride_; ++e) sums_[e] += acc[e];
+    }
+    std::vector<std::size_t> empty;
+    for (std::size_t j = 0; j < k_; ++j)
+      if (sums_[j * (d_ + 1) + d_] == 0.0) empty.push_back(j);
+    if (!empty.empty()) relocate(C, labels, empty);
+    for (std::size_t j = 0; j < k_; ++j) {
+      const double* s = sums_.data() + j * (d_ + 1);
+      const double wj = s[d_];
+      double* out = new_centers_.data() + j * d_;
+      for (std::size_t t = 0; t < d_; ++t) out[t] = wj > 0.0 ? s[t] / wj : s[t];
+      shift_[j] = std::sqrt(sqdist<0>(out, C + j * d_, d_));
+    }
+  }
+
+  // scikit-learn's rule: the empty clusters take, in order, the points farthest from their centres
+  // (ties: lowest index first, so the choice is deterministic); each point's weighted sum moves from its
+  // cluster to the new one. Labels are left as they are, as scikit-learn does.
+  void relocate(const double* C, const std::int32_t* labels, const std::vector<std::size_t>& empty) {
+    const std::size_t m = std::min(empty.size(), n_);
+    using Far = std::pair<double, std::size_t>;
+    auto farther = [](const Far& p, const Far& q) { return p.first > q.first || (p.first == q.first && p.second < q.second); };
+    std::vector<std::vector<Far>> best(chunks_);
+    detail::for_chunks(n_, threads_, poller_, [&](std::size_t c, std::size_t b, std::size_t e) {
+      std::vector<Far>& top = best[c];
+      top.reserve(m + 1);
+      for (std::size_t i = b; i < e; ++i) {
+        const Far f{sqdist<D>(point(i), C + static_cast<std::size_t>(labels[i]) * d_, d_), i};
+        if (top.size() < m || farther(f, top.back())) {
+          top.insert(std::upper_bound(top.begin(), top.end(), f, farther), f);
+          if (top.size() > m) top.pop_back();
+        }
+      }
+    });
+    std::vector<Far> all;
+    for (const auto& top : best) all.insert(all.end(), top.begin(), top.end());
+    std::sort(all.begin(), all.end(), farther);
+    for (std::size_t r = 0; r < m; ++r) {
+      const std::size_t i = all[r].second;
+      const std::size_t from = static_cast<std::size_t>(labels[i]);
+      const std::size_t to = empty[r];
+      const double wi = weight(i);
+      double* sf = sums_.data() + from * (d_ + 1);
+      double* st = sums_.data() + to * (d_ + 1);
+      for (std::size_t t = 0; t < d_; ++t) {
+        const double v = static_cast<double>(point(i)[t]) * wi;
+        sf[t] -= v;
+        st[t] = v;
+      }
+      sf[d_] -= wi;
+      st[d_] = wi;
+    }
+  }
+
+  double inertia(const double* C, const std::int32_t* labels) {
+    std::vector<double> part(chunks_, 0.0);
+    detail::for_chunks(n_, threads_, poller_, [&](std::size_t c, std::size_t b, std::size_t e) {
+      double s = 0.0;
+      for (std::size_t i = b; i < e; ++i)
+        s += weight(i) * sqdist<D>(point(i), C + static_cast<std::size_t>(labels[i]) * d_, d_);
+      part[c] = s;
+    });
+    double total = 0.0;
+    for (double p : part) total += p;
+    return total;
+  }
+
+  const T* X_;
+  std::size_t n_, d_;
+  const double* w_;
+  std::size_t k_;
+  KMeansOptions opt_;
+  int threads_;
+  detail::CancelPoller poller_;
+  std::size_t stride_, chunks_;
+  std::vector<double> partial_;     // chunks x k x (d + 1): per-chunk sums of w*x and w
+  std::vector<std::size_t> changed_;
+  std::vector<double> sums_;
+  std::vector<double> new_centers_;
+  std::vector<double> shift_;       // how far each centre moved in the last update
+  std::vector<double> half_;
+  std::vector<double> upper_, lower_;  // Hamerly: distance to own centre (upper), to any other (lower)
+  double slack_scale_ = 0.0;
+};
+
+}  // namespace
+
+template <class T>
+KMeansStats kmeans_lloyd(const T* X, std::size_t n, std::size_t d, const double* weights, double* centers,
+                         std::size_t k, std::int32_t* labels, const KMeansOptions& options,
+                         const CancelCheck& cancel) {
+  check_sizes(n, d, k);
+  if (options.max_iter < 1) throw std::invalid_argument("k-means: max_iter must be >= 1");
+  if (!(options.tol >= 0.0)) throw std::invalid_argument("k-means: tol must be >= 0");
+  return detail::dispatch_dim(d, [&](auto dim) {
+    LloydRun<decltype(dim)::value, T> run(X, n, d, weights, k, options, cancel);
+    return run.run(centers, labels);
+  });
+}
+
+template <class T>
+double kmeans_assign(const T* X, std::size_t n, std::size_t d, const double* weights, const double* centers,
+                     std::size_t k, std::int32_t* labels, int n_threads, const CancelCheck& cancel) {
+  check_sizes(n, d, k);
+  const int threads = detail::resolve_threads(n_threads);
+  detail::CancelPoller poller(cancel);
+  std::vector<double> part(detail::n_chunks(n), 0.0);
+  detail::dispatch_dim(d, [&](auto dim) {
+    constexpr std::size_t D = decltype(dim)::value;
+    detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+      double s = 0.0;
+      for (std::size_t i = b; i < e; ++i) {
+        double best, second;
+        labels[i] = nearest<D>(X + i * d, centers, k, d, best, second);
+        s += (weights ? weights[i] : 1.0) * best;
+      }
+      part[c] = s;
+    });
+  });
+  double total = 0.0;
+  for (double p : part) total += p;
+  return total;
+}
+
+template <class T>
+void kmeans_distances(const T* X, std::size_t n, std::size_t d, const double* centers, std::size_t k,
+                      double* out, int n_threads, const CancelCheck& cancel) {
+  check_sizes(n, d, k);
+  const int threads = detail::resolve_threads(n_threads);
+  detail::CancelPoller poller(cancel);
+  detail::dispatch_dim(d, [&](auto dim) {
+    constexpr std::size_t D = decltype(dim)::value;
+    detail::for_chunks(n, threads, poller, [&](std::size_t, std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i)
+        for (std::size_t j = 0; j < k; ++j) out[i * k + j] = std::sqrt(sqdist<D>(X + i * d, centers + j * d, d));
+    });
+  });
+}
+
+#define PIXCLUST_KMEANS_INSTANTIATE(T)                                                                     \
+  template KMeansStats kmeans_lloyd<T>(const T*, std::size_t, std::size_t, const double*, double*,        \
+                                       std::size_t, std::int32_t*, const KMeansOptions&, const CancelCheck&); \
+  template double kmeans_assign<T>(const T*, std::size_t, std::size_t, const double*, const double*,      \
+                                   std::size_t, std::int32_t*, int, const CancelCheck&);                   \
+  template void kmeans_distances<T>(const T*, std::size_t, std::size_t, const double*, std::size_t, double*, \
+                                    int, const CancelCheck&);
+PIXCLUST_KMEANS_INSTANTIATE(std::uint8_t)
+PIXCLUST_KMEANS_INSTANTIATE(std::uint16_t)
+PIXCLUST_KMEANS_INSTANTIATE(float)
+PIXCLUST_KMEANS_INSTANTIATE(double)
+#undef PIXCLUST_KMEANS_INSTANTIATE
+
+}  // namespace pixclust

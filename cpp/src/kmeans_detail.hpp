@@ -1,0 +1,66 @@
+// Private helpers shared by kmeans.cpp and kmeans_init.cpp: fixed-size chunks (the unit of every sum,
+// so that results do not depend on the thread count), squared distances with the dimension known at
+// compile time for the common pixel cases, and the loop that runs chunks in parallel blocks with a
+// cancellation poll between blocks.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "parallel.hpp"
+
+namespace pixclust::detail {
+
+// Points per chunk. Every sum over points is a sum of per-chunk partial sums, each accumulated
+// sequentially and reduced in chunk order: the same bits for any thread count.
+constexpr std::size_t kChunk = 4096;
+// Chunks per parallel block; the calling thread polls for Ctrl-C between blocks (~1M points).
+constexpr std::size_t kChunksPerBlock = 256;
+
+inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kChunk - 1) / kChunk; }
+
+// Squared Euclidean distance of point x to centre c, summed in coordinate order in double.
+// D > 0 fixes the dimension at compile time (d is then ignored); D == 0 uses d.
+template <std::size_t D, class T>
+inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
+  const std::size_t dim = D > 0 ? D : d;
+  double s = 0.0;
+  for (std::size_t j = 0; j < dim; ++j) {
+    const double diff = static_cast<double>(x[j]) - c[j];
+    s += diff * diff;
+  }
+  return s;
+}
+
+// Calls body(chunk, begin, end) for every chunk, chunks shared among threads (static schedule), blocks
+// of chunks separated by a cancellation poll from the calling thread. body must not throw.
+template <class Body>
+void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
+  const std::size_t chunks = n_chunks(n);
+  for (std::size_t first = 0; first < chunks; first += kChunksPerBlock) {
+    const auto last = static_cast<std::ptrdiff_t>(std::min(chunks, first + kChunksPerBlock));
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::ptrdiff_t sc = static_cast<std::ptrdiff_t>(first); sc < last; ++sc) {
+      const auto c = static_cast<std::size_t>(sc);
+      const std::size_t begin = c * kChunk;
+      body(c, begin, std::min(n, begin + kChunk));
+    }
+    poller.poll();
+  }
+}
+
+// Runs f(std::integral_constant<std::size_t, D>) with D = d for the pixel dimensions 1-4, else D = 0.
+template <class F>
+decltype(auto) dispatch_dim(std::size_t d, F&& f) {
+  switch (d) {
+    case 1: return f(std::integral_constant<std::size_t, 1>{});
+    case 2: return f(std::integral_constant<std::size_t, 2>{});
+    case 3: return f(std::integral_constant<std::size_t, 3>{});
+    case 4: return f(std::integral_constant<std::size_t, 4>{});
+    default: return f(std::integral_constant<std::size_t, 0>{});
+  }
+}
+
+}  // namespace pixclust::detail

@@ -1,0 +1,149 @@
+// Greedy k-means++ seeding, weighted, as scikit-learn's `_kmeans_plusplus` does it; the random numbers
+// come from the caller.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "kmeans_detail.hpp"
+#include "pixclust/kmeans.hpp"
+
+namespace pixclust {
+
+namespace {
+
+using detail::kChunk;
+using detail::sqdist;
+
+// The first index whose running sum of mass(i) exceeds target, found through the per-chunk sums
+// (fixed chunks, so the running sum, and the index, do not depend on the thread count). When rounding
+// leaves target at or above the total, the last point with positive mass.
+template <class Mass>
+std::size_t sample_index(std::size_t n, const std::vector<double>& chunk_sums, double target, Mass&& mass) {
+  double run = 0.0;
+  std::size_t c = 0;
+  for (; c < chunk_sums.size(); ++c) {
+    if (run + chunk_sums[c] > target) break;
+    run += chunk_sums[c];
+  }
+  if (c < chunk_sums.size()) {
+    const std::size_t end = std::min(n, (c + 1) * kChunk);
+    for (std::size_t i = c * kChunk; i < end; ++i) {
+      run += mass(i);
+      if (run > target) return i;
+    }
+  }
+  for (std::size_t i = n; i-- > 0;)
+    if (mass(i) > 0.0) return i;
+  return n - 1;
+}
+
+template <std::size_t D, class T>
+std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, std::size_t k, std::size_t trials,
+                     const double* uniforms, double* centers, std::int64_t* indices, int threads,
+                     detail::CancelPoller& poller) {
+  const std::size_t chunks = detail::n_chunks(n);
+  auto weight = [w](std::size_t i) { return w ? w[i] : 1.0; };
+  auto put_center = [&](std::size_t slot, std::size_t i) {
+    for (std::size_t t = 0; t < d; ++t) centers[slot * d + t] = static_cast<double>(X[i * d + t]);
+    indices[slot] = static_cast<std::int64_t>(i);
+  };
+
+  // First centre: drawn with probability proportional to the weights.
+  std::vector<double> chunk_sums(chunks, 0.0);
+  detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+    double s = 0.0;
+    for (std::size_t i = b; i < e; ++i) s += weight(i);
+    chunk_sums[c] = s;
+  });
+  double total = 0.0;
+  for (double s : chunk_sums) total += s;
+  put_center(0, sample_index(n, chunk_sums, uniforms[0] * total, weight));
+
+  // closest[i]: squared distance of point i to its nearest chosen centre.
+  std::vector<double> closest(n);
+  double pot = 0.0;
+  auto update_closest = [&](const double* c0, bool first) {
+    detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+      double s = 0.0;
+      for (std::size_t i = b; i < e; ++i) {
+        const double dist = sqdist<D>(X + i * d, c0, d);
+        closest[i] = first ? dist : std::min(closest[i], dist);
+        s += weight(i) * closest[i];
+      }
+      chunk_sums[c] = s;
+    });
+    pot = 0.0;
+    for (double s : chunk_sums) pot += s;
+  };
+  update_closest(centers, true);
+
+  auto mass = [&](std::size_t i) { return weight(i) * closest[i]; };
+  std::vector<std::size_t> cand(trials);
+  std::vector<double> cand_pot(trials), cand_part(chunks * trials), cand_c(trials * d);
+  for (std::size_t slot = 1; slot < k; ++slot) {
+    // Every remaining point with positive weight sits on a chosen centre: there are only `slot` distinct
+    // points (with positive weight), and no further centre would be new.
+    if (!(pot > 0.0)) return slot;
+    const double* u = uniforms + 1 + (slot - 1) * trials;
+    for (std::size_t t = 0; t < trials; ++t) {
+      cand[t] = sample_index(n, chunk_sums, u[t] * pot, mass);
+      for (std::size_t q = 0; q < d; ++q) cand_c[t * d + q] = static_cast<double>(X[cand[t] * d + q]);
+    }
+    // The potential each candidate would leave, to keep the best (the first of equals).
+    detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+      double* part = cand_part.data() + c * trials;
+      std::fill(part, part + trials, 0.0);
+      for (std::size_t i = b; i < e; ++i) {
+        const T* x = X + i * d;
+        for (std::size_t t = 0; t < trials; ++t) {
+          const double dist = sqdist<D>(x, cand_c.data() + t * d, d);
+          part[t] += weight(i) * std::min(closest[i], dist);
+        }
+      }
+    });
+    std::fill(cand_pot.begin(), cand_pot.end(), 0.0);
+    for (std::size_t c = 0; c < chunks; ++c)
+      for (std::size_t t = 0; t < trials; ++t) cand_pot[t] += cand_part[c * trials + t];
+    std::size_t best = 0;
+    for (std::size_t t = 1; t < trials; ++t)
+      if (cand_pot[t] < cand_pot[best]) best = t;
+    put_center(slot, cand[best]);
+    update_closest(centers + slot * d, false);
+  }
+  return k;
+}
+
+}  // namespace
+
+template <class T>
+std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const double* weights, std::size_t k,
+                            std::size_t n_local_trials, const double* uniforms, double* centers,
+                            std::int64_t* indices, int n_threads, const CancelCheck& cancel) {
+  if (n == 0) throw std::invalid_argument("k-means++: no points");
+  if (d == 0) throw std::invalid_argument("k-means++: points have no coordinates");
+  if (k == 0) throw std::invalid_argument("k-means++: k must be >= 1");
+  if (n_local_trials == 0) throw std::invalid_argument("k-means++: n_local_trials must be >= 1");
+  const int threads = detail::resolve_threads(n_threads);
+  detail::CancelPoller poller(cancel);
+  return detail::dispatch_dim(d, [&](auto dim) {
+    return plusplus<decltype(dim)::value, T>(X, n, d, weights, k, n_local_trials, uniforms, centers, indices,
+                                             threads, poller);
+  });
+}
+
+template std::size_t kmeans_plusplus<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t, const double*,
+                                                   std::size_t, std::size_t, const double*, double*,
+                                                   std::int64_t*, int, const CancelCheck&);
+template std::size_t kmeans_plusplus<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t,
+                                                    const double*, std::size_t, std::size_t, const double*,
+                                                    double*, std::int64_t*, int, const CancelCheck&);
+template std::size_t kmeans_plusplus<float>(const float*, std::size_t, std::size_t, const double*, std::size_t,
+                                            std::size_t, const double*, double*, std::int64_t*, int,
+                                            const CancelCheck&);
+template std::size_t kmeans_plusplus<double>(const double*, std::size_t, std::size_t, const double*,
+                                             std::size_t, std::size_t, const double*, double*, std::int64_t*,
+                                             int, const CancelCheck&);
+
+}  // namespace pixclust

@@ -1,0 +1,284 @@
+"""``pixclust.quantize``: reduce an image to k colours with exact k-means on its distinct colours."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from pixclust import _core
+from pixclust._kmeans import _check_int, _check_tol, _fit_points, _mean_variance, _n_init, _threads
+
+__all__ = ["QuantizeResult", "quantize", "to_lab", "from_lab"]
+
+_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    """One quantized image and its palette.
+
+    Attributes
+    ----------
+    image : ndarray
+        The quantized image, same shape and dtype as the input; an alpha channel that was not
+        clustered is the input's.
+    palette : ndarray of shape (n_colors, C)
+        The colours in the image's dtype (rounded and clipped for integer images). C is the number of
+        clustered channels: 1 for an H x W image, 3 for RGB and for RGBA with its alpha kept, 4 for RGBA
+        with ``cluster_alpha=True``.
+    centers : ndarray of shape (n_colors, C), float64
+        The exact k-means centres in the image's value scale (CIELAB for ``space="lab"``); ``inertia``
+        is measured to these.
+    labels : ndarray of shape (H, W), int32
+        The palette index of every pixel.
+    counts : ndarray of shape (n_colors,), int64
+        Pixels per palette colour.
+    inertia : float
+        Sum over the pixels of the squared distance to their centre.
+    n_colors : int
+        The number of colours asked for.
+    """
+
+    image: np.ndarray
+    palette: np.ndarray
+    centers: np.ndarray
+    labels: np.ndarray
+    counts: np.ndarray
+    inertia: float
+    n_colors: int
+
+
+def _value_max(dtype: np.dtype) -> float:
+    return float(np.iinfo(dtype).max) if dtype.kind == "u" else 1.0
+
+
+def to_lab(rgb: Any) -> np.ndarray:
+    """sRGB to CIELAB (D65).
+
+    Parameters
+    ----------
+    rgb : array-like of shape (..., 3)
+        uint8 and uint16 values are scaled by their maximum, floats are taken as [0, 1].
+
+    Returns
+    -------
+    lab : ndarray of shape (..., 3), float64
+        L in [0, 100].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixclust import to_lab
+    >>> (np.round(to_lab(np.array([255, 255, 255], dtype=np.uint8)), 3) + 0.0).tolist()
+    [100.0, 0.0, 0.0]
+    """
+    a = np.asarray(rgb)
+    if a.shape[-1:] != (3,):
+        raise ValueError(f"rgb: expected a last axis of length 3, got shape {a.shape}")
+    if a.dtype.kind not in "uf":
+        raise TypeError(f"rgb: expected an unsigned integer or float array, got dtype {a.dtype}")
+    flat = np.ascontiguousarray(a.reshape(-1, 3), dtype=np.float64)
+    if a.dtype.kind == "u":
+        flat = flat / _value_max(a.dtype)
+    return np.asarray(_core.srgb_to_lab(flat)).reshape(a.shape)
+
+
+def from_lab(lab: Any) -> np.ndarray:
+    """CIELAB (D65) to sRGB in [0, 1] (float64, clipped to [0, 1]).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixclust import from_lab
+    >>> np.round(from_lab([50.0, 0.0, 0.0]), 4).tolist()
+    [0.4663, 0.4663, 0.4663]
+    """
+    a = np.asarray(lab, dtype=np.float64)
+    if a.shape[-1:] != (3,):
+        raise ValueError(f"lab: expected a last axis of length 3, got shape {a.shape}")
+    out = np.asarray(_core.lab_to_srgb(np.ascontiguousarray(a.reshape(-1, 3))))
+    return np.clip(out, 0.0, 1.0).reshape(a.shape)
+
+
+def _check_image(image: Any) -> np.ndarray:
+    if isinstance(image, np.ndarray):
+        a = image
+    else:
+        a = np.asarray(image)
+    if a.dtype == np.bool_ or a.dtype not in _DTYPES:
+        raise TypeError(f"image: unsupported dtype {a.dtype}; expected uint8, uint16, float32 or float64")
+    if a.ndim not in (2, 3):
+        raise ValueError(f"image: expected an H x W or H x W x C array, got {a.ndim}-D with shape {a.shape}")
+    if a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(f"image: expected 1 to 4 channels (gray, gray+alpha, RGB, RGBA), got {a.shape[2]}")
+    if a.size == 0:
+        raise ValueError(f"image: empty (shape {a.shape})")
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        raise ValueError("image: contains NaN or infinity")
+    return a
+
+
+def _check_n_colors(n_colors: Any) -> list[int]:
+    if isinstance(n_colors, (list, tuple, np.ndarray)):
+        values = list(n_colors)
+        if not values:
+            raise ValueError("n_colors: the list is empty")
+    else:
+        values = [n_colors]
+    return [_check_int(v, "n_colors", 1) for v in values]
+
+
+def quantize(
+    image: Any,
+    n_colors: Union[int, Sequence[int]],
+    *,
+    space: str = "rgb",
+    random_state: Any = None,
+    n_init: Union[str, int] = "auto",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    cluster_alpha: bool = False,
+    n_threads: Optional[int] = None,
+) -> Union[QuantizeResult, list[QuantizeResult]]:
+    """Reduce an image to ``n_colors`` colours with exact k-means.
+
+    The image's distinct colours are counted once and clustered with their counts as weights, which
+    is the k-means objective over all pixels exactly (scikit-learn's ``KMeans`` on
+    ``image.reshape(-1, C)`` with k-means++ and the same ``tol``), on far fewer points.
+
+    Parameters
+    ----------
+    image : array-like of shape (H, W) or (H, W, C), C in 1-4
+        uint8, uint16, float32 or float64. With 2 or 4 channels the last is alpha: kept as it is
+        unless ``cluster_alpha``.
+    n_colors : int or list of int
+        Colours wanted; a list (e.g. ``[10, 8, 6, 4, 2]``) returns a list of results in the same order
+        and counts the colours once.
+    space : {"rgb", "lab"}, default="rgb"
+        Cluster the values as they are ("rgb") or in CIELAB ("lab", RGB images only; floats in [0, 1]).
+    random_state : int, RandomState instance or None
+        Seeds k-means++. An int seeds each entry of a list the same way, as separate calls would.
+    n_init : "auto" or int, default="auto"
+        k-means++ runs per colour count (scikit-learn's "auto" is 1); the lowest inertia is kept.
+    max_iter : int, default=300
+    tol : float, default=1e-4
+        Relative to the mean variance of the pixels, as in scikit-learn.
+    cluster_alpha : bool, default=False
+        Cluster the alpha channel with the colours.
+    n_threads : int or None
+        Threads for the core; None uses OpenMP's default.
+
+    Returns
+    -------
+    QuantizeResult or list of QuantizeResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pixclust
+    >>> img = np.zeros((4, 4, 3), dtype=np.uint8)
+    >>> img[:, 2:] = [200, 100, 50]
+    >>> res = pixclust.quantize(img, 2, random_state=0)
+    >>> res.image.dtype, res.image.shape, float(res.inertia)
+    (dtype('uint8'), (4, 4, 3), 0.0)
+    >>> sorted(res.palette.tolist())
+    [[0, 0, 0], [200, 100, 50]]
+    >>> [r.n_colors for r in pixclust.quantize(img, [2, 1], random_state=0)]
+    [2, 1]
+    """
+    img = _check_image(image)
+    ks = _check_n_colors(n_colors)
+    if space not in ("rgb", "lab"):
+        raise ValueError(f"space: expected 'rgb' or 'lab', got {space!r}")
+    if not isinstance(cluster_alpha, (bool, np.bool_)):
+        raise TypeError(f"cluster_alpha: expected a bool, got {type(cluster_alpha).__name__}")
+    max_iter = _check_int(max_iter, "max_iter", 1)
+    tol = _check_tol(tol)
+    runs = _n_init(n_init, "k-means++")
+    threads = _threads(n_threads)
+
+    h, w = img.shape[:2]
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    has_alpha = channels in (2, 4) and not cluster_alpha
+    clustered = channels - 1 if has_alpha else channels
+    if space == "lab" and clustered != 3:
+        raise ValueError(f"space='lab' needs an RGB image (3 colour channels), got {clustered} to cluster")
+    if space == "lab" and img.dtype.kind == "f" and (img.min() < 0 or img.max() > 1):
+        raise ValueError("image: float values must lie in [0, 1] for space='lab'")
+
+    pixels = np.ascontiguousarray(img).reshape(h * w, channels)
+    colors, counts, pixel_color = _core.index_colors(pixels, clustered, threads)
+    n_distinct = colors.shape[0]
+    for k in ks:
+        if k > n_distinct:
+            raise ValueError(
+                f"n_colors={k} is larger than the number of distinct colours in the image ({n_distinct})"
+            )
+    weights = counts.astype(np.float64)
+    if space == "lab":
+        points = np.asarray(_core.srgb_to_lab(colors.astype(np.float64) / _value_max(img.dtype)))
+    else:
+        points = colors
+    abs_tol = tol * _mean_variance(points, weights)
+
+    seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
+    shared = None if seeded else check_random_state(random_state)
+    results = []
+    for k in ks:
+        # An int seeds every colour count alike (as separate calls would); a generator moves on.
+        rs = np.random.RandomState(int(random_state)) if seeded else shared
+        run = _fit_points(
+            points,
+            weights,
+            k,
+            init="k-means++",
+            n_init=runs,
+            max_iter=max_iter,
+            tol=abs_tol,
+            random_state=rs,
+            n_threads=threads,
+            n_distinct=n_distinct,
+        )
+        results.append(_result(img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space))
+    return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
+
+
+def _result(
+    img: np.ndarray,
+    pixel_color: np.ndarray,
+    color_labels: np.ndarray,
+    color_counts: np.ndarray,
+    centers: np.ndarray,
+    inertia: float,
+    k: int,
+    clustered: int,
+    space: str,
+) -> QuantizeResult:
+    dtype = img.dtype
+    if space == "lab":
+        values = np.asarray(_core.lab_to_srgb(np.ascontiguousarray(centers)))
+        values = np.clip(values, 0.0, 1.0) * _value_max(dtype)
+    else:
+        values = centers
+    if dtype.kind == "u":
+        palette = np.clip(np.rint(values), 0, np.iinfo(dtype).max).astype(dtype)
+    else:
+        palette = values.astype(dtype)
+    labels = np.take(color_labels, pixel_color).reshape(img.shape[:2])
+    counts = np.bincount(color_labels, weights=color_counts, minlength=k).astype(np.int64)
+    colours = np.take(palette, labels, axis=0)
+    if img.ndim == 2:
+        out = colours[..., 0]
+    elif clustered == img.shape[2]:
+        out = colours
+    else:
+        out = np.empty_like(img)
+        out[..., :clustered] = colours
+        out[..., clustered:] = img[..., clustered:]
+    return QuantizeResult(
+        image=out, palette=palette, centers=centers, labels=labels, counts=counts, inertia=float(inertia), n_colors=k
+    )

@@ -1,0 +1,154 @@
+"""pixclust.quantize against scikit-learn's KMeans on the pixels, and its input checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans as SKKMeans
+
+import pixclust
+
+DATA = Path(__file__).resolve().parents[1] / "python" / "pixclust" / "data"
+
+
+def _photo(name: str = "chelsea.png") -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(DATA / name).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def chelsea() -> np.ndarray:
+    return _photo("chelsea.png")
+
+
+def _inertia(pixels: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float:
+    diff = pixels.astype(np.float64) - centers[labels]
+    return float(np.einsum("ij,ij->", diff, diff))
+
+
+def test_result_fields_and_exact_inertia(chelsea: np.ndarray) -> None:
+    res = pixclust.quantize(chelsea, 8, random_state=0)
+    assert isinstance(res, pixclust.QuantizeResult)
+    assert res.n_colors == 8
+    assert res.image.shape == chelsea.shape and res.image.dtype == np.uint8
+    assert res.palette.shape == (8, 3) and res.palette.dtype == np.uint8
+    assert res.centers.shape == (8, 3) and res.centers.dtype == np.float64
+    assert res.labels.shape == chelsea.shape[:2]
+    assert res.counts.dtype == np.int64 and res.counts.sum() == chelsea.shape[0] * chelsea.shape[1]
+    pixels = chelsea.reshape(-1, 3)
+    labels = res.labels.ravel()
+    np.testing.assert_array_equal(res.counts, np.bincount(labels, minlength=8))
+    # inertia is the sum of squared distances to the returned centres, to rounding
+    assert res.inertia == pytest.approx(_inertia(pixels, res.centers, labels), rel=1e-12)
+    # every pixel carries the label of its nearest centre
+    d = ((pixels[:, None, :].astype(np.float64) - res.centers[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(labels, d.argmin(1))
+    # the image is the palette of the labels, the palette the rounded centres
+    np.testing.assert_array_equal(res.image.reshape(-1, 3), res.palette[labels])
+    np.testing.assert_array_equal(res.palette, np.clip(np.rint(res.centers), 0, 255).astype(np.uint8))
+
+
+def test_same_init_as_sklearn_on_pixels(chelsea: np.ndarray) -> None:
+    # Run k-means++ ourselves, then give scikit-learn our centres: the Lloyd runs must agree.
+    res = pixclust.quantize(chelsea, 6, random_state=3, max_iter=1)
+    init = res.centers
+    pixels = chelsea.reshape(-1, 3).astype(np.float64)
+    sk = SKKMeans(6, init=init, n_init=1, tol=1e-4).fit(pixels)
+    ours = pixclust.KMeans(6, init=init, n_init=1, tol=1e-4).fit(chelsea.reshape(-1, 3))
+    assert ours.inertia_ == pytest.approx(sk.inertia_, rel=1e-6)
+    np.testing.assert_allclose(ours.cluster_centers_, sk.cluster_centers_, rtol=1e-6)
+    assert ours.n_iter_ == sk.n_iter_
+
+
+def test_list_reuses_and_matches_single_calls(chelsea: np.ndarray) -> None:
+    many = pixclust.quantize(chelsea, [10, 8, 6, 4, 2], random_state=42)
+    assert [r.n_colors for r in many] == [10, 8, 6, 4, 2]
+    for r in many:
+        one = pixclust.quantize(chelsea, r.n_colors, random_state=42)
+        np.testing.assert_array_equal(one.centers, r.centers)
+        assert one.inertia == r.inertia
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", ["gray", "rgb", "rgba"])
+def test_dtypes_and_shapes(chelsea: np.ndarray, dtype: type, shape: str) -> None:
+    img = chelsea[::4, ::4]
+    if shape == "gray":
+        img = img[..., 0]
+    elif shape == "rgba":
+        alpha = np.arange(img.shape[0] * img.shape[1]).reshape(img.shape[:2]) % 256
+        img = np.dstack([img, alpha.astype(np.uint8)])
+    if dtype == np.uint16:
+        img = img.astype(np.uint16) * 257
+    elif dtype in (np.float32, np.float64):
+        img = (img / 255.0).astype(dtype)
+    res = pixclust.quantize(img, 4, random_state=0)
+    assert res.image.shape == img.shape and res.image.dtype == img.dtype
+    c = 1 if shape == "gray" else 3
+    assert res.palette.shape == (4, c) and res.palette.dtype == img.dtype
+    if shape == "rgba":  # alpha kept as it was
+        np.testing.assert_array_equal(res.image[..., 3], img[..., 3])
+    flat = img.reshape(-1, img.shape[2] if img.ndim == 3 else 1)[:, :c]
+    assert res.inertia == pytest.approx(_inertia(flat, res.centers, res.labels.ravel()), rel=1e-9)
+
+
+def test_cluster_alpha(chelsea: np.ndarray) -> None:
+    img = np.dstack([chelsea[::4, ::4], np.full(chelsea[::4, ::4].shape[:2], 255, np.uint8)])
+    img[:10, :, 3] = 0
+    res = pixclust.quantize(img, 5, random_state=0, cluster_alpha=True)
+    assert res.palette.shape == (5, 4)
+    np.testing.assert_array_equal(res.image.reshape(-1, 4), res.palette[res.labels.ravel()])
+
+
+def test_lab_space(chelsea: np.ndarray) -> None:
+    res = pixclust.quantize(chelsea[::2, ::2], 6, space="lab", random_state=0)
+    lab = pixclust.to_lab(chelsea[::2, ::2].reshape(-1, 3))
+    assert res.inertia == pytest.approx(_inertia(lab, res.centers, res.labels.ravel()), rel=1e-9)
+    back = np.clip(np.rint(pixclust.from_lab(res.centers) * 255), 0, 255).astype(np.uint8)
+    np.testing.assert_array_equal(back, res.palette)
+
+
+def test_lab_round_trip() -> None:
+    rgb = np.random.default_rng(0).integers(0, 256, size=(500, 3), dtype=np.uint8)
+    np.testing.assert_allclose(pixclust.from_lab(pixclust.to_lab(rgb)) * 255, rgb, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("image", "n_colors", "kwargs", "exc", "match"),
+    [
+        (np.zeros((4, 4, 3, 1), np.uint8), 2, {}, ValueError, "image: expected an H x W"),
+        (np.zeros(16, np.uint8), 2, {}, ValueError, "image: expected an H x W"),
+        (np.zeros((4, 4, 5), np.uint8), 2, {}, ValueError, "channels"),
+        (np.zeros((4, 4, 3), np.int64), 2, {}, TypeError, "image: unsupported dtype int64"),
+        (np.zeros((4, 4, 3), np.bool_), 2, {}, TypeError, "image: unsupported dtype bool"),
+        (np.zeros((4, 4, 3), np.float16), 2, {}, TypeError, "image: unsupported dtype float16"),
+        (np.full((4, 4, 3), np.nan), 2, {}, ValueError, "NaN or infinity"),
+        (np.full((4, 4, 3), np.inf, np.float32), 2, {}, ValueError, "NaN or infinity"),
+        (np.zeros((0, 4, 3), np.uint8), 2, {}, ValueError, "image: empty"),
+        (np.zeros((4, 4, 3), np.uint8), 0, {}, ValueError, "n_colors: must be >= 1"),
+        (np.zeros((4, 4, 3), np.uint8), 2.5, {}, TypeError, "n_colors: expected an int"),
+        (np.zeros((4, 4, 3), np.uint8), [], {}, ValueError, "n_colors: the list is empty"),
+        (np.zeros((4, 4, 3), np.uint8), 2, {}, ValueError, r"larger than the number of distinct colours in the image \(1\)"),
+        (np.zeros((4, 4, 3), np.uint8), 1, {"space": "hsv"}, ValueError, "space"),
+        (np.zeros((4, 4), np.uint8), 1, {"space": "lab"}, ValueError, "space='lab'"),
+        (np.zeros((4, 4, 3), np.uint8), 1, {"max_iter": 0}, ValueError, "max_iter"),
+        (np.zeros((4, 4, 3), np.uint8), 1, {"tol": -1.0}, ValueError, "tol"),
+        (np.zeros((4, 4, 3), np.uint8), 1, {"n_init": "many"}, ValueError, "n_init"),
+        (np.zeros((4, 4, 3), np.uint8), 1, {"n_threads": 0}, ValueError, "n_threads"),
+    ],
+)
+def test_bad_input(image: np.ndarray, n_colors: object, kwargs: dict, exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        pixclust.quantize(image, n_colors, **kwargs)  # type: ignore[arg-type]
+
+
+def test_k_larger_than_distinct_says_how_many() -> None:
+    img = np.zeros((8, 8, 3), np.uint8)
+    img[:4] = 10
+    img[:, :2] = 200
+    with pytest.raises(ValueError, match=r"n_colors=4 .*\(3\)"):
+        pixclust.quantize(img, 4)
+    assert pixclust.quantize(img, 3, random_state=0).inertia == 0.0
