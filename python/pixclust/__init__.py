@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pixclust._config import show_config
 from pixclust._core import __version__
+from pixclust._dither import dither
 from pixclust._kmeans import KMeans
 from pixclust._quantize import QuantizeResult, from_lab, quantize, to_lab
 
-__all__ = ["KMeans", "QuantizeResult", "__version__", "from_lab", "quantize", "show_config", "to_lab"]
+__all__ = ["KMeans", "QuantizeResult", "__version__", "dither", "from_lab", "quantize", "show_config", "to_lab"]
