@@ -1,0 +1,267 @@
+"""Reading and writing images (Pillow) and writing any file atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional, Union
+
+import numpy as np
+
+__all__ = ["read_image", "write_image", "atomic_output", "ImageReadError"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class ImageReadError(ValueError):
+    """The file exists but is not an image Pillow can read (or has a mode pixclust cannot use)."""
+
+
+def _pillow() -> Any:
+    try:
+        from PIL import Image
+    except ImportError as exc:  # pragma: no cover - Pillow is in the test environment
+        raise ImportError("reading and writing images needs Pillow: pip install pixclust[image]") from exc
+    return Image
+
+
+def read_image(path: PathLike) -> np.ndarray:
+    """Read an image file into an array the way pixclust uses it.
+
+    JPEG, PNG, TIFF, BMP, WebP, GIF... whatever Pillow reads. The EXIF orientation is applied.
+
+    ======================================  ==========================================
+    file                                    array
+    ======================================  ==========================================
+    RGB (JPEG, PNG, TIFF)                   (H, W, 3) uint8
+    RGB with alpha, or palette + tRNS       (H, W, 4) uint8
+    8-bit grayscale, 1-bit                  (H, W) uint8
+    grayscale with alpha                    (H, W, 2) uint8
+    16-bit grayscale PNG/TIFF (I;16)        (H, W) uint16
+    CMYK, YCbCr, LAB, HSV                   converted to (H, W, 3) uint8 RGB
+    ======================================  ==========================================
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, PermissionError
+        As ``open`` does.
+    ImageReadError
+        Not an image, a truncated one, or a 32-bit/float image whose values do not fit 16 bits.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> from pixclust._io import read_image
+    >>> img = read_image(files("pixclust") / "data" / "chelsea.png")
+    >>> img.shape, img.dtype
+    ((300, 451, 3), dtype('uint8'))
+    """
+    Image = _pillow()
+    from PIL import ImageOps, UnidentifiedImageError
+
+    path = os.fspath(path)
+    with open(path, "rb") as fh:  # OSErrors (missing, directory, permission) surface as they are
+        try:
+            with Image.open(fh) as im:
+                im.load()
+                try:
+                    im = ImageOps.exif_transpose(im)
+                except Exception:  # a broken EXIF block must not make the pixels unreadable
+                    pass
+                return _to_array(im)
+        except UnidentifiedImageError:
+            raise ImageReadError(f"{path}: not an image file Pillow can read") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            if isinstance(exc, ImageReadError):
+                raise
+            raise ImageReadError(f"{path}: cannot decode the image ({exc})") from None
+
+
+def _to_array(im: Any) -> np.ndarray:
+    mode = im.mode
+    if mode in ("RGB", "RGBA", "L", "LA"):
+        return np.asarray(im).copy()
+    if mode == "1":
+        return np.asarray(im.convert("L")).copy()
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in im.info
+        return np.asarray(im.convert("RGBA" if has_alpha else "RGB")).copy()
+    if mode.startswith("I;16"):
+        return np.asarray(im).astype(np.uint16)
+    if mode in ("I", "F"):
+        a = np.asarray(im)
+        if a.size and (a.min() < 0 or a.max() > 65535 or (mode == "F" and np.any(a != np.round(a)))):
+            raise ImageReadError(
+                f"a {mode}-mode image ({'float' if mode == 'F' else '32-bit'}) with values outside 0-65535 "
+                "is not supported; convert it to 8 or 16 bits"
+            )
+        return a.astype(np.uint16)
+    if mode in ("RGBa", "La"):
+        return np.asarray(im.convert("RGBA" if mode == "RGBa" else "LA")).copy()
+    return np.asarray(im.convert("RGB")).copy()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_output(path: PathLike, *, force: bool = False) -> Iterator[str]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
+
+    The temporary file lives in the target directory, so the final ``os.replace`` is atomic: a reader
+    sees the old file or the complete new one, never part of one, and a failure (an exception, Ctrl-C)
+    leaves nothing behind. An existing ``path`` is replaced only with ``force=True``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from pixclust._io import atomic_output
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_output(os.path.join(d, "a.txt")) as tmp:
+    ...     with open(tmp, "w") as f:
+    ...         _ = f.write("hello")
+    >>> os.listdir(d)
+    ['a.txt']
+    """
+    target = Path(os.fspath(path))
+    if target.exists() and not force:
+        raise FileExistsError(f"{target}: already exists (use --force to replace it)")
+    directory = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=directory)
+    os.close(fd)
+    try:
+        yield tmp
+        # mkstemp makes the file 0600; give it the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _pil_format(path: PathLike) -> str:
+    Image = _pillow()
+    ext = Path(os.fspath(path)).suffix.lower()
+    fmt = Image.registered_extensions().get(ext)
+    if fmt is None or fmt not in Image.SAVE:
+        raise ValueError(f"{os.fspath(path)}: cannot write {ext or 'files without an extension'!r}; use .png, .jpg, .tif, .bmp or .webp")
+    return str(fmt)
+
+
+def check_writable_image_path(path: PathLike) -> None:
+    """Raise ValueError if Pillow cannot write this extension (checked before any work is done)."""
+    _pil_format(path)
+
+
+def write_image(
+    path: PathLike,
+    image: np.ndarray,
+    *,
+    labels: Optional[np.ndarray] = None,
+    palette: Optional[np.ndarray] = None,
+    force: bool = False,
+) -> None:
+    """Write an image atomically; a PNG of a palette image is written as a paletted PNG.
+
+    Parameters
+    ----------
+    path : str or path
+        The format follows the extension.
+    image : ndarray of shape (H, W) or (H, W, C), uint8 or uint16
+    labels, palette : ndarray, optional
+        The (H, W) palette indices and the (k, c) uint8 palette of ``image``. When both are given, k <= 256
+        and the file is a PNG, it is written in palette mode (with per-entry transparency for RGBA), so
+        the file itself holds at most k colours and is small. (Grayscale is written as 8- or 16-bit
+        grayscale, which holds exactly the image's gray levels and reads back as grayscale.)
+    force : bool
+        Replace an existing file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from pixclust._io import read_image, write_image
+    >>> img = np.zeros((2, 3, 3), dtype=np.uint8); img[0] = 255
+    >>> p = os.path.join(tempfile.mkdtemp(), "x.png")
+    >>> write_image(p, img)
+    >>> bool((read_image(p) == img).all())
+    True
+    """
+    Image = _pillow()
+    fmt = _pil_format(path)
+    pil = _to_pil(Image, image, labels, palette, png=(fmt == "PNG"))
+    if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
+        pil = pil.convert("RGBA" if pil.mode == "P" and "transparency" in pil.info else pil.mode)
+        pil = pil.convert("RGB") if pil.mode in ("RGBA", "P", "LA") else pil.convert("L")
+    options: dict[str, Any] = {"optimize": True} if fmt == "PNG" else {}
+    if fmt == "JPEG":
+        options = {"quality": 95}
+    with atomic_output(path, force=force) as tmp:
+        pil.save(tmp, format=fmt, **options)
+
+
+def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], png: bool) -> Any:
+    a = np.ascontiguousarray(image)
+    channels = 1 if a.ndim == 2 else a.shape[2]
+    if (
+        png
+        and labels is not None
+        and palette is not None
+        and a.dtype == np.uint8
+        and palette.shape[0] <= 256
+        and channels in (3, 4)
+    ):
+        p = _paletted(Image, a, labels, palette)
+        if p is not None:
+            return p
+    if a.dtype == np.uint16:
+        if channels != 1 and not (a.ndim == 3 and channels == 1):
+            raise ValueError("16-bit colour images cannot be written by Pillow; only 16-bit grayscale")
+        h, w = a.shape[:2]
+        return Image.frombytes("I;16", (w, h), a.astype("<u2").tobytes())
+    if a.ndim == 3 and channels == 1:
+        a = a[:, :, 0]
+    return Image.fromarray(a)
+
+
+def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.ndarray) -> Any:
+    k = palette.shape[0]
+    c = palette.shape[1]
+    if image.ndim == 3 and image.shape[2] == 4:
+        # Alpha is kept per pixel; a palette PNG has one alpha per entry, so the entries are the
+        # distinct (colour, alpha) pairs. Too many pairs: fall back to RGBA (still at most k colours).
+        key = labels.astype(np.int64) * 256 + image[..., 3]
+        pairs, inverse = np.unique(key.ravel(), return_inverse=True)
+        if pairs.size > 256:
+            return None
+        rgb = palette[pairs // 256].astype(np.uint8)
+        alpha = (pairs % 256).astype(np.uint8)
+        index = inverse.reshape(labels.shape).astype(np.uint8)
+        pil = Image.frombytes("P", (index.shape[1], index.shape[0]), index.tobytes())
+        pil.putpalette(rgb.reshape(-1).tolist(), rawmode="RGB")
+        if np.any(alpha != 255):
+            pil.info["transparency"] = bytes(alpha.tolist())
+        return pil
+    colours = palette.astype(np.uint8).reshape(k, c)
+    pil = Image.frombytes("P", (labels.shape[1], labels.shape[0]), labels.astype(np.uint8).tobytes())
+    pil.putpalette(colours.reshape(-1).tolist(), rawmode="RGB")
+    return pil
+
+
+def save_figure(fig: Any, path: PathLike, *, force: bool = False, dpi: Optional[float] = None) -> None:
+    """Save a matplotlib figure atomically (format from the extension)."""
+    fmt = Path(os.fspath(path)).suffix.lower().lstrip(".")
+    supported = fig.canvas.get_supported_filetypes()
+    if fmt not in supported:
+        raise ValueError(f"{os.fspath(path)}: cannot save a figure as {fmt or 'a file without an extension'!r}; use one of " + ", ".join(sorted(supported)))
+    with atomic_output(path, force=force) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15)
+
+
+Writer = Callable[[str], None]
