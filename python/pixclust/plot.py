@@ -1,0 +1,494 @@
+"""Figures for the tutorial's pictures: quantized images side by side, palettes, dendrograms, scatters.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (no global state, no
+window: it works under any backend, and ``fig.savefig`` writes it). The command line is a thin layer
+over these.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+__all__ = ["compare", "palette", "dendrogram", "scatter", "cluster_colors"]
+
+# Space for a title line, in inches.
+_TITLE_IN = 0.42
+_ABOVE_THRESHOLD = "#9a9a9a"
+
+
+def _figure(figsize: tuple[float, float]) -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - matplotlib is in the test environment
+        raise ImportError("pixclust.plot needs matplotlib: pip install pixclust[plot]") from exc
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def cluster_colors(n: int) -> list[str]:
+    """``n`` distinct colours for clusters 1..n (matplotlib's tab10, then tab20, then evenly spaced hues).
+
+    Examples
+    --------
+    >>> from pixclust.plot import cluster_colors
+    >>> cluster_colors(2)
+    ['#1f77b4', '#ff7f0e']
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import hsv_to_rgb, to_hex
+
+    if n <= 10:
+        return [to_hex(c) for c in colormaps["tab10"].colors[:n]]
+    if n <= 20:
+        tab20 = colormaps["tab20"].colors
+        order = list(range(0, 20, 2)) + list(range(1, 20, 2))  # the ten strong colours first
+        return [to_hex(tab20[i]) for i in order[:n]]
+    hues = (np.arange(n) * 0.618033988749895) % 1.0  # golden-ratio steps: neighbours differ
+    return [to_hex(hsv_to_rgb((h, 0.65, 0.85 if i % 2 else 0.65))) for i, h in enumerate(hues)]
+
+
+def _display(image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """An array imshow draws faithfully, and the imshow options for it."""
+    a = np.asarray(image)
+    if a.dtype.kind == "u" and a.dtype != np.uint8:
+        a = a.astype(np.float64) / np.iinfo(a.dtype).max
+    elif a.dtype.kind == "f":
+        a = np.clip(a, 0.0, 1.0)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim == 3 and a.shape[2] == 2:  # gray + alpha -> RGBA
+        a = np.concatenate([np.repeat(a[:, :, :1], 3, axis=2), a[:, :, 1:]], axis=2)
+    opts: dict[str, Any] = {"interpolation": "antialiased" if max(a.shape[:2]) > 600 else "nearest"}
+    if a.ndim == 2:
+        opts.update(cmap="gray", vmin=0, vmax=255 if a.dtype == np.uint8 else 1.0)
+    return a, opts
+
+
+def _hex(color: np.ndarray, dtype: np.dtype) -> str:
+    c = np.asarray(color, dtype=np.float64).ravel()
+    top = float(np.iinfo(dtype).max) if np.dtype(dtype).kind == "u" else 1.0
+    c8 = np.clip(np.rint(c / top * 255.0), 0, 255).astype(int)
+    if c8.size == 1:
+        c8 = np.repeat(c8, 3)
+    return "#" + "".join(f"{v:02x}" for v in c8[:3])
+
+
+def _rgb01(palette: np.ndarray) -> np.ndarray:
+    p = np.asarray(palette)
+    top = float(np.iinfo(p.dtype).max) if p.dtype.kind == "u" else 1.0
+    rgb = np.clip(p.astype(np.float64) / top, 0.0, 1.0)
+    if rgb.shape[1] == 1:
+        rgb = np.repeat(rgb, 3, axis=1)
+    return rgb[:, :3]
+
+
+def _strip(ax: Any, pal: np.ndarray, counts: np.ndarray) -> None:
+    """A horizontal bar split into the palette's colours, widths proportional to their pixel share."""
+    order = np.argsort(-counts, kind="stable")
+    share = counts[order] / max(int(counts.sum()), 1)
+    rgb = _rgb01(pal)[order]
+    left = np.concatenate([[0.0], np.cumsum(share)[:-1]])
+    ax.barh(0.5, share, left=left, height=1.0, color=rgb, edgecolor="white", linewidth=0.6)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_axis_off()
+
+
+def compare(
+    image: Any,
+    n_colors: Sequence[int] = (10, 8, 6, 4, 2),
+    *,
+    results: Optional[Sequence[Any]] = None,
+    space: str = "rgb",
+    random_state: Any = 0,
+    dither: bool = False,
+    ncols: int = 3,
+    panel_width: float = 3.4,
+    title: Optional[str] = None,
+) -> Any:
+    """The original image beside its quantized versions, each titled and with its palette strip.
+
+    The tutorial's 2 x 3 figure for ``n_colors=[10, 8, 6, 4, 2]``. The colours are counted once for
+    all the colour counts (one :func:`pixclust.quantize` call with a list).
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, C)
+        As :func:`pixclust.quantize` takes it.
+    n_colors : sequence of int
+        One panel per colour count, in this order.
+    results : sequence of QuantizeResult, optional
+        Already computed results for ``n_colors`` (then no clustering is done here).
+    space, random_state
+        Passed to :func:`pixclust.quantize`.
+    dither : bool
+        Show each panel dithered onto its palette (:func:`pixclust.dither`).
+    ncols : int
+        Panels per row.
+    panel_width : float
+        Inches per panel; the height follows the image's aspect ratio.
+    title : str, optional
+        A title over the whole figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixclust import plot
+    >>> img = np.random.default_rng(0).integers(0, 256, size=(30, 40, 3), dtype=np.uint8)
+    >>> fig = plot.compare(img, [4, 2])
+    >>> [ax.get_title() for ax in fig.axes if ax.get_title()]
+    ['Original', '4 colours', '2 colours']
+    """
+    import pixclust
+
+    img = np.asarray(image)
+    ks = [int(k) for k in n_colors]
+    if not ks:
+        raise ValueError("n_colors: expected at least one colour count")
+    if results is None:
+        res = pixclust.quantize(img, ks, space=space, random_state=random_state)
+        assert isinstance(res, list)
+        results = res
+    if len(results) != len(ks):
+        raise ValueError(f"results: expected {len(ks)} results, got {len(results)}")
+    if ncols < 1:
+        raise ValueError(f"ncols: expected >= 1, got {ncols}")
+
+    n_panels = 1 + len(ks)
+    ncols = min(ncols, n_panels)
+    nrows = math.ceil(n_panels / ncols)
+    h, w = img.shape[:2]
+    aspect = h / w
+    strip = 0.07  # strip height as a fraction of the panel width
+    fig_h = nrows * (panel_width * (aspect + strip) + _TITLE_IN) + (0.45 if title else 0.0)
+    fig = _figure((ncols * panel_width, fig_h))
+    grid = fig.add_gridspec(2 * nrows, ncols, height_ratios=[aspect, strip] * nrows)
+
+    for i in range(nrows * ncols):
+        row, col = divmod(i, ncols)
+        ax = fig.add_subplot(grid[2 * row, col])
+        bar = fig.add_subplot(grid[2 * row + 1, col])
+        ax.set_axis_off()
+        bar.set_axis_off()
+        if i >= n_panels:
+            continue
+        if i == 0:
+            shown, opts = _display(img)
+            ax.set_title("Original")
+        else:
+            r = results[i - 1]
+            out = pixclust.dither(img, r.palette) if dither else r.image
+            shown, opts = _display(out)
+            ax.set_title(f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + (", dithered" if dither else ""))
+            counts = r.counts if not dither else np.bincount(
+                _labels_of(out, r.palette), minlength=len(r.palette)
+            )
+            _strip(bar, r.palette, np.asarray(counts))
+        ax.imshow(shown, **opts)
+        ax.set_aspect("equal")
+    if title:
+        fig.suptitle(title, fontsize="large")
+    return fig
+
+
+def _labels_of(image: np.ndarray, pal: np.ndarray) -> np.ndarray:
+    """Palette index of every pixel of an image made only of palette colours."""
+    c = pal.shape[1]
+    flat = image.reshape(-1, image.shape[2] if image.ndim == 3 else 1)[:, :c].astype(np.int64)
+    keys = np.zeros(flat.shape[0], dtype=np.int64)
+    pkeys = np.zeros(pal.shape[0], dtype=np.int64)
+    for ch in range(c):
+        keys = keys * 65536 + flat[:, ch]
+        pkeys = pkeys * 65536 + pal[:, ch].astype(np.int64)
+    order = np.argsort(pkeys, kind="stable")
+    pos = np.searchsorted(pkeys[order], keys)
+    return order[np.clip(pos, 0, len(order) - 1)]
+
+
+def palette(
+    colors: Any,
+    counts: Optional[Any] = None,
+    *,
+    title: Optional[str] = None,
+    per_row: int = 8,
+) -> Any:
+    """Palette swatches ordered by pixel share, each labelled with its hex code and share.
+
+    Parameters
+    ----------
+    colors : QuantizeResult or array-like of shape (k, C)
+        A result of :func:`pixclust.quantize` (its palette and counts), or colours in an integer dtype
+        (scaled by its maximum) or floats in [0, 1].
+    counts : array-like of shape (k,), optional
+        Pixels per colour (taken from the result when ``colors`` is one). Without counts the colours
+        keep their order and no shares are shown.
+    title : str, optional
+    per_row : int
+        Swatches per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixclust import plot
+    >>> fig = plot.palette(np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8), [1, 3])
+    >>> [t.get_text() for t in fig.axes[1].texts]
+    ['#0000ff\\n75.0%', '#ff0000\\n25.0%']
+    """
+    if hasattr(colors, "palette") and hasattr(colors, "counts"):
+        if counts is None:
+            counts = colors.counts
+        colors = colors.palette
+    pal = np.asarray(colors)
+    if pal.ndim == 1:
+        pal = pal.reshape(-1, 1)
+    if pal.ndim != 2 or pal.shape[0] < 1 or pal.shape[1] not in (1, 3, 4):
+        raise ValueError(f"colors: expected shape (k, 1), (k, 3) or (k, 4), got {pal.shape}")
+    k = pal.shape[0]
+    if counts is not None:
+        cnt = np.asarray(counts, dtype=np.float64).ravel()
+        if cnt.shape != (k,):
+            raise ValueError(f"counts: expected {k} values, got shape {cnt.shape}")
+        order = np.argsort(-cnt, kind="stable")
+        share = cnt / max(cnt.sum(), 1.0)
+    else:
+        cnt = None
+        order = np.arange(k)
+        share = None
+    per_row = max(1, min(per_row, k))
+    rows = math.ceil(k / per_row)
+    cell = 1.05  # inches per swatch
+    fig = _figure((max(per_row * cell, 4.0), 0.55 + rows * (cell + 0.45) + (_TITLE_IN if title else 0.0)))
+    grid = fig.add_gridspec(2, 1, height_ratios=[0.35, rows * (cell + 0.45)])
+    bar = fig.add_subplot(grid[0])
+    if cnt is not None:
+        _strip(bar, pal, cnt)
+    else:
+        _strip(bar, pal, np.ones(k))
+    ax = fig.add_subplot(grid[1])
+    rgb = _rgb01(pal)
+    for pos, j in enumerate(order):
+        r, c = divmod(pos, per_row)
+        y = rows - 1 - r
+        ax.add_patch(_rect((c + 0.06, y + 0.32), 0.88, 0.64, rgb[j]))
+        label = _hex(pal[j], pal.dtype)
+        if share is not None:
+            label += f"\n{100.0 * share[j]:.1f}%"
+        ax.text(c + 0.5, y + 0.27, label, ha="center", va="top", fontsize=9, family="monospace")
+    ax.set_xlim(0, per_row)
+    ax.set_ylim(-0.12, rows)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _rect(xy: tuple[float, float], w: float, h: float, color: Any) -> Any:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(xy, w, h, facecolor=color, edgecolor="#444444", linewidth=0.6)
+
+
+def _cut_height(Z: np.ndarray, flat: np.ndarray) -> float:
+    """A height between the last merge inside a flat cluster and the first merge across clusters."""
+    n = Z.shape[0] + 1
+    node = np.concatenate([flat, np.zeros(n - 1, dtype=flat.dtype)])
+    inside, across = [], []
+    for i in range(n - 1):
+        a, b = int(Z[i, 0]), int(Z[i, 1])
+        same = node[a] != 0 and node[a] == node[b]
+        node[n + i] = node[a] if same else 0
+        (inside if same else across).append(Z[i, 2])
+    lo = max(inside) if inside else 0.0
+    hi = min(across) if across else lo
+    return float((lo + hi) / 2.0) if across else float(lo * 1.05 if lo else 1.0)
+
+
+def dendrogram(
+    Z: Any,
+    cut: Optional[float] = None,
+    *,
+    criterion: str = "distance",
+    labels: Optional[Sequence[str]] = None,
+    title: Optional[str] = None,
+    max_leaves: int = 60,
+    ylabel: str = "merge distance",
+) -> Any:
+    """The dendrogram of a linkage matrix, with the cut drawn and the flat clusters coloured.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n - 1, 4)
+        A linkage matrix (:func:`pixclust.linkage` or ``scipy.cluster.hierarchy.linkage``).
+    cut : float, optional
+        Where to cut the tree: a height (``criterion="distance"``) or a number of clusters
+        (``criterion="maxclust"``), as ``scipy.cluster.hierarchy.fcluster`` takes them. The links of each
+        flat cluster get that cluster's colour (the same as :func:`scatter` uses), links above the cut
+        are grey, and the cut is a dashed line.
+    criterion : {"distance", "maxclust"}
+    labels : sequence of str, optional
+        Leaf labels (default: the point indices).
+    title : str, optional
+    max_leaves : int
+        Above this many points only the last ``max_leaves`` merges are drawn (the leaves then show
+        their point counts), so that the labels stay readable.
+    ylabel : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.cluster.hierarchy import linkage
+    >>> from pixclust import plot
+    >>> X = np.array([[2, 2], [15, 4], [2, 3], [4, 5], [5, 5], [20, 4], [22, 7], [17, 7], [20, 10], [3, 3]])
+    >>> fig = plot.dendrogram(linkage(X, "single"), cut=3)
+    >>> fig.axes[0].get_title()
+    'cut at distance 3: 6 clusters'
+    """
+    from scipy.cluster import hierarchy
+
+    Z = np.asarray(Z, dtype=np.float64)
+    hierarchy.is_valid_linkage(Z, throw=True, name="Z")
+    n = Z.shape[0] + 1
+    if criterion not in ("distance", "maxclust"):
+        raise ValueError(f"criterion: expected 'distance' or 'maxclust', got {criterion!r}")
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"labels: expected {n} labels, got {len(labels)}")
+
+    flat = None
+    colors: list[str] = []
+    if cut is not None:
+        flat = hierarchy.fcluster(Z, cut, criterion=criterion)
+        colors = cluster_colors(int(flat.max()))
+        node = np.concatenate([flat, np.zeros(n - 1, dtype=flat.dtype)])
+        for i in range(n - 1):
+            a, b = int(Z[i, 0]), int(Z[i, 1])
+            node[n + i] = node[a] if node[a] != 0 and node[a] == node[b] else 0
+
+        def link_color(node_id: int) -> str:
+            c = int(node[node_id])
+            return colors[c - 1] if c else _ABOVE_THRESHOLD
+
+    truncate = n > max_leaves
+    shown = max_leaves if truncate else n
+    width = float(np.clip(0.22 * shown + 1.5, 6.0, 16.0))
+    fig = _figure((width, 4.6))
+    ax = fig.add_subplot()
+    font = float(np.clip(380.0 / shown, 6.5, 11.0))
+    kwargs: dict[str, Any] = {
+        "ax": ax,
+        "labels": list(labels) if labels is not None else None,
+        "leaf_font_size": font,
+        "leaf_rotation": 90.0 if shown > 24 else 0.0,
+        "above_threshold_color": _ABOVE_THRESHOLD,
+    }
+    if truncate:
+        kwargs.update(truncate_mode="lastp", p=max_leaves, show_contracted=True)
+    if flat is not None:
+        kwargs["link_color_func"] = link_color
+    else:
+        kwargs["color_threshold"] = 0.0  # one colour: there is no cut to show
+    R = hierarchy.dendrogram(Z, **kwargs)
+
+    heading = None
+    if flat is not None:
+        k = int(flat.max())
+        height = float(cut) if criterion == "distance" else _cut_height(Z, flat)
+        ax.axhline(height, color="#333333", linestyle="--", linewidth=1.0, zorder=0)
+        what = f"distance {cut:g}" if criterion == "distance" else f"{int(cut)} clusters"  # type: ignore[arg-type]
+        heading = f"cut at {what}: {k} cluster{'s' if k != 1 else ''}"
+        # Leaf labels take their cluster's colour (a single-point cluster has no link to colour).
+        for text, leaf in zip(ax.get_xticklabels(), R["leaves"]):
+            c = int(node[leaf])
+            text.set_color(colors[c - 1] if c else "#333333")
+        top = max(float(Z[-1, 2]), height)
+        ax.set_ylim(0, top * 1.08 if top > 0 else 1.0)
+    ax.set_title(heading if heading else "")
+    if title:
+        fig.suptitle(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("point" if not truncate else f"point (or number of points under a merge), last {max_leaves} merges")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def scatter(
+    X: Any,
+    labels: Optional[Any] = None,
+    *,
+    title: Optional[str] = None,
+    annotate: Optional[bool] = None,
+) -> Any:
+    """2-D points coloured by flat cluster (cluster i gets ``cluster_colors(k)[i - 1]``, as in
+    :func:`dendrogram`).
+
+    Parameters
+    ----------
+    X : array-like of shape (n, 2)
+    labels : array-like of shape (n,), optional
+        Flat cluster numbers 1..k as ``fcluster`` returns them.
+    title : str, optional
+    annotate : bool, optional
+        Write each point's index beside it (default: when n <= 40), to match it with a dendrogram leaf.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from pixclust import plot
+    >>> fig = plot.scatter([[0, 0], [1, 1], [5, 5]], [1, 1, 2])
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['cluster 1 (2)', 'cluster 2 (1)']
+    """
+    P = np.asarray(X, dtype=np.float64)
+    if P.ndim != 2 or P.shape[1] != 2:
+        raise ValueError(f"X: expected 2-D points, shape (n, 2), got {P.shape}")
+    n = P.shape[0]
+    fig = _figure((5.6, 4.8))
+    ax = fig.add_subplot()
+    if labels is None:
+        ax.scatter(P[:, 0], P[:, 1], s=36, color=cluster_colors(1)[0], edgecolor="white", linewidth=0.5)
+    else:
+        lab = np.asarray(labels)
+        if lab.shape != (n,):
+            raise ValueError(f"labels: expected {n} labels, got shape {lab.shape}")
+        lab = lab.astype(np.int64)
+        if lab.min() < 1:
+            raise ValueError("labels: expected cluster numbers 1..k (fcluster's numbering)")
+        colors = cluster_colors(int(lab.max()))
+        size = 48 if n <= 200 else max(4.0, 4000.0 / n)
+        for c in np.unique(lab):
+            sel = lab == c
+            ax.scatter(P[sel, 0], P[sel, 1], s=size, color=colors[c - 1], edgecolor="white", linewidth=0.5,
+                       label=f"cluster {c} ({int(sel.sum())})", zorder=2)
+        ax.legend(loc="best", fontsize="small", frameon=False, markerscale=0.8)
+    if annotate is None:
+        annotate = n <= 40
+    if annotate:
+        for i, (x, y) in enumerate(P):
+            ax.annotate(str(i), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8, color="#333333")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.margins(0.12)
+    ax.grid(True, color="#e6e6e6", linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if title:
+        ax.set_title(title)
+    return fig
