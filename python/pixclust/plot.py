@@ -84,16 +84,20 @@ def _rgb01(palette: np.ndarray) -> np.ndarray:
     return rgb[:, :3]
 
 
-def _strip(ax: Any, pal: np.ndarray, counts: np.ndarray) -> None:
-    """A horizontal bar split into the palette's colours, widths proportional to their pixel share."""
+def _strip(ax: Any, pal: np.ndarray, counts: np.ndarray, xs: tuple[float, float] = (0.0, 1.0),
+           ys: tuple[float, float] = (0.0, 1.0)) -> None:
+    """A bar split into the palette's colours, widths proportional to their pixel share, filling the
+    data-coordinate box ``xs`` x ``ys`` of ``ax``."""
+    from matplotlib.patches import Rectangle
+
     order = np.argsort(-counts, kind="stable")
-    share = counts[order] / max(int(counts.sum()), 1)
+    share = counts[order] / max(float(np.sum(counts)), 1.0)
     rgb = _rgb01(pal)[order]
-    left = np.concatenate([[0.0], np.cumsum(share)[:-1]])
-    ax.barh(0.5, share, left=left, height=1.0, color=rgb, edgecolor="white", linewidth=0.6)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_axis_off()
+    x, width = xs[0], xs[1] - xs[0]
+    for s_, c in zip(share, rgb):
+        ax.add_patch(Rectangle((x, ys[0]), s_ * width, ys[1] - ys[0], facecolor=c, edgecolor="white",
+                               linewidth=0.6))
+        x += s_ * width
 
 
 def compare(
@@ -107,6 +111,7 @@ def compare(
     ncols: int = 3,
     panel_width: float = 3.4,
     title: Optional[str] = None,
+    titles: Optional[Sequence[str]] = None,
 ) -> Any:
     """The original image beside its quantized versions, each titled and with its palette strip.
 
@@ -131,6 +136,8 @@ def compare(
         Inches per panel; the height follows the image's aspect ratio.
     title : str, optional
         A title over the whole figure.
+    titles : sequence of str, optional
+        Panel titles instead of "k colours" (one per result).
 
     Returns
     -------
@@ -157,6 +164,8 @@ def compare(
         results = res
     if len(results) != len(ks):
         raise ValueError(f"results: expected {len(ks)} results, got {len(results)}")
+    if titles is not None and len(titles) != len(ks):
+        raise ValueError(f"titles: expected {len(ks)} titles, got {len(titles)}")
     if ncols < 1:
         raise ValueError(f"ncols: expected >= 1, got {ncols}")
 
@@ -164,18 +173,18 @@ def compare(
     ncols = min(ncols, n_panels)
     nrows = math.ceil(n_panels / ncols)
     h, w = img.shape[:2]
-    aspect = h / w
-    strip = 0.07  # strip height as a fraction of the panel width
-    fig_h = nrows * (panel_width * (aspect + strip) + _TITLE_IN) + (0.45 if title else 0.0)
+    # The palette strip is drawn inside each image's axes, just below the picture, in pixel
+    # coordinates: it then sits at a fixed small gap under the image whatever the layout does.
+    gap, strip = 0.025 * w, 0.07 * w
+    extent_h = h + gap + strip
+    fig_h = nrows * (panel_width * extent_h / w + _TITLE_IN) + (0.45 if title else 0.0)
     fig = _figure((ncols * panel_width, fig_h))
-    grid = fig.add_gridspec(2 * nrows, ncols, height_ratios=[aspect, strip] * nrows)
+    grid = fig.add_gridspec(nrows, ncols)
 
     for i in range(nrows * ncols):
         row, col = divmod(i, ncols)
-        ax = fig.add_subplot(grid[2 * row, col])
-        bar = fig.add_subplot(grid[2 * row + 1, col])
+        ax = fig.add_subplot(grid[row, col])
         ax.set_axis_off()
-        bar.set_axis_off()
         if i >= n_panels:
             continue
         if i == 0:
@@ -185,12 +194,15 @@ def compare(
             r = results[i - 1]
             out = pixclust.dither(img, r.palette) if dither else r.image
             shown, opts = _display(out)
-            ax.set_title(f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + (", dithered" if dither else ""))
-            counts = r.counts if not dither else np.bincount(
-                _labels_of(out, r.palette), minlength=len(r.palette)
-            )
-            _strip(bar, r.palette, np.asarray(counts))
+            if titles is not None:
+                ax.set_title(titles[i - 1])
+            else:
+                ax.set_title(f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + (", dithered" if dither else ""))
+            counts = r.counts if not dither else np.bincount(_labels_of(out, r.palette), minlength=len(r.palette))
+            _strip(ax, r.palette, np.asarray(counts), (-0.5, w - 0.5), (h - 0.5 + gap, h - 0.5 + gap + strip))
         ax.imshow(shown, **opts)
+        ax.set_xlim(-0.5, w - 0.5)
+        ax.set_ylim(h - 0.5 + gap + strip, -0.5)
         ax.set_aspect("equal")
     if title:
         fig.suptitle(title, fontsize="large")
@@ -270,10 +282,10 @@ def palette(
     fig = _figure((max(per_row * cell, 4.0), 0.55 + rows * (cell + 0.45) + (_TITLE_IN if title else 0.0)))
     grid = fig.add_gridspec(2, 1, height_ratios=[0.35, rows * (cell + 0.45)])
     bar = fig.add_subplot(grid[0])
-    if cnt is not None:
-        _strip(bar, pal, cnt)
-    else:
-        _strip(bar, pal, np.ones(k))
+    _strip(bar, pal, cnt if cnt is not None else np.ones(k))
+    bar.set_xlim(0, 1)
+    bar.set_ylim(0, 1)
+    bar.set_axis_off()
     ax = fig.add_subplot(grid[1])
     rgb = _rgb01(pal)
     for pos, j in enumerate(order):
@@ -416,9 +428,8 @@ def dendrogram(
             text.set_color(colors[c - 1] if c else "#333333")
         top = max(float(Z[-1, 2]), height)
         ax.set_ylim(0, top * 1.08 if top > 0 else 1.0)
-    ax.set_title(heading if heading else "")
-    if title:
-        fig.suptitle(title)
+    # One title block over the axes (a figure suptitle would be centred on the figure, not the plot).
+    ax.set_title("\n".join(t for t in (title, heading) if t))
     ax.set_ylabel(ylabel)
     ax.set_xlabel("point" if not truncate else f"point (or number of points under a merge), last {max_leaves} merges")
     for side in ("top", "right"):
@@ -460,7 +471,10 @@ def scatter(
     if P.ndim != 2 or P.shape[1] != 2:
         raise ValueError(f"X: expected 2-D points, shape (n, 2), got {P.shape}")
     n = P.shape[0]
-    fig = _figure((5.6, 4.8))
+    # The figure takes the data's aspect ratio (within limits), so equal axis scales leave no empty band.
+    span = np.ptp(P, axis=0) if n else np.ones(2)
+    ratio = float(np.clip(span[1] / span[0], 0.45, 1.4)) if span[0] > 0 and span[1] > 0 else 1.0
+    fig = _figure((6.4, 6.4 * ratio * 0.78 + 1.2))
     ax = fig.add_subplot()
     if labels is None:
         ax.scatter(P[:, 0], P[:, 1], s=36, color=cluster_colors(1)[0], edgecolor="white", linewidth=0.5)
@@ -477,7 +491,8 @@ def scatter(
             sel = lab == c
             ax.scatter(P[sel, 0], P[sel, 1], s=size, color=colors[c - 1], edgecolor="white", linewidth=0.5,
                        label=f"cluster {c} ({int(sel.sum())})", zorder=2)
-        ax.legend(loc="best", fontsize="small", frameon=False, markerscale=0.8)
+        # Outside the plot: a legend must never hide a point.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False, markerscale=0.8)
     if annotate is None:
         annotate = n <= 40
     if annotate:
