@@ -399,7 +399,7 @@ def dendrogram(
     width = float(np.clip(0.22 * shown + 1.5, 6.0, 16.0))
     fig = _figure((width, 4.6))
     ax = fig.add_subplot()
-    font = float(np.clip(380.0 / shown, 6.5, 11.0))
+    font = float(np.clip(420.0 / shown, 7.5, 11.0))
     kwargs: dict[str, Any] = {
         "ax": ax,
         "labels": list(labels) if labels is not None else None,
@@ -420,8 +420,13 @@ def dendrogram(
         k = int(flat.max())
         height = float(cut) if criterion == "distance" else _cut_height(Z, flat)
         ax.axhline(height, color="#333333", linestyle="--", linewidth=1.0, zorder=0)
-        what = f"distance {cut:g}" if criterion == "distance" else f"{int(cut)} clusters"  # type: ignore[arg-type]
-        heading = f"cut at {what}: {k} cluster{'s' if k != 1 else ''}"
+        plural = "s" if k != 1 else ""
+        if criterion == "distance":
+            heading = f"cut at distance {cut:g}: {k} cluster{plural}"
+        elif k == int(cut):  # type: ignore[arg-type]
+            heading = f"cut into {k} cluster{plural}"
+        else:  # ties in the merge heights: fcluster returns fewer clusters than asked
+            heading = f"cut into at most {int(cut)} clusters: {k} cluster{plural}"  # type: ignore[arg-type]
         # Leaf labels take their cluster's colour (a single-point cluster has no link to colour).
         for text, leaf in zip(ax.get_xticklabels(), R["leaves"]):
             c = int(node[leaf])
@@ -486,13 +491,15 @@ def scatter(
         if lab.min() < 1:
             raise ValueError("labels: expected cluster numbers 1..k (fcluster's numbering)")
         colors = cluster_colors(int(lab.max()))
-        size = 48 if n <= 200 else max(4.0, 4000.0 / n)
+        size = 48.0 if n <= 200 else max(6.0, 6000.0 / n)
+        edge = 0.5 if n <= 200 else 0.0
         for c in np.unique(lab):
             sel = lab == c
-            ax.scatter(P[sel, 0], P[sel, 1], s=size, color=colors[c - 1], edgecolor="white", linewidth=0.5,
+            ax.scatter(P[sel, 0], P[sel, 1], s=size, color=colors[c - 1], edgecolor="white", linewidth=edge,
                        label=f"cluster {c} ({int(sel.sum())})", zorder=2)
         # Outside the plot: a legend must never hide a point.
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False, markerscale=0.8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False,
+                  markerscale=float(np.sqrt(40.0 / size)))
     if annotate is None:
         annotate = n <= 40
     if annotate:
