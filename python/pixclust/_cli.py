@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -38,20 +39,28 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Progress:
-    """Step messages on stderr for anything that may take more than a moment; silent with --quiet."""
+    """Progress on stderr for the steps that take a while; silent with --quiet.
 
-    def __init__(self, quiet: bool) -> None:
+    A step announces itself only once it has run for ``delay`` seconds (from a timer thread), and then
+    reports its time when it ends: quick runs stay quiet, and a bad-input error is the only line on
+    stderr.
+    """
+
+    def __init__(self, quiet: bool, delay: float = 1.0) -> None:
         self.quiet = quiet
-        self.open = False
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.open = False  # a "step ..." line is waiting for its end
 
     def step(self, message: str) -> "_Step":
         return _Step(self, message)
 
     def newline(self) -> None:
-        if self.open:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-            self.open = False
+        with self.lock:
+            if self.open:
+                sys.stderr.write("\n")
+                sys.stderr.flush()
+                self.open = False
 
 
 class _Step:
@@ -59,23 +68,37 @@ class _Step:
         self.progress = progress
         self.message = message
         self.start = 0.0
+        self.shown = False
+        self.timer: Optional[threading.Timer] = None
+
+    def _announce(self) -> None:
+        with self.progress.lock:
+            if self.timer is None:  # already finished
+                return
+            sys.stderr.write(f"{self.message} ...")
+            sys.stderr.flush()
+            self.shown = True
+            self.progress.open = True
 
     def __enter__(self) -> "_Step":
         self.start = time.perf_counter()
         if not self.progress.quiet:
-            sys.stderr.write(f"{self.message} ...")
-            sys.stderr.flush()
-            self.progress.open = True
+            self.timer = threading.Timer(self.progress.delay, self._announce)
+            self.timer.daemon = True
+            self.timer.start()
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if self.progress.quiet:
+        if self.timer is None:
             return
-        if exc_type is None:
-            sys.stderr.write(f" {time.perf_counter() - self.start:.1f} s\n")
-            sys.stderr.flush()
-            self.progress.open = False
-        else:
+        self.timer.cancel()
+        with self.progress.lock:
+            self.timer = None
+            if self.shown and exc_type is None:
+                sys.stderr.write(f" {time.perf_counter() - self.start:.1f} s\n")
+                sys.stderr.flush()
+                self.progress.open = False
+        if exc_type is not None:
             self.progress.newline()
 
 
@@ -282,7 +305,9 @@ def _read_data(path: str) -> tuple[np.ndarray, bool]:
                 values = [[float(f) for f in row] for row in rows]
             except ValueError:
                 raise CLIError(f"{path}: expected numbers separated by {repr(delimiter) if delimiter else 'spaces'}") from None
-            if not values or len({len(r) for r in values}) != 1:
+            if not values:
+                raise CLIError(f"{path}: no rows of numbers")
+            if len({len(r) for r in values}) != 1:
                 raise CLIError(f"{path}: rows must all have the same number of values")
             a = np.asarray(values, dtype=np.float64)
             if a.shape[0] == 1 and a.shape[1] > 1:
@@ -591,10 +616,12 @@ def run(argv: list[str]) -> int:
         progress.newline()
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    except (FileExistsError, PermissionError) as exc:
-        # Raced with another writer or lost permission after the checks: still nothing partial written.
+    except OSError as exc:
+        # A write failed after the checks (another writer, permissions, a full disk, a special
+        # filesystem): the temporary file is gone and the target untouched.
         progress.newline()
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"{prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         progress.newline()

@@ -132,7 +132,10 @@ def atomic_output(path: PathLike, *, force: bool = False) -> Iterator[str]:
     if target.exists() and not force:
         raise FileExistsError(f"{target}: already exists (use --force to replace it)")
     directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=directory)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot create a file in {directory} ({exc.strerror})", str(target)) from None
     os.close(fd)
     try:
         yield tmp
@@ -199,7 +202,9 @@ def write_image(
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGBA" if pil.mode == "P" and "transparency" in pil.info else pil.mode)
         pil = pil.convert("RGB") if pil.mode in ("RGBA", "P", "LA") else pil.convert("L")
-    options: dict[str, Any] = {"optimize": True} if fmt == "PNG" else {}
+    # PNG "optimize" (the best zlib settings) is worth it for small files and far too slow for large ones.
+    small = image.shape[0] * image.shape[1] <= 2_000_000
+    options: dict[str, Any] = ({"optimize": True} if small else {"compress_level": 6}) if fmt == "PNG" else {}
     if fmt == "JPEG":
         options = {"quality": 95}
     with atomic_output(path, force=force) as tmp:
