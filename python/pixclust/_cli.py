@@ -329,7 +329,8 @@ def _read_data(path: str) -> tuple[np.ndarray, bool]:
         raise CLIError(f"{path}: contains NaN or infinite values")
     if a.ndim == 1:
         if not is_valid_y(a):
-            raise CLIError(f"{path}: a single row of {a.size} values is not a condensed distance vector (its length must be n(n-1)/2)")
+            raise CLIError(f"{path}: one row of {a.size} values is neither points (one per row, at least 2 points) "
+                           "nor a condensed distance vector (length n(n-1)/2)")
         if np.any(a < 0):
             raise CLIError(f"{path}: distances must be >= 0")
         return a, True

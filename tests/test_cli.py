@@ -1,0 +1,359 @@
+"""The real ``pixclust`` command line in subprocesses, on real image files."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import pixclust
+from pixclust import _io
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent.parent / "shared" / "data"
+BUNDLED = ROOT / "python" / "pixclust" / "data"
+DATA = SHARED if (SHARED / "chelsea.png").exists() else BUNDLED
+CHELSEA = DATA / "chelsea.png"
+ROCKET = DATA / "rocket.jpg"
+TUTORIAL_POINTS = [[2, 2], [15, 4], [2, 3], [4, 5], [5, 5], [20, 4], [22, 7], [17, 7], [20, 10], [3, 3]]
+
+
+def _script() -> list[str]:
+    """The installed console script when it is there (it is in a pip install), else ``python -m``."""
+    exe = Path(sys.executable).parent / ("pixclust.exe" if os.name == "nt" else "pixclust")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "pixclust"]
+
+
+def run(*args: object, cwd: Path | None = None, module: bool = False) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "pixclust"] if module else _script()
+    return subprocess.run(
+        cmd + [str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=120,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+
+
+def colours(path: Path, channels: int | None = None) -> int:
+    a = _io.read_image(path)
+    flat = a.reshape(a.shape[0] * a.shape[1], -1)
+    if channels is not None:
+        flat = flat[:, :channels]
+    return len(np.unique(flat, axis=0))
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A PNG with alpha, a 16-bit grayscale PNG, an 8-bit grayscale PNG and a TIFF, made from the cat."""
+    d = tmp_path_factory.mktemp("images")
+    rgb = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    h, w = rgb.shape[:2]
+    grey = np.round(rgb.astype(np.float64) @ [0.299, 0.587, 0.114])
+    out = {}
+    alpha = np.tile(np.linspace(0, 255, w).round().astype(np.uint8), (h, 1))
+    alpha[: h // 3] = 255
+    out["alpha"] = d / "alpha.png"
+    Image.fromarray(np.dstack([rgb, alpha])).save(out["alpha"])
+    g16 = np.round(grey * 257).astype(np.uint16)
+    out["gray16"] = d / "gray16.png"
+    Image.frombytes("I;16", (w, h), g16.astype("<u2").tobytes()).save(out["gray16"])
+    out["gray"] = d / "gray.png"
+    Image.fromarray(grey.astype(np.uint8)).save(out["gray"])
+    out["tiff"] = d / "cat.tif"
+    Image.fromarray(rgb).save(out["tiff"])
+    return out
+
+
+# ----------------------------------------------------------------------------------------- quantize
+
+
+def test_quantize_photo_writes_a_k_colour_paletted_png(tmp_path: Path) -> None:
+    out = tmp_path / "cat8.png"
+    r = run("quantize", CHELSEA, "-k", 8, "-o", out, "--seed", 3)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # a quick run shows no progress
+    with Image.open(out) as im:
+        assert im.mode == "P" and im.size == (451, 300)
+    written = _io.read_image(out)
+    expected = pixclust.quantize(_io.read_image(CHELSEA), 8, random_state=3)
+    np.testing.assert_array_equal(written, expected.image)
+    assert colours(out) <= 8
+    lines = r.stdout.splitlines()
+    swatches = [ln for ln in lines if ln.strip().startswith("#")]
+    assert len(swatches) == 8
+    shares = [float(ln.rsplit(None, 1)[-1].rstrip("%")) for ln in swatches]
+    assert shares == sorted(shares, reverse=True) and abs(sum(shares) - 100) < 0.5
+    inertia = float(next(ln for ln in lines if ln.startswith("inertia:")).split()[1])
+    assert inertia == pytest.approx(expected.inertia, rel=1e-5)
+    assert lines[-1] == f"wrote {out}"
+
+
+def test_quantize_jpeg_dithered_in_lab_default_output_name(tmp_path: Path) -> None:
+    r = run("quantize", ROCKET, "-k", 6, "--dither", "--space", "lab", "--threads", 2, cwd=tmp_path, module=True)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "rocket-k6-dither.png"
+    assert out.exists()
+    with Image.open(out) as im:
+        assert im.size == (640, 427) and im.mode == "P"
+    assert colours(out) <= 6
+    # Dithering mixes the colours: no large flat area of one colour where the sky is a gradient.
+    labels = np.asarray(Image.open(out))
+    assert len(np.unique(labels[:50, 250:400])) >= 2
+
+
+def test_quantize_png_with_alpha_keeps_alpha(tmp_path: Path, images: dict[str, Path]) -> None:
+    out = tmp_path / "a.png"
+    r = run("quantize", images["alpha"], "-k", 5, "-o", out)
+    assert r.returncode == 0, r.stderr
+    src, got = _io.read_image(images["alpha"]), _io.read_image(out)
+    assert got.shape == src.shape
+    np.testing.assert_array_equal(got[..., 3], src[..., 3])
+    assert colours(out, channels=3) <= 5
+
+
+def test_quantize_16_bit_png_stays_16_bit(tmp_path: Path, images: dict[str, Path]) -> None:
+    out = tmp_path / "g16.png"
+    r = run("quantize", images["gray16"], "-k", 4, "-o", out, "--dither")
+    assert r.returncode == 0, r.stderr
+    with Image.open(out) as im:
+        assert im.mode.startswith("I;16") or im.mode == "I"
+    got = _io.read_image(out)
+    assert got.dtype == np.uint16 and got.shape == (300, 451)
+    palette = pixclust.quantize(_io.read_image(images["gray16"]), 4, random_state=0).palette
+    assert set(np.unique(got).tolist()) <= set(palette.ravel().tolist())
+    assert "16-bit" in r.stdout
+
+
+def test_quantize_grayscale_and_tiff(tmp_path: Path, images: dict[str, Path]) -> None:
+    out = tmp_path / "g.png"
+    assert run("quantize", images["gray"], "-k", 3, "-o", out).returncode == 0
+    got = _io.read_image(out)
+    assert got.ndim == 2 and got.shape == (300, 451) and len(np.unique(got)) <= 3
+    out2 = tmp_path / "t.png"
+    r = run("quantize", images["tiff"], "-k", 7, "-o", out2)
+    assert r.returncode == 0, r.stderr
+    assert colours(out2) <= 7
+
+
+# ----------------------------------------------------------------------------- compare and palette
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, length) of the runs of True."""
+    runs, start = [], None
+    for i, v in enumerate(mask.tolist() + [False]):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            runs.append((start, i - start))
+            start = None
+    return runs
+
+
+def test_compare_grid_has_two_rows_of_three_panels(tmp_path: Path) -> None:
+    out = tmp_path / "grid.png"
+    r = run("compare", CHELSEA, "-k", 10, 8, 6, 4, 2, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert [ln.split()[0] for ln in r.stdout.splitlines() if "colours: inertia" in ln] == ["10", "8", "6", "4", "2"]
+    grid = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    ink = np.abs(grid - 255).sum(axis=2) > 30  # not background white
+    # Panels: three column bands and two row bands of picture (titles are thin bands of their own).
+    cols = [r_ for r_ in _runs(ink.mean(axis=0) > 0.3) if r_[1] > 100]
+    rows = [r_ for r_ in _runs(ink.mean(axis=1) > 0.3) if r_[1] > 100]
+    assert len(cols) == 3 and len(rows) == 2
+    # Each panel keeps the photo's aspect ratio (451 x 300 plus its palette strip below).
+    width = np.mean([c[1] for c in cols])
+    height = np.mean([rr[1] for rr in rows])
+    assert 300 / 451 < height / width < (300 + 0.1 * 451) / 451
+
+
+def test_palette_swatches(tmp_path: Path) -> None:
+    out = tmp_path / "sw.png"
+    r = run("palette", CHELSEA, "-k", 8, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert sum(ln.strip().startswith("#") for ln in r.stdout.splitlines()) == 8
+    with Image.open(out) as im:
+        assert im.size[0] > im.size[1]
+
+
+# --------------------------------------------------------------------------------------- dendrogram
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "npy"])
+def test_dendrogram_labels_equal_scipy(tmp_path: Path, fmt: str) -> None:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    X = np.array(TUTORIAL_POINTS, dtype=float)
+    data = tmp_path / f"points.{fmt}"
+    if fmt == "npy":
+        np.save(data, X)
+    else:
+        np.savetxt(data, X, delimiter="," if fmt == "csv" else "\t", header="x,y" if fmt == "csv" else "", comments="")
+    out, sc, lab = tmp_path / "d.png", tmp_path / "s.png", tmp_path / "l.csv"
+    r = run("dendrogram", data, "-o", out, "--method", "single", "--cut", 3, "--scatter", sc, "--labels", lab)
+    assert r.returncode == 0, r.stderr
+    assert out.exists() and sc.exists()
+    with open(lab, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    expected = fcluster(linkage(X, "single"), 3, criterion="distance")
+    assert [int(row["cluster"]) for row in rows] == expected.tolist()
+    assert f"cut at distance 3: {expected.max()} clusters" in r.stdout
+
+
+def test_dendrogram_condensed_maxclust_ward(tmp_path: Path) -> None:
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    data = tmp_path / "d.txt"
+    np.savetxt(data, pdist(X)[None, :])
+    lab = tmp_path / "l.csv"
+    r = run("dendrogram", data, "-o", tmp_path / "d.png", "--cut", 4, "--criterion", "maxclust", "--labels", lab)
+    assert r.returncode == 0, r.stderr
+    got = np.loadtxt(lab, delimiter=",", skiprows=1, dtype=int)[:, 1]
+    np.testing.assert_array_equal(got, fcluster(linkage(pdist(X), "ward"), 4, criterion="maxclust"))
+
+
+# --------------------------------------------------------------------------------------------- demo
+
+
+def test_demo_writes_every_picture_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    d = tmp_path / "demo"
+    r = run("demo", "-o", d)
+    assert r.returncode == 0, r.stderr
+    listed = [ln.split()[0] for ln in r.stdout.splitlines()[1:]]
+    assert len(listed) == 8 and all(Path(p).exists() for p in listed)
+    assert sorted(os.listdir(d)) == sorted(Path(p).name for p in listed)
+    assert colours(d / "chelsea-k8.png") <= 8
+    before = {p: (d / p).stat().st_mtime_ns for p in os.listdir(d)}
+    again = run("demo", "-o", d)
+    assert again.returncode == 2 and "already exists (use --force" in again.stderr
+    assert {p: (d / p).stat().st_mtime_ns for p in os.listdir(d)} == before
+    assert run("demo", "-o", d, "--force", "-q").returncode == 0
+
+
+# ---------------------------------------------------------------------------------------- bad input
+
+
+def _bad_cases(tmp: Path) -> list[tuple[list[object], str]]:
+    text = tmp / "notes.png"
+    text.write_text("not an image\n")
+    truncated = tmp / "cut.png"
+    truncated.write_bytes(CHELSEA.read_bytes()[:4000])
+    three = tmp / "three.png"
+    Image.fromarray(np.array([[[0, 0, 0], [255, 0, 0], [0, 0, 255]]], dtype=np.uint8)).save(three)
+    existing = tmp / "exists.png"
+    existing.write_bytes(b"keep me")
+    ragged = tmp / "ragged.csv"
+    ragged.write_text("1,2\n3\n")
+    nan = tmp / "nan.csv"
+    nan.write_text("1,2\nnan,3\n")
+    one = tmp / "one.csv"
+    one.write_text("1,2\n")
+    pts3 = tmp / "p3.csv"
+    pts3.write_text("1,2,3\n4,5,6\n7,8,8\n")
+    o = tmp / "out.png"
+    return [
+        (["quantize", tmp / "missing.png", "-k", 4, "-o", o], "no such file"),
+        (["quantize", tmp, "-k", 4, "-o", o], "is a directory"),
+        (["quantize", text, "-k", 4, "-o", o], "not an image file"),
+        (["quantize", truncated, "-k", 4, "-o", o], "cannot decode"),
+        (["quantize", CHELSEA, "-k", 0, "-o", o], "between 1 and 256"),
+        (["quantize", CHELSEA, "-k", 257, "-o", o], "between 1 and 256"),
+        (["quantize", CHELSEA, "-k", "many", "-o", o], "expected an integer"),
+        (["quantize", three, "-k", 5, "-o", o], "larger than the number of distinct colours"),
+        (["quantize", three, "-k", 2, "-o", three, "--force"], "the output is the input"),
+        (["quantize", CHELSEA, "-k", 4, "-o", existing], "already exists (use --force"),
+        (["quantize", CHELSEA, "-k", 4, "-o", tmp / "nodir" / "o.png"], "does not exist"),
+        (["quantize", CHELSEA, "-k", 4, "-o", "/proc/pixclust-test.png"], "cannot create a file in /proc"),
+        (["quantize", CHELSEA, "-k", 4, "-o", tmp / "o.xyz"], "cannot write '.xyz'"),
+        (["quantize", CHELSEA, "-k", 4, "--space", "hsv", "-o", o], "invalid choice"),
+        (["compare", CHELSEA, "-k", 4, 300, "-o", o], "between 1 and 256"),
+        (["compare", CHELSEA, "-k", 4, "-o", tmp / "grid.txt"], "cannot save a figure"),
+        (["palette", three, "-k", 2, "--space", "lab", "-o", o, "--force"], ""),  # fine: 3 colours, k=2
+        (["dendrogram", ragged, "-o", o], "same number of values"),
+        (["dendrogram", nan, "-o", o], "NaN"),
+        (["dendrogram", one, "-o", o], "at least 2 points"),
+        (["dendrogram", CHELSEA, "-o", o], "not a text file"),
+        (["dendrogram", pts3, "-o", o, "--scatter", tmp / "s.png"], "need --cut"),
+        (["dendrogram", pts3, "-o", o, "--cut", 2, "--scatter", tmp / "s.png"], "needs 2-D points"),
+        (["dendrogram", pts3, "-o", o, "--metric", "cityblock"], "Euclidean"),
+        (["dendrogram", pts3, "-o", o, "--cut", 1.5, "--criterion", "maxclust"], "number of clusters"),
+        (["frobnicate"], "invalid choice"),
+    ]
+
+
+def _check_bad(tmp_path: Path, args: list[object], message: str, result: tuple[int, str, str]) -> None:
+    code, out, err = result
+    assert code == 2, (args, out, err)
+    assert message in err, (args, err)
+    assert len(err.strip().splitlines()) == 1, (args, err)
+    assert "Traceback" not in err and out == ""
+
+
+def test_bad_input_in_the_real_script(tmp_path: Path) -> None:
+    # A subprocess costs an interpreter start: the real script on one case of each kind, and every
+    # case in-process below (the same code path after argument parsing).
+    cases = _bad_cases(tmp_path)
+    for i in (0, 2, 4, 6, 8, 9, 11, 17):
+        args, message = cases[i]
+        before = sorted(os.listdir(tmp_path))
+        r = run(*args)
+        _check_bad(tmp_path, args, message, (r.returncode, r.stdout, r.stderr))
+        assert sorted(os.listdir(tmp_path)) == before, args  # no output, no temporary file
+
+
+def test_bad_input_is_one_line_exit_2_and_leaves_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pixclust._cli import run as cli
+
+    for args, message in _bad_cases(tmp_path):
+        before = sorted(os.listdir(tmp_path))
+        try:
+            code = cli([str(a) for a in args])
+        except SystemExit as exc:  # argparse's own errors
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        if not message:  # the control case really works
+            assert code == 0, err
+            (tmp_path / "out.png").unlink()
+            continue
+        _check_bad(tmp_path, args, message, (code, out, err))
+        assert sorted(os.listdir(tmp_path)) == before, args
+    assert (tmp_path / "exists.png").read_bytes() == b"keep me"
+
+
+def test_force_replaces_an_existing_output(tmp_path: Path) -> None:
+    out = tmp_path / "o.png"
+    out.write_bytes(b"old")
+    r = run("quantize", CHELSEA, "-k", 2, "-o", out, "--force", "-q")
+    assert r.returncode == 0, r.stderr
+    assert colours(out) <= 2
+
+
+def test_atomic_output_leaves_nothing_when_the_writer_fails(tmp_path: Path) -> None:
+    target = tmp_path / "x.png"
+    with pytest.raises(RuntimeError):
+        with _io.atomic_output(target) as tmp:
+            Path(tmp).write_bytes(b"half")
+            raise RuntimeError("interrupted")
+    assert os.listdir(tmp_path) == []
+    target.write_bytes(b"old")
+    with pytest.raises(KeyboardInterrupt):
+        with _io.atomic_output(target, force=True) as tmp:
+            Path(tmp).write_bytes(b"half")
+            raise KeyboardInterrupt
+    assert os.listdir(tmp_path) == ["x.png"] and target.read_bytes() == b"old"
+
+
+def test_console_script_and_module_agree() -> None:
+    a = run("--version")
+    b = run("--version", module=True)
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == b.stdout == f"pixclust {pixclust.__version__}\n"
+    # pyproject's [project.scripts] entry is installed next to the interpreter.
+    assert _script()[0] != sys.executable
