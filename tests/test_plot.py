@@ -1,0 +1,166 @@
+"""pixclust.plot: the figures have the panels, colours and proportions they claim, and nothing overlaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+from scipy.cluster.hierarchy import dendrogram as scipy_dendrogram
+from scipy.cluster.hierarchy import fcluster, linkage
+
+import pixclust
+from pixclust import _io, plot
+
+PHOTO = Path(__file__).resolve().parents[1] / "python" / "pixclust" / "data" / "chelsea.png"
+POINTS = np.array([[2, 2], [15, 4], [2, 3], [4, 5], [5, 5], [20, 4], [22, 7], [17, 7], [20, 10], [3, 3]], float)
+
+
+def _draw(fig):  # type: ignore[no-untyped-def]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _overlap(a, b) -> bool:  # type: ignore[no-untyped-def]
+    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return _io.read_image(PHOTO)
+
+
+def test_compare_panels_titles_aspect_and_strips(photo: np.ndarray) -> None:
+    ks = [10, 8, 6, 4, 2]
+    results = pixclust.quantize(photo, ks, random_state=0)
+    fig = plot.compare(photo, ks, results=results)
+    renderer = _draw(fig)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 6 and len(fig.axes) == 6  # 2 x 3, no empty cell
+    assert [ax.get_title() for ax in panels] == ["Original"] + [f"{k} colours" for k in ks]
+    np.testing.assert_array_equal(panels[0].images[0].get_array(), photo)
+    for ax, r in zip(panels[1:], results):
+        np.testing.assert_array_equal(ax.images[0].get_array(), r.image)
+        # The palette strip: one patch per colour, widths proportional to the pixel counts.
+        widths = np.array([p.get_width() for p in ax.patches])
+        assert len(widths) == r.n_colors
+        np.testing.assert_allclose(widths / widths.sum(), np.sort(r.counts)[::-1] / r.counts.sum())
+        colours = [to_hex(p.get_facecolor()) for p in ax.patches]
+        assert colours[0] == "#%02x%02x%02x" % tuple(r.palette[np.argmax(r.counts)])
+    # Square pixels: the drawn picture has the photo's aspect ratio.
+    for ax in panels:
+        box = ax.images[0].get_window_extent(renderer)
+        assert box.height / box.width == pytest.approx(300 / 451, rel=0.02)
+    # Titles overlap neither each other nor any picture.
+    titles = [ax.title.get_window_extent(renderer) for ax in panels]
+    pictures = [ax.images[0].get_window_extent(renderer) for ax in panels]
+    for i, t in enumerate(titles):
+        assert not any(_overlap(t, u) for u in titles[i + 1:])
+        assert not any(_overlap(t, p) for p in pictures)
+
+
+def test_compare_dithered_gray_and_one_row(photo: np.ndarray) -> None:
+    grey = np.round(photo @ [0.299, 0.587, 0.114]).astype(np.uint8)
+    fig = plot.compare(grey, [3], dither=True, ncols=3)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in panels] == ["Original", "3 colours, dithered"]
+    shown = panels[1].images[0].get_array()
+    assert len(np.unique(shown)) <= 3
+    assert panels[0].images[0].get_cmap().name == "gray"
+    with pytest.raises(ValueError, match="titles"):
+        plot.compare(grey, [3, 2], titles=["only one"])
+
+
+def test_palette_order_labels_and_strip() -> None:
+    pal = np.array([[255, 0, 0], [0, 128, 0], [0, 0, 255]], dtype=np.uint8)
+    counts = np.array([10, 60, 30])
+    fig = plot.palette(pal, counts, title="three")
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    assert texts == ["#008000\n60.0%", "#0000ff\n30.0%", "#ff0000\n10.0%"]
+    swatches = [to_hex(p.get_facecolor()) for p in fig.axes[1].patches]
+    assert swatches == ["#008000", "#0000ff", "#ff0000"]
+    renderer = _draw(fig)
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[1].texts]
+    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    # A QuantizeResult works directly; uint16 palettes are scaled to 8-bit hex codes.
+    res = pixclust.quantize(np.array([[0, 65535], [65535, 65535]], dtype=np.uint16), 2, random_state=0)
+    fig = plot.palette(res)
+    assert [t.get_text() for t in fig.axes[1].texts] == ["#ffffff\n75.0%", "#000000\n25.0%"]
+    with pytest.raises(ValueError, match="counts"):
+        plot.palette(pal, [1, 2])
+
+
+@pytest.mark.parametrize("criterion,cut", [("distance", 3.0), ("maxclust", 3)])
+def test_dendrogram_colours_follow_the_flat_clusters(criterion: str, cut: float) -> None:
+    Z = linkage(POINTS, "single")
+    flat = fcluster(Z, cut, criterion=criterion)
+    fig = plot.dendrogram(Z, cut, criterion=criterion)
+    ax = fig.axes[0]
+    colors = plot.cluster_colors(int(flat.max()))
+    # Leaves in SciPy's order, each label in its cluster's colour.
+    leaves = scipy_dendrogram(Z, no_plot=True)["leaves"]
+    labels = ax.get_xticklabels()
+    assert [int(t.get_text()) for t in labels] == leaves
+    assert [to_hex(t.get_color()) for t in labels] == [colors[flat[i] - 1] for i in leaves]
+    # Links: the colours of the clusters with more than one point, and grey above the cut.
+    link_colours = {to_hex(c) for coll in ax.collections for c in coll.get_colors()}
+    multi = {colors[c - 1] for c in np.unique(flat) if np.sum(flat == c) > 1}
+    assert link_colours == multi | {"#9a9a9a"}
+    # The cut line lies between the last merge inside a cluster and the first across clusters.
+    (line,) = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    y = line.get_ydata()[0]
+    heights = Z[:, 2]
+    inside = heights[: len(heights) - (int(flat.max()) - 1)]
+    assert inside.max() <= y < heights[len(inside)]
+    if criterion == "distance":
+        assert y == cut
+
+
+def test_large_dendrogram_is_truncated_and_labels_do_not_collide() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 2))
+    fig = plot.dendrogram(linkage(X, "ward"), 6, criterion="maxclust", max_leaves=50)
+    renderer = _draw(fig)
+    labels = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert len(labels) == 50
+    assert min(t.get_fontsize() for t in labels) >= 7.5
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(_overlap(a, b) for a, b in zip(boxes, boxes[1:]))
+    assert "cut into 6 clusters" in fig.axes[0].get_title()
+
+
+def test_dendrogram_rejects_bad_input() -> None:
+    with pytest.raises(ValueError):
+        plot.dendrogram(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="criterion"):
+        plot.dendrogram(linkage(POINTS), 2, criterion="inconsistent")
+
+
+def test_scatter_colours_match_the_dendrogram() -> None:
+    flat = fcluster(linkage(POINTS, "single"), 3, criterion="distance")
+    fig = plot.scatter(POINTS, flat, title="t")
+    ax = fig.axes[0]
+    colors = plot.cluster_colors(int(flat.max()))
+    for coll, c in zip(ax.collections, np.unique(flat)):
+        np.testing.assert_array_equal(coll.get_offsets(), POINTS[flat == c])
+        assert to_hex(coll.get_facecolor()[0]) == colors[c - 1]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        f"cluster {c} ({int(np.sum(flat == c))})" for c in np.unique(flat)
+    ]
+    assert [t.get_text() for t in ax.texts] == [str(i) for i in range(10)]
+    assert ax.get_aspect() == 1.0
+    # The legend sits outside the data area.
+    renderer = _draw(fig)
+    assert not _overlap(ax.get_legend().get_window_extent(renderer), ax.get_window_extent(renderer))
+    with pytest.raises(ValueError, match="2-D points"):
+        plot.scatter(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="labels"):
+        plot.scatter(POINTS, flat[:3])
+
+
+def test_cluster_colors_are_distinct() -> None:
+    for n in (1, 7, 10, 15, 20, 40):
+        assert len(set(plot.cluster_colors(n))) == n
