@@ -347,7 +347,9 @@ def _linkage_function() -> Any:
 
     fn = getattr(pixclust, "linkage", None)
     if fn is None:
-        from scipy.cluster.hierarchy import linkage as fn
+        from scipy.cluster import hierarchy
+
+        fn = hierarchy.linkage
     return fn
 
 
@@ -474,8 +476,11 @@ def _cmd_demo(args: argparse.Namespace, out: Any, progress: _Progress) -> int:
     for src in _demo_photo("rocket.jpg"):
         rocket = _read_image(src, progress)
     with progress.step(f"k-means of the rocket photo in RGB and in CIELAB, {k_lab} colours"):
-        pair = [pixclust.quantize(rocket, k_lab, space=space, random_state=seed, n_threads=args.threads)
-                for space in ("rgb", "lab")]
+        pair = []
+        for space in ("rgb", "lab"):
+            res = pixclust.quantize(rocket, [k_lab], space=space, random_state=seed, n_threads=args.threads)
+            assert isinstance(res, list)
+            pair.append(res[0])
         reference = pixclust.to_lab(rocket)
         # Mean CIE76 colour difference between each pixel and its palette colour: how far off it looks.
         delta = [float(np.sqrt(((pixclust.to_lab(r.image) - reference) ** 2).sum(axis=-1)).mean()) for r in pair]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, Literal, Union, overload
 
 import numpy as np
 
@@ -28,6 +28,16 @@ def _check_palette(palette: Any, dtype: np.dtype, channels: int) -> np.ndarray:
     if not np.all(np.isfinite(p)) or np.any(p != np.round(p)) or p.min() < 0 or p.max() > top:
         raise ValueError(f"palette: values must be whole numbers in [0, {top}] for a {dtype} image")
     return np.ascontiguousarray(p.astype(dtype))
+
+
+@overload
+def dither(image: Any, palette: Any, *, serpentine: bool = ..., return_labels: Literal[False] = ...) -> np.ndarray: ...
+
+
+@overload
+def dither(
+    image: Any, palette: Any, *, serpentine: bool = ..., return_labels: Literal[True]
+) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 def dither(

@@ -80,27 +80,30 @@ def read_image(path: PathLike) -> np.ndarray:
 
 
 def _to_array(im: Any) -> np.ndarray:
+    a: np.ndarray
     mode = im.mode
     if mode in ("RGB", "RGBA", "L", "LA"):
-        return np.asarray(im).copy()
-    if mode == "1":
-        return np.asarray(im.convert("L")).copy()
-    if mode in ("P", "PA"):
+        a = np.array(im)
+    elif mode == "1":
+        a = np.array(im.convert("L"))
+    elif mode in ("P", "PA"):
         has_alpha = mode == "PA" or "transparency" in im.info
-        return np.asarray(im.convert("RGBA" if has_alpha else "RGB")).copy()
-    if mode.startswith("I;16"):
-        return np.asarray(im).astype(np.uint16)
-    if mode in ("I", "F"):
-        a = np.asarray(im)
-        if a.size and (a.min() < 0 or a.max() > 65535 or (mode == "F" and np.any(a != np.round(a)))):
+        a = np.array(im.convert("RGBA" if has_alpha else "RGB"))
+    elif mode.startswith("I;16"):
+        a = np.asarray(im).astype(np.uint16)
+    elif mode in ("I", "F"):
+        raw = np.asarray(im)
+        if raw.size and (raw.min() < 0 or raw.max() > 65535 or (mode == "F" and np.any(raw != np.round(raw)))):
             raise ImageReadError(
                 f"a {mode}-mode image ({'float' if mode == 'F' else '32-bit'}) with values outside 0-65535 "
                 "is not supported; convert it to 8 or 16 bits"
             )
-        return a.astype(np.uint16)
-    if mode in ("RGBa", "La"):
-        return np.asarray(im.convert("RGBA" if mode == "RGBa" else "LA")).copy()
-    return np.asarray(im.convert("RGB")).copy()
+        a = raw.astype(np.uint16)
+    elif mode in ("RGBa", "La"):
+        a = np.array(im.convert("RGBA" if mode == "RGBa" else "LA"))
+    else:
+        a = np.array(im.convert("RGB"))
+    return a
 
 
 def _umask() -> int:
@@ -248,7 +251,8 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
         rgb = palette[pairs // 256].astype(np.uint8)
         alpha = (pairs % 256).astype(np.uint8)
         index = inverse.reshape(labels.shape).astype(np.uint8)
-        pil = Image.frombytes("P", (index.shape[1], index.shape[0]), index.tobytes())
+        height, width = labels.shape[:2]
+        pil = Image.frombytes("P", (width, height), index.tobytes())
         pil.putpalette(rgb.reshape(-1).tolist(), rawmode="RGB")
         if np.any(alpha != 255):
             pil.info["transparency"] = bytes(alpha.tolist())

@@ -40,13 +40,13 @@ def cluster_colors(n: int) -> list[str]:
     from matplotlib.colors import hsv_to_rgb, to_hex
 
     if n <= 10:
-        return [to_hex(c) for c in colormaps["tab10"].colors[:n]]
+        return [to_hex(colormaps["tab10"](i)) for i in range(n)]
     if n <= 20:
-        tab20 = colormaps["tab20"].colors
+        tab20 = [colormaps["tab20"](i) for i in range(20)]
         order = list(range(0, 20, 2)) + list(range(1, 20, 2))  # the ten strong colours first
         return [to_hex(tab20[i]) for i in order[:n]]
     hues = (np.arange(n) * 0.618033988749895) % 1.0  # golden-ratio steps: neighbours differ
-    return [to_hex(hsv_to_rgb((h, 0.65, 0.85 if i % 2 else 0.65))) for i, h in enumerate(hues)]
+    return [to_hex(tuple(hsv_to_rgb((h, 0.65, 0.85 if i % 2 else 0.65)).tolist())) for i, h in enumerate(hues)]
 
 
 def _display(image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
@@ -192,7 +192,7 @@ def compare(
             ax.set_title("Original")
         else:
             r = results[i - 1]
-            out = pixclust.dither(img, r.palette) if dither else r.image
+            out: np.ndarray = pixclust.dither(img, r.palette) if dither else r.image
             shown, opts = _display(out)
             if titles is not None:
                 ax.set_title(titles[i - 1])
@@ -315,12 +315,13 @@ def _cut_height(Z: np.ndarray, flat: np.ndarray) -> float:
     """A height between the last merge inside a flat cluster and the first merge across clusters."""
     n = Z.shape[0] + 1
     node = np.concatenate([flat, np.zeros(n - 1, dtype=flat.dtype)])
-    inside, across = [], []
+    inside: list[float] = []
+    across: list[float] = []
     for i in range(n - 1):
         a, b = int(Z[i, 0]), int(Z[i, 1])
         same = node[a] != 0 and node[a] == node[b]
         node[n + i] = node[a] if same else 0
-        (inside if same else across).append(Z[i, 2])
+        (inside if same else across).append(float(Z[i, 2]))
     lo = max(inside) if inside else 0.0
     hi = min(across) if across else lo
     return float((lo + hi) / 2.0) if across else float(lo * 1.05 if lo else 1.0)
@@ -416,17 +417,17 @@ def dendrogram(
     R = hierarchy.dendrogram(Z, **kwargs)
 
     heading = None
-    if flat is not None:
+    if flat is not None and cut is not None:
         k = int(flat.max())
         height = float(cut) if criterion == "distance" else _cut_height(Z, flat)
         ax.axhline(height, color="#333333", linestyle="--", linewidth=1.0, zorder=0)
         plural = "s" if k != 1 else ""
         if criterion == "distance":
             heading = f"cut at distance {cut:g}: {k} cluster{plural}"
-        elif k == int(cut):  # type: ignore[arg-type]
+        elif k == int(cut):
             heading = f"cut into {k} cluster{plural}"
         else:  # ties in the merge heights: fcluster returns fewer clusters than asked
-            heading = f"cut into at most {int(cut)} clusters: {k} cluster{plural}"  # type: ignore[arg-type]
+            heading = f"cut into at most {int(cut)} clusters: {k} cluster{plural}"
         # Leaf labels take their cluster's colour (a single-point cluster has no link to colour).
         for text, leaf in zip(ax.get_xticklabels(), R["leaves"]):
             c = int(node[leaf])
