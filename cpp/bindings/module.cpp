@@ -8,6 +8,7 @@ namespace py = pybind11;
 namespace pixclust::bindings {
 void bind_config(py::module_& m);
 void bind_pdist(py::module_& m);
+void bind_linkage(py::module_& m);
 }  // namespace pixclust::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
 
   pixclust::bindings::bind_config(m);
   pixclust::bindings::bind_pdist(m);
+  pixclust::bindings::bind_linkage(m);
 }

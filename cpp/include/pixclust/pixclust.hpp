@@ -3,4 +3,5 @@
 
 #include "pixclust/cancel.hpp"
 #include "pixclust/config.hpp"
+#include "pixclust/linkage.hpp"
 #include "pixclust/pdist.hpp"
