@@ -83,16 +83,16 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& pol
   for (std::size_t i = 0; i < n; ++i) cluster_id[i] = i;
   ActiveList live(n);
   std::vector<Candidate<T>> scratch;
+  std::vector<std::vector<std::size_t>> undercut;  // per chunk of the update
 
   // The nearest live cluster above x: (distance, index), or (inf, none).
   auto nearest_above = [&](std::size_t x) {
     const std::size_t* L = live.data();
-    const T* row_x = D + off[x];
-    const Candidate<T> best = chunked_argmin<T>(live.lower_bound(x + 1), live.size(), threads, scratch,
-                                                [&](std::size_t p) {
-                                                  const std::size_t i = L[p];
-                                                  return live.alive(i) ? row_x[i] : inf;
-                                                });
+    const std::size_t from = live.lower_bound(x + 1);
+    const Candidate<T> best = chunked_argmin<T>(from, live.size(), threads, scratch, [&](std::size_t lo, std::size_t hi) {
+      // All positions are above x: nearest_in_range reads them along row x.
+      return nearest_in_range(D, off.data(), L, live, lo, hi, x, from - 1);
+    });
     return best.value < inf ? Candidate<T>{best.value, L[best.index]} : Candidate<T>{inf, none};
   };
 
@@ -151,30 +151,33 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& pol
 
     const double d_xy = static_cast<double>(dist);
     const std::size_t* L = live.data();
-    const std::size_t off_x = off[x], off_y = off[y];
-    chunked_for(0, live.size(), threads, [&](std::size_t p) {
-      const std::size_t z = L[p];
-      if (z == y || !live.alive(z)) return;
-      const T d_xz = z < x ? D[off[z] + x] : D[off_x + z];
-      T& d_yz = z < y ? D[off[z] + y] : D[off_y + z];
-      d_yz = static_cast<T>(lance_williams<M>(static_cast<double>(d_xz), static_cast<double>(d_yz), d_xy, nx,
-                                              ny, size[z]));
+    const std::size_t at_x = live.lower_bound(x), at_y = live.lower_bound(y);
+    // The update also notes, in increasing z, which bounds the new distances to y undercut (SciPy's
+    // second pass over z < y), so that column y is read once; each chunk notes its own, and the notes are
+    // taken in chunk order below.
+    const std::size_t chunks = (live.size() + kChunk - 1) / kChunk;
+    if (undercut.size() < chunks) undercut.resize(chunks);
+    for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
+    chunked_for(0, live.size(), threads, [&](std::size_t lo, std::size_t hi) {
+      std::vector<std::size_t>& notes = undercut[lo / kChunk];
+      update_range(D, off.data(), L, live, lo, hi, x, y, at_x, at_y, [&](T d_xz, T d_yz, std::size_t z) {
+        const T d = static_cast<T>(
+            lance_williams<M>(static_cast<double>(d_xz), static_cast<double>(d_yz), d_xy, nx, ny, size[z]));
+        if (z < y && d < min_dist[z]) notes.push_back(z);
+        return d;
+      });
     });
 
     // Candidates that pointed at x now point at its successor y (a guess, checked when popped); then
-    // lower the bounds that the new distances to y undercut. In increasing z, as SciPy, because the heap
-    // operations depend on their order.
-    const std::size_t end_y = live.lower_bound(y);
-    for (std::size_t p = 0; p < end_y; ++p) {
+    // lower the bounds that the new distances to y undercut, in increasing z as SciPy does, because the
+    // heap operations depend on their order.
+    for (std::size_t p = 0; p < at_x; ++p) {
       const std::size_t z = L[p];
-      if (!live.alive(z)) continue;
-      if (z < x && neighbor[z] == x) neighbor[z] = y;
+      if (live.alive(z) && neighbor[z] == x) neighbor[z] = y;
     }
-    for (std::size_t p = 0; p < end_y; ++p) {
-      const std::size_t z = L[p];
-      if (!live.alive(z)) continue;
-      const T d = D[off[z] + y];
-      if (d < min_dist[z]) {
+    for (std::size_t c = 0; c < chunks; ++c) {
+      for (const std::size_t z : undercut[c]) {
+        const T d = D[off[z] + y];
         neighbor[z] = y;
         min_dist[z] = d;
         heap.change_value(z, d);

@@ -92,35 +92,44 @@ struct Candidate {
   std::size_t index;
 };
 
-// Entries per chunk of a parallel scan. Chunks, not threads, are the unit of the reduction: partial
+// Entries per chunk of a parallel pass. Chunks, not threads, are the unit of the reduction: partial
 // minima are combined in chunk order, so 1 thread and 16 find the same (value, lowest index).
-inline constexpr std::size_t kScanChunk = 2048;
+inline constexpr std::size_t kChunk = 4096;
 
-// The minimum of value(k) over list positions k in [begin, end), ties to the lowest position (SciPy's
-// "first strictly smaller" scan). value(k) returns +inf for entries to skip. `scratch` holds the per-chunk
-// minima; it is resized here and reused between calls.
-template <class T, class F>
-Candidate<T> chunked_argmin(std::size_t begin, std::size_t end, int threads,
-                            std::vector<Candidate<T>>& scratch, const F& value) {
-  constexpr T inf = std::numeric_limits<T>::infinity();
-  auto scan = [&value](std::size_t lo, std::size_t hi) {
-    Candidate<T> best{inf, hi};
-    for (std::size_t k = lo; k < hi; ++k) {
-      const T v = value(k);
-      if (v < best.value) best = {v, k};
-    }
-    return best;
-  };
-  if (end <= begin) return {inf, end};
-  const std::size_t count = end - begin;
-  const std::size_t chunks = (count + kScanChunk - 1) / kScanChunk;
+// Column accesses D(i, x), i < x, land on a new cache line (and often a new page) at every step, and
+// the out-of-order window covers only a few of them: prefetching this many entries ahead keeps enough
+// misses in flight.
+inline constexpr std::size_t kPrefetch = 24;
+
+inline void prefetch_read(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 0, 0);
+#else
+  (void)p;
+#endif
+}
+inline void prefetch_write(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 1, 0);
+#else
+  (void)p;
+#endif
+}
+
+// scan(lo, hi) -> Candidate<T> (value, list position; ties to the lowest position) over [begin, end),
+// in chunks on all threads when there is enough work; chunk minima are combined in chunk order.
+template <class T, class Scan>
+Candidate<T> chunked_argmin(std::size_t begin, std::size_t end, int threads, std::vector<Candidate<T>>& scratch,
+                            const Scan& scan) {
+  if (end <= begin) return {std::numeric_limits<T>::infinity(), end};
+  const std::size_t chunks = (end - begin + kChunk - 1) / kChunk;
   if (threads <= 1 || chunks < 2) return scan(begin, end);
   scratch.resize(chunks);
   const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
-    const std::size_t lo = begin + static_cast<std::size_t>(c) * kScanChunk;
-    scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(end, lo + kScanChunk));
+    const std::size_t lo = begin + static_cast<std::size_t>(c) * kChunk;
+    scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(end, lo + kChunk));
   }
   Candidate<T> best = scratch[0];
   for (std::size_t c = 1; c < chunks; ++c)
@@ -128,22 +137,83 @@ Candidate<T> chunked_argmin(std::size_t begin, std::size_t end, int threads,
   return best;
 }
 
-// body(k) for every list position k in [begin, end), in parallel when there is enough work. Each call
-// writes its own entries only, so the thread count cannot change a result.
-template <class F>
-void chunked_for(std::size_t begin, std::size_t end, int threads, const F& body) {
+// body(lo, hi) over [begin, end) in chunks, on all threads when there is enough work. Each entry is
+// written by one call only, so the thread count cannot change a result.
+template <class Body>
+void chunked_for(std::size_t begin, std::size_t end, int threads, const Body& body) {
   if (end <= begin) return;
-  const std::size_t chunks = (end - begin + kScanChunk - 1) / kScanChunk;
+  const std::size_t chunks = (end - begin + kChunk - 1) / kChunk;
   if (threads <= 1 || chunks < 2) {
-    for (std::size_t k = begin; k < end; ++k) body(k);
+    body(begin, end);
     return;
   }
   const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
-    const std::size_t lo = begin + static_cast<std::size_t>(c) * kScanChunk;
-    const std::size_t hi = std::min(end, lo + kScanChunk);
-    for (std::size_t k = lo; k < hi; ++k) body(k);
+    const std::size_t lo = begin + static_cast<std::size_t>(c) * kChunk;
+    body(lo, std::min(end, lo + kChunk));
+  }
+}
+
+// The nearest live cluster to x among list positions [lo, hi): (distance, position), ties to the lowest
+// position; x itself (at position at_x) and dead entries are skipped. Positions below at_x hold
+// clusters i < x, read down column x; the rest are read along row x.
+template <class T>
+Candidate<T> nearest_in_range(const T* D, const std::size_t* off, const std::size_t* L, const ActiveList& live,
+                              std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
+  Candidate<T> best{std::numeric_limits<T>::infinity(), hi};
+  const std::size_t col_end = std::min(hi, at_x);
+  for (std::size_t p = lo; p < col_end; ++p) {
+    if (p + kPrefetch < col_end) prefetch_read(D + off[L[p + kPrefetch]] + x);
+    const std::size_t i = L[p];
+    if (!live.alive(i)) continue;
+    const T v = D[off[i] + x];
+    if (v < best.value) best = {v, p};
+  }
+  const T* row_x = D + off[x];
+  for (std::size_t p = std::max(lo, at_x + 1); p < hi; ++p) {
+    const std::size_t i = L[p];
+    if (!live.alive(i)) continue;
+    const T v = row_x[i];
+    if (v < best.value) best = {v, p};
+  }
+  return best;
+}
+
+// For list positions [lo, hi): d(i, y) <- f(d(i, x), d(i, y), i) for every live i other than x and y
+// (x < y; at_x, at_y their positions, at_x == at_y possible when x is already compacted away).
+template <class T, class F>
+void update_range(T* D, const std::size_t* off, const std::size_t* L, const ActiveList& live, std::size_t lo,
+                  std::size_t hi, std::size_t x, std::size_t y, std::size_t at_x, std::size_t at_y, const F& f) {
+  // i < x: both in row i (columns x and y).
+  const std::size_t e1 = std::min(hi, at_x);
+  for (std::size_t p = lo; p < e1; ++p) {
+    if (p + kPrefetch < e1) {
+      const std::size_t base = off[L[p + kPrefetch]];
+      prefetch_read(D + base + x);
+      prefetch_write(D + base + y);
+    }
+    const std::size_t i = L[p];
+    if (!live.alive(i)) continue;
+    T* ri = D + off[i];
+    ri[y] = f(ri[x], ri[y], i);
+  }
+  // x < i < y: d(x, i) along row x, d(i, y) down column y.
+  const T* row_x = D + off[x];
+  const std::size_t e2 = std::min(hi, at_y);
+  for (std::size_t p = std::max(lo, at_x); p < e2; ++p) {
+    if (p + kPrefetch < e2) prefetch_write(D + off[L[p + kPrefetch]] + y);
+    const std::size_t i = L[p];
+    if (i == x || !live.alive(i)) continue;
+    T& d_iy = D[off[i] + y];
+    d_iy = f(row_x[i], d_iy, i);
+  }
+  // i > y: both along rows x and y.
+  T* row_y = D + off[y];
+  for (std::size_t p = std::max(lo, at_y + 1); p < hi; ++p) {
+    const std::size_t i = L[p];
+    if (!live.alive(i)) continue;
+    row_y[i] = f(row_x[i], row_y[i], i);
   }
 }
 

@@ -3,6 +3,7 @@
 // tree, and take the closest outside point (ties to the lowest index). The distances are only read.
 // What is ours: the outside points are kept in a list so that finished ones are not scanned, and the
 // scan runs on all threads with a chunk-ordered (value, lowest index) reduction.
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -23,15 +24,31 @@ void mst_single(const T* D, std::size_t n, double* Z, int threads, CancelPoller&
     outside.kill(x);
     const std::size_t* L = outside.data();
     const std::size_t at_x = outside.lower_bound(x);  // entries before it are < x
-    const T* row_x = D + off[x];
-    // Each outside point's to_tree entry is read and written by the one thread that owns its chunk.
-    const Candidate<T> best = chunked_argmin<T>(0, outside.size(), threads, scratch, [&](std::size_t p) {
-      const std::size_t i = L[p];
-      if (!outside.alive(i)) return inf;
-      const T d = p < at_x ? D[off[i] + x] : row_x[i];
-      T& t = to_tree[i];
-      if (t > d) t = d;
-      return t;
+    const std::size_t* offs = off.data();
+    T* tree = to_tree.data();
+    // Each outside point's to_tree entry is read and written by the one call that owns its position.
+    const Candidate<T> best = chunked_argmin<T>(0, outside.size(), threads, scratch, [&](std::size_t lo, std::size_t hi) {
+      Candidate<T> b{inf, hi};
+      const std::size_t col_end = std::min(hi, at_x);
+      for (std::size_t p = lo; p < col_end; ++p) {
+        if (p + kPrefetch < col_end) prefetch_read(D + offs[L[p + kPrefetch]] + x);
+        const std::size_t i = L[p];
+        if (!outside.alive(i)) continue;
+        const T d = D[offs[i] + x];
+        T t = tree[i];
+        if (t > d) tree[i] = t = d;
+        if (t < b.value) b = {t, p};
+      }
+      const T* row_x = D + offs[x];
+      for (std::size_t p = std::max(lo, at_x); p < hi; ++p) {
+        const std::size_t i = L[p];
+        if (!outside.alive(i)) continue;
+        const T d = row_x[i];
+        T t = tree[i];
+        if (t > d) tree[i] = t = d;
+        if (t < b.value) b = {t, p};
+      }
+      return b;
     });
     const std::size_t y = L[best.index];
     double* row = Z + 4 * k;

@@ -34,11 +34,8 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& po
       x = chain.back();
       const std::size_t* L = live.data();
       const std::size_t at_x = live.lower_bound(x);  // L[at_x] == x
-      const T* row_x = D + off[x];                   // D(x, i) for i > x
-      const Candidate<T> best = chunked_argmin<T>(0, live.size(), threads, scratch, [&](std::size_t p) {
-        const std::size_t i = L[p];
-        if (p == at_x || !live.alive(i)) return inf;
-        return p < at_x ? D[off[i] + x] : row_x[i];
+      const Candidate<T> best = chunked_argmin<T>(0, live.size(), threads, scratch, [&](std::size_t lo, std::size_t hi) {
+        return nearest_in_range(D, off.data(), L, live, lo, hi, x, at_x);
       });
       if (chain.size() > 1) {
         // SciPy starts its scan from the previous link: it wins unless something is strictly closer.
@@ -72,14 +69,12 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& po
     // thread, so the update cannot depend on the thread count.
     const double d_xy = static_cast<double>(current_min);
     const std::size_t* L = live.data();
-    const std::size_t off_x = off[x], off_y = off[y];
-    chunked_for(0, live.size(), threads, [&](std::size_t p) {
-      const std::size_t i = L[p];
-      if (i == y || !live.alive(i)) return;
-      const T d_xi = i < x ? D[off[i] + x] : D[off_x + i];
-      T& d_yi = i < y ? D[off[i] + y] : D[off_y + i];
-      d_yi = static_cast<T>(lance_williams<M>(static_cast<double>(d_xi), static_cast<double>(d_yi), d_xy, nx,
-                                              ny, size[i]));
+    const std::size_t at_x = live.lower_bound(x), at_y = live.lower_bound(y);
+    chunked_for(0, live.size(), threads, [&](std::size_t lo, std::size_t hi) {
+      update_range(D, off.data(), L, live, lo, hi, x, y, at_x, at_y, [&](T d_xi, T d_yi, std::size_t i) {
+        return static_cast<T>(
+            lance_williams<M>(static_cast<double>(d_xi), static_cast<double>(d_yi), d_xy, nx, ny, size[i]));
+      });
     });
     poller.poll();
   }
