@@ -14,5 +14,6 @@ from __future__ import annotations
 
 from pixclust._config import show_config
 from pixclust._core import __version__
+from pixclust.hierarchy import linkage
 
-__all__ = ["__version__", "show_config"]
+__all__ = ["__version__", "linkage", "show_config"]

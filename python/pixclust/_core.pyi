@@ -6,10 +6,14 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['build_info', 'max_threads', 'pdist_euclidean', 'version']
+__all__: list[str] = ['build_info', 'linkage', 'max_threads', 'pdist_euclidean', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
+    """
+def linkage(y: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], method: str, overwrite_input: bool = False, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    SciPy's (n-1, 4) linkage matrix of a condensed distance vector (float32 or float64). With overwrite_input the vector itself is the working matrix and is left scrambled.
     """
 def max_threads() -> int:
     """
