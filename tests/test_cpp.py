@@ -82,6 +82,18 @@ def test_ctest_under_sanitizers(work: Path) -> None:
     assert int(m.group(1)) == len(sources) >= 2
 
 
+def test_ctest_without_openmp(work: Path) -> None:
+    # Where OpenMP is missing the library still builds and runs, serially, and says so.
+    build = work / "serial"
+    _configure(REPO, build, "-DCMAKE_BUILD_TYPE=Release", "-DPIXCLUST_USE_OPENMP=OFF",
+               "-DPIXCLUST_BUILD_TESTS=ON", "-DPIXCLUST_WERROR=ON")
+    cache = (build / "CMakeCache.txt").read_text()
+    assert "OpenMP_CXX_FLAGS" not in cache
+    _build(build)
+    out = _run([_tool("ctest"), "--test-dir", str(build), "--output-on-failure"])
+    assert re.search(r"100% tests passed(?:, 0 tests failed)? out of \d+", out.stdout), out.stdout
+
+
 def test_install_layout(installed_prefix: Path) -> None:
     headers = {p.name for p in (installed_prefix / "include" / "pixclust").glob("*.hpp")}
     assert headers == {p.name for p in (REPO / "cpp" / "include" / "pixclust").glob("*.hpp")}
