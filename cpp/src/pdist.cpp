@@ -12,7 +12,7 @@ template <class T>
 void pdist_euclidean(const T* X, std::size_t n, std::size_t d, double* out, int n_threads,
                      const CancelCheck& cancel) {
   if (n < 2) return;
-  const int threads = detail::resolve_threads(n_threads);
+  [[maybe_unused]] const int threads = detail::resolve_threads(n_threads);  // only read by omp pragmas
   detail::CancelPoller poller(cancel);
   // Rows in blocks so that Ctrl-C is seen between blocks; inside a block, rows are shared out
   // dynamically (row i has n-1-i entries). Every output is written by exactly one thread with the

@@ -17,5 +17,16 @@ from pixclust._core import __version__
 from pixclust._dither import dither
 from pixclust._kmeans import KMeans
 from pixclust._quantize import QuantizeResult, from_lab, quantize, to_lab
+from pixclust.hierarchy import linkage
 
-__all__ = ["KMeans", "QuantizeResult", "__version__", "dither", "from_lab", "quantize", "show_config", "to_lab"]
+__all__ = [
+    "KMeans",
+    "QuantizeResult",
+    "__version__",
+    "dither",
+    "from_lab",
+    "linkage",
+    "quantize",
+    "show_config",
+    "to_lab",
+]

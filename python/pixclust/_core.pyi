@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'max_threads', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
+__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'max_threads', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -41,6 +41,10 @@ def kmeans_plusplus(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sampl
 def lab_to_srgb(lab: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:
     """
     CIELAB (D65) (n, 3) -> sRGB in [0, 1] (not clipped), float64.
+    """
+def linkage(y: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], method: str, overwrite_input: bool = False, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    SciPy's (n-1, 4) linkage matrix of a condensed distance vector (float32 or float64). With overwrite_input the vector itself is the working matrix and is left scrambled.
     """
 def max_threads() -> int:
     """

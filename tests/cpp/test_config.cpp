@@ -16,6 +16,7 @@ TEST_CASE("version is MAJOR.MINOR.PATCH") {
 
 TEST_CASE("max_threads is positive and follows OpenMP") {
   const auto info = pixclust::build_info();
+  CHECK_EQ(info.openmp, PIXCLUST_TEST_EXPECT_OPENMP == 1);
   CHECK(pixclust::max_threads() >= 1);
   if (!info.openmp) CHECK_EQ(pixclust::max_threads(), 1);
   else CHECK(info.openmp_spec >= 200805);

@@ -7,4 +7,5 @@
 #include "pixclust/config.hpp"
 #include "pixclust/dither.hpp"
 #include "pixclust/kmeans.hpp"
+#include "pixclust/linkage.hpp"
 #include "pixclust/pdist.hpp"

@@ -1,0 +1,66 @@
+// Agglomerative hierarchical clustering on a condensed distance matrix, returning the very linkage
+// matrix scipy.cluster.hierarchy.linkage returns: (n-1) rows of (id_a, id_b, height, count), id_a <
+// id_b, cluster n+i formed by row i.
+//
+// The arithmetic, search order and tie rules are SciPy's (Lance-Williams updates written as SciPy writes
+// them; single linkage by Prim's minimum spanning tree, complete/average/weighted/ward by the
+// nearest-neighbour chain, centroid/median by Müllner's generic algorithm), so float64 input gives
+// SciPy's bits. float32 input is kept as float32: the updates are computed in double and stored as
+// float32, which halves the memory and matches SciPy to float32 precision.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "pixclust/cancel.hpp"
+
+namespace pixclust {
+
+enum class LinkageMethod { single, complete, average, weighted, ward, centroid, median };
+
+// "single", "complete", ... ; throws std::invalid_argument for any other name.
+LinkageMethod linkage_method_from_name(std::string_view name);
+std::string_view linkage_method_name(LinkageMethod method) noexcept;
+
+// Thrown when the working copy cannot be allocated; what() says how many bytes were needed.
+class LinkageMemoryError : public std::bad_alloc {
+ public:
+  explicit LinkageMemoryError(std::string message) : message_(std::move(message)) {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+// Bytes of order n^2 that linkage() allocates besides its input: one copy of the condensed matrix, or 0
+// for single linkage (which only reads it). Throws std::length_error when that does not fit a size_t.
+std::size_t linkage_working_bytes(std::size_t n, LinkageMethod method, std::size_t item_size);
+
+// D: the condensed distances of n >= 2 points (n*(n-1)/2 values, SciPy's order), all finite.
+// Z: room for (n-1)*4 doubles, written row-major. n_threads = 0 uses max_threads(); the result does not
+// depend on the thread count. Throws std::invalid_argument for n < 2 or a non-finite distance,
+// LinkageMemoryError when the working copy cannot be allocated, Cancelled when `cancel` says so.
+//
+// linkage() leaves D untouched and works on one copy of it (none for single linkage);
+// linkage_overwrite() works on D itself and leaves it in an unspecified state (single linkage only reads
+// it), so the peak extra memory is O(n).
+template <class T>
+void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads = 0,
+             const CancelCheck& cancel = {});
+template <class T>
+void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads = 0,
+                       const CancelCheck& cancel = {});
+
+extern template void linkage<float>(const float*, std::size_t, LinkageMethod, double*, int,
+                                    const CancelCheck&);
+extern template void linkage<double>(const double*, std::size_t, LinkageMethod, double*, int,
+                                     const CancelCheck&);
+extern template void linkage_overwrite<float>(float*, std::size_t, LinkageMethod, double*, int,
+                                              const CancelCheck&);
+extern template void linkage_overwrite<double>(double*, std::size_t, LinkageMethod, double*, int,
+                                               const CancelCheck&);
+
+}  // namespace pixclust

@@ -1,0 +1,212 @@
+// Centroid and median linkage, which are not reducible (a merge can bring clusters closer), by Müllner's
+// generic algorithm as SciPy's fast_linkage runs it: every cluster keeps a candidate nearest neighbour
+// among higher indices and a lower bound of that distance in a binary heap; the heap's minimum is
+// merged once its candidate distance is confirmed, else recomputed. Same heap, same sift rules, same
+// update order as SciPy, hence SciPy's merges and bits; the rows are not re-sorted (heights need not be
+// monotone) and the ids are assigned as the merges happen. What is ours: live clusters in a list,
+// row scans and the matrix update on all threads.
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "linkage_common.hpp"
+
+namespace pixclust::detail {
+
+namespace {
+
+// A binary min-heap of values keyed 0..m-1, with SciPy's sift rules (strict comparisons, the right
+// child only when strictly smaller), so that equal values leave it in SciPy's order.
+template <class T>
+class KeyedHeap {
+ public:
+  explicit KeyedHeap(const std::vector<T>& values)
+      : values_(values), key_at_(values.size()), index_of_(values.size()), size_(values.size()) {
+    for (std::size_t i = 0; i < size_; ++i) key_at_[i] = index_of_[i] = i;
+    for (std::size_t i = size_ / 2; i-- > 0;) sift_down(i);
+  }
+  std::size_t min_key() const { return key_at_[0]; }
+  T min_value() const { return values_[0]; }
+  void remove_min() {
+    swap(0, size_ - 1);
+    --size_;
+    sift_down(0);
+  }
+  void change_value(std::size_t key, T value) {
+    const std::size_t i = index_of_[key];
+    const T old = values_[i];
+    values_[i] = value;
+    if (value < old)
+      sift_up(i);
+    else
+      sift_down(i);
+  }
+
+ private:
+  void sift_up(std::size_t i) {
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 2;
+      if (!(values_[parent] > values_[i])) break;
+      swap(i, parent);
+      i = parent;
+    }
+  }
+  void sift_down(std::size_t i) {
+    for (std::size_t child = 2 * i + 1; child < size_; child = 2 * i + 1) {
+      if (child + 1 < size_ && values_[child + 1] < values_[child]) ++child;
+      if (!(values_[i] > values_[child])) break;
+      swap(i, child);
+      i = child;
+    }
+  }
+  void swap(std::size_t i, std::size_t j) {
+    std::swap(values_[i], values_[j]);
+    std::swap(key_at_[i], key_at_[j]);
+    index_of_[key_at_[i]] = i;
+    index_of_[key_at_[j]] = j;
+  }
+
+  std::vector<T> values_;
+  std::vector<std::size_t> key_at_, index_of_;
+  std::size_t size_;
+};
+
+template <class T, LinkageMethod M>
+void generic_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& poller) {
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+  const std::vector<std::size_t> off = condensed_row_offsets(n);
+  std::vector<std::int64_t> size(n, 1);
+  std::vector<std::size_t> cluster_id(n);
+  for (std::size_t i = 0; i < n; ++i) cluster_id[i] = i;
+  ActiveList live(n);
+  std::vector<Candidate<T>> scratch;
+  std::vector<std::vector<std::size_t>> undercut;  // per chunk of the update
+
+  // The nearest live cluster above x: (distance, index), or (inf, none).
+  auto nearest_above = [&](std::size_t x) {
+    const std::size_t* L = live.data();
+    const std::size_t from = live.lower_bound(x + 1);
+    const Candidate<T> best = chunked_argmin<T>(from, live.size(), threads, scratch, [&](std::size_t lo, std::size_t hi) {
+      // All positions are above x: nearest_in_range reads them along row x.
+      return nearest_in_range(D, off.data(), L, live, lo, hi, x, from - 1);
+    });
+    return best.value < inf ? Candidate<T>{best.value, L[best.index]} : Candidate<T>{inf, none};
+  };
+
+  std::vector<std::size_t> neighbor(n - 1);
+  std::vector<T> min_dist(n - 1);
+  {
+    // The first scan is one row per cluster, independent of each other: rows in parallel.
+    const auto rows = static_cast<std::ptrdiff_t>(n - 1);
+#pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
+    for (std::ptrdiff_t sx = 0; sx < rows; ++sx) {
+      const auto x = static_cast<std::size_t>(sx);
+      const T* row_x = D + off[x];
+      T best = inf;
+      std::size_t arg = x + 1;
+      for (std::size_t i = x + 1; i < n; ++i)
+        if (row_x[i] < best) {
+          best = row_x[i];
+          arg = i;
+        }
+      neighbor[x] = arg;
+      min_dist[x] = best;
+    }
+  }
+  KeyedHeap<T> heap(min_dist);
+
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    std::size_t x = 0, y = 0;
+    T dist = 0;
+    // At most n - k re-checks, as SciPy bounds it.
+    for (std::size_t attempt = 0; attempt < n - k; ++attempt) {
+      x = heap.min_key();
+      dist = heap.min_value();
+      y = neighbor[x];
+      if (dist == D[off[x] + y]) break;
+      const Candidate<T> c = nearest_above(x);
+      y = c.index;
+      dist = c.value;
+      neighbor[x] = y;
+      min_dist[x] = dist;
+      heap.change_value(x, dist);
+    }
+    heap.remove_min();
+
+    std::size_t id_x = cluster_id[x], id_y = cluster_id[y];
+    const std::int64_t nx = size[x], ny = size[y];
+    if (id_x > id_y) std::swap(id_x, id_y);
+    double* row = Z + 4 * k;
+    row[0] = static_cast<double>(id_x);
+    row[1] = static_cast<double>(id_y);
+    row[2] = static_cast<double>(dist);
+    row[3] = static_cast<double>(nx + ny);
+    size[x] = 0;
+    size[y] = nx + ny;
+    cluster_id[y] = n + k;
+    live.kill(x);
+
+    const double d_xy = static_cast<double>(dist);
+    const std::size_t* L = live.data();
+    const std::size_t at_x = live.lower_bound(x), at_y = live.lower_bound(y);
+    // The update also notes, in increasing z, which bounds the new distances to y undercut (SciPy's
+    // second pass over z < y), so that column y is read once; each chunk notes its own, and the notes are
+    // taken in chunk order below.
+    const std::size_t chunks = (live.size() + kChunk - 1) / kChunk;
+    if (undercut.size() < chunks) undercut.resize(chunks);
+    for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
+    chunked_for(0, live.size(), threads, [&](std::size_t lo, std::size_t hi) {
+      std::vector<std::size_t>& notes = undercut[lo / kChunk];
+      update_range(D, off.data(), L, live, lo, hi, x, y, at_x, at_y, [&](T d_xz, T d_yz, std::size_t z) {
+        const T d = static_cast<T>(
+            lance_williams<M>(static_cast<double>(d_xz), static_cast<double>(d_yz), d_xy, nx, ny, size[z]));
+        if (z < y && d < min_dist[z]) notes.push_back(z);
+        return d;
+      });
+    });
+
+    // Candidates that pointed at x now point at its successor y (a guess, checked when popped); then
+    // lower the bounds that the new distances to y undercut, in increasing z as SciPy does, because the
+    // heap operations depend on their order.
+    for (std::size_t p = 0; p < at_x; ++p) {
+      const std::size_t z = L[p];
+      if (live.alive(z) && neighbor[z] == x) neighbor[z] = y;
+    }
+    for (std::size_t c = 0; c < chunks; ++c) {
+      for (const std::size_t z : undercut[c]) {
+        const T d = D[off[z] + y];
+        neighbor[z] = y;
+        min_dist[z] = d;
+        heap.change_value(z, d);
+      }
+    }
+    if (y < n - 1) {
+      const Candidate<T> c = nearest_above(y);
+      if (c.index != none) {
+        neighbor[y] = c.index;
+        min_dist[y] = c.value;
+        heap.change_value(y, c.value);
+      }
+    }
+    poller.poll();
+  }
+}
+
+}  // namespace
+
+template <class T>
+void generic_linkage(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, CancelPoller& poller) {
+  switch (method) {
+    case LinkageMethod::centroid: return generic_impl<T, LinkageMethod::centroid>(D, n, Z, threads, poller);
+    case LinkageMethod::median: return generic_impl<T, LinkageMethod::median>(D, n, Z, threads, poller);
+    default: throw std::invalid_argument("generic_linkage: method must be centroid or median");
+  }
+}
+
+template void generic_linkage<float>(float*, std::size_t, LinkageMethod, double*, int, CancelPoller&);
+template void generic_linkage<double>(double*, std::size_t, LinkageMethod, double*, int, CancelPoller&);
+
+}  // namespace pixclust::detail

@@ -1,0 +1,214 @@
+// linkage(): input checks, the working copy, the choice of algorithm, and SciPy's final sort + relabel.
+#include "pixclust/linkage.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
+#include <limits>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "linkage_common.hpp"
+#include "pixclust/pdist.hpp"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace pixclust {
+
+namespace {
+
+constexpr std::string_view kNames[] = {"single", "complete", "average", "weighted", "ward", "centroid", "median"};
+
+std::string describe_bytes(std::size_t bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%zu bytes (%.2f GiB)", bytes, static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
+  return buf;
+}
+
+// An uninitialised, RAII-owned buffer of m values. Large buffers are aligned to 2 MiB and offered to the
+// kernel for transparent huge pages before they are touched: the column scans of a condensed matrix hit
+// a new 4 KiB page at almost every step, and huge pages spare most of those TLB misses.
+template <class T>
+class WorkBuffer {
+ public:
+  explicit WorkBuffer(std::size_t m) {
+    constexpr std::size_t huge = std::size_t{1} << 21;
+    const std::size_t bytes = m * sizeof(T);
+    const std::size_t rounded = (bytes + huge - 1) / huge * huge;
+    void* p = std::aligned_alloc(huge, rounded);
+    if (p == nullptr) {
+      throw LinkageMemoryError("pixclust.linkage: cannot allocate the working copy of the condensed distance "
+                               "matrix: it needs " + describe_bytes(bytes) +
+                               " (allow the input to be overwritten to need none)");
+    }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure is harmless
+#endif
+    data_.reset(static_cast<T*>(p));
+  }
+  T* get() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(T* p) const noexcept { std::free(p); }
+  };
+  std::unique_ptr<T, Free> data_;
+};
+
+template <class T>
+void check_input(const T* D, std::size_t n, int threads) {
+  if (n < 2) {
+    throw std::invalid_argument("pixclust.linkage: needs at least 2 observations, got " + std::to_string(n));
+  }
+  if (!detail::all_finite(D, condensed_size(n), threads)) {
+    // SciPy's message for the same input.
+    throw std::invalid_argument("The condensed distance matrix must contain only finite values.");
+  }
+}
+
+template <class T>
+void dispatch(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, detail::CancelPoller& poller) {
+  switch (method) {
+    case LinkageMethod::single: return detail::mst_single<T>(D, n, Z, threads, poller);
+    case LinkageMethod::complete:
+    case LinkageMethod::average:
+    case LinkageMethod::weighted:
+    case LinkageMethod::ward: return detail::nn_chain<T>(D, n, method, Z, threads, poller);
+    case LinkageMethod::centroid:
+    case LinkageMethod::median: return detail::generic_linkage<T>(D, n, method, Z, threads, poller);
+  }
+  throw std::invalid_argument("pixclust.linkage: unknown method");
+}
+
+}  // namespace
+
+LinkageMethod linkage_method_from_name(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kNames); ++i)
+    if (kNames[i] == name) return static_cast<LinkageMethod>(i);
+  throw std::invalid_argument("Invalid method: " + std::string(name));
+}
+
+std::string_view linkage_method_name(LinkageMethod method) noexcept {
+  return kNames[static_cast<std::size_t>(method)];
+}
+
+std::size_t linkage_working_bytes(std::size_t n, LinkageMethod method, std::size_t item_size) {
+  if (method == LinkageMethod::single || n < 2) return 0;
+  // n*(n-1)/2 * item_size must not wrap.
+  const std::size_t half = n % 2 == 0 ? n / 2 : (n - 1) / 2;
+  const std::size_t other = n % 2 == 0 ? n - 1 : n;
+  const std::size_t limit = std::numeric_limits<std::size_t>::max();
+  if (other != 0 && (half > limit / other || half * other > limit / item_size)) {
+    throw std::length_error("pixclust.linkage: the condensed distance matrix of " + std::to_string(n) +
+                            " points does not fit in memory addressable by size_t");
+  }
+  return half * other * item_size;
+}
+
+template <class T>
+void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads,
+                       const CancelCheck& cancel) {
+  const int threads = detail::resolve_threads(n_threads);
+  check_input(D, n, threads);
+  detail::CancelPoller poller(cancel);
+  dispatch(D, n, method, Z, threads, poller);
+}
+
+template <class T>
+void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads, const CancelCheck& cancel) {
+  const int threads = detail::resolve_threads(n_threads);
+  check_input(D, n, threads);
+  detail::CancelPoller poller(cancel);
+  if (method == LinkageMethod::single) {
+    detail::mst_single<T>(D, n, Z, threads, poller);
+    return;
+  }
+  const std::size_t m = linkage_working_bytes(n, method, sizeof(T)) / sizeof(T);
+  WorkBuffer<T> work(m);
+  T* W = work.get();
+  // First touch on all threads: the page faults of a gigabyte-sized copy are most of its cost.
+  const std::size_t block = std::size_t{1} << 20;
+  const auto blocks = static_cast<std::ptrdiff_t>((m + block - 1) / block);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+    const std::size_t lo = static_cast<std::size_t>(b) * block;
+    std::memcpy(W + lo, D + lo, std::min(block, m - lo) * sizeof(T));
+  }
+  dispatch(W, n, method, Z, threads, poller);
+}
+
+template void linkage<float>(const float*, std::size_t, LinkageMethod, double*, int, const CancelCheck&);
+template void linkage<double>(const double*, std::size_t, LinkageMethod, double*, int, const CancelCheck&);
+template void linkage_overwrite<float>(float*, std::size_t, LinkageMethod, double*, int, const CancelCheck&);
+template void linkage_overwrite<double>(double*, std::size_t, LinkageMethod, double*, int, const CancelCheck&);
+
+namespace detail {
+
+void sort_and_relabel(double* Z, std::size_t n) {
+  const std::size_t rows = n - 1;
+  std::vector<std::size_t> order(rows);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [Z](std::size_t a, std::size_t b) { return Z[4 * a + 2] < Z[4 * b + 2]; });
+  std::vector<double> sorted(4 * rows);
+  for (std::size_t r = 0; r < rows; ++r) std::copy_n(Z + 4 * order[r], 4, sorted.begin() + static_cast<std::ptrdiff_t>(4 * r));
+
+  // Union-find over the 2n-1 cluster ids: each merge gets the next id, n + row.
+  std::vector<std::size_t> parent(2 * n - 1), count(2 * n - 1, 1);
+  std::iota(parent.begin(), parent.end(), std::size_t{0});
+  auto find = [&parent](std::size_t v) {
+    std::size_t root = v;
+    while (parent[root] != root) root = parent[root];
+    while (parent[v] != root) {
+      const std::size_t next = parent[v];
+      parent[v] = root;
+      v = next;
+    }
+    return root;
+  };
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* in = sorted.data() + 4 * r;
+    std::size_t a = find(static_cast<std::size_t>(in[0]));
+    std::size_t b = find(static_cast<std::size_t>(in[1]));
+    if (a > b) std::swap(a, b);
+    const std::size_t id = n + r;
+    parent[a] = parent[b] = id;
+    count[id] = count[a] + count[b];
+    double* out = Z + 4 * r;
+    out[0] = static_cast<double>(a);
+    out[1] = static_cast<double>(b);
+    out[2] = in[2];
+    out[3] = static_cast<double>(count[id]);
+  }
+}
+
+template <class T>
+bool all_finite(const T* D, std::size_t m, int threads) {
+  const std::size_t block = std::size_t{1} << 16;
+  const auto blocks = static_cast<std::ptrdiff_t>((m + block - 1) / block);
+  int bad = 0;
+  // A logical or of per-block flags: the same answer in any order.
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(| : bad)
+  for (std::ptrdiff_t b = 0; b < blocks; ++b) {
+    const std::size_t lo = static_cast<std::size_t>(b) * block;
+    const std::size_t hi = std::min(m, lo + block);
+    int block_bad = 0;
+    // x - x is 0 for finite x and NaN for inf or NaN; this loop vectorises where isfinite would not.
+    for (std::size_t k = lo; k < hi; ++k) block_bad |= static_cast<int>(!((D[k] - D[k]) == T(0)));
+    bad |= block_bad;
+  }
+  return bad == 0;
+}
+
+template bool all_finite<float>(const float*, std::size_t, int);
+template bool all_finite<double>(const double*, std::size_t, int);
+
+}  // namespace detail
+
+}  // namespace pixclust

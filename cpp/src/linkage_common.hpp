@@ -1,0 +1,238 @@
+// Private pieces shared by the three linkage algorithms (mst.cpp, nn_chain.cpp, generic_linkage.cpp):
+// condensed indexing, SciPy's Lance-Williams updates, the set of live clusters with deterministic
+// parallel argmin scans, and SciPy's final "stable sort by height, then relabel" step.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "parallel.hpp"
+#include "pixclust/linkage.hpp"
+
+namespace pixclust::detail {
+
+// D(i, j) for i < j lives at D[row_offset[i] + j]: row_offset[i] = n*i - i*(i+1)/2 - i - 1 (may wrap for
+// i = 0; the sum with j >= 1 is right in unsigned arithmetic). One table lookup instead of a multiply
+// per access in the column scans.
+inline std::vector<std::size_t> condensed_row_offsets(std::size_t n) {
+  std::vector<std::size_t> off(n);
+  for (std::size_t i = 0; i < n; ++i) off[i] = n * i - i * (i + 1) / 2 - i - 1;
+  return off;
+}
+
+// SciPy's distance updates (scipy/cluster/_hierarchy_distance_update.pxi), operand for operand and in
+// the same order, in double: with -ffp-contract=off the compiler may not reorder or fuse them, so a
+// float64 run reproduces SciPy's bits. Sizes are converted to double as C converts SciPy's ints.
+template <LinkageMethod M>
+inline double lance_williams(double d_xi, double d_yi, double d_xy, std::int64_t nx, std::int64_t ny,
+                             std::int64_t ni) {
+  if constexpr (M == LinkageMethod::single) {
+    return d_yi < d_xi ? d_yi : d_xi;
+  } else if constexpr (M == LinkageMethod::complete) {
+    return d_yi > d_xi ? d_yi : d_xi;
+  } else if constexpr (M == LinkageMethod::average) {
+    return (static_cast<double>(nx) * d_xi + static_cast<double>(ny) * d_yi) / static_cast<double>(nx + ny);
+  } else if constexpr (M == LinkageMethod::weighted) {
+    return 0.5 * (d_xi + d_yi);
+  } else if constexpr (M == LinkageMethod::ward) {
+    const double t = 1.0 / static_cast<double>(nx + ny + ni);
+    return std::sqrt(static_cast<double>(ni + nx) * t * d_xi * d_xi +
+                     static_cast<double>(ni + ny) * t * d_yi * d_yi - static_cast<double>(ni) * t * d_xy * d_xy);
+  } else if constexpr (M == LinkageMethod::centroid) {
+    const double nxy = static_cast<double>(nx + ny);
+    return std::sqrt(((static_cast<double>(nx) * d_xi * d_xi + static_cast<double>(ny) * d_yi * d_yi) -
+                      static_cast<double>(nx * ny) * d_xy * d_xy / nxy) /
+                     nxy);
+  } else {  // median
+    return std::sqrt(0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy);
+  }
+}
+
+// The live clusters as a sorted list of indices. A merge only marks a cluster dead; the list is compacted
+// (order kept) once an eighth of it is dead, so scans skip almost no dead entries at O(1) amortised cost.
+class ActiveList {
+ public:
+  explicit ActiveList(std::size_t n) : alive_(n, 1), list_(n) {
+    for (std::size_t i = 0; i < n; ++i) list_[i] = i;
+  }
+  bool alive(std::size_t i) const { return alive_[i] != 0; }
+  const std::size_t* data() const { return list_.data(); }
+  std::size_t size() const { return list_.size(); }  // entries, dead ones included
+  std::size_t first_alive() const {
+    for (std::size_t i : list_)
+      if (alive_[i]) return i;
+    return list_.size();
+  }
+  void kill(std::size_t i) {
+    alive_[i] = 0;
+    if (++dead_ * 8 > list_.size()) {
+      list_.erase(std::remove_if(list_.begin(), list_.end(), [this](std::size_t k) { return alive_[k] == 0; }),
+                  list_.end());
+      dead_ = 0;
+    }
+  }
+  // Position of the first entry >= i.
+  std::size_t lower_bound(std::size_t i) const {
+    return static_cast<std::size_t>(std::lower_bound(list_.begin(), list_.end(), i) - list_.begin());
+  }
+
+ private:
+  std::vector<unsigned char> alive_;
+  std::vector<std::size_t> list_;
+  std::size_t dead_ = 0;
+};
+
+template <class T>
+struct Candidate {
+  T value;
+  std::size_t index;
+};
+
+// Entries per chunk of a parallel pass. Chunks, not threads, are the unit of the reduction: partial
+// minima are combined in chunk order, so 1 thread and 16 find the same (value, lowest index).
+inline constexpr std::size_t kChunk = 4096;
+
+// Column accesses D(i, x), i < x, land on a new cache line (and often a new page) at every step, and
+// the out-of-order window covers only a few of them: prefetching this many entries ahead keeps enough
+// misses in flight.
+inline constexpr std::size_t kPrefetch = 24;
+
+inline void prefetch_read(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 0, 0);
+#else
+  (void)p;
+#endif
+}
+inline void prefetch_write(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 1, 0);
+#else
+  (void)p;
+#endif
+}
+
+// scan(lo, hi) -> Candidate<T> (value, list position; ties to the lowest position) over [begin, end),
+// in chunks on all threads when there is enough work; chunk minima are combined in chunk order.
+template <class T, class Scan>
+Candidate<T> chunked_argmin(std::size_t begin, std::size_t end, int threads, std::vector<Candidate<T>>& scratch,
+                            const Scan& scan) {
+  if (end <= begin) return {std::numeric_limits<T>::infinity(), end};
+  const std::size_t chunks = (end - begin + kChunk - 1) / kChunk;
+  if (threads <= 1 || chunks < 2) return scan(begin, end);
+  scratch.resize(chunks);
+  const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
+    const std::size_t lo = begin + static_cast<std::size_t>(c) * kChunk;
+    scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(end, lo + kChunk));
+  }
+  Candidate<T> best = scratch[0];
+  for (std::size_t c = 1; c < chunks; ++c)
+    if (scratch[c].value < best.value) best = scratch[c];
+  return best;
+}
+
+// body(lo, hi) over [begin, end) in chunks, on all threads when there is enough work. Each entry is
+// written by one call only, so the thread count cannot change a result.
+template <class Body>
+void chunked_for(std::size_t begin, std::size_t end, int threads, const Body& body) {
+  if (end <= begin) return;
+  const std::size_t chunks = (end - begin + kChunk - 1) / kChunk;
+  if (threads <= 1 || chunks < 2) {
+    body(begin, end);
+    return;
+  }
+  const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
+    const std::size_t lo = begin + static_cast<std::size_t>(c) * kChunk;
+    body(lo, std::min(end, lo + kChunk));
+  }
+}
+
+// The nearest live cluster to x among list positions [lo, hi): (distance, position), ties to the lowest
+// position; x itself (at position at_x) and dead entries are skipped. Positions below at_x hold
+// clusters i < x, read down column x; the rest are read along row x.
+template <class T>
+Candidate<T> nearest_in_range(const T* D, const std::size_t* off, const std::size_t* L, const ActiveList& live,
+                              std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
+  Candidate<T> best{std::numeric_limits<T>::infinity(), hi};
+  const std::size_t col_end = std::min(hi, at_x);
+  for (std::size_t p = lo; p < col_end; ++p) {
+    if (p + kPrefetch < col_end) prefetch_read(D + off[L[p + kPrefetch]] + x);
+    const std::size_t i = L[p];
+    if (!live.alive(i)) continue;
+    const T v = D[off[i] + x];
+    if (v < best.value) best = {v, p};
+  }
+  const T* row_x = D + off[x];
+  for (std::size_t p = std::max(lo, at_x + 1); p < hi; ++p) {
+    const std::size_t i = L[p];
+    if (!live.alive(i)) continue;
+    const T v = row_x[i];
+    if (v < best.value) best = {v, p};
+  }
+  return best;
+}
+
+// For list positions [lo, hi): d(i, y) <- f(d(i, x), d(i, y), i) for every live i other than x and y
+// (x < y; at_x, at_y their positions, at_x == at_y possible when x is already compacted away).
+template <class T, class F>
+void update_range(T* D, const std::size_t* off, const std::size_t* L, const ActiveList& live, std::size_t lo,
+                  std::size_t hi, std::size_t x, std::size_t y, std::size_t at_x, std::size_t at_y, const F& f) {
+  // i < x: both in row i (columns x and y).
+  const std::size_t e1 = std::min(hi, at_x);
+  for (std::size_t p = lo; p < e1; ++p) {
+    if (p + kPrefetch < e1) {
+      const std::size_t base = off[L[p + kPrefetch]];
+      prefetch_read(D + base + x);
+      prefetch_write(D + base + y);
+    }
+    const std::size_t i = L[p];
+    if (!live.alive(i)) continue;
+    T* ri = D + off[i];
+    ri[y] = f(ri[x], ri[y], i);
+  }
+  // x < i < y: d(x, i) along row x, d(i, y) down column y.
+  const T* row_x = D + off[x];
+  const std::size_t e2 = std::min(hi, at_y);
+  for (std::size_t p = std::max(lo, at_x); p < e2; ++p) {
+    if (p + kPrefetch < e2) prefetch_write(D + off[L[p + kPrefetch]] + y);
+    const std::size_t i = L[p];
+    if (i == x || !live.alive(i)) continue;
+    T& d_iy = D[off[i] + y];
+    d_iy = f(row_x[i], d_iy, i);
+  }
+  // i > y: both along rows x and y.
+  T* row_y = D + off[y];
+  for (std::size_t p = std::max(lo, at_y + 1); p < hi; ++p) {
+    const std::size_t i = L[p];
+    if (!live.alive(i)) continue;
+    row_y[i] = f(row_x[i], row_y[i], i);
+  }
+}
+
+// SciPy's last step for single and the NN-chain methods: a stable sort of the merges by height (numpy's
+// mergesort), then cluster ids by union-find in row order, the smaller root first, and the counts.
+// Z holds (a, b, height, *) with a, b the indices of the merged clusters' representatives.
+void sort_and_relabel(double* Z, std::size_t n);
+
+// True when every one of the m values is finite (checked in parallel; order does not matter for a
+// logical and).
+template <class T>
+bool all_finite(const T* D, std::size_t m, int threads);
+
+// The three algorithms, on a working matrix they may overwrite (mst_single only reads it).
+template <class T>
+void mst_single(const T* D, std::size_t n, double* Z, int threads, CancelPoller& poller);
+template <class T>
+void nn_chain(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, CancelPoller& poller);
+template <class T>
+void generic_linkage(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, CancelPoller& poller);
+
+}  // namespace pixclust::detail

@@ -1,0 +1,313 @@
+"""pixclust.linkage against scipy.cluster.hierarchy.linkage: the same matrices, errors and warnings."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.cluster import hierarchy as sch
+from scipy.spatial.distance import pdist
+
+import pixclust
+from pixclust import _core
+
+METHODS = ["single", "complete", "average", "weighted", "ward", "centroid", "median"]
+MONOTONE = ["single", "complete", "average", "weighted", "ward"]
+DATA = Path(__file__).resolve().parents[1] / "python" / "pixclust" / "data"
+
+
+def assert_same_linkage(Z: np.ndarray, ref: np.ndarray, rtol: float = 1e-12) -> None:
+    """Identical merges and counts, heights equal to rtol."""
+    assert Z.dtype == np.float64 and Z.shape == ref.shape
+    np.testing.assert_array_equal(Z[:, [0, 1, 3]], ref[:, [0, 1, 3]])
+    np.testing.assert_allclose(Z[:, 2], ref[:, 2], rtol=rtol, atol=0)
+
+
+def replay_is_greedy(Z: np.ndarray, y: np.ndarray, method: str, rtol: float = 1e-9) -> None:
+    """Replay Z with SciPy's Lance-Williams formulas: every merge must be at the global minimum."""
+    n = Z.shape[0] + 1
+    D = np.full((2 * n - 1, 2 * n - 1), np.inf)
+    D[:n, :n] = sch.distance.squareform(y)  # type: ignore[attr-defined]
+    np.fill_diagonal(D, np.inf)
+    size = np.zeros(2 * n - 1)
+    size[:n] = 1
+    live = list(range(n))
+    for k, (a, b, h, cnt) in enumerate(Z):
+        a, b = int(a), int(b)
+        sub = D[np.ix_(live, live)]
+        m = sub.min()
+        assert abs(D[a, b] - m) <= rtol * max(1.0, m), (k, D[a, b], m)
+        assert abs(h - m) <= rtol * max(1.0, m), (k, h, m)
+        na, nb = size[a], size[b]
+        new = n + k
+        size[new] = na + nb
+        assert cnt == na + nb
+        live.remove(a)
+        live.remove(b)
+        for i in live:
+            ni, da, db, dab = size[i], D[i, a], D[i, b], D[a, b]
+            if method == "single":
+                v = min(da, db)
+            elif method == "complete":
+                v = max(da, db)
+            elif method == "average":
+                v = (na * da + nb * db) / (na + nb)
+            elif method == "weighted":
+                v = 0.5 * (da + db)
+            elif method == "ward":
+                t = 1.0 / (na + nb + ni)
+                v = np.sqrt((ni + na) * t * da * da + (ni + nb) * t * db * db - ni * t * dab * dab)
+            elif method == "centroid":
+                v = np.sqrt(((na * da * da + nb * db * db) - na * nb * dab * dab / (na + nb)) / (na + nb))
+            else:
+                v = np.sqrt(0.5 * (da * da + db * db) - 0.25 * dab * dab)
+            D[i, new] = D[new, i] = v
+        live.append(new)
+
+
+# --- tie-free random data: the whole matrix ------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_random_condensed_matches_scipy(method: str) -> None:
+    rng = np.random.default_rng(sum(map(ord, method)))
+    for n in [2, 3, 4, 5, 7, 10, 17, 33, 64, 100, 257, 600, 1500]:
+        for d, scale in [(1, 1.0), (3, 1e-3), (8, 1.0), (20, 1e3)]:
+            if n > 600 and d != 8:
+                continue
+            y = pdist(rng.standard_normal((n, d)) * scale)
+            assert_same_linkage(pixclust.linkage(y, method), sch.linkage(y, method))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["single", "ward", "centroid"])
+def test_few_thousand_points_match_scipy(method: str) -> None:
+    rng = np.random.default_rng(7)
+    y = pdist(rng.uniform(size=(3000, 5)))
+    assert_same_linkage(pixclust.linkage(y, method), sch.linkage(y, method))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_observations_match_scipy(method: str, dtype: type) -> None:
+    rng = np.random.default_rng(3)
+    for n, d in [(2, 1), (9, 2), (120, 3), (400, 8)]:
+        X = rng.standard_normal((n, d)).astype(dtype)
+        # SciPy converts observations to float64 first; pixclust's pdist widens the same way.
+        assert_same_linkage(pixclust.linkage(X, method), sch.linkage(X, method))
+        if method in MONOTONE[:4]:
+            for metric in ["cityblock", "cosine"]:
+                assert_same_linkage(
+                    pixclust.linkage(X, method, metric=metric), sch.linkage(X, method, metric=metric)
+                )
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_float32_condensed_matches_scipy_to_float32_precision(method: str) -> None:
+    rng = np.random.default_rng(11)
+    for n in [2, 5, 30, 200]:
+        y32 = pdist(rng.standard_normal((n, 4))).astype(np.float32)
+        Z = pixclust.linkage(y32, method)
+        ref = sch.linkage(y32, method)  # SciPy widens to float64
+        # single/complete heights are input values: exact; the others are float32-rounded updates.
+        assert_same_linkage(Z, ref, rtol=0 if method in ("single", "complete") else 2e-6)
+
+
+def test_int_and_list_input_converted_like_scipy() -> None:
+    y = [3, 1, 4, 1.5, 5, 9]
+    assert_same_linkage(pixclust.linkage(y, "average"), sch.linkage(y, "average"))
+    X = np.array([[0, 0], [0, 3], [4, 0], [9, 9]], dtype=np.int64)
+    assert_same_linkage(pixclust.linkage(X, "ward"), sch.linkage(X, "ward"))
+
+
+# --- SciPy's own test data -------------------------------------------------------------------------
+
+
+def test_scipy_hierarchy_test_data() -> None:
+    from scipy.cluster.tests import hierarchy_test_data as h
+
+    for method in ["single", "complete", "average", "weighted"]:
+        Z = pixclust.linkage(h.ytdist, method)
+        np.testing.assert_allclose(Z, getattr(h, f"linkage_ytdist_{method}"), rtol=1e-10)
+        assert_same_linkage(Z, sch.linkage(h.ytdist, method))
+    for method in ["centroid", "median", "ward"]:
+        Z = pixclust.linkage(h.X, method)
+        np.testing.assert_allclose(Z, getattr(h, f"linkage_X_{method}"), rtol=1e-10)
+        assert_same_linkage(Z, sch.linkage(h.X, method))
+    np.testing.assert_allclose(
+        pixclust.linkage(h.ytdist, "single", optimal_ordering=True), h.linkage_ytdist_single_olo, rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        pixclust.linkage(h.X, "ward", optimal_ordering=True), h.linkage_X_ward_olo, rtol=1e-10
+    )
+    Z = pixclust.linkage(h.ytdist, "single")
+    np.testing.assert_array_equal(sch.fcluster(Z, 3, criterion="maxclust"), h.fcluster_maxclust[3.0])
+    np.testing.assert_array_equal(sch.fcluster(Z, 1.5, criterion="distance"), h.fcluster_distance[1.5])
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_optimal_ordering_matches_scipy(method: str) -> None:
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((60, 3))
+    assert_same_linkage(
+        pixclust.linkage(X, method, optimal_ordering=True), sch.linkage(X, method, optimal_ordering=True)
+    )
+
+
+# --- tie-heavy data: properties, and SciPy's tie rules --------------------------------------------
+
+
+def tie_heavy_sets() -> list[np.ndarray]:
+    grid = np.array([[i, j] for i in range(6) for j in range(5)], dtype=float)
+    dup = np.repeat(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [5.0, 5.0]]), [4, 3, 3, 2], axis=0)
+    rng = np.random.default_rng(2)
+    ints = rng.integers(0, 3, size=(40, 3)).astype(float)
+    return [grid, dup, ints]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_tie_heavy_properties(method: str) -> None:
+    for X in tie_heavy_sets():
+        y = pdist(X)
+        Z = pixclust.linkage(y, method)
+        assert sch.is_valid_linkage(Z)
+        if method in MONOTONE:
+            assert np.all(np.diff(Z[:, 2]) >= 0)
+        replay_is_greedy(Z, y, method)
+        if method == "single":
+            np.testing.assert_array_equal(sch.cophenet(Z), sch.cophenet(sch.linkage(y, method)))
+        # SciPy's search order and tie rules are followed, so even with ties the matrix is SciPy's.
+        assert_same_linkage(Z, sch.linkage(y, method))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_photo_pixels_with_many_duplicates(method: str) -> None:
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(DATA / "chelsea.png").convert("RGB"), dtype=float).reshape(-1, 3)
+    rng = np.random.default_rng(0)
+    X = pixels[rng.choice(len(pixels), 300, replace=False)]
+    y = pdist(X)
+    Z = pixclust.linkage(y, method)
+    assert sch.is_valid_linkage(Z)
+    if method in MONOTONE:
+        assert np.all(np.diff(Z[:, 2]) >= 0)
+    replay_is_greedy(Z, y, method)
+    assert_same_linkage(Z, sch.linkage(y, method))
+
+
+# --- SciPy's tools on our matrices ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_fcluster_dendrogram_cophenet(method: str) -> None:
+    rng = np.random.default_rng(9)
+    X = np.concatenate([rng.normal(c, 0.5, size=(40, 2)) for c in [(0, 0), (5, 5), (0, 6)]])
+    y = pdist(X)
+    Z, ref = pixclust.linkage(y, method), sch.linkage(y, method)
+    for k in [2, 3, 7]:
+        np.testing.assert_array_equal(sch.fcluster(Z, k, "maxclust"), sch.fcluster(ref, k, "maxclust"))
+    for t in [0.5, 2.0]:
+        np.testing.assert_array_equal(sch.fcluster(Z, t, "distance"), sch.fcluster(ref, t, "distance"))
+    assert sch.dendrogram(Z, no_plot=True) == sch.dendrogram(ref, no_plot=True)
+    c, cd = sch.cophenet(Z, y)
+    c_ref, cd_ref = sch.cophenet(ref, y)
+    assert c == pytest.approx(c_ref, rel=1e-12)
+    np.testing.assert_allclose(cd, cd_ref, rtol=1e-12)
+    np.testing.assert_array_equal(sch.leaves_list(Z), sch.leaves_list(ref))
+
+
+# --- determinism and overwriting ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", METHODS)
+def test_same_bits_with_1_2_4_threads(method: str) -> None:
+    # Large enough that the scans, updates and initial passes are split into several chunks.
+    rng = np.random.default_rng(1)
+    y = pdist(rng.standard_normal((9000, 4))).astype(np.float32)
+    results = [_core.linkage(y, method, n_threads=t) for t in (1, 2, 4)]
+    for Z in results[1:]:
+        assert Z.tobytes() == results[0].tobytes()
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_overwrite_input(method: str, dtype: type) -> None:
+    rng = np.random.default_rng(4)
+    y = pdist(rng.standard_normal((80, 3))).astype(dtype)
+    keep = y.copy()
+    Z = pixclust.linkage(y, method)
+    np.testing.assert_array_equal(y, keep)  # the default never touches the input
+    Z2 = pixclust.linkage(y, method, overwrite_input=True)
+    assert Z2.tobytes() == Z.tobytes()
+    if method != "single":
+        assert not np.array_equal(y, keep)  # the input itself was the working matrix
+    ro = keep.copy()
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        pixclust.linkage(ro, method, overwrite_input=True)
+
+
+# --- bad input: SciPy's errors and warning --------------------------------------------------------
+
+
+def scipy_and_ours(*args: object, **kwargs: object) -> tuple[BaseException, BaseException]:
+    with pytest.raises(Exception) as ref:
+        sch.linkage(*args, **kwargs)
+    with pytest.raises(Exception) as ours:
+        pixclust.linkage(*args, **kwargs)  # type: ignore[arg-type]
+    return ref.value, ours.value
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((np.ones(6), "foo"), {}),
+        ((np.ones(6), ["single"]), {}),
+        ((np.ones((5, 2)), "ward"), {"metric": "cityblock"}),
+        ((np.ones((5, 2)), "centroid"), {"metric": "cosine"}),
+        ((np.ones((5, 2)), "median"), {"metric": lambda u, v: 1.0}),
+        ((np.ones(4),), {}),
+        ((np.ones(7), "average"), {}),
+        ((np.array([]),), {}),
+        ((np.ones((1, 3)),), {}),
+        ((np.ones((0, 3)),), {}),
+        ((np.array([1.0, np.nan, 2.0]),), {}),
+        ((np.array([1.0, 2.0, np.inf]), "ward"), {}),
+        ((np.array([np.inf]), "median"), {}),
+        ((np.array([1.0, 2.0, -np.inf], dtype=np.float32), "average"), {}),
+        ((np.array([[0.0, 1.0], [np.nan, 2.0], [3.0, 4.0]]), "complete"), {}),
+        ((np.ones((2, 2, 2)),), {}),
+        (("abc",), {}),
+    ],
+)
+def test_bad_input_raises_like_scipy(args: tuple[object, ...], kwargs: dict[str, object]) -> None:
+    ref, ours = scipy_and_ours(*args, **kwargs)
+    assert type(ours) is type(ref)
+    assert str(ours) == str(ref)
+
+
+def test_square_distance_matrix_warns_like_scipy() -> None:
+    rng = np.random.default_rng(0)
+    square = sch.distance.squareform(pdist(rng.standard_normal((6, 2))))  # type: ignore[attr-defined]
+    with pytest.warns(sch.ClusterWarning, match="looks suspiciously like an uncondensed distance matrix"):
+        Z = pixclust.linkage(square, "average")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sch.ClusterWarning)
+        assert_same_linkage(Z, sch.linkage(square, "average"))
+
+
+def test_private_binding_checks_its_arguments() -> None:
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _core.linkage(np.ones(3, dtype=np.int64), "single")
+    with pytest.raises(ValueError, match="1-D"):
+        _core.linkage(np.ones((3, 1)), "single")
+    with pytest.raises(ValueError, match="n\\*\\(n-1\\)/2"):
+        _core.linkage(np.ones(4), "single")
+    with pytest.raises(ValueError, match="Invalid method"):
+        _core.linkage(np.ones(3), "nearest")
+    with pytest.raises(ValueError, match="n_threads"):
+        _core.linkage(np.ones(3), "single", n_threads=-1)
