@@ -427,12 +427,15 @@ def _cmd_demo(args: argparse.Namespace, out: Any, progress: _Progress) -> int:
     d = args.output
     if os.path.exists(d) and not os.path.isdir(d):
         raise CLIError(f"{d}: exists and is not a directory")
-    parent = os.path.dirname(os.path.abspath(d))
     if not os.path.isdir(d):
-        if not os.path.isdir(parent):
-            raise CLIError(f"{d}: the directory {parent} does not exist")
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise CLIError(f"{d}: cannot create it, {parent} is not writable")
+        # The directory and any missing parents are created: find the nearest one that exists.
+        ancestor = os.path.dirname(os.path.abspath(d))
+        while not os.path.exists(ancestor):
+            ancestor = os.path.dirname(ancestor)
+        if not os.path.isdir(ancestor):
+            raise CLIError(f"{d}: cannot create it, {ancestor} is not a directory")
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            raise CLIError(f"{d}: cannot create it, {ancestor} is not writable")
     names = {
         "quantized": "chelsea-k8.png",
         "dithered": "chelsea-k8-dither.png",
