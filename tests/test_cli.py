@@ -258,6 +258,14 @@ def _bad_cases(tmp: Path) -> list[tuple[list[object], str]]:
     pts3 = tmp / "p3.csv"
     pts3.write_text("1,2,3\n4,5,6\n7,8,8\n")
     o = tmp / "out.png"
+    if sys.platform.startswith("linux"):
+        # Works for root too (which ignores directory permissions): nothing can be created in /proc.
+        unwritable, unwritable_message = Path("/proc"), "cannot create a file in /proc"
+    else:
+        unwritable = tmp.parent / f"{tmp.name}-readonly"
+        unwritable.mkdir(exist_ok=True)
+        unwritable.chmod(0o500)
+        unwritable_message = "is not writable"
     return [
         (["quantize", tmp / "missing.png", "-k", 4, "-o", o], "no such file"),
         (["quantize", tmp, "-k", 4, "-o", o], "is a directory"),
@@ -270,7 +278,7 @@ def _bad_cases(tmp: Path) -> list[tuple[list[object], str]]:
         (["quantize", three, "-k", 2, "-o", three, "--force"], "the output is the input"),
         (["quantize", CHELSEA, "-k", 4, "-o", existing], "already exists (use --force"),
         (["quantize", CHELSEA, "-k", 4, "-o", tmp / "nodir" / "o.png"], "does not exist"),
-        (["quantize", CHELSEA, "-k", 4, "-o", "/proc/pixclust-test.png"], "cannot create a file in /proc"),
+        (["quantize", CHELSEA, "-k", 4, "-o", unwritable / "o.png"], unwritable_message),
         (["quantize", CHELSEA, "-k", 4, "-o", tmp / "o.xyz"], "cannot write '.xyz'"),
         (["quantize", CHELSEA, "-k", 4, "--space", "hsv", "-o", o], "invalid choice"),
         (["compare", CHELSEA, "-k", 4, 300, "-o", o], "between 1 and 256"),
