@@ -265,7 +265,7 @@ def _cmd_palette(args: argparse.Namespace, out: Any, progress: _Progress) -> int
     img = _read_image(args.input, progress)
     (res,) = _quantize(img, [k], args, progress)
     with progress.step(f"drawing {args.output}"):
-        fig = plot.palette(res, title=f"{Path(args.input).name}: {k} colours ({args.space})")
+        fig = plot.palette(res, title=f"{Path(args.input).name}: {k} colour{'s' if k != 1 else ''} ({args.space})")
         _save_figure(fig, args.output, args.force)
     print("palette (share of pixels):", file=out)
     print("\n".join(_palette_lines(res)), file=out)

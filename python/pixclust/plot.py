@@ -279,8 +279,13 @@ def palette(
     per_row = max(1, min(per_row, k))
     rows = math.ceil(k / per_row)
     cell = 1.05  # inches per swatch
-    fig = _figure((max(per_row * cell, 4.0), 0.55 + rows * (cell + 0.45) + (_TITLE_IN if title else 0.0)))
-    grid = fig.add_gridspec(2, 1, height_ratios=[0.35, rows * (cell + 0.45)])
+    units = max(float(per_row), 4.0 / cell)  # swatch columns across, padded to a 4-inch minimum width
+    width = units * cell
+    # The swatch area gets exactly the height its equal-aspect drawing needs: no empty band.
+    swatch_h = width * (rows + 0.12) / units
+    strip_h = 0.35
+    fig = _figure((width, strip_h + swatch_h + 0.3 + (_TITLE_IN if title else 0.0)))
+    grid = fig.add_gridspec(2, 1, height_ratios=[strip_h, swatch_h])
     bar = fig.add_subplot(grid[0])
     _strip(bar, pal, cnt if cnt is not None else np.ones(k))
     bar.set_xlim(0, 1)
@@ -296,7 +301,8 @@ def palette(
         if share is not None:
             label += f"\n{100.0 * share[j]:.1f}%"
         ax.text(c + 0.5, y + 0.27, label, ha="center", va="top", fontsize=9, family="monospace")
-    ax.set_xlim(0, per_row)
+    pad = (units - per_row) / 2.0
+    ax.set_xlim(-pad, per_row + pad)
     ax.set_ylim(-0.12, rows)
     ax.set_aspect("equal")
     ax.set_axis_off()
