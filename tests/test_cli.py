@@ -365,3 +365,29 @@ def test_console_script_and_module_agree() -> None:
     assert a.stdout == b.stdout == f"pixclust {pixclust.__version__}\n"
     # pyproject's [project.scripts] entry is installed next to the interpreter.
     assert _script()[0] != sys.executable
+
+
+def test_rgba_with_few_alpha_values_is_a_paletted_png_with_transparency(tmp_path: Path) -> None:
+    rgb = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    alpha = np.where(np.arange(rgb.shape[1]) < 200, 0, 255).astype(np.uint8)[None, :].repeat(rgb.shape[0], 0)
+    src = tmp_path / "cut-out.png"
+    Image.fromarray(np.dstack([rgb, alpha])).save(src)
+    out = tmp_path / "q.png"
+    r = run("quantize", src, "-k", 6, "-o", out)
+    assert r.returncode == 0, r.stderr
+    with Image.open(out) as im:
+        assert im.mode == "P" and "transparency" in im.info
+    got = _io.read_image(out)
+    np.testing.assert_array_equal(got[..., 3], alpha)
+    assert colours(out, channels=3) <= 6
+
+
+def test_demo_creates_missing_parent_directories(tmp_path: Path) -> None:
+    from pixclust._cli import run as cli
+
+    d = tmp_path / "a" / "b"
+    assert cli(["demo", "-o", str(d), "-q"]) == 0
+    assert (d / "chelsea-compare.png").exists()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert cli(["demo", "-o", str(blocker / "sub"), "-q"]) == 2
