@@ -135,10 +135,12 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
   return out;
 }
 
-// Hash path: one pass in pixel order, colours numbered by first appearance.
+// Hash path: one pass in pixel order numbers the colours by first appearance; then they are sorted
+// (lexicographically, as the bitmap path orders them) and the pixels renumbered, so that the index does
+// not depend on the pixel order.
 template <class T>
 ColorIndex<T> index_hash(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
-                         std::int32_t* pixel_color, detail::CancelPoller& poller) {
+                         std::int32_t* pixel_color, int threads, detail::CancelPoller& poller) {
   ColorIndex<T> out;
   out.channels = channels;
   std::size_t cap = 1 << 16;
@@ -191,7 +193,30 @@ ColorIndex<T> index_hash(const T* pixels, std::size_t n, std::size_t channels, s
     if (pixel_color) pixel_color[p] = id;
     if ((p & ((std::size_t{1} << 20) - 1)) == 0) poller.poll();
   }
-  return out;
+  table = std::vector<std::int32_t>();
+  const std::size_t m = out.size();
+  std::vector<std::int32_t> order(m);
+  for (std::size_t j = 0; j < m; ++j) order[j] = static_cast<std::int32_t>(j);
+  const T* cols = out.colors.data();
+  std::sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) {
+    const T* ca = cols + static_cast<std::size_t>(a) * channels;
+    const T* cb = cols + static_cast<std::size_t>(b) * channels;
+    return std::lexicographical_compare(ca, ca + channels, cb, cb + channels);
+  });
+  poller.poll();
+  std::vector<std::int32_t> rank(m);
+  ColorIndex<T> sorted;
+  sorted.channels = channels;
+  sorted.colors.resize(m * channels);
+  sorted.counts.resize(m);
+  for (std::size_t r = 0; r < m; ++r) {
+    const auto j = static_cast<std::size_t>(order[r]);
+    rank[j] = static_cast<std::int32_t>(r);
+    std::copy(cols + j * channels, cols + (j + 1) * channels, sorted.colors.data() + r * channels);
+    sorted.counts[r] = out.counts[j];
+  }
+  if (pixel_color) remap_labels(pixel_color, n, rank.data(), threads);
+  return sorted;
 }
 
 }  // namespace
@@ -213,7 +238,7 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
     if (channels * 8 * sizeof(T) <= 24)
       return index_bitmap(pixels, n, channels, stride, pixel_color, detail::resolve_threads(n_threads), poller);
   }
-  return index_hash(pixels, n, channels, stride, pixel_color, poller);
+  return index_hash(pixels, n, channels, stride, pixel_color, detail::resolve_threads(n_threads), poller);
 }
 
 void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads) {

@@ -33,7 +33,8 @@ __all__ = ["KMeans"]
 _NATIVE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
 # Distinct-row reduction pays for pixel-like data: few coordinates and many repeated rows.
 _DEDUPE_MAX_FEATURES = 4
-_DEDUPE_MIN_SAMPLES = 4096
+# Wider data is reduced with numpy's sort-based unique up to this many rows.
+_UNIQUE_MAX_SAMPLES = 100_000
 
 
 def _threads(n_threads: Optional[int]) -> int:
@@ -122,11 +123,14 @@ def _fit_points(
     n_threads: int,
     init_points: Optional[np.ndarray] = None,
     n_distinct: Optional[int] = None,
+    few_distinct: str = "raise",
 ) -> _Run:
     """The best of ``n_init`` weighted k-means runs on ``points`` (rows as the core takes them).
 
     ``tol`` is absolute (already scaled by the mean variance). ``init_points`` is what a callable init
     receives (the caller's data), ``n_distinct`` the number of distinct points when known.
+    With fewer distinct points than clusters, k-means++ raises ValueError (``few_distinct="raise"``) or,
+    as scikit-learn does, repeats a centre and leaves the rest to the empty-cluster rule ("repeat").
     """
     n = points.shape[0]
     trials = 2 + int(np.log(n_clusters))
@@ -135,19 +139,24 @@ def _fit_points(
         if isinstance(init, str) and init == "k-means++":
             uniforms = random_state.random_sample(1 + (n_clusters - 1) * trials)
             centers, _, chosen = _core.kmeans_plusplus(points, weights, n_clusters, trials, uniforms, n_threads)
-            if chosen < n_clusters:
+            if chosen < n_clusters and few_distinct == "repeat":
+                centers[chosen:] = centers[0]
+            elif chosen < n_clusters:
                 raise ValueError(
                     f"n_clusters={n_clusters} is larger than the number of distinct points "
                     f"({chosen if n_distinct is None else n_distinct})"
                 )
         elif isinstance(init, str) and init == "random":
             w = np.ones(n) if weights is None else weights
-            if np.count_nonzero(w) < n_clusters:
+            if np.count_nonzero(w) < n_clusters and few_distinct == "repeat":
+                seeds = np.concatenate([np.flatnonzero(w), np.zeros(n_clusters, dtype=np.intp)])[:n_clusters]
+            elif np.count_nonzero(w) < n_clusters:
                 raise ValueError(
                     f"n_clusters={n_clusters} is larger than the number of points with positive weight "
                     f"({np.count_nonzero(w)})"
                 )
-            seeds = random_state.choice(n, size=n_clusters, replace=False, p=w / w.sum())
+            else:
+                seeds = random_state.choice(n, size=n_clusters, replace=False, p=w / w.sum())
             centers = points[seeds].astype(np.float64)
         elif callable(init):
             data = points if init_points is None else init_points
@@ -178,9 +187,16 @@ def _check_centers_shape(centers: np.ndarray, n_clusters: int, n_features: int) 
         )
 
 
+def _native(a: np.ndarray) -> np.ndarray:
+    """a in native byte order and C order (the core reads native values only)."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return np.ascontiguousarray(a)
+
+
 def _as_points(X: Any) -> bool:
     """Whether X is already an array the core takes without conversion (uint8/uint16 kept as they are)."""
-    return isinstance(X, np.ndarray) and X.dtype in _NATIVE_DTYPES
+    return isinstance(X, np.ndarray) and X.dtype.newbyteorder("=") in _NATIVE_DTYPES
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[misc]
@@ -218,8 +234,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     n_threads : int or None, default=None
         Threads for the core; None uses OpenMP's default (``threadpoolctl`` limits it).
     dedupe : {"auto", True, False}, default="auto"
-        Cluster the distinct rows weighted by their counts. "auto": for data with at most four columns
-        and at least 4096 rows, when at most half the rows are distinct (uint8/uint16 data always).
+        Cluster the distinct rows (sorted) weighted by their counts: the same objective, on fewer points,
+        and a fit that does not depend on the order of the rows or on whether a point is repeated or
+        weighted. "auto": for data with at most four columns (a pass of the C++ colour index) or at most
+        100,000 rows (numpy's unique).
 
     Attributes
     ----------
@@ -284,7 +302,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             X = _validate_data(
                 self, X, reset=reset, dtype=[np.float64, np.float32], order="C", accept_sparse=False
             )
-        return np.asarray(X)
+        return _native(np.asarray(X))
 
     def _check_params(self, X: np.ndarray) -> None:
         k = _check_int(self.n_clusters, "n_clusters", 1)
@@ -334,7 +352,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         if np.any(w < 0):
             raise ValueError("sample_weight: weights must be >= 0")
         if not np.any(w > 0):
-            raise ValueError("sample_weight: at least one weight must be > 0")
+            raise ValueError("sample_weight: all weights are zero; at least one must be > 0")
         return np.ascontiguousarray(w)
 
     # -- fitting ----------------------------------------------------------------------------------
@@ -367,11 +385,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         pixel_color = None
         dedupe = self.dedupe
         if dedupe == "auto":
-            dedupe = d <= _DEDUPE_MAX_FEATURES and (X.dtype.kind == "u" or n >= _DEDUPE_MIN_SAMPLES)
-        if dedupe and d <= _DEDUPE_MAX_FEATURES:
-            colors, counts, pixel_color = _core.index_colors(X, d, threads)
-            if self.dedupe == "auto" and X.dtype.kind == "f" and 2 * colors.shape[0] > n:
-                pixel_color = None  # mostly distinct rows: the plain path is cheaper
+            dedupe = d <= _DEDUPE_MAX_FEATURES or n <= _UNIQUE_MAX_SAMPLES
+        if dedupe:
+            # The distinct rows come sorted: the fit depends neither on the row order nor on whether a
+            # point is repeated or weighted.
+            if d <= _DEDUPE_MAX_FEATURES:
+                colors, counts, pixel_color = _core.index_colors(X, d, threads)
+            else:
+                colors, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+                pixel_color = np.ascontiguousarray(inverse.reshape(-1), dtype=np.int32)
         if pixel_color is not None:
             points = colors
             multiplicity = counts.astype(np.float64)
@@ -399,6 +421,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             n_threads=threads,
             init_points=X,
             n_distinct=n_distinct,
+            few_distinct="repeat",
         )
         if pixel_color is not None:
             _core.remap_labels(pixel_color, run.labels, threads)

@@ -109,6 +109,8 @@ def _check_image(image: Any) -> np.ndarray:
         a = image
     else:
         a = np.asarray(image)
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
     if a.dtype == np.bool_ or a.dtype not in _DTYPES:
         raise TypeError(f"image: unsupported dtype {a.dtype}; expected uint8, uint16, float32 or float64")
     if a.ndim not in (2, 3):

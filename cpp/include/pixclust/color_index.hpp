@@ -22,10 +22,10 @@ struct ColorIndex {
 // the caller index the colour channels of an RGBA image without copying them out). Writes the colour
 // number of every pixel to pixel_color (n entries; may be nullptr).
 //
-// Colours whose bits fit in 24 (8-bit data with up to 3 channels, 16-bit with 1) are found with a bitmap
-// of all possible colours in two parallel passes and come out in increasing code order (first channel
-// most significant). Others (16-bit colour, RGBA, floats) go through a hash table in one pass and come
-// out in order of first appearance. Either order is deterministic and independent of the thread count.
+// The colours come out sorted lexicographically (first channel first), so the index depends neither on
+// the pixel order nor on the thread count. Colours whose bits fit in 24 (8-bit data with up to 3
+// channels, 16-bit with 1) are found with a bitmap of all possible colours in two parallel passes;
+// others (16-bit colour, RGBA, floats) with a hash table in one pass, then sorted.
 // Floating-point colours are compared by value (-0.0 == 0.0); NaN must be rejected by the caller.
 // Throws std::length_error when n >= 2^31 (colour numbers are int32).
 template <class T>
