@@ -39,10 +39,11 @@ int ctz64(std::uint64_t x) noexcept {  // x != 0
 #endif
 }
 
-template <class T>
+// C > 0 fixes the channel count at compile time (the 8-bit RGB hot loop).
+template <std::size_t C, class T>
 std::uint32_t pack_code(const T* px, std::size_t channels) noexcept {
   std::uint32_t code = 0;
-  for (std::size_t t = 0; t < channels; ++t)
+  for (std::size_t t = 0; t < (C > 0 ? C : channels); ++t)
     code = (code << (8 * sizeof(T))) | static_cast<std::uint32_t>(px[t]);
   return code;
 }
@@ -50,7 +51,7 @@ std::uint32_t pack_code(const T* px, std::size_t channels) noexcept {
 // Bitmap path: colours with at most 24 bits. Pass 1 marks the colours present (per-thread bitmaps,
 // OR-ed: the same bitmap for any thread count); a prefix popcount ranks them in code order; pass 2 gives
 // each pixel its rank and counts (integer sums: exact in any order).
-template <class T>
+template <std::size_t C, class T>
 ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
                            std::int32_t* pixel_color, int threads, detail::CancelPoller& poller) {
   const std::size_t bits = channels * 8 * sizeof(T);
@@ -66,7 +67,7 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
     const std::size_t b = std::min(n, static_cast<std::size_t>(t) * per * detail::kChunk);
     const std::size_t e = std::min(n, (static_cast<std::size_t>(t) + 1) * per * detail::kChunk);
     for (std::size_t p = b; p < e; ++p) {
-      const std::uint32_t code = pack_code(pixels + p * stride, channels);
+      const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
       map[code >> 6] |= std::uint64_t{1} << (code & 63);
     }
   }
@@ -120,7 +121,7 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
       const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
       const std::size_t e = std::min(n, b + detail::kChunk);
       for (std::size_t p = b; p < e; ++p) {
-        const std::uint32_t code = pack_code(pixels + p * stride, channels);
+        const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
         const std::uint64_t word = map[code >> 6];
         const std::uint32_t below = static_cast<std::uint32_t>(popcount64(word & ((std::uint64_t{1} << (code & 63)) - 1)));
         const std::uint32_t idx = rank[code >> 6] + below;
@@ -235,8 +236,11 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
     return out;
   }
   if constexpr (std::is_integral_v<T>) {
-    if (channels * 8 * sizeof(T) <= 24)
-      return index_bitmap(pixels, n, channels, stride, pixel_color, detail::resolve_threads(n_threads), poller);
+    if (channels * 8 * sizeof(T) <= 24) {
+      const int threads = detail::resolve_threads(n_threads);
+      if (channels == 3) return index_bitmap<3>(pixels, n, channels, stride, pixel_color, threads, poller);
+      return index_bitmap<0>(pixels, n, channels, stride, pixel_color, threads, poller);
+    }
   }
   return index_hash(pixels, n, channels, stride, pixel_color, detail::resolve_threads(n_threads), poller);
 }

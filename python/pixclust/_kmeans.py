@@ -424,11 +424,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             few_distinct="repeat",
         )
         if pixel_color is not None:
+            # clusters with a point: counted on the distinct points, not on every sample
+            distinct = np.count_nonzero(np.bincount(run.labels, weights=counts, minlength=k))
             _core.remap_labels(pixel_color, run.labels, threads)
             labels = pixel_color
         else:
             labels = run.labels
-        distinct = np.count_nonzero(np.bincount(labels, minlength=k))
+            distinct = np.count_nonzero(np.bincount(labels, minlength=k))
         if distinct < k:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters ({k}). "
