@@ -130,7 +130,8 @@ void bind_kmeans(py::module_& m) {
   m.def(
       "kmeans_plusplus",
       [](const py::array& X, const Weights& sample_weight, std::size_t n_clusters, std::size_t n_local_trials,
-         const py::array& uniforms, int n_threads) {
+         const py::array& uniforms, const std::optional<py::array>& sample_point,
+         const Weights& sample_point_weight, int n_threads) {
         require_points(X);
         check_threads(n_threads);
         if (n_clusters < 1) throw py::value_error("n_clusters: must be >= 1");
@@ -145,6 +146,23 @@ void bind_kmeans(py::module_& m) {
           const auto x = as_array<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto w = check_weights(sample_weight, x.shape(0));
+          py::array_t<std::int32_t, py::array::c_style> sp(0);
+          py::array_t<double, py::array::c_style> spw(0);
+          SamplingOrder order;
+          if (sample_point) {
+            require_ndim(*sample_point, "sample_point", 1);
+            sp = as_array<std::int32_t>(*sample_point, "sample_point");
+            if (sp.shape(0) < 1) throw py::value_error("sample_point: empty");
+            const std::int32_t* q = sp.data();
+            for (py::ssize_t s = 0; s < sp.shape(0); ++s)
+              if (q[s] < 0 || q[s] >= x.shape(0)) throw py::value_error("sample_point: an entry is not a row of X");
+            spw = check_weights(sample_point_weight, sp.shape(0));
+            order.point = sp.data();
+            order.weight = spw.size() ? spw.data() : nullptr;
+            order.size = static_cast<std::size_t>(sp.shape(0));
+          } else if (sample_point_weight) {
+            throw py::value_error("sample_point_weight: given without sample_point");
+          }
           py::array_t<double> centers({static_cast<py::ssize_t>(n_clusters), x.shape(1)});
           py::array_t<std::int64_t> indices(static_cast<py::ssize_t>(n_clusters));
           const T* xp = x.data();
@@ -156,15 +174,16 @@ void bind_kmeans(py::module_& m) {
           std::size_t chosen;
           {
             py::gil_scoped_release release;  // safe: see kmeans_lloyd
-            chosen = kmeans_plusplus<T>(xp, n, d, wp, n_clusters, n_local_trials, up, cp, ip, 0 + n_threads, cancel);
+            chosen = kmeans_plusplus<T>(xp, n, d, wp, n_clusters, n_local_trials, up, cp, ip, order, n_threads, cancel);
           }
           return py::make_tuple(centers, indices, chosen);
         });
       },
       py::arg("X"), py::arg("sample_weight"), py::arg("n_clusters"), py::arg("n_local_trials"), py::arg("uniforms"),
-      py::arg("n_threads") = 0,
+      py::arg("sample_point") = py::none(), py::arg("sample_point_weight") = py::none(), py::arg("n_threads") = 0,
       "Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct\n"
-      "points (with positive weight) than n_clusters, and only the first n_chosen rows are set.");
+      "points (with positive weight) than n_clusters, and only the first n_chosen rows are set.\n"
+      "sample_point (int32) draws along samples (e.g. pixels) mapped to rows of X, with sample_point_weight.");
 
   m.def(
       "kmeans_assign",

@@ -124,6 +124,8 @@ def _fit_points(
     init_points: Optional[np.ndarray] = None,
     n_distinct: Optional[int] = None,
     few_distinct: str = "raise",
+    sample_point: Optional[np.ndarray] = None,
+    sample_point_weight: Optional[np.ndarray] = None,
 ) -> _Run:
     """The best of ``n_init`` weighted k-means runs on ``points`` (rows as the core takes them).
 
@@ -131,6 +133,8 @@ def _fit_points(
     receives (the caller's data), ``n_distinct`` the number of distinct points when known.
     With fewer distinct points than clusters, k-means++ raises ValueError (``few_distinct="raise"``) or,
     as scikit-learn does, repeats a centre and leaves the rest to the empty-cluster rule ("repeat").
+    ``sample_point`` maps the caller's samples (pixels) to ``points``: k-means++ then draws along the
+    samples, as scikit-learn does on them, and the same seed picks the same centres.
     """
     n = points.shape[0]
     trials = 2 + int(np.log(n_clusters))
@@ -138,7 +142,9 @@ def _fit_points(
     for _ in range(n_init):
         if isinstance(init, str) and init == "k-means++":
             uniforms = random_state.random_sample(1 + (n_clusters - 1) * trials)
-            centers, _, chosen = _core.kmeans_plusplus(points, weights, n_clusters, trials, uniforms, n_threads)
+            centers, _, chosen = _core.kmeans_plusplus(
+                points, weights, n_clusters, trials, uniforms, sample_point, sample_point_weight, n_threads
+            )
             if chosen < n_clusters and few_distinct == "repeat":
                 centers[chosen:] = centers[0]
             elif chosen < n_clusters:
@@ -422,6 +428,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             init_points=X,
             n_distinct=n_distinct,
             few_distinct="repeat",
+            sample_point=pixel_color,
+            sample_point_weight=w if pixel_color is not None else None,
         )
         if pixel_color is not None:
             # clusters with a point: counted on the distinct points, not on every sample

@@ -244,6 +244,7 @@ def quantize(
             random_state=rs,
             n_threads=threads,
             n_distinct=n_distinct,
+            sample_point=pixel_color,
         )
         results.append(_result(img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space))
     return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
