@@ -307,10 +307,10 @@ class LloydRun {
   std::vector<double> partial_;     // chunks x k x (d + 1): per-chunk sums of w*x and w
   std::vector<std::size_t> changed_;
   std::vector<double> sums_;
+  std::vector<double> base_sums_;  // exact integer sums: w*x and w per cluster of the current labels
   std::vector<double> new_centers_;
   std::vector<double> shift_;       // how far each centre moved in the last update
   std::vector<double> half_;
-  std::vector<double> base_sums_;  // exact integer sums: w*x and w per cluster of the current labels
   std::vector<double> upper_, lower_;  // Hamerly: own centre at most upper_ + drift_[a] away, others at
                                        // least lower_ - drift_max_
   std::vector<double> drift_;          // how far each centre has moved in all, summed over iterations

@@ -22,6 +22,9 @@ namespace pixclust::detail {
 // sequentially and reduced in chunk order: the same bits for any thread count.
 constexpr std::size_t kChunk = 4096;
 
+// Chunks a thread should have before a pass is split (16 chunks = 64k points).
+constexpr std::size_t kMinChunksPerThread = 16;
+
 inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kChunk - 1) / kChunk; }
 
 // Squared Euclidean distance of point x to centre c, summed in coordinate order in double.
@@ -45,8 +48,10 @@ inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
 template <class Body>
 void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
   const std::size_t chunks = n_chunks(n);
-  // A few chunks are not worth waking a team for.
-  const int team = chunks < 4 ? 1 : static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads), chunks));
+  // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for, and on
+  // a busy machine every extra thread at the closing barrier can cost a scheduler time slice.
+  const std::size_t useful = std::max<std::size_t>(1, chunks / kMinChunksPerThread);
+  const int team = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
   std::atomic<bool> stop{false};
   ExceptionCatcher catcher;
 #pragma omp parallel num_threads(team)
