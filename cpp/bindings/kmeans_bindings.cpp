@@ -295,6 +295,43 @@ void bind_kmeans(py::module_& m) {
       "values[i] = table[values[i]], in place (int32 arrays).");
 
   m.def(
+      "paint_pixels",
+      [](const py::array& labels, const py::array& palette, const py::array& src, int n_threads) {
+        require_ndim(labels, "labels", 1);
+        require_ndim(palette, "palette", 2);
+        require_ndim(src, "src", 2);
+        check_threads(n_threads);
+        const auto lab = as_array<std::int32_t>(labels, "labels");
+        if (src.shape(0) != lab.shape(0))
+          throw py::value_error("src: expected " + std::to_string(lab.shape(0)) + " rows, got " + std::to_string(src.shape(0)));
+        if (palette.shape(1) < 1 || palette.shape(1) > src.shape(1))
+          throw py::value_error("palette: expected 1 to src.shape[1] columns");
+        if (!palette.dtype().equal(src.dtype())) throw py::type_error("palette: must have src's dtype");
+        const std::int32_t* lp = lab.data();
+        const auto k = palette.shape(0);
+        for (py::ssize_t i = 0; i < lab.shape(0); ++i)
+          if (lp[i] < 0 || lp[i] >= k) throw py::value_error("labels: an entry is not a row of palette");
+        return dispatch_points(src, "src", [&](auto tag) -> py::object {
+          using T = decltype(tag);
+          const auto pal = as_array<T>(palette, "palette");
+          const auto s_ = as_array<T>(src, "src");
+          py::array_t<T> out({s_.shape(0), s_.shape(1)});
+          const T* pp = pal.data();
+          const T* sp = s_.data();
+          T* op = out.mutable_data();
+          const auto n = static_cast<std::size_t>(s_.shape(0));
+          const auto ch = static_cast<std::size_t>(pal.shape(1)), stride = static_cast<std::size_t>(s_.shape(1));
+          {
+            py::gil_scoped_release release;  // safe: see kmeans_lloyd
+            paint_pixels<T>(lp, n, pp, ch, sp, stride, op, n_threads);
+          }
+          return out;
+        });
+      },
+      py::arg("labels"), py::arg("palette"), py::arg("src"), py::arg("n_threads") = 0,
+      "The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.");
+
+  m.def(
       "srgb_to_lab",
       [](const py::array& rgb) {
         require_ndim(rgb, "rgb", 2);

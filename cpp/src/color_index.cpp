@@ -252,6 +252,31 @@ void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table
     values[i] = table[static_cast<std::size_t>(values[i])];
 }
 
+template <class T>
+void paint_pixels(const std::int32_t* labels, std::size_t n, const T* palette, std::size_t channels,
+                  const T* src, std::size_t stride, T* out, int n_threads) {
+  const int threads = detail::resolve_threads(n_threads);
+  const bool keep = stride > channels && src != nullptr;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t sp = 0; sp < static_cast<std::ptrdiff_t>(n); ++sp) {
+    const auto p = static_cast<std::size_t>(sp);
+    const T* colour = palette + static_cast<std::size_t>(labels[p]) * channels;
+    T* o = out + p * stride;
+    for (std::size_t t = 0; t < channels; ++t) o[t] = colour[t];
+    if (keep)
+      for (std::size_t t = channels; t < stride; ++t) o[t] = src[p * stride + t];
+  }
+}
+
+#define PIXCLUST_PAINT_INSTANTIATE(T)                                                                 \
+  template void paint_pixels<T>(const std::int32_t*, std::size_t, const T*, std::size_t, const T*, \
+                                std::size_t, T*, int);
+PIXCLUST_PAINT_INSTANTIATE(std::uint8_t)
+PIXCLUST_PAINT_INSTANTIATE(std::uint16_t)
+PIXCLUST_PAINT_INSTANTIATE(float)
+PIXCLUST_PAINT_INSTANTIATE(double)
+#undef PIXCLUST_PAINT_INSTANTIATE
+
 template ColorIndex<std::uint8_t> index_colors<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t,
                                                              std::size_t, std::int32_t*, int, const CancelCheck&);
 template ColorIndex<std::uint16_t> index_colors<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['build_info', 'index_colors', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'max_threads', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
+__all__: list[str] = ['build_info', 'index_colors', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'max_threads', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -42,6 +42,10 @@ def lab_to_srgb(lab: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> nump
 def max_threads() -> int:
     """
     Threads a kernel uses by default (omp_get_max_threads(); threadpoolctl limits it).
+    """
+def paint_pixels(labels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], src: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+    """
+    The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.
     """
 def pdist_euclidean(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """
