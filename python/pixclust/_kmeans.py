@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import (  # type: ignore[import-untyped]
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
+from sklearn.utils import check_random_state  # type: ignore[import-untyped]
+from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped]
 
 from pixclust import _core
 
@@ -58,7 +63,7 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
 def _check_tol(tol: Any) -> float:
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
         raise TypeError(f"tol: expected a float, got {type(tol).__name__}")
-    if not np.isfinite(tol) or tol < 0:
+    if not np.isfinite(float(tol)) or tol < 0:
         raise ValueError(f"tol: must be a finite number >= 0, got {tol}")
     return float(tol)
 
@@ -457,7 +462,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit and return ``labels_`` (see :meth:`fit`)."""
-        return self.fit(X, sample_weight=sample_weight).labels_
+        labels: np.ndarray = self.fit(X, sample_weight=sample_weight).labels_
+        return labels
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit and return the distances of X to the centres (see :meth:`fit` and :meth:`transform`)."""
@@ -485,10 +491,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
         labels, _ = _core.kmeans_assign(X, None, self._centers(), _threads(self.n_threads))
-        return labels
+        return np.asarray(labels)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        out = _core.kmeans_distances(X, self._centers(), _threads(self.n_threads))
+        out = np.asarray(_core.kmeans_distances(X, self._centers(), _threads(self.n_threads)))
         return out.astype(X.dtype, copy=False) if X.dtype.kind == "f" else out
 
     def transform(self, X: Any) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state  # type: ignore[import-untyped]
 
 from pixclust import _core
 from pixclust._kmeans import _check_int, _check_tol, _fit_points, _mean_variance, _n_init, _threads
@@ -228,7 +228,7 @@ def quantize(
     abs_tol = tol * _mean_variance(points, weights)
 
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
-    shared = None if seeded else check_random_state(random_state)
+    shared: np.random.RandomState = np.random.RandomState(0) if seeded else check_random_state(random_state)
     results = []
     for pos, k in enumerate(ks):
         # An int seeds every colour count alike (as separate calls would); a generator moves on.
