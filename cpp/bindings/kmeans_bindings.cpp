@@ -18,13 +18,29 @@ namespace {
 
 using Weights = std::optional<py::array>;
 
+// dtype equivalence, not identity: an unpickled or memory-mapped array has its own (equal) dtype object.
+// A byte-swapped dtype is not equivalent and is rejected (the Python layer converts it first).
+template <class T>
+bool has_dtype(const py::array& a) {
+  return a.dtype().equal(py::dtype::of<T>());
+}
+
+// Like common.hpp's as_contiguous, with the dtype compared by equivalence.
+template <class T>
+py::array_t<T, py::array::c_style> as_array(const py::array& a, const char* name) {
+  if (!has_dtype<T>(a))
+    throw py::type_error(std::string(name) + ": expected dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
+                         ", got " + dtype_name(a));
+  return py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(a);
+}
+
 // Calls f(T{}) with the C++ type of X's dtype (uint8, uint16, float32, float64).
 template <class F>
 decltype(auto) dispatch_points(const py::array& X, const char* name, F&& f) {
-  if (X.dtype().is(py::dtype::of<std::uint8_t>())) return f(std::uint8_t{});
-  if (X.dtype().is(py::dtype::of<std::uint16_t>())) return f(std::uint16_t{});
-  if (X.dtype().is(py::dtype::of<float>())) return f(float{});
-  if (X.dtype().is(py::dtype::of<double>())) return f(double{});
+  if (has_dtype<std::uint8_t>(X)) return f(std::uint8_t{});
+  if (has_dtype<std::uint16_t>(X)) return f(std::uint16_t{});
+  if (has_dtype<float>(X)) return f(float{});
+  if (has_dtype<double>(X)) return f(double{});
   throw py::type_error(std::string(name) + ": expected dtype uint8, uint16, float32 or float64, got " +
                        dtype_name(X));
 }
@@ -33,7 +49,7 @@ decltype(auto) dispatch_points(const py::array& X, const char* name, F&& f) {
 py::array_t<double, py::array::c_style> check_weights(const Weights& w, py::ssize_t n) {
   if (!w) return py::array_t<double, py::array::c_style>(0);
   require_ndim(*w, "sample_weight", 1);
-  auto a = as_contiguous<double>(*w, "sample_weight");
+  auto a = as_array<double>(*w, "sample_weight");
   if (a.shape(0) != n)
     throw py::value_error("sample_weight: expected " + std::to_string(n) + " weights, got " +
                           std::to_string(a.shape(0)));
@@ -46,7 +62,7 @@ py::array_t<double, py::array::c_style> check_weights(const Weights& w, py::ssiz
 
 py::array_t<double, py::array::c_style> check_centers(const py::array& C, py::ssize_t d) {
   require_ndim(C, "centers", 2);
-  auto c = as_contiguous<double>(C, "centers");
+  auto c = as_array<double>(C, "centers");
   if (c.shape(0) < 1) throw py::value_error("centers: need at least one centre");
   if (c.shape(1) != d)
     throw py::value_error("centers: expected " + std::to_string(d) + " columns, got " + std::to_string(c.shape(1)));
@@ -83,7 +99,7 @@ void bind_kmeans(py::module_& m) {
         opt.n_threads = n_threads;
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto x = as_contiguous<T>(X, "X");
+          const auto x = as_array<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto w = check_weights(sample_weight, x.shape(0));
           const auto c0 = check_centers(centers_init, x.shape(1));
@@ -114,21 +130,39 @@ void bind_kmeans(py::module_& m) {
   m.def(
       "kmeans_plusplus",
       [](const py::array& X, const Weights& sample_weight, std::size_t n_clusters, std::size_t n_local_trials,
-         const py::array& uniforms, int n_threads) {
+         const py::array& uniforms, const std::optional<py::array>& sample_point,
+         const Weights& sample_point_weight, int n_threads) {
         require_points(X);
         check_threads(n_threads);
         if (n_clusters < 1) throw py::value_error("n_clusters: must be >= 1");
         if (n_local_trials < 1) throw py::value_error("n_local_trials: must be >= 1");
         require_ndim(uniforms, "uniforms", 1);
-        const auto u = as_contiguous<double>(uniforms, "uniforms");
+        const auto u = as_array<double>(uniforms, "uniforms");
         const auto need = 1 + (n_clusters - 1) * n_local_trials;
         if (static_cast<std::size_t>(u.shape(0)) < need)
           throw py::value_error("uniforms: need " + std::to_string(need) + " numbers, got " + std::to_string(u.shape(0)));
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto x = as_contiguous<T>(X, "X");
+          const auto x = as_array<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto w = check_weights(sample_weight, x.shape(0));
+          py::array_t<std::int32_t, py::array::c_style> sp(0);
+          py::array_t<double, py::array::c_style> spw(0);
+          SamplingOrder order;
+          if (sample_point) {
+            require_ndim(*sample_point, "sample_point", 1);
+            sp = as_array<std::int32_t>(*sample_point, "sample_point");
+            if (sp.shape(0) < 1) throw py::value_error("sample_point: empty");
+            const std::int32_t* q = sp.data();
+            for (py::ssize_t s = 0; s < sp.shape(0); ++s)
+              if (q[s] < 0 || q[s] >= x.shape(0)) throw py::value_error("sample_point: an entry is not a row of X");
+            spw = check_weights(sample_point_weight, sp.shape(0));
+            order.point = sp.data();
+            order.weight = spw.size() ? spw.data() : nullptr;
+            order.size = static_cast<std::size_t>(sp.shape(0));
+          } else if (sample_point_weight) {
+            throw py::value_error("sample_point_weight: given without sample_point");
+          }
           py::array_t<double> centers({static_cast<py::ssize_t>(n_clusters), x.shape(1)});
           py::array_t<std::int64_t> indices(static_cast<py::ssize_t>(n_clusters));
           const T* xp = x.data();
@@ -140,15 +174,16 @@ void bind_kmeans(py::module_& m) {
           std::size_t chosen;
           {
             py::gil_scoped_release release;  // safe: see kmeans_lloyd
-            chosen = kmeans_plusplus<T>(xp, n, d, wp, n_clusters, n_local_trials, up, cp, ip, 0 + n_threads, cancel);
+            chosen = kmeans_plusplus<T>(xp, n, d, wp, n_clusters, n_local_trials, up, cp, ip, order, n_threads, cancel);
           }
           return py::make_tuple(centers, indices, chosen);
         });
       },
       py::arg("X"), py::arg("sample_weight"), py::arg("n_clusters"), py::arg("n_local_trials"), py::arg("uniforms"),
-      py::arg("n_threads") = 0,
+      py::arg("sample_point") = py::none(), py::arg("sample_point_weight") = py::none(), py::arg("n_threads") = 0,
       "Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct\n"
-      "points (with positive weight) than n_clusters, and only the first n_chosen rows are set.");
+      "points (with positive weight) than n_clusters, and only the first n_chosen rows are set.\n"
+      "sample_point (int32) draws along samples (e.g. pixels) mapped to rows of X, with sample_point_weight.");
 
   m.def(
       "kmeans_assign",
@@ -157,7 +192,7 @@ void bind_kmeans(py::module_& m) {
         check_threads(n_threads);
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto x = as_contiguous<T>(X, "X");
+          const auto x = as_array<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto w = check_weights(sample_weight, x.shape(0));
           const auto c = check_centers(centers, x.shape(1));
@@ -186,7 +221,7 @@ void bind_kmeans(py::module_& m) {
         check_threads(n_threads);
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto x = as_contiguous<T>(X, "X");
+          const auto x = as_array<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto c = check_centers(centers, x.shape(1));
           const auto k = static_cast<std::size_t>(c.shape(0));
@@ -214,7 +249,7 @@ void bind_kmeans(py::module_& m) {
           throw py::value_error("channels: expected 1 to min(4, pixels.shape[1]), got " + std::to_string(channels));
         return dispatch_points(pixels, "pixels", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto p = as_contiguous<T>(pixels, "pixels");
+          const auto p = as_array<T>(pixels, "pixels");
           const auto n = static_cast<std::size_t>(p.shape(0)), stride = static_cast<std::size_t>(p.shape(1));
           py::array_t<std::int32_t> pixel_color(p.shape(0));
           const T* pp = p.data();
@@ -243,7 +278,7 @@ void bind_kmeans(py::module_& m) {
         require_ndim(values, "values", 1);
         require_ndim(table, "table", 1);
         check_threads(n_threads);
-        const auto t = as_contiguous<std::int32_t>(table, "table");
+        const auto t = as_array<std::int32_t>(table, "table");
         if (!values.writeable()) throw py::value_error("values: must be writeable");
         const auto n = static_cast<std::size_t>(values.shape(0));
         std::int32_t* vp = values.mutable_data();
@@ -260,10 +295,47 @@ void bind_kmeans(py::module_& m) {
       "values[i] = table[values[i]], in place (int32 arrays).");
 
   m.def(
+      "paint_pixels",
+      [](const py::array& labels, const py::array& palette, const py::array& src, int n_threads) {
+        require_ndim(labels, "labels", 1);
+        require_ndim(palette, "palette", 2);
+        require_ndim(src, "src", 2);
+        check_threads(n_threads);
+        const auto lab = as_array<std::int32_t>(labels, "labels");
+        if (src.shape(0) != lab.shape(0))
+          throw py::value_error("src: expected " + std::to_string(lab.shape(0)) + " rows, got " + std::to_string(src.shape(0)));
+        if (palette.shape(1) < 1 || palette.shape(1) > src.shape(1))
+          throw py::value_error("palette: expected 1 to src.shape[1] columns");
+        if (!palette.dtype().equal(src.dtype())) throw py::type_error("palette: must have src's dtype");
+        const std::int32_t* lp = lab.data();
+        const auto k = palette.shape(0);
+        for (py::ssize_t i = 0; i < lab.shape(0); ++i)
+          if (lp[i] < 0 || lp[i] >= k) throw py::value_error("labels: an entry is not a row of palette");
+        return dispatch_points(src, "src", [&](auto tag) -> py::object {
+          using T = decltype(tag);
+          const auto pal = as_array<T>(palette, "palette");
+          const auto s_ = as_array<T>(src, "src");
+          py::array_t<T> out({s_.shape(0), s_.shape(1)});
+          const T* pp = pal.data();
+          const T* sp = s_.data();
+          T* op = out.mutable_data();
+          const auto n = static_cast<std::size_t>(s_.shape(0));
+          const auto ch = static_cast<std::size_t>(pal.shape(1)), stride = static_cast<std::size_t>(s_.shape(1));
+          {
+            py::gil_scoped_release release;  // safe: see kmeans_lloyd
+            paint_pixels<T>(lp, n, pp, ch, sp, stride, op, n_threads);
+          }
+          return out;
+        });
+      },
+      py::arg("labels"), py::arg("palette"), py::arg("src"), py::arg("n_threads") = 0,
+      "The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.");
+
+  m.def(
       "srgb_to_lab",
       [](const py::array& rgb) {
         require_ndim(rgb, "rgb", 2);
-        const auto a = as_contiguous<double>(rgb, "rgb");
+        const auto a = as_array<double>(rgb, "rgb");
         if (a.shape(1) != 3) throw py::value_error("rgb: expected 3 columns, got " + std::to_string(a.shape(1)));
         py::array_t<double> out({a.shape(0), py::ssize_t{3}});
         srgb_to_lab(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());
@@ -274,7 +346,7 @@ void bind_kmeans(py::module_& m) {
       "lab_to_srgb",
       [](const py::array& lab) {
         require_ndim(lab, "lab", 2);
-        const auto a = as_contiguous<double>(lab, "lab");
+        const auto a = as_array<double>(lab, "lab");
         if (a.shape(1) != 3) throw py::value_error("lab: expected 3 columns, got " + std::to_string(a.shape(1)));
         py::array_t<double> out({a.shape(0), py::ssize_t{3}});
         lab_to_srgb(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());

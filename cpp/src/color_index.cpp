@@ -39,10 +39,11 @@ int ctz64(std::uint64_t x) noexcept {  // x != 0
 #endif
 }
 
-template <class T>
+// C > 0 fixes the channel count at compile time (the 8-bit RGB hot loop).
+template <std::size_t C, class T>
 std::uint32_t pack_code(const T* px, std::size_t channels) noexcept {
   std::uint32_t code = 0;
-  for (std::size_t t = 0; t < channels; ++t)
+  for (std::size_t t = 0; t < (C > 0 ? C : channels); ++t)
     code = (code << (8 * sizeof(T))) | static_cast<std::uint32_t>(px[t]);
   return code;
 }
@@ -50,7 +51,7 @@ std::uint32_t pack_code(const T* px, std::size_t channels) noexcept {
 // Bitmap path: colours with at most 24 bits. Pass 1 marks the colours present (per-thread bitmaps,
 // OR-ed: the same bitmap for any thread count); a prefix popcount ranks them in code order; pass 2 gives
 // each pixel its rank and counts (integer sums: exact in any order).
-template <class T>
+template <std::size_t C, class T>
 ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
                            std::int32_t* pixel_color, int threads, detail::CancelPoller& poller) {
   const std::size_t bits = channels * 8 * sizeof(T);
@@ -66,7 +67,7 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
     const std::size_t b = std::min(n, static_cast<std::size_t>(t) * per * detail::kChunk);
     const std::size_t e = std::min(n, (static_cast<std::size_t>(t) + 1) * per * detail::kChunk);
     for (std::size_t p = b; p < e; ++p) {
-      const std::uint32_t code = pack_code(pixels + p * stride, channels);
+      const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
       map[code >> 6] |= std::uint64_t{1} << (code & 63);
     }
   }
@@ -120,7 +121,7 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
       const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
       const std::size_t e = std::min(n, b + detail::kChunk);
       for (std::size_t p = b; p < e; ++p) {
-        const std::uint32_t code = pack_code(pixels + p * stride, channels);
+        const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
         const std::uint64_t word = map[code >> 6];
         const std::uint32_t below = static_cast<std::uint32_t>(popcount64(word & ((std::uint64_t{1} << (code & 63)) - 1)));
         const std::uint32_t idx = rank[code >> 6] + below;
@@ -135,10 +136,12 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
   return out;
 }
 
-// Hash path: one pass in pixel order, colours numbered by first appearance.
+// Hash path: one pass in pixel order numbers the colours by first appearance; then they are sorted
+// (lexicographically, as the bitmap path orders them) and the pixels renumbered, so that the index does
+// not depend on the pixel order.
 template <class T>
 ColorIndex<T> index_hash(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
-                         std::int32_t* pixel_color, detail::CancelPoller& poller) {
+                         std::int32_t* pixel_color, int threads, detail::CancelPoller& poller) {
   ColorIndex<T> out;
   out.channels = channels;
   std::size_t cap = 1 << 16;
@@ -191,7 +194,30 @@ ColorIndex<T> index_hash(const T* pixels, std::size_t n, std::size_t channels, s
     if (pixel_color) pixel_color[p] = id;
     if ((p & ((std::size_t{1} << 20) - 1)) == 0) poller.poll();
   }
-  return out;
+  table = std::vector<std::int32_t>();
+  const std::size_t m = out.size();
+  std::vector<std::int32_t> order(m);
+  for (std::size_t j = 0; j < m; ++j) order[j] = static_cast<std::int32_t>(j);
+  const T* cols = out.colors.data();
+  std::sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) {
+    const T* ca = cols + static_cast<std::size_t>(a) * channels;
+    const T* cb = cols + static_cast<std::size_t>(b) * channels;
+    return std::lexicographical_compare(ca, ca + channels, cb, cb + channels);
+  });
+  poller.poll();
+  std::vector<std::int32_t> rank(m);
+  ColorIndex<T> sorted;
+  sorted.channels = channels;
+  sorted.colors.resize(m * channels);
+  sorted.counts.resize(m);
+  for (std::size_t r = 0; r < m; ++r) {
+    const auto j = static_cast<std::size_t>(order[r]);
+    rank[j] = static_cast<std::int32_t>(r);
+    std::copy(cols + j * channels, cols + (j + 1) * channels, sorted.colors.data() + r * channels);
+    sorted.counts[r] = out.counts[j];
+  }
+  if (pixel_color) remap_labels(pixel_color, n, rank.data(), threads);
+  return sorted;
 }
 
 }  // namespace
@@ -210,10 +236,13 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
     return out;
   }
   if constexpr (std::is_integral_v<T>) {
-    if (channels * 8 * sizeof(T) <= 24)
-      return index_bitmap(pixels, n, channels, stride, pixel_color, detail::resolve_threads(n_threads), poller);
+    if (channels * 8 * sizeof(T) <= 24) {
+      const int threads = detail::resolve_threads(n_threads);
+      if (channels == 3) return index_bitmap<3>(pixels, n, channels, stride, pixel_color, threads, poller);
+      return index_bitmap<0>(pixels, n, channels, stride, pixel_color, threads, poller);
+    }
   }
-  return index_hash(pixels, n, channels, stride, pixel_color, poller);
+  return index_hash(pixels, n, channels, stride, pixel_color, detail::resolve_threads(n_threads), poller);
 }
 
 void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads) {
@@ -222,6 +251,31 @@ void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table
   for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i)
     values[i] = table[static_cast<std::size_t>(values[i])];
 }
+
+template <class T>
+void paint_pixels(const std::int32_t* labels, std::size_t n, const T* palette, std::size_t channels,
+                  const T* src, std::size_t stride, T* out, int n_threads) {
+  const int threads = detail::resolve_threads(n_threads);
+  const bool keep = stride > channels && src != nullptr;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t sp = 0; sp < static_cast<std::ptrdiff_t>(n); ++sp) {
+    const auto p = static_cast<std::size_t>(sp);
+    const T* colour = palette + static_cast<std::size_t>(labels[p]) * channels;
+    T* o = out + p * stride;
+    for (std::size_t t = 0; t < channels; ++t) o[t] = colour[t];
+    if (keep)
+      for (std::size_t t = channels; t < stride; ++t) o[t] = src[p * stride + t];
+  }
+}
+
+#define PIXCLUST_PAINT_INSTANTIATE(T)                                                                 \
+  template void paint_pixels<T>(const std::int32_t*, std::size_t, const T*, std::size_t, const T*, \
+                                std::size_t, T*, int);
+PIXCLUST_PAINT_INSTANTIATE(std::uint8_t)
+PIXCLUST_PAINT_INSTANTIATE(std::uint16_t)
+PIXCLUST_PAINT_INSTANTIATE(float)
+PIXCLUST_PAINT_INSTANTIATE(double)
+#undef PIXCLUST_PAINT_INSTANTIATE
 
 template ColorIndex<std::uint8_t> index_colors<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t,
                                                              std::size_t, std::int32_t*, int, const CancelCheck&);

@@ -7,8 +7,6 @@ namespace pixclust {
 
 namespace {
 
-// D65 reference white (CIE 1931 2-degree observer), Y = 1.
-constexpr double kXn = 0.95047, kYn = 1.0, kZn = 1.08883;
 constexpr double kEps = 216.0 / 24389.0;  // (6/29)^3
 constexpr double kKappa = 24389.0 / 27.0;
 
@@ -32,6 +30,12 @@ struct Inverse {
       }
   }
 };
+
+// The D65 white is sRGB (1, 1, 1) through kM, summed as srgb_to_lab sums it, so that white maps to
+// a* = b* = 0 exactly.
+const double kXn = kM[0][0] + kM[0][1] + kM[0][2];
+const double kYn = kM[1][0] + kM[1][1] + kM[1][2];
+const double kZn = kM[2][0] + kM[2][1] + kM[2][2];
 
 const Inverse& inverse() noexcept {
   static const Inverse inv;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -54,11 +55,13 @@ class LloydRun {
            const CancelCheck& cancel)
       : X_(X), n_(n), d_(d), w_(w), k_(k), opt_(opt), threads_(detail::resolve_threads(opt.n_threads)),
         poller_(cancel), stride_(k * (d + 1)), chunks_(detail::n_chunks(n)), partial_(chunks_ * stride_),
-        changed_(chunks_), sums_(stride_), new_centers_(k * d), shift_(k, 0.0), half_(k, kInf) {
+        changed_(chunks_), sums_(stride_), base_sums_(stride_, 0.0), new_centers_(k * d), shift_(k, 0.0),
+        half_(k, kInf), drift_(k, 0.0) {
     if (opt.algorithm == KMeansAlgorithm::hamerly) {
       upper_.assign(n, 0.0);
       lower_.assign(n, 0.0);
     }
+    incremental_ = exact_integer_sums();
   }
 
   KMeansStats run(double* centers, std::int32_t* labels) {
@@ -71,8 +74,13 @@ class LloydRun {
       const std::size_t changed = assign(centers, labels, bounds_valid, /*accumulate=*/true, it);
       bounds_valid = hamerly();
       update_centers(centers, labels);
-      double shift_total = 0.0;
-      for (std::size_t j = 0; j < k_; ++j) shift_total += shift_[j] * shift_[j];
+      double shift_total = 0.0, shift_max = 0.0;
+      for (std::size_t j = 0; j < k_; ++j) {
+        shift_total += shift_[j] * shift_[j];
+        shift_max = std::max(shift_max, shift_[j]);
+        drift_[j] += shift_[j];
+      }
+      drift_max_ += shift_max;
       std::copy(new_centers_.begin(), new_centers_.end(), centers);
       if (changed == 0) {
         stats.strict_convergence = true;
@@ -94,6 +102,23 @@ class LloydRun {
   double weight(std::size_t i) const noexcept { return w_ ? w_[i] : 1.0; }
   const T* point(std::size_t i) const noexcept { return X_ + i * d_; }
 
+  // Integer coordinates with integer weights whose weighted sums stay below 2^53: every sum of w*x is
+  // then an integer computed exactly in double, whatever the order. The cluster sums can be kept up to
+  // date from the points that changed cluster alone, with the very bits a full recomputation gives.
+  bool exact_integer_sums() const {
+    if constexpr (!std::is_integral_v<T>) {
+      return false;
+    } else {
+      double total = 0.0;
+      for (std::size_t i = 0; i < n_; ++i) {
+        const double wi = weight(i);
+        if (wi != std::floor(wi)) return false;
+        total += wi;
+      }
+      return total * static_cast<double>(std::numeric_limits<T>::max()) < 9007199254740992.0;  // 2^53
+    }
+  }
+
   // The largest coordinate magnitude times sqrt(d): the scale of every distance, for the bound slack.
   double data_scale() {
     std::vector<double> chunk_max(chunks_, 0.0);
@@ -106,8 +131,12 @@ class LloydRun {
     return m * std::sqrt(static_cast<double>(d_));
   }
 
-  // Assigns every point to its nearest centre; with accumulate, also the per-chunk sums of w*x and w
-  // per cluster. Returns how many labels changed.
+  // Assigns every point to its nearest centre and returns how many labels changed. With accumulate,
+  // also the per-chunk sums of w*x and w per cluster (or, with exact integer sums, their changes).
+  //
+  // Hamerly's bounds are kept relative to the centres' cumulative drift, so a point whose bounds
+  // settle it costs three loads and no store: its upper bound is upper_ + drift_[a] (its centre moved
+  // at most that far since), its lower bound lower_ - drift_max_ (no centre moved farther).
   std::size_t assign(const double* C, std::int32_t* labels, bool bounds_valid, bool accumulate, int it) {
     if (hamerly() && bounds_valid) prepare_bounds(C);
     // Rounding in the bounds is far below this slack; a point within it of a tie is compared with
@@ -115,19 +144,9 @@ class LloydRun {
     const double slack_abs = slack_scale_ * 1e-12 * (100.0 + static_cast<double>(it));
     const bool use_bounds = hamerly() && bounds_valid;
     const bool set_bounds = hamerly();
-    std::size_t jmax = 0;
-    double max1 = 0.0, max2 = 0.0;  // largest and second-largest centre shift of the last update
-    if (use_bounds) {
-      for (std::size_t j = 0; j < k_; ++j) {
-        if (shift_[j] > max1) {
-          max2 = max1;
-          max1 = shift_[j];
-          jmax = j;
-        } else if (shift_[j] > max2) {
-          max2 = shift_[j];
-        }
-      }
-    }
+    const bool full_sums = accumulate && !incremental_;
+    const bool delta_sums = accumulate && incremental_;
+    const std::size_t dim = D > 0 ? D : d_;
     detail::for_chunks(n_, threads_, poller_, [&](std::size_t c, std::size_t b, std::size_t e) {
       double* acc = partial_.data() + c * stride_;
       if (accumulate) std::fill(acc, acc + stride_, 0.0);
@@ -139,35 +158,43 @@ class LloydRun {
         bool full = true;
         if (use_bounds) {
           const auto ua = static_cast<std::size_t>(a);
-          double u = upper_[i] + shift_[ua];
-          const double l = lower_[i] - (ua == jmax ? max2 : max1);
+          const double l = lower_[i] - drift_max_;
           const double m = std::max(half_[ua], l);
           const double slack = slack_abs + 1e-10 * m;
-          if (u + slack < m) {
+          if (upper_[i] + drift_[ua] + slack < m) {
             full = false;
           } else {
-            u = std::sqrt(sqdist<D>(x, C + ua * d_, d_));
+            const double u = std::sqrt(sqdist<D>(x, C + ua * d_, d_));
+            upper_[i] = u - drift_[ua];
             if (u + slack < m) full = false;
           }
-          upper_[i] = u;
-          lower_[i] = l;
         }
         if (full) {
           double best, second;
           a = nearest<D>(x, C, k_, d_, best, second);
           if (set_bounds) {
-            upper_[i] = std::sqrt(best);
-            lower_[i] = std::sqrt(second);
+            upper_[i] = std::sqrt(best) - drift_[static_cast<std::size_t>(a)];
+            lower_[i] = std::sqrt(second) + drift_max_;
           }
         }
         if (a != old) {
           ++n_changed;
           labels[i] = a;
+          if (delta_sums) {
+            const double wi = weight(i);
+            double* s = acc + static_cast<std::size_t>(a) * (d_ + 1);
+            for (std::size_t j = 0; j < dim; ++j) s[j] += static_cast<double>(x[j]) * wi;
+            s[dim] += wi;
+            if (old >= 0) {
+              double* so = acc + static_cast<std::size_t>(old) * (d_ + 1);
+              for (std::size_t j = 0; j < dim; ++j) so[j] -= static_cast<double>(x[j]) * wi;
+              so[dim] -= wi;
+            }
+          }
         }
-        if (accumulate) {
+        if (full_sums) {
           const double wi = weight(i);
           double* s = acc + static_cast<std::size_t>(a) * (d_ + 1);
-          const std::size_t dim = D > 0 ? D : d_;
           for (std::size_t j = 0; j < dim; ++j) s[j] += static_cast<double>(x[j]) * wi;
           s[dim] += wi;
         }
@@ -194,11 +221,16 @@ class LloydRun {
 
   // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and shift_ result.
   void update_centers(const double* C, const std::int32_t* labels) {
-    std::fill(sums_.begin(), sums_.end(), 0.0);
+    // Chunks in order: the float sums do not depend on the thread count. With exact integer sums the
+    // chunks hold the changes since the last iteration, added to the running sums (exact in any order).
+    std::vector<double>& target = incremental_ ? base_sums_ : sums_;
+    if (!incremental_) std::fill(sums_.begin(), sums_.end(), 0.0);
     for (std::size_t c = 0; c < chunks_; ++c) {
       const double* acc = partial_.data() + c * stride_;
-      for (std::size_t e = 0; e < stride_; ++e) sums_[e] += acc[e];
+      for (std::size_t e = 0; e < stride_; ++e) target[e] += acc[e];
     }
+    // Re-seeding changes the sums of this update only, not the sums of the labels' clusters.
+    if (incremental_) sums_ = base_sums_;
     std::vector<std::size_t> empty;
     for (std::size_t j = 0; j < k_; ++j)
       if (sums_[j * (d_ + 1) + d_] == 0.0) empty.push_back(j);
@@ -275,11 +307,16 @@ class LloydRun {
   std::vector<double> partial_;     // chunks x k x (d + 1): per-chunk sums of w*x and w
   std::vector<std::size_t> changed_;
   std::vector<double> sums_;
+  std::vector<double> base_sums_;  // exact integer sums: w*x and w per cluster of the current labels
   std::vector<double> new_centers_;
   std::vector<double> shift_;       // how far each centre moved in the last update
   std::vector<double> half_;
-  std::vector<double> upper_, lower_;  // Hamerly: distance to own centre (upper), to any other (lower)
+  std::vector<double> upper_, lower_;  // Hamerly: own centre at most upper_ + drift_[a] away, others at
+                                       // least lower_ - drift_max_
+  std::vector<double> drift_;          // how far each centre has moved in all, summed over iterations
+  double drift_max_ = 0.0;             // the sum over iterations of the largest move
   double slack_scale_ = 0.0;
+  bool incremental_ = false;
 };
 
 }  // namespace

@@ -1,23 +1,29 @@
 // Private helpers shared by kmeans.cpp and kmeans_init.cpp: fixed-size chunks (the unit of every sum,
 // so that results do not depend on the thread count), squared distances with the dimension known at
-// compile time for the common pixel cases, and the loop that runs chunks in parallel blocks with a
-// cancellation poll between blocks.
+// compile time for the common pixel cases, and the loop that runs chunks in parallel with cancellation
+// polls from the calling thread.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
 #include "parallel.hpp"
 
+#ifdef PIXCLUST_HAVE_OPENMP
+#include <omp.h>
+#endif
+
 namespace pixclust::detail {
 
 // Points per chunk. Every sum over points is a sum of per-chunk partial sums, each accumulated
 // sequentially and reduced in chunk order: the same bits for any thread count.
 constexpr std::size_t kChunk = 4096;
-// Chunks per parallel block; the calling thread polls for Ctrl-C between blocks (~1M points).
-constexpr std::size_t kChunksPerBlock = 256;
+
+// Chunks a thread should have before a pass is split (16 chunks = 64k points).
+constexpr std::size_t kMinChunksPerThread = 16;
 
 inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kChunk - 1) / kChunk; }
 
@@ -34,21 +40,46 @@ inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
   return s;
 }
 
-// Calls body(chunk, begin, end) for every chunk, chunks shared among threads (static schedule), blocks
-// of chunks separated by a cancellation poll from the calling thread. body must not throw.
+// Calls body(chunk, begin, end) for every chunk, chunks shared among threads (static schedule) in one
+// parallel region: a region per pass, not per block, because every region ends in a barrier that costs
+// a scheduler time slice on a busy machine. The calling thread (thread 0 of the team) polls for Ctrl-C
+// between its chunks; on cancellation every thread skips its remaining chunks and Cancelled is thrown
+// after the region. body must not throw.
 template <class Body>
 void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
   const std::size_t chunks = n_chunks(n);
-  for (std::size_t first = 0; first < chunks; first += kChunksPerBlock) {
-    const auto last = static_cast<std::ptrdiff_t>(std::min(chunks, first + kChunksPerBlock));
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (std::ptrdiff_t sc = static_cast<std::ptrdiff_t>(first); sc < last; ++sc) {
+  // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for, and on
+  // a busy machine every extra thread at the closing barrier can cost a scheduler time slice.
+  const std::size_t useful = std::max<std::size_t>(1, chunks / kMinChunksPerThread);
+  const int team = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
+  std::atomic<bool> stop{false};
+  ExceptionCatcher catcher;
+#pragma omp parallel num_threads(team)
+  {
+#ifdef PIXCLUST_HAVE_OPENMP
+    const bool caller = omp_get_thread_num() == 0;
+#else
+    const bool caller = true;
+#endif
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
+      if (stop.load(std::memory_order_relaxed)) continue;
       const auto c = static_cast<std::size_t>(sc);
       const std::size_t begin = c * kChunk;
       body(c, begin, std::min(n, begin + kChunk));
+      if (caller) {
+        catcher.run([&] {
+          try {
+            poller.poll();
+          } catch (...) {
+            stop.store(true, std::memory_order_relaxed);
+            throw;
+          }
+        });
+      }
     }
-    poller.poll();
   }
+  catcher.rethrow();
 }
 
 // Runs f(std::integral_constant<std::size_t, D>) with D = d for the pixel dimensions 1-4, else D = 0.

@@ -41,8 +41,8 @@ std::size_t sample_index(std::size_t n, const std::vector<double>& chunk_sums, d
 
 template <std::size_t D, class T>
 std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, std::size_t k, std::size_t trials,
-                     const double* uniforms, double* centers, std::int64_t* indices, int threads,
-                     detail::CancelPoller& poller) {
+                     const double* uniforms, double* centers, std::int64_t* indices, const SamplingOrder& order,
+                     int threads, detail::CancelPoller& poller) {
   const std::size_t chunks = detail::n_chunks(n);
   auto weight = [w](std::size_t i) { return w ? w[i] : 1.0; };
   auto put_center = [&](std::size_t slot, std::size_t i) {
@@ -50,16 +50,42 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
     indices[slot] = static_cast<std::int64_t>(i);
   };
 
+  // Draws go along the samples when a sampling order is given, else along the points.
+  const bool along_samples = order.point != nullptr;
+  const std::size_t n_draw = along_samples ? order.size : n;
+  auto sample_weight = [&](std::size_t s) { return order.weight ? order.weight[s] : 1.0; };
+  std::vector<double> draw_sums(detail::n_chunks(n_draw), 0.0);
+  auto draw = [&](double u, double total, auto&& mass) -> std::size_t {
+    const std::size_t s = sample_index(n_draw, draw_sums, u * total, mass);
+    return along_samples ? static_cast<std::size_t>(order.point[s]) : s;
+  };
+
   // First centre: drawn with probability proportional to the weights.
   std::vector<double> chunk_sums(chunks, 0.0);
-  detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-    double s = 0.0;
-    for (std::size_t i = b; i < e; ++i) s += weight(i);
-    chunk_sums[c] = s;
-  });
-  double total = 0.0;
-  for (double s : chunk_sums) total += s;
-  put_center(0, sample_index(n, chunk_sums, uniforms[0] * total, weight));
+  if (along_samples) {
+    if (order.weight) {
+      detail::for_chunks(n_draw, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+        double s = 0.0;
+        for (std::size_t i = b; i < e; ++i) s += sample_weight(i);
+        draw_sums[c] = s;
+      });
+    } else {  // unit weights: each chunk weighs its length
+      for (std::size_t c = 0; c < draw_sums.size(); ++c)
+        draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kChunk) - c * kChunk);
+    }
+    double total = 0.0;
+    for (double s : draw_sums) total += s;
+    put_center(0, draw(uniforms[0], total, sample_weight));
+  } else {
+    detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+      double s = 0.0;
+      for (std::size_t i = b; i < e; ++i) s += weight(i);
+      draw_sums[c] = s;
+    });
+    double total = 0.0;
+    for (double s : draw_sums) total += s;
+    put_center(0, draw(uniforms[0], total, weight));
+  }
 
   // closest[i]: squared distance of point i to its nearest chosen centre.
   std::vector<double> closest(n);
@@ -80,6 +106,9 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
   update_closest(centers, true);
 
   auto mass = [&](std::size_t i) { return weight(i) * closest[i]; };
+  auto sample_mass = [&](std::size_t s) {
+    return sample_weight(s) * closest[static_cast<std::size_t>(order.point[s])];
+  };
   std::vector<std::size_t> cand(trials);
   std::vector<double> cand_pot(trials), cand_part(chunks * trials), cand_c(trials * d);
   for (std::size_t slot = 1; slot < k; ++slot) {
@@ -87,8 +116,18 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
     // points (with positive weight), and no further centre would be new.
     if (!(pot > 0.0)) return slot;
     const double* u = uniforms + 1 + (slot - 1) * trials;
+    if (along_samples) {
+      // One pass along the samples for their per-chunk masses (the points' sums do not give them).
+      detail::for_chunks(n_draw, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+        double s = 0.0;
+        for (std::size_t i = b; i < e; ++i) s += sample_mass(i);
+        draw_sums[c] = s;
+      });
+    } else {
+      draw_sums = chunk_sums;
+    }
     for (std::size_t t = 0; t < trials; ++t) {
-      cand[t] = sample_index(n, chunk_sums, u[t] * pot, mass);
+      cand[t] = along_samples ? draw(u[t], pot, sample_mass) : draw(u[t], pot, mass);
       for (std::size_t q = 0; q < d; ++q) cand_c[t * d + q] = static_cast<double>(X[cand[t] * d + q]);
     }
     // The potential each candidate would leave, to keep the best (the first of equals).
@@ -120,30 +159,37 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
 template <class T>
 std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const double* weights, std::size_t k,
                             std::size_t n_local_trials, const double* uniforms, double* centers,
-                            std::int64_t* indices, int n_threads, const CancelCheck& cancel) {
+                            std::int64_t* indices, const SamplingOrder& order, int n_threads,
+                            const CancelCheck& cancel) {
   if (n == 0) throw std::invalid_argument("k-means++: no points");
   if (d == 0) throw std::invalid_argument("k-means++: points have no coordinates");
   if (k == 0) throw std::invalid_argument("k-means++: k must be >= 1");
   if (n_local_trials == 0) throw std::invalid_argument("k-means++: n_local_trials must be >= 1");
+  if (order.point) {
+    if (order.size == 0) throw std::invalid_argument("k-means++: the sampling order is empty");
+    for (std::size_t s = 0; s < order.size; ++s)
+      if (order.point[s] < 0 || static_cast<std::size_t>(order.point[s]) >= n)
+        throw std::invalid_argument("k-means++: the sampling order names a point that does not exist");
+  }
   const int threads = detail::resolve_threads(n_threads);
   detail::CancelPoller poller(cancel);
   return detail::dispatch_dim(d, [&](auto dim) {
     return plusplus<decltype(dim)::value, T>(X, n, d, weights, k, n_local_trials, uniforms, centers, indices,
-                                             threads, poller);
+                                             order, threads, poller);
   });
 }
 
 template std::size_t kmeans_plusplus<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t, const double*,
                                                    std::size_t, std::size_t, const double*, double*,
-                                                   std::int64_t*, int, const CancelCheck&);
+                                                   std::int64_t*, const SamplingOrder&, int, const CancelCheck&);
 template std::size_t kmeans_plusplus<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t,
                                                     const double*, std::size_t, std::size_t, const double*,
-                                                    double*, std::int64_t*, int, const CancelCheck&);
+                                                    double*, std::int64_t*, const SamplingOrder&, int, const CancelCheck&);
 template std::size_t kmeans_plusplus<float>(const float*, std::size_t, std::size_t, const double*, std::size_t,
-                                            std::size_t, const double*, double*, std::int64_t*, int,
-                                            const CancelCheck&);
+                                            std::size_t, const double*, double*, std::int64_t*,
+                                            const SamplingOrder&, int, const CancelCheck&);
 template std::size_t kmeans_plusplus<double>(const double*, std::size_t, std::size_t, const double*,
                                              std::size_t, std::size_t, const double*, double*, std::int64_t*,
-                                             int, const CancelCheck&);
+                                             const SamplingOrder&, int, const CancelCheck&);
 
 }  // namespace pixclust

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'max_threads', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
+__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'max_threads', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -33,10 +33,11 @@ def kmeans_lloyd(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_w
     One weighted k-means run from centers_init: (centers, labels, inertia, n_iter, strict_convergence).
     tol is absolute (on the sum of squared centre shifts).
     """
-def kmeans_plusplus(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, n_clusters: typing.SupportsInt | typing.SupportsIndex, n_local_trials: typing.SupportsInt | typing.SupportsIndex, uniforms: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+def kmeans_plusplus(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, n_clusters: typing.SupportsInt | typing.SupportsIndex, n_local_trials: typing.SupportsInt | typing.SupportsIndex, uniforms: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_point: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None = None, sample_point_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None = None, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """
     Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct
     points (with positive weight) than n_clusters, and only the first n_chosen rows are set.
+    sample_point (int32) draws along samples (e.g. pixels) mapped to rows of X, with sample_point_weight.
     """
 def lab_to_srgb(lab: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:
     """
@@ -49,6 +50,10 @@ def linkage(y: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], method: str, 
 def max_threads() -> int:
     """
     Threads a kernel uses by default (omp_get_max_threads(); threadpoolctl limits it).
+    """
+def paint_pixels(labels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], src: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+    """
+    The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.
     """
 def pdist_euclidean(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """

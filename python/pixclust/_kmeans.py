@@ -14,10 +14,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import (  # type: ignore[import-untyped]
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
+from sklearn.utils import check_random_state  # type: ignore[import-untyped]
+from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped]
 
 from pixclust import _core
 
@@ -33,7 +38,8 @@ __all__ = ["KMeans"]
 _NATIVE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
 # Distinct-row reduction pays for pixel-like data: few coordinates and many repeated rows.
 _DEDUPE_MAX_FEATURES = 4
-_DEDUPE_MIN_SAMPLES = 4096
+# Wider data is reduced with numpy's sort-based unique up to this many rows.
+_UNIQUE_MAX_SAMPLES = 100_000
 
 
 def _threads(n_threads: Optional[int]) -> int:
@@ -57,7 +63,7 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
 def _check_tol(tol: Any) -> float:
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
         raise TypeError(f"tol: expected a float, got {type(tol).__name__}")
-    if not np.isfinite(tol) or tol < 0:
+    if not np.isfinite(float(tol)) or tol < 0:
         raise ValueError(f"tol: must be a finite number >= 0, got {tol}")
     return float(tol)
 
@@ -122,11 +128,18 @@ def _fit_points(
     n_threads: int,
     init_points: Optional[np.ndarray] = None,
     n_distinct: Optional[int] = None,
+    few_distinct: str = "raise",
+    sample_point: Optional[np.ndarray] = None,
+    sample_point_weight: Optional[np.ndarray] = None,
 ) -> _Run:
     """The best of ``n_init`` weighted k-means runs on ``points`` (rows as the core takes them).
 
     ``tol`` is absolute (already scaled by the mean variance). ``init_points`` is what a callable init
     receives (the caller's data), ``n_distinct`` the number of distinct points when known.
+    With fewer distinct points than clusters, k-means++ raises ValueError (``few_distinct="raise"``) or,
+    as scikit-learn does, repeats a centre and leaves the rest to the empty-cluster rule ("repeat").
+    ``sample_point`` maps the caller's samples (pixels) to ``points``: k-means++ then draws along the
+    samples, as scikit-learn does on them, and the same seed picks the same centres.
     """
     n = points.shape[0]
     trials = 2 + int(np.log(n_clusters))
@@ -134,20 +147,27 @@ def _fit_points(
     for _ in range(n_init):
         if isinstance(init, str) and init == "k-means++":
             uniforms = random_state.random_sample(1 + (n_clusters - 1) * trials)
-            centers, _, chosen = _core.kmeans_plusplus(points, weights, n_clusters, trials, uniforms, n_threads)
-            if chosen < n_clusters:
+            centers, _, chosen = _core.kmeans_plusplus(
+                points, weights, n_clusters, trials, uniforms, sample_point, sample_point_weight, n_threads
+            )
+            if chosen < n_clusters and few_distinct == "repeat":
+                centers[chosen:] = centers[0]
+            elif chosen < n_clusters:
                 raise ValueError(
                     f"n_clusters={n_clusters} is larger than the number of distinct points "
                     f"({chosen if n_distinct is None else n_distinct})"
                 )
         elif isinstance(init, str) and init == "random":
             w = np.ones(n) if weights is None else weights
-            if np.count_nonzero(w) < n_clusters:
+            if np.count_nonzero(w) < n_clusters and few_distinct == "repeat":
+                seeds = np.concatenate([np.flatnonzero(w), np.zeros(n_clusters, dtype=np.intp)])[:n_clusters]
+            elif np.count_nonzero(w) < n_clusters:
                 raise ValueError(
                     f"n_clusters={n_clusters} is larger than the number of points with positive weight "
                     f"({np.count_nonzero(w)})"
                 )
-            seeds = random_state.choice(n, size=n_clusters, replace=False, p=w / w.sum())
+            else:
+                seeds = random_state.choice(n, size=n_clusters, replace=False, p=w / w.sum())
             centers = points[seeds].astype(np.float64)
         elif callable(init):
             data = points if init_points is None else init_points
@@ -178,9 +198,16 @@ def _check_centers_shape(centers: np.ndarray, n_clusters: int, n_features: int) 
         )
 
 
+def _native(a: np.ndarray) -> np.ndarray:
+    """a in native byte order and C order (the core reads native values only)."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return np.ascontiguousarray(a)
+
+
 def _as_points(X: Any) -> bool:
     """Whether X is already an array the core takes without conversion (uint8/uint16 kept as they are)."""
-    return isinstance(X, np.ndarray) and X.dtype in _NATIVE_DTYPES
+    return isinstance(X, np.ndarray) and X.dtype.newbyteorder("=") in _NATIVE_DTYPES
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):  # type: ignore[misc]
@@ -218,8 +245,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     n_threads : int or None, default=None
         Threads for the core; None uses OpenMP's default (``threadpoolctl`` limits it).
     dedupe : {"auto", True, False}, default="auto"
-        Cluster the distinct rows weighted by their counts. "auto": for data with at most four columns
-        and at least 4096 rows, when at most half the rows are distinct (uint8/uint16 data always).
+        Cluster the distinct rows (sorted) weighted by their counts: the same objective, on fewer points,
+        and a fit that does not depend on the order of the rows or on whether a point is repeated or
+        weighted. "auto": for data with at most four columns (a pass of the C++ colour index) or at most
+        100,000 rows (numpy's unique).
 
     Attributes
     ----------
@@ -284,7 +313,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             X = _validate_data(
                 self, X, reset=reset, dtype=[np.float64, np.float32], order="C", accept_sparse=False
             )
-        return np.asarray(X)
+        return _native(np.asarray(X))
 
     def _check_params(self, X: np.ndarray) -> None:
         k = _check_int(self.n_clusters, "n_clusters", 1)
@@ -334,7 +363,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         if np.any(w < 0):
             raise ValueError("sample_weight: weights must be >= 0")
         if not np.any(w > 0):
-            raise ValueError("sample_weight: at least one weight must be > 0")
+            raise ValueError("sample_weight: all weights are zero; at least one must be > 0")
         return np.ascontiguousarray(w)
 
     # -- fitting ----------------------------------------------------------------------------------
@@ -367,11 +396,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         pixel_color = None
         dedupe = self.dedupe
         if dedupe == "auto":
-            dedupe = d <= _DEDUPE_MAX_FEATURES and (X.dtype.kind == "u" or n >= _DEDUPE_MIN_SAMPLES)
-        if dedupe and d <= _DEDUPE_MAX_FEATURES:
-            colors, counts, pixel_color = _core.index_colors(X, d, threads)
-            if self.dedupe == "auto" and X.dtype.kind == "f" and 2 * colors.shape[0] > n:
-                pixel_color = None  # mostly distinct rows: the plain path is cheaper
+            dedupe = d <= _DEDUPE_MAX_FEATURES or n <= _UNIQUE_MAX_SAMPLES
+        if dedupe:
+            # The distinct rows come sorted: the fit depends neither on the row order nor on whether a
+            # point is repeated or weighted.
+            if d <= _DEDUPE_MAX_FEATURES:
+                colors, counts, pixel_color = _core.index_colors(X, d, threads)
+            else:
+                colors, inverse, counts = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+                pixel_color = np.ascontiguousarray(inverse.reshape(-1), dtype=np.int32)
         if pixel_color is not None:
             points = colors
             multiplicity = counts.astype(np.float64)
@@ -399,13 +432,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             n_threads=threads,
             init_points=X,
             n_distinct=n_distinct,
+            few_distinct="repeat",
+            sample_point=pixel_color,
+            sample_point_weight=w if pixel_color is not None else None,
         )
         if pixel_color is not None:
+            # clusters with a point: counted on the distinct points, not on every sample
+            distinct = np.count_nonzero(np.bincount(run.labels, weights=counts, minlength=k))
             _core.remap_labels(pixel_color, run.labels, threads)
             labels = pixel_color
         else:
             labels = run.labels
-        distinct = np.count_nonzero(np.bincount(labels, minlength=k))
+            distinct = np.count_nonzero(np.bincount(labels, minlength=k))
         if distinct < k:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters ({k}). "
@@ -424,7 +462,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit and return ``labels_`` (see :meth:`fit`)."""
-        return self.fit(X, sample_weight=sample_weight).labels_
+        labels: np.ndarray = self.fit(X, sample_weight=sample_weight).labels_
+        return labels
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit and return the distances of X to the centres (see :meth:`fit` and :meth:`transform`)."""
@@ -452,10 +491,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
         labels, _ = _core.kmeans_assign(X, None, self._centers(), _threads(self.n_threads))
-        return labels
+        return np.asarray(labels)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        out = _core.kmeans_distances(X, self._centers(), _threads(self.n_threads))
+        out = np.asarray(_core.kmeans_distances(X, self._centers(), _threads(self.n_threads)))
         return out.astype(X.dtype, copy=False) if X.dtype.kind == "f" else out
 
     def transform(self, X: Any) -> np.ndarray:

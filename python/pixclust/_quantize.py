@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state  # type: ignore[import-untyped]
 
 from pixclust import _core
 from pixclust._kmeans import _check_int, _check_tol, _fit_points, _mean_variance, _n_init, _threads
@@ -109,6 +109,8 @@ def _check_image(image: Any) -> np.ndarray:
         a = image
     else:
         a = np.asarray(image)
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
     if a.dtype == np.bool_ or a.dtype not in _DTYPES:
         raise TypeError(f"image: unsupported dtype {a.dtype}; expected uint8, uint16, float32 or float64")
     if a.ndim not in (2, 3):
@@ -226,9 +228,9 @@ def quantize(
     abs_tol = tol * _mean_variance(points, weights)
 
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
-    shared = None if seeded else check_random_state(random_state)
+    shared: np.random.RandomState = np.random.RandomState(0) if seeded else check_random_state(random_state)
     results = []
-    for k in ks:
+    for pos, k in enumerate(ks):
         # An int seeds every colour count alike (as separate calls would); a generator moves on.
         rs = np.random.RandomState(int(random_state)) if seeded else shared
         run = _fit_points(
@@ -242,12 +244,19 @@ def quantize(
             random_state=rs,
             n_threads=threads,
             n_distinct=n_distinct,
+            sample_point=pixel_color,
         )
-        results.append(_result(img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space))
+        # the last colour count may turn the pixels' colour numbers into its labels in place
+        last = pos == len(ks) - 1
+        results.append(
+            _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
+                    threads, in_place=last)
+        )
     return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
 
 
 def _result(
+    pixels: np.ndarray,
     img: np.ndarray,
     pixel_color: np.ndarray,
     color_labels: np.ndarray,
@@ -257,6 +266,8 @@ def _result(
     k: int,
     clustered: int,
     space: str,
+    threads: int,
+    in_place: bool,
 ) -> QuantizeResult:
     dtype = img.dtype
     if space == "lab":
@@ -268,17 +279,19 @@ def _result(
         palette = np.clip(np.rint(values), 0, np.iinfo(dtype).max).astype(dtype)
     else:
         palette = values.astype(dtype)
-    labels = np.take(color_labels, pixel_color).reshape(img.shape[:2])
-    counts = np.bincount(color_labels, weights=color_counts, minlength=k).astype(np.int64)
-    colours = np.take(palette, labels, axis=0)
-    if img.ndim == 2:
-        out = colours[..., 0]
-    elif clustered == img.shape[2]:
-        out = colours
+    if in_place:
+        labels = pixel_color
+        _core.remap_labels(labels, color_labels, threads)
     else:
-        out = np.empty_like(img)
-        out[..., :clustered] = colours
-        out[..., clustered:] = img[..., clustered:]
+        labels = np.take(color_labels, pixel_color)
+    counts = np.bincount(color_labels, weights=color_counts, minlength=k).astype(np.int64)
+    out = np.asarray(_core.paint_pixels(labels, palette, pixels, threads)).reshape(img.shape)
     return QuantizeResult(
-        image=out, palette=palette, centers=centers, labels=labels, counts=counts, inertia=float(inertia), n_colors=k
+        image=out,
+        palette=palette,
+        centers=centers,
+        labels=labels.reshape(img.shape[:2]),
+        counts=counts,
+        inertia=float(inertia),
+        n_colors=k,
     )

@@ -22,10 +22,10 @@ struct ColorIndex {
 // the caller index the colour channels of an RGBA image without copying them out). Writes the colour
 // number of every pixel to pixel_color (n entries; may be nullptr).
 //
-// Colours whose bits fit in 24 (8-bit data with up to 3 channels, 16-bit with 1) are found with a bitmap
-// of all possible colours in two parallel passes and come out in increasing code order (first channel
-// most significant). Others (16-bit colour, RGBA, floats) go through a hash table in one pass and come
-// out in order of first appearance. Either order is deterministic and independent of the thread count.
+// The colours come out sorted lexicographically (first channel first), so the index depends neither on
+// the pixel order nor on the thread count. Colours whose bits fit in 24 (8-bit data with up to 3
+// channels, 16-bit with 1) are found with a bitmap of all possible colours in two parallel passes;
+// others (16-bit colour, RGBA, floats) with a hash table in one pass, then sorted.
 // Floating-point colours are compared by value (-0.0 == 0.0); NaN must be rejected by the caller.
 // Throws std::length_error when n >= 2^31 (colour numbers are int32).
 template <class T>
@@ -34,6 +34,13 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
 
 // values[i] = table[values[i]] for i < n, in parallel (colour numbers -> cluster labels, in place).
 void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads = 0);
+
+// The quantized image: out pixel p gets palette row labels[p] in its first `channels` values and keeps
+// src's remaining values (alpha) when stride > channels. out and src are n x stride; src may be nullptr
+// when stride == channels.
+template <class T>
+void paint_pixels(const std::int32_t* labels, std::size_t n, const T* palette, std::size_t channels,
+                  const T* src, std::size_t stride, T* out, int n_threads = 0);
 
 extern template ColorIndex<std::uint8_t> index_colors<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t,
                                                                      std::size_t, std::int32_t*, int,
@@ -45,5 +52,14 @@ extern template ColorIndex<float> index_colors<float>(const float*, std::size_t,
                                                       std::int32_t*, int, const CancelCheck&);
 extern template ColorIndex<double> index_colors<double>(const double*, std::size_t, std::size_t, std::size_t,
                                                         std::int32_t*, int, const CancelCheck&);
+
+#define PIXCLUST_PAINT_EXTERN(T)                                                                       \
+  extern template void paint_pixels<T>(const std::int32_t*, std::size_t, const T*, std::size_t, const T*, \
+                                       std::size_t, T*, int);
+PIXCLUST_PAINT_EXTERN(std::uint8_t)
+PIXCLUST_PAINT_EXTERN(std::uint16_t)
+PIXCLUST_PAINT_EXTERN(float)
+PIXCLUST_PAINT_EXTERN(double)
+#undef PIXCLUST_PAINT_EXTERN
 
 }  // namespace pixclust

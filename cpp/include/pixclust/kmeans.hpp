@@ -54,6 +54,16 @@ template <class T>
 void kmeans_distances(const T* X, std::size_t n, std::size_t d, const double* centers, std::size_t k,
                       double* out, int n_threads = 0, const CancelCheck& cancel = {});
 
+// The order in which k-means++ draws: by default the points themselves; for k-means on distinct
+// colours, the pixels (sample s is point `point[s]` with weight `weight[s]`, 1 when weight is nullptr).
+// Drawing along the pixels with the random numbers scikit-learn would use picks the centres
+// scikit-learn picks on the pixels, so the same seed gives the same clustering.
+struct SamplingOrder {
+  const std::int32_t* point = nullptr;
+  const double* weight = nullptr;
+  std::size_t size = 0;
+};
+
 // Greedy k-means++ (Arthur & Vassilvitskii, with scikit-learn's local trials): the first centre is drawn
 // with probability proportional to the weights, each further one as the best of `n_local_trials`
 // candidates drawn proportionally to weight * squared distance to the nearest chosen centre.
@@ -61,11 +71,12 @@ void kmeans_distances(const T* X, std::size_t n, std::size_t d, const double* ce
 // (the caller draws them, so that its random stream is the one scikit-learn consumes).
 // Writes up to k centres (k x d) and their point indices. Returns how many centres it chose: fewer than
 // k only when every point with positive weight coincides with a chosen centre (fewer than k distinct
-// points).
+// points). With a sampling order, `weights` must be the per-point sums of the samples' weights.
 template <class T>
 std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const double* weights, std::size_t k,
                             std::size_t n_local_trials, const double* uniforms, double* centers,
-                            std::int64_t* indices, int n_threads = 0, const CancelCheck& cancel = {});
+                            std::int64_t* indices, const SamplingOrder& order = {}, int n_threads = 0,
+                            const CancelCheck& cancel = {});
 
 #define PIXCLUST_KMEANS_EXTERN(T)                                                                         \
   extern template KMeansStats kmeans_lloyd<T>(const T*, std::size_t, std::size_t, const double*, double*, \
@@ -78,7 +89,7 @@ std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const doub
                                            double*, int, const CancelCheck&);                             \
   extern template std::size_t kmeans_plusplus<T>(const T*, std::size_t, std::size_t, const double*,      \
                                                  std::size_t, std::size_t, const double*, double*,        \
-                                                 std::int64_t*, int, const CancelCheck&);
+                                                 std::int64_t*, const SamplingOrder&, int, const CancelCheck&);
 PIXCLUST_KMEANS_EXTERN(std::uint8_t)
 PIXCLUST_KMEANS_EXTERN(std::uint16_t)
 PIXCLUST_KMEANS_EXTERN(float)

@@ -1,0 +1,111 @@
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "check.hpp"
+#include "pixclust/pixclust.hpp"
+
+namespace {
+
+// The reference: an ordered map from colour to count.
+template <class T>
+std::map<std::vector<T>, std::int64_t> reference(const std::vector<T>& px, std::size_t channels, std::size_t stride) {
+  std::map<std::vector<T>, std::int64_t> m;
+  for (std::size_t p = 0; p < px.size() / stride; ++p)
+    ++m[std::vector<T>(px.begin() + static_cast<std::ptrdiff_t>(p * stride),
+                       px.begin() + static_cast<std::ptrdiff_t>(p * stride + channels))];
+  return m;
+}
+
+template <class T>
+void check_index(const std::vector<T>& px, std::size_t channels, std::size_t stride) {
+  const std::size_t n = px.size() / stride;
+  const auto ref = reference(px, channels, stride);
+  std::vector<std::int32_t> first;
+  pixclust::ColorIndex<T> first_index;
+  for (int threads : {1, 2, 4}) {
+    std::vector<std::int32_t> pc(n, -1);
+    const auto index = pixclust::index_colors(px.data(), n, channels, stride, pc.data(), threads);
+    CHECK_EQ(index.size(), ref.size());
+    std::size_t r = 0;
+    bool same = index.size() == ref.size();
+    for (auto it = ref.begin(); same && it != ref.end(); ++it, ++r) {
+      const std::vector<T> col(index.colors.begin() + static_cast<std::ptrdiff_t>(r * channels),
+                               index.colors.begin() + static_cast<std::ptrdiff_t>((r + 1) * channels));
+      same = col == it->first && index.counts[r] == it->second;  // sorted, with the right counts
+    }
+    CHECK(same);
+    bool mapped = true;
+    for (std::size_t p = 0; p < n && mapped; ++p)
+      for (std::size_t t = 0; t < channels; ++t)
+        mapped = mapped && index.colors[static_cast<std::size_t>(pc[p]) * channels + t] == px[p * stride + t];
+    CHECK(mapped);
+    if (first.empty()) {
+      first = pc;
+      first_index = index;
+    } else {
+      CHECK(pc == first);
+      CHECK(index.colors == first_index.colors);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("8-bit colours (bitmap path): 1, 2 and 3 channels, RGB out of RGBA") {
+  std::mt19937 rng(1);
+  for (std::size_t channels : {1, 2, 3}) {
+    std::vector<std::uint8_t> px(70001 * channels);
+    for (auto& v : px) v = static_cast<std::uint8_t>(rng() % 23 * 11);
+    check_index(px, channels, channels);
+  }
+  std::vector<std::uint8_t> rgba(50000 * 4);
+  for (auto& v : rgba) v = static_cast<std::uint8_t>(rng() % 7 * 40);
+  check_index(rgba, 3, 4);
+}
+
+TEST_CASE("16-bit colours, RGBA and floats (hash path), sorted like the bitmap path") {
+  std::mt19937 rng(2);
+  std::vector<std::uint16_t> px16(60000 * 3);
+  for (auto& v : px16) v = static_cast<std::uint16_t>(rng() % 9 * 7000);
+  check_index(px16, 3, 3);
+  std::vector<std::uint8_t> rgba(60000 * 4);
+  for (auto& v : rgba) v = static_cast<std::uint8_t>(rng() % 5 * 60);
+  check_index(rgba, 4, 4);
+  std::vector<float> f(40000 * 3);
+  for (auto& v : f) v = static_cast<float>(rng() % 6) / 5.0f;
+  check_index(f, 3, 3);
+}
+
+TEST_CASE("-0.0 and 0.0 are one colour") {
+  const std::vector<double> px = {0.0, 1.0, -0.0, 1.0, 0.5, 0.5};
+  std::vector<std::int32_t> pc(3);
+  const auto index = pixclust::index_colors(px.data(), 3, 2, 2, pc.data());
+  CHECK_EQ(index.size(), std::size_t{2});
+  CHECK_EQ(pc[0], pc[1]);
+}
+
+TEST_CASE("remap_labels, bad arguments") {
+  std::vector<std::int32_t> v = {2, 0, 1, 2};
+  const std::vector<std::int32_t> table = {7, 8, 9};
+  pixclust::remap_labels(v.data(), v.size(), table.data(), 2);
+  CHECK((v == std::vector<std::int32_t>{9, 7, 8, 9}));
+  const std::vector<std::uint8_t> px(12);
+  CHECK_THROWS_AS(pixclust::index_colors(px.data(), 4, 5, 5, nullptr), std::invalid_argument);
+  CHECK_THROWS_AS(pixclust::index_colors(px.data(), 4, 3, 2, nullptr), std::invalid_argument);
+}
+
+TEST_CASE("sRGB <-> CIELAB: white, black, a round trip") {
+  const std::vector<double> rgb = {1, 1, 1, 0, 0, 0, 0.2, 0.5, 0.9, 1, 0, 0};
+  std::vector<double> lab(rgb.size()), back(rgb.size());
+  pixclust::srgb_to_lab(rgb.data(), 4, lab.data());
+  CHECK(std::fabs(lab[0] - 100.0) < 1e-9 && std::fabs(lab[1]) < 1e-9 && std::fabs(lab[2]) < 1e-9);
+  CHECK(std::fabs(lab[3]) < 1e-12);
+  CHECK(std::fabs(lab[9] - 53.24) < 0.01);  // sRGB red: L* 53.24
+  pixclust::lab_to_srgb(lab.data(), 4, back.data());
+  for (std::size_t i = 0; i < rgb.size(); ++i) CHECK(std::fabs(back[i] - rgb[i]) < 1e-12);
+}
+
+PIXCLUST_TEST_MAIN()

@@ -1,0 +1,255 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "check.hpp"
+#include "pixclust/pixclust.hpp"
+
+namespace {
+
+template <class T>
+std::vector<T> blobs(std::size_t n, std::size_t d, std::size_t k, unsigned seed, double scale = 1.0) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  std::vector<double> centers(k * d);
+  for (double& c : centers) c = 5.0 * normal(rng);
+  std::vector<T> X(n * d);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = i % k;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double v = (centers[c * d + j] + normal(rng)) * scale;
+      if constexpr (std::is_integral_v<T>)
+        X[i * d + j] = static_cast<T>(std::clamp(std::round(v + 128.0), 0.0, 255.0));
+      else
+        X[i * d + j] = static_cast<T>(v);
+    }
+  }
+  return X;
+}
+
+template <class T>
+double brute_inertia(const std::vector<T>& X, std::size_t d, const std::vector<double>& C,
+                     const std::vector<std::int32_t>& labels, const std::vector<double>* w = nullptr) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    double dist = 0.0;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double diff = static_cast<double>(X[i * d + j]) - C[static_cast<std::size_t>(labels[i]) * d + j];
+      dist += diff * diff;
+    }
+    s += (w ? (*w)[i] : 1.0) * dist;
+  }
+  return s;
+}
+
+template <class T>
+std::int32_t brute_nearest(const T* x, std::size_t d, const std::vector<double>& C, std::size_t k) {
+  double best = std::numeric_limits<double>::infinity();
+  std::int32_t a = 0;
+  for (std::size_t c = 0; c < k; ++c) {
+    double s = 0.0;
+    for (std::size_t j = 0; j < d; ++j) {
+      const double diff = static_cast<double>(x[j]) - C[c * d + j];
+      s += diff * diff;
+    }
+    if (s < best) {
+      best = s;
+      a = static_cast<std::int32_t>(c);
+    }
+  }
+  return a;
+}
+
+struct Fit {
+  std::vector<double> centers;
+  std::vector<std::int32_t> labels;
+  pixclust::KMeansStats stats;
+};
+
+template <class T>
+Fit fit(const std::vector<T>& X, std::size_t d, const std::vector<double>& init, pixclust::KMeansOptions opt,
+        const std::vector<double>* w = nullptr) {
+  Fit f{init, std::vector<std::int32_t>(X.size() / d), {}};
+  f.stats = pixclust::kmeans_lloyd(X.data(), X.size() / d, d, w ? w->data() : nullptr, f.centers.data(),
+                                   init.size() / d, f.labels.data(), opt);
+  return f;
+}
+
+template <class T>
+std::vector<double> first_rows(const std::vector<T>& X, std::size_t d, std::size_t k, std::size_t step) {
+  std::vector<double> C(k * d);
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t j = 0; j < d; ++j) C[c * d + j] = static_cast<double>(X[(c * step) * d + j]) + 0.125;
+  return C;
+}
+
+}  // namespace
+
+TEST_CASE("Lloyd: labels are the nearest final centres and the inertia is exact") {
+  const std::size_t d = 3, k = 6;
+  const auto X = blobs<double>(20000, d, k, 1);
+  pixclust::KMeansOptions opt;
+  opt.tol = 1e-4;
+  const Fit f = fit(X, d, first_rows(X, d, k, 7), opt);
+  CHECK(f.stats.n_iter >= 1);
+  for (std::size_t i = 0; i < f.labels.size(); ++i)
+    if (f.labels[i] != brute_nearest(X.data() + i * d, d, f.centers, k)) {
+      CHECK(false);
+      break;
+    }
+  CHECK_NEAR(f.stats.inertia, brute_inertia(X, d, f.centers, f.labels), 1e-12);
+}
+
+TEST_CASE("Hamerly's bounds give Lloyd's bits, for floats and pixels, any dimension") {
+  for (std::size_t d : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{5}}) {
+    const auto X = blobs<double>(30000, d, 7, static_cast<unsigned>(d));
+    const auto init = first_rows(X, d, 7, 11);
+    pixclust::KMeansOptions a, b;
+    a.algorithm = pixclust::KMeansAlgorithm::lloyd;
+    b.algorithm = pixclust::KMeansAlgorithm::hamerly;
+    const Fit fa = fit(X, d, init, a), fb = fit(X, d, init, b);
+    CHECK(fa.centers == fb.centers);
+    CHECK(fa.labels == fb.labels);
+    CHECK_EQ(fa.stats.inertia, fb.stats.inertia);
+    CHECK_EQ(fa.stats.n_iter, fb.stats.n_iter);
+    CHECK(fa.stats.strict_convergence);
+  }
+  const auto P = blobs<std::uint8_t>(40000, 3, 5, 9, 8.0);
+  const auto init = first_rows(P, 3, 5, 13);
+  pixclust::KMeansOptions a, b;
+  a.algorithm = pixclust::KMeansAlgorithm::lloyd;
+  const Fit fa = fit(P, 3, init, a), fb = fit(P, 3, init, b);
+  CHECK(fa.centers == fb.centers);
+  CHECK(fa.labels == fb.labels);
+  CHECK_EQ(fa.stats.inertia, fb.stats.inertia);
+}
+
+TEST_CASE("the same bits for 1, 2, 3 and 4 threads") {
+  const auto X = blobs<float>(50000, 3, 5, 3);
+  const auto init = first_rows(X, 3, 5, 17);
+  std::vector<Fit> fits;
+  for (int t : {1, 2, 3, 4}) {
+    pixclust::KMeansOptions opt;
+    opt.n_threads = t;
+    opt.tol = 1e-6;
+    fits.push_back(fit(X, 3, init, opt));
+  }
+  for (const Fit& f : fits) {
+    CHECK(f.centers == fits[0].centers);
+    CHECK(f.labels == fits[0].labels);
+    CHECK_EQ(f.stats.inertia, fits[0].stats.inertia);
+  }
+  std::vector<double> u(1 + 4 * 3);
+  for (std::size_t i = 0; i < u.size(); ++i) u[i] = std::fmod(0.37 * static_cast<double>(i + 1), 1.0);
+  std::vector<double> c1(5 * 3), c4(5 * 3);
+  std::vector<std::int64_t> i1(5), i4(5);
+  pixclust::kmeans_plusplus(X.data(), 50000, 3, nullptr, 5, 3, u.data(), c1.data(), i1.data(), {}, 1);
+  pixclust::kmeans_plusplus(X.data(), 50000, 3, nullptr, 5, 3, u.data(), c4.data(), i4.data(), {}, 4);
+  CHECK(c1 == c4);
+  CHECK(i1 == i4);
+}
+
+TEST_CASE("integer weights equal repeated points, bit for bit on pixel data") {
+  const auto P = blobs<std::uint8_t>(3000, 3, 4, 5, 6.0);
+  std::mt19937 rng(1);
+  std::vector<double> w(3000);
+  std::vector<std::uint8_t> R;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    w[i] = static_cast<double>(rng() % 4);
+    for (std::size_t r = 0; r < static_cast<std::size_t>(w[i]); ++r) R.insert(R.end(), P.begin() + static_cast<std::ptrdiff_t>(i * 3), P.begin() + static_cast<std::ptrdiff_t>(i * 3 + 3));
+  }
+  const auto init = first_rows(P, 3, 4, 101);
+  pixclust::KMeansOptions opt;
+  const Fit a = fit(P, 3, init, opt, &w);
+  const Fit b = fit(R, 3, init, opt);
+  CHECK(a.centers == b.centers);
+  CHECK_NEAR(a.stats.inertia, b.stats.inertia, 1e-12);  // a float sum over other chunks: to rounding
+  CHECK_EQ(a.stats.n_iter, b.stats.n_iter);
+  CHECK_NEAR(a.stats.inertia, brute_inertia(P, 3, a.centers, a.labels, &w), 1e-12);
+}
+
+TEST_CASE("an empty cluster takes the point farthest from its centre") {
+  const std::vector<double> X = {0, 0, 1, 0, 0, 1, 10, 10};
+  const std::vector<double> init = {0.3, 0.3, 100, 100};  // the second centre attracts nothing
+  pixclust::KMeansOptions opt;
+  opt.max_iter = 1;
+  Fit f = fit(X, 2, init, opt);
+  // after one step the far centre sits on (10, 10), the farthest point from the first centre
+  CHECK_EQ(f.centers[2], 10.0);
+  CHECK_EQ(f.centers[3], 10.0);
+  opt.max_iter = 50;
+  f = fit(X, 2, init, opt);
+  CHECK_EQ(f.labels[3], 1);
+  CHECK_NEAR(f.stats.inertia, 4.0 / 3.0, 1e-12);
+}
+
+TEST_CASE("k-means++ picks data points, and says when there are fewer distinct points than k") {
+  const std::vector<double> X = {0, 0, 0, 0, 5, 5, 5, 5, 9, 1};
+  std::vector<double> u(1 + 3 * 3, 0.5);
+  std::vector<double> C(4 * 2);
+  std::vector<std::int64_t> idx(4);
+  const std::size_t chosen = pixclust::kmeans_plusplus(X.data(), 5, 2, nullptr, 4, 3, u.data(), C.data(), idx.data());
+  CHECK_EQ(chosen, std::size_t{3});
+  const std::size_t got3 = pixclust::kmeans_plusplus(X.data(), 5, 2, nullptr, 3, 3, u.data(), C.data(), idx.data());
+  CHECK_EQ(got3, std::size_t{3});
+  std::vector<bool> seen(3, false);
+  for (int c = 0; c < 3; ++c) {
+    const auto i = static_cast<std::size_t>(idx[static_cast<std::size_t>(c)]);
+    CHECK_EQ(C[static_cast<std::size_t>(c) * 2], X[i * 2]);
+    seen[X[i * 2] == 0 ? 0 : X[i * 2] == 5 ? 1 : 2] = true;
+  }
+  CHECK(seen[0] && seen[1] && seen[2]);
+}
+
+TEST_CASE("k-means++ along an identity sampling order is k-means++ along the points") {
+  const auto X = blobs<double>(10000, 3, 6, 8);
+  std::vector<std::int32_t> order(10000);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int32_t>(i);
+  std::vector<double> u(1 + 5 * 3);
+  for (std::size_t i = 0; i < u.size(); ++i) u[i] = std::fmod(0.61 * static_cast<double>(i + 1), 1.0);
+  std::vector<double> a(6 * 3), b(6 * 3);
+  std::vector<std::int64_t> ia(6), ib(6);
+  pixclust::kmeans_plusplus(X.data(), 10000, 3, nullptr, 6, 3, u.data(), a.data(), ia.data());
+  pixclust::SamplingOrder so;
+  so.point = order.data();
+  so.size = order.size();
+  pixclust::kmeans_plusplus(X.data(), 10000, 3, nullptr, 6, 3, u.data(), b.data(), ib.data(), so);
+  CHECK(ia == ib);
+}
+
+TEST_CASE("bad arguments throw, a cancel check stops the run") {
+  std::vector<double> X = {0, 1, 2, 3};
+  std::vector<double> C = {0, 1};
+  std::vector<std::int32_t> L(4);
+  CHECK_THROWS_AS(pixclust::kmeans_lloyd(X.data(), 0, 1, nullptr, C.data(), 2, L.data()), std::invalid_argument);
+  CHECK_THROWS_AS(pixclust::kmeans_lloyd(X.data(), 4, 1, nullptr, C.data(), 0, L.data()), std::invalid_argument);
+  pixclust::KMeansOptions bad;
+  bad.max_iter = 0;
+  CHECK_THROWS_AS(pixclust::kmeans_lloyd(X.data(), 4, 1, nullptr, C.data(), 2, L.data(), bad), std::invalid_argument);
+  const auto Y = blobs<double>(100000, 3, 4, 2);
+  auto init = first_rows(Y, 3, 4, 3);
+  std::vector<std::int32_t> labels(100000);
+  const pixclust::CancelCheck always = [] { return true; };
+  CHECK_THROWS_AS(pixclust::kmeans_lloyd(Y.data(), 100000, 3, nullptr, init.data(), 4, labels.data(), {}, always),
+                  pixclust::Cancelled);
+}
+
+TEST_CASE("assign and distances agree with brute force") {
+  const auto X = blobs<std::uint16_t>(5000, 4, 3, 4);
+  const std::vector<double> C = {120, 130, 128, 127, 140, 120, 125, 131, 110, 128, 135, 129};
+  std::vector<std::int32_t> L(5000);
+  const double inertia = pixclust::kmeans_assign(X.data(), 5000, 4, nullptr, C.data(), 3, L.data());
+  std::vector<double> D(5000 * 3);
+  pixclust::kmeans_distances(X.data(), 5000, 4, C.data(), 3, D.data());
+  for (std::size_t i = 0; i < 5000; ++i) {
+    CHECK_EQ(L[i], brute_nearest(X.data() + i * 4, 4, C, 3));
+    CHECK(D[i * 3 + static_cast<std::size_t>(L[i])] <= D[i * 3] && D[i * 3 + static_cast<std::size_t>(L[i])] <= D[i * 3 + 2]);
+  }
+  CHECK_NEAR(inertia, brute_inertia(X, 4, C, L), 1e-12);
+}
+
+PIXCLUST_TEST_MAIN()
