@@ -193,6 +193,7 @@ template <class T>
 bool all_finite(const T* D, std::size_t m, int threads) {
   const std::size_t block = std::size_t{1} << 16;
   const auto blocks = static_cast<std::ptrdiff_t>((m + block - 1) / block);
+  (void)threads;  // only read by the OpenMP pragma
   int bad = 0;
   // A logical or of per-block flags: the same answer in any order.
 #pragma omp parallel for schedule(static) num_threads(threads) reduction(| : bad)

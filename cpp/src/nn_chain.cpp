@@ -37,6 +37,7 @@ template <class T>
 void initial_neighbours(const T* D, const std::vector<std::size_t>& off, std::size_t n, int threads,
                         std::vector<T>& nn_val, std::vector<std::size_t>& nn_idx) {
   constexpr T inf = std::numeric_limits<T>::infinity();
+  (void)threads;  // only read by the OpenMP pragma
   // Blocks of about equal area: row i has n-1-i entries.
   const std::size_t blocks = std::min<std::size_t>(16, n - 1);
   std::vector<std::size_t> first(blocks + 1, n - 1);
