@@ -105,15 +105,14 @@ def test_install_layout(installed_prefix: Path) -> None:
 
 
 def _expected_example_output() -> str:
-    from scipy.spatial.distance import pdist
+    from scipy.cluster.hierarchy import linkage
 
     import pixclust
 
     points = np.array([[2, 2], [15, 4], [2, 3], [4, 5], [5, 5], [20, 4], [22, 7], [17, 7], [20, 10], [3, 3]], float)
-    d = pdist(points)
-    best = int(np.argmin(d))
-    return (f"pixclust {pixclust.__version__}: {d.size} distances, the smallest is {d[best]:g} "
-            f"(pair index {best})\n")
+    Z = linkage(points, "ward")
+    rows = "".join("%3.0f %3.0f %10.6f %3.0f\n" % tuple(z) for z in Z)
+    return f"pixclust {pixclust.__version__}: ward linkage of {len(points)} points\n" + rows
 
 
 def test_example_against_installed_copy(work: Path, installed_prefix: Path) -> None:

@@ -128,23 +128,27 @@ def test_int_and_list_input_converted_like_scipy() -> None:
 def test_scipy_hierarchy_test_data() -> None:
     from scipy.cluster.tests import hierarchy_test_data as h
 
+    # The stored expectations are printed to 8 digits; SciPy's own run on the same input is exact.
     for method in ["single", "complete", "average", "weighted"]:
         Z = pixclust.linkage(h.ytdist, method)
-        np.testing.assert_allclose(Z, getattr(h, f"linkage_ytdist_{method}"), rtol=1e-10)
+        np.testing.assert_allclose(Z, getattr(h, f"linkage_ytdist_{method}"), rtol=1e-7)
         assert_same_linkage(Z, sch.linkage(h.ytdist, method))
     for method in ["centroid", "median", "ward"]:
         Z = pixclust.linkage(h.X, method)
-        np.testing.assert_allclose(Z, getattr(h, f"linkage_X_{method}"), rtol=1e-10)
+        np.testing.assert_allclose(Z, getattr(h, f"linkage_X_{method}"), rtol=1e-7)
         assert_same_linkage(Z, sch.linkage(h.X, method))
     np.testing.assert_allclose(
-        pixclust.linkage(h.ytdist, "single", optimal_ordering=True), h.linkage_ytdist_single_olo, rtol=1e-10
+        pixclust.linkage(h.ytdist, "single", optimal_ordering=True), h.linkage_ytdist_single_olo, rtol=1e-7
     )
     np.testing.assert_allclose(
-        pixclust.linkage(h.X, "ward", optimal_ordering=True), h.linkage_X_ward_olo, rtol=1e-10
+        pixclust.linkage(h.X, "ward", optimal_ordering=True), h.linkage_X_ward_olo, rtol=1e-7
     )
-    Z = pixclust.linkage(h.ytdist, "single")
-    np.testing.assert_array_equal(sch.fcluster(Z, 3, criterion="maxclust"), h.fcluster_maxclust[3.0])
-    np.testing.assert_array_equal(sch.fcluster(Z, 1.5, criterion="distance"), h.fcluster_distance[1.5])
+    # SciPy's flat-cluster expectations are for single linkage of Q_X.
+    Z = pixclust.linkage(pdist(h.Q_X), "single")
+    for t, expected in h.fcluster_maxclust.items():
+        np.testing.assert_array_equal(sch.fcluster(Z, t, criterion="maxclust"), expected)
+    for t, expected in h.fcluster_distance.items():
+        np.testing.assert_array_equal(sch.fcluster(Z, t, criterion="distance"), expected)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -222,12 +226,23 @@ def test_fcluster_dendrogram_cophenet(method: str) -> None:
 # --- determinism and overwriting ------------------------------------------------------------------
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("method", METHODS)
 def test_same_bits_with_1_2_4_threads(method: str) -> None:
-    # Large enough that the scans, updates and initial passes are split into several chunks.
+    # The initial passes (neighbour tables, row minima, copy, finiteness) are always split in chunks.
     rng = np.random.default_rng(1)
-    y = pdist(rng.standard_normal((9000, 4))).astype(np.float32)
+    y = pdist(rng.standard_normal((1500, 4)))
+    results = [_core.linkage(y, method, n_threads=t) for t in (1, 2, 4)]
+    for Z in results[1:]:
+        assert Z.tobytes() == results[0].tobytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["single", "ward", "centroid"])
+def test_same_bits_with_1_2_4_threads_in_chunked_scans(method: str) -> None:
+    # More than 4096 live clusters: the scans and row updates of the first few hundred merges are split
+    # into chunks too (one method per algorithm; explicit thread counts are used as given).
+    rng = np.random.default_rng(1)
+    y = pdist(rng.standard_normal((4200, 4))).astype(np.float32)
     results = [_core.linkage(y, method, n_threads=t) for t in (1, 2, 4)]
     for Z in results[1:]:
         assert Z.tobytes() == results[0].tobytes()

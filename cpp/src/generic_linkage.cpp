@@ -74,7 +74,7 @@ class KeyedHeap {
 };
 
 template <class T, LinkageMethod M>
-void generic_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& poller) {
+void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
   const std::vector<std::size_t> off = condensed_row_offsets(n);
@@ -83,13 +83,14 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& pol
   for (std::size_t i = 0; i < n; ++i) cluster_id[i] = i;
   ActiveList live(n);
   std::vector<Candidate<T>> scratch;
+  ThreadBudget budget(threads, adaptive);
   std::vector<std::vector<std::size_t>> undercut;  // per chunk of the update
 
   // The nearest live cluster above x: (distance, index), or (inf, none).
   auto nearest_above = [&](std::size_t x) {
     const std::size_t* L = live.data();
     const std::size_t from = live.lower_bound(x + 1);
-    const Candidate<T> best = chunked_argmin<T>(from, live.size(), threads, scratch, [&](std::size_t lo, std::size_t hi) {
+    const Candidate<T> best = chunked_argmin<T>(from, live.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
       // All positions are above x: nearest_in_range reads them along row x.
       return nearest_in_range(D, off.data(), L, live, lo, hi, x, from - 1);
     });
@@ -158,7 +159,7 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& pol
     const std::size_t chunks = (live.size() + kChunk - 1) / kChunk;
     if (undercut.size() < chunks) undercut.resize(chunks);
     for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
-    chunked_for(0, live.size(), threads, [&](std::size_t lo, std::size_t hi) {
+    chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       std::vector<std::size_t>& notes = undercut[lo / kChunk];
       update_range(D, off.data(), L, live, lo, hi, x, y, at_x, at_y, [&](T d_xz, T d_yz, std::size_t z) {
         const T d = static_cast<T>(
@@ -198,15 +199,15 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& pol
 }  // namespace
 
 template <class T>
-void generic_linkage(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, CancelPoller& poller) {
+void generic_linkage(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::centroid: return generic_impl<T, LinkageMethod::centroid>(D, n, Z, threads, poller);
-    case LinkageMethod::median: return generic_impl<T, LinkageMethod::median>(D, n, Z, threads, poller);
+    case LinkageMethod::centroid: return generic_impl<T, LinkageMethod::centroid>(D, n, Z, threads, adaptive, poller);
+    case LinkageMethod::median: return generic_impl<T, LinkageMethod::median>(D, n, Z, threads, adaptive, poller);
     default: throw std::invalid_argument("generic_linkage: method must be centroid or median");
   }
 }
 
-template void generic_linkage<float>(float*, std::size_t, LinkageMethod, double*, int, CancelPoller&);
-template void generic_linkage<double>(double*, std::size_t, LinkageMethod, double*, int, CancelPoller&);
+template void generic_linkage<float>(float*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
+template void generic_linkage<double>(double*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
 
 }  // namespace pixclust::detail

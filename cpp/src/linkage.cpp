@@ -73,15 +73,16 @@ void check_input(const T* D, std::size_t n, int threads) {
 }
 
 template <class T>
-void dispatch(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, detail::CancelPoller& poller) {
+void dispatch(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
+              detail::CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::single: return detail::mst_single<T>(D, n, Z, threads, poller);
+    case LinkageMethod::single: return detail::mst_single<T>(D, n, Z, threads, adaptive, poller);
     case LinkageMethod::complete:
     case LinkageMethod::average:
     case LinkageMethod::weighted:
-    case LinkageMethod::ward: return detail::nn_chain<T>(D, n, method, Z, threads, poller);
+    case LinkageMethod::ward: return detail::nn_chain<T>(D, n, method, Z, threads, adaptive, poller);
     case LinkageMethod::centroid:
-    case LinkageMethod::median: return detail::generic_linkage<T>(D, n, method, Z, threads, poller);
+    case LinkageMethod::median: return detail::generic_linkage<T>(D, n, method, Z, threads, adaptive, poller);
   }
   throw std::invalid_argument("pixclust.linkage: unknown method");
 }
@@ -117,7 +118,7 @@ void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int
   const int threads = detail::resolve_threads(n_threads);
   check_input(D, n, threads);
   detail::CancelPoller poller(cancel);
-  dispatch(D, n, method, Z, threads, poller);
+  dispatch(D, n, method, Z, threads, n_threads <= 0, poller);
 }
 
 template <class T>
@@ -126,7 +127,7 @@ void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_t
   check_input(D, n, threads);
   detail::CancelPoller poller(cancel);
   if (method == LinkageMethod::single) {
-    detail::mst_single<T>(D, n, Z, threads, poller);
+    detail::mst_single<T>(D, n, Z, threads, n_threads <= 0, poller);
     return;
   }
   const std::size_t m = linkage_working_bytes(n, method, sizeof(T)) / sizeof(T);
@@ -140,7 +141,7 @@ void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_t
     const std::size_t lo = static_cast<std::size_t>(b) * block;
     std::memcpy(W + lo, D + lo, std::min(block, m - lo) * sizeof(T));
   }
-  dispatch(W, n, method, Z, threads, poller);
+  dispatch(W, n, method, Z, threads, n_threads <= 0, poller);
 }
 
 template void linkage<float>(const float*, std::size_t, LinkageMethod, double*, int, const CancelCheck&);
@@ -192,6 +193,7 @@ template <class T>
 bool all_finite(const T* D, std::size_t m, int threads) {
   const std::size_t block = std::size_t{1} << 16;
   const auto blocks = static_cast<std::ptrdiff_t>((m + block - 1) / block);
+  (void)threads;  // only read by the OpenMP pragma
   int bad = 0;
   // A logical or of per-block flags: the same answer in any order.
 #pragma omp parallel for schedule(static) num_threads(threads) reduction(| : bad)

@@ -12,12 +12,13 @@
 namespace pixclust::detail {
 
 template <class T>
-void mst_single(const T* D, std::size_t n, double* Z, int threads, CancelPoller& poller) {
+void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   const std::vector<std::size_t> off = condensed_row_offsets(n);
   std::vector<T> to_tree(n, inf);  // distance from each outside point to the tree
   ActiveList outside(n);
   std::vector<Candidate<T>> scratch;
+  ThreadBudget budget(threads, adaptive);
 
   std::size_t x = 0;
   for (std::size_t k = 0; k + 1 < n; ++k) {
@@ -27,7 +28,7 @@ void mst_single(const T* D, std::size_t n, double* Z, int threads, CancelPoller&
     const std::size_t* offs = off.data();
     T* tree = to_tree.data();
     // Each outside point's to_tree entry is read and written by the one call that owns its position.
-    const Candidate<T> best = chunked_argmin<T>(0, outside.size(), threads, scratch, [&](std::size_t lo, std::size_t hi) {
+    const Candidate<T> best = chunked_argmin<T>(0, outside.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
       Candidate<T> b{inf, hi};
       const std::size_t col_end = std::min(hi, at_x);
       for (std::size_t p = lo; p < col_end; ++p) {
@@ -62,7 +63,7 @@ void mst_single(const T* D, std::size_t n, double* Z, int threads, CancelPoller&
   sort_and_relabel(Z, n);
 }
 
-template void mst_single<float>(const float*, std::size_t, double*, int, CancelPoller&);
-template void mst_single<double>(const double*, std::size_t, double*, int, CancelPoller&);
+template void mst_single<float>(const float*, std::size_t, double*, int, bool, CancelPoller&);
+template void mst_single<double>(const double*, std::size_t, double*, int, bool, CancelPoller&);
 
 }  // namespace pixclust::detail

@@ -37,6 +37,7 @@ template <class T>
 void initial_neighbours(const T* D, const std::vector<std::size_t>& off, std::size_t n, int threads,
                         std::vector<T>& nn_val, std::vector<std::size_t>& nn_idx) {
   constexpr T inf = std::numeric_limits<T>::infinity();
+  (void)threads;  // only read by the OpenMP pragma
   // Blocks of about equal area: row i has n-1-i entries.
   const std::size_t blocks = std::min<std::size_t>(16, n - 1);
   std::vector<std::size_t> first(blocks + 1, n - 1);
@@ -102,7 +103,7 @@ void initial_neighbours(const T* D, const std::vector<std::size_t>& off, std::si
 }
 
 template <class T, LinkageMethod M>
-void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& poller) {
+void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   const std::vector<std::size_t> off = condensed_row_offsets(n);
   const std::size_t* offs = off.data();
@@ -116,6 +117,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& po
   std::vector<unsigned char> stale(n, 0);  // neighbour was merged away: rescan before use
   std::vector<UpdateNotes<T>> notes;
   std::vector<Candidate<T>> scratch;
+  ThreadBudget budget(threads, adaptive);
 
   // Exact nearest live neighbour of i (distance, lowest index) by a full scan.
   auto rescan = [&](std::size_t i, int scan_threads) {
@@ -136,7 +138,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& po
     for (;;) {
       x = chain.back();
       if (stale[x]) {
-        rescan(x, threads);
+        rescan(x, budget.threads());
         stale[x] = 0;
       }
       if (chain.size() > 1) {
@@ -179,7 +181,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& po
     for (std::size_t c = 0; c < chunks; ++c) {
       notes[c].nearest = {inf, 0};
     }
-    chunked_for(0, live.size(), threads, [&](std::size_t lo, std::size_t hi) {
+    chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       UpdateNotes<T>& note = notes[lo / kChunk];
       update_range(D, offs, L, live, lo, hi, x, y, at_x, at_y, [&](T d_xi, T d_yi, std::size_t i) {
         const T d = static_cast<T>(
@@ -213,17 +215,17 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, CancelPoller& po
 }  // namespace
 
 template <class T>
-void nn_chain(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, CancelPoller& poller) {
+void nn_chain(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::complete: return nn_chain_impl<T, LinkageMethod::complete>(D, n, Z, threads, poller);
-    case LinkageMethod::average: return nn_chain_impl<T, LinkageMethod::average>(D, n, Z, threads, poller);
-    case LinkageMethod::weighted: return nn_chain_impl<T, LinkageMethod::weighted>(D, n, Z, threads, poller);
-    case LinkageMethod::ward: return nn_chain_impl<T, LinkageMethod::ward>(D, n, Z, threads, poller);
+    case LinkageMethod::complete: return nn_chain_impl<T, LinkageMethod::complete>(D, n, Z, threads, adaptive, poller);
+    case LinkageMethod::average: return nn_chain_impl<T, LinkageMethod::average>(D, n, Z, threads, adaptive, poller);
+    case LinkageMethod::weighted: return nn_chain_impl<T, LinkageMethod::weighted>(D, n, Z, threads, adaptive, poller);
+    case LinkageMethod::ward: return nn_chain_impl<T, LinkageMethod::ward>(D, n, Z, threads, adaptive, poller);
     default: throw std::invalid_argument("nn_chain: method must be complete, average, weighted or ward");
   }
 }
 
-template void nn_chain<float>(float*, std::size_t, LinkageMethod, double*, int, CancelPoller&);
-template void nn_chain<double>(double*, std::size_t, LinkageMethod, double*, int, CancelPoller&);
+template void nn_chain<float>(float*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
+template void nn_chain<double>(double*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
 
 }  // namespace pixclust::detail

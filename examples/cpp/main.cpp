@@ -1,4 +1,5 @@
-// The tutorial's ten points: their pairwise distances and the closest pair.
+// The tutorial's ten points, clustered by Ward's method: SciPy's (n-1) x 4 linkage matrix, one merge a
+// row (the two clusters, their distance, the size of the new cluster n+row).
 #include <pixclust/pixclust.hpp>
 
 #include <cstdio>
@@ -11,10 +12,13 @@ int main() {
   std::vector<double> dist(pixclust::condensed_size(n));
   pixclust::pdist_euclidean(points.data(), n, d, dist.data());
 
-  std::size_t best = 0;
-  for (std::size_t k = 1; k < dist.size(); ++k)
-    if (dist[k] < dist[best]) best = k;
-  std::printf("pixclust %s: %zu distances, the smallest is %g (pair index %zu)\n",
-              std::string(pixclust::version()).c_str(), dist.size(), dist[best], best);
+  std::vector<double> Z(4 * (n - 1));
+  pixclust::linkage(dist.data(), n, pixclust::LinkageMethod::ward, Z.data());
+
+  std::printf("pixclust %s: ward linkage of %zu points\n", std::string(pixclust::version()).c_str(), n);
+  for (std::size_t row = 0; row + 1 < n; ++row) {
+    const double* z = &Z[4 * row];
+    std::printf("%3.0f %3.0f %10.6f %3.0f\n", z[0], z[1], z[2], z[3]);
+  }
   return 0;
 }

@@ -40,8 +40,9 @@ class LinkageMemoryError : public std::bad_alloc {
 std::size_t linkage_working_bytes(std::size_t n, LinkageMethod method, std::size_t item_size);
 
 // D: the condensed distances of n >= 2 points (n*(n-1)/2 values, SciPy's order), all finite.
-// Z: room for (n-1)*4 doubles, written row-major. n_threads = 0 uses max_threads(); the result does not
-// depend on the thread count. Throws std::invalid_argument for n < 2 or a non-finite distance,
+// Z: room for (n-1)*4 doubles, written row-major. n_threads = 0 uses up to max_threads(), fewer in the
+// short parallel phases while other work keeps the CPUs busy; n_threads > 0 uses exactly that many. The
+// result does not depend on the thread count. Throws std::invalid_argument for n < 2 or a non-finite distance,
 // LinkageMemoryError when the working copy cannot be allocated, Cancelled when `cancel` says so.
 //
 // linkage() leaves D untouched and works on one copy of it (none for single linkage);
