@@ -2,6 +2,8 @@
 #include <string>
 #include <utility>
 
+#include <pybind11/typing.h>
+
 #include "common.hpp"
 #include "pixclust/dither.hpp"
 
@@ -9,8 +11,11 @@ namespace pixclust::bindings {
 
 namespace {
 
+// (labels, image): the stub then says what the tuple holds.
+using DitherResult = py::typing::Tuple<py::array_t<std::int32_t>, py::array>;
+
 template <class T>
-py::tuple dither_impl(const py::array& image, const py::array& palette, bool serpentine) {
+DitherResult dither_impl(const py::array& image, const py::array& palette, bool serpentine) {
   const auto img = as_contiguous<T>(image, "image");
   const auto pal = as_contiguous<T>(palette, "palette");
   const auto h = static_cast<std::size_t>(img.shape(0));
@@ -31,7 +36,7 @@ py::tuple dither_impl(const py::array& image, const py::array& palette, bool ser
     py::gil_scoped_release release;
     dither_floyd_steinberg<T>(src, h, w, stride, channels, p, k, lab, dst, serpentine, cancel);
   }
-  return py::make_tuple(std::move(labels), std::move(out));
+  return DitherResult(py::make_tuple(std::move(labels), std::move(out)));
 }
 
 }  // namespace
@@ -39,7 +44,7 @@ py::tuple dither_impl(const py::array& image, const py::array& palette, bool ser
 void bind_dither(py::module_& m) {
   m.def(
       "dither_floyd_steinberg",
-      [](const py::array& image, const py::array& palette, bool serpentine) -> py::tuple {
+      [](const py::array& image, const py::array& palette, bool serpentine) -> DitherResult {
         require_ndim(image, "image", 3);
         require_ndim(palette, "palette", 2);
         const py::ssize_t stride = image.shape(2), channels = palette.shape(1);

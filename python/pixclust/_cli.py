@@ -275,7 +275,7 @@ def _cmd_palette(args: argparse.Namespace, out: Any, progress: _Progress) -> int
 
 def _read_data(path: str) -> tuple[np.ndarray, bool]:
     """Points (n, d) or a condensed distance vector; returns (array, is_condensed)."""
-    from scipy.spatial.distance import is_valid_y
+    from scipy.spatial.distance import is_valid_y  # type: ignore[import-untyped]
 
     ext = Path(path).suffix.lower()
     try:
@@ -347,14 +347,14 @@ def _linkage_function() -> Any:
 
     fn = getattr(pixclust, "linkage", None)
     if fn is None:
-        from scipy.cluster import hierarchy
+        from scipy.cluster import hierarchy  # type: ignore[import-untyped]
 
         fn = hierarchy.linkage
     return fn
 
 
 def _cmd_dendrogram(args: argparse.Namespace, out: Any, progress: _Progress) -> int:
-    from scipy.cluster.hierarchy import fcluster
+    from scipy.cluster.hierarchy import fcluster  # type: ignore[import-untyped]
 
     from pixclust import _io, plot
 

@@ -11,7 +11,7 @@ def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
     """
-def dither_floyd_steinberg(image: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], serpentine: bool = True) -> tuple:
+def dither_floyd_steinberg(image: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], serpentine: bool = True) -> tuple[numpy.typing.NDArray[numpy.int32], numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]]:
     """
     Floyd-Steinberg error diffusion of an (H, W, C) uint8/uint16 image onto a (k, c) palette of the same dtype (c <= C colour channels; the rest are copied). Returns (labels (H, W) int32, image).
     """

@@ -377,7 +377,7 @@ def dendrogram(
     >>> fig.axes[0].get_title()
     'cut at distance 3: 6 clusters'
     """
-    from scipy.cluster import hierarchy
+    from scipy.cluster import hierarchy  # type: ignore[import-untyped]
 
     Z = np.asarray(Z, dtype=np.float64)
     hierarchy.is_valid_linkage(Z, throw=True, name="Z")
