@@ -46,7 +46,7 @@ class NearestColor {
     boxes_.assign(std::size_t{1} << (static_cast<std::size_t>(bits_) * CH), Box{0, -1});
   }
 
-  std::int32_t nearest(const std::int32_t* x) {
+  const std::int32_t* nearest(const std::int32_t* x, std::int32_t& label) {
     std::size_t box = 0;
     for (std::size_t c = 0; c < CH; ++c) box = (box << bits_) | static_cast<std::size_t>(x[c] >> shift_);
     if (boxes_[box].count < 0) build(box);
@@ -55,16 +55,17 @@ class NearestColor {
     // lists for a branch-free scan was measured slower).
     const Candidate* cand = candidates_.data() + b.first;
     const Candidate* const end = cand + b.count;
-    std::int32_t best = cand->index;
+    const Candidate* best = cand;
     std::int64_t best_d = std::numeric_limits<std::int64_t>::max();
     for (; cand != end; ++cand) {
       const std::int64_t d = distance(x, *cand);
       if (d < best_d) {
         best_d = d;
-        best = cand->index;
+        best = cand;
       }
     }
-    return best;
+    label = best->index;
+    return best->color;
   }
 
  private:
@@ -190,9 +191,8 @@ void dither_rows(const T* image, std::size_t height, std::size_t width, std::siz
         const std::int32_t v = kScale * std::int32_t{px[c]} + here[c] + carry[c];
         target[c] = std::clamp(v, std::int32_t{0}, max16);
       }
-      const std::int32_t j = index.nearest(target);
-      lab_row[x] = j;
-      const std::int32_t* p = pal16.data() + static_cast<std::size_t>(j) * CH;
+      // The chosen colour comes with the candidate (already in cache), not from the palette array.
+      const std::int32_t* p = index.nearest(target, lab_row[x]);
       std::int32_t* below_behind = nxt.data() + (x + 1 - dir) * ch;
       std::int32_t* below = nxt.data() + (x + 1) * ch;
       std::int32_t* below_ahead = nxt.data() + (x + 1 + dir) * ch;
