@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
@@ -273,4 +273,3 @@ def save_figure(fig: Any, path: PathLike, *, force: bool = False, dpi: Optional[
         fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15)
 
 
-Writer = Callable[[str], None]
