@@ -23,6 +23,9 @@ namespace pixclust {
 
 namespace {
 
+// SciPy's message for the same input.
+constexpr const char* kNonFinite = "The condensed distance matrix must contain only finite values.";
+
 constexpr std::string_view kNames[] = {"single", "complete", "average", "weighted", "ward", "centroid", "median"};
 
 std::string describe_bytes(std::size_t bytes) {
@@ -67,8 +70,7 @@ void check_input(const T* D, std::size_t n, int threads) {
     throw std::invalid_argument("pixclust.linkage: needs at least 2 observations, got " + std::to_string(n));
   }
   if (!detail::all_finite(D, condensed_size(n), threads)) {
-    // SciPy's message for the same input.
-    throw std::invalid_argument("The condensed distance matrix must contain only finite values.");
+    throw std::invalid_argument(kNonFinite);
   }
 }
 
@@ -124,23 +126,36 @@ void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int
 template <class T>
 void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads, const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
-  check_input(D, n, threads);
-  detail::CancelPoller poller(cancel);
   if (method == LinkageMethod::single) {
+    check_input(D, n, threads);
+    detail::CancelPoller poller(cancel);
     detail::mst_single<T>(D, n, Z, threads, n_threads <= 0, poller);
     return;
   }
+  if (n < 2) check_input(D, n, threads);
   const std::size_t m = linkage_working_bytes(n, method, sizeof(T)) / sizeof(T);
   WorkBuffer<T> work(m);
   T* W = work.get();
-  // First touch on all threads: the page faults of a gigabyte-sized copy are most of its cost.
-  const std::size_t block = std::size_t{1} << 20;
+  // The copy checks finiteness as it goes: one read of the input instead of two (a bad input is found
+  // before any merge; the buffer is freed on the way out). Its page faults are most of its cost, so the
+  // blocks go to whichever thread is free (dynamic): a descheduled thread cannot hold the others up.
+  const std::size_t block = std::size_t{1} << 18;
   const auto blocks = static_cast<std::ptrdiff_t>((m + block - 1) / block);
-#pragma omp parallel for schedule(static) num_threads(threads)
+  int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : bad)
   for (std::ptrdiff_t b = 0; b < blocks; ++b) {
     const std::size_t lo = static_cast<std::size_t>(b) * block;
-    std::memcpy(W + lo, D + lo, std::min(block, m - lo) * sizeof(T));
+    const std::size_t hi = std::min(m, lo + block);
+    int block_bad = 0;
+    for (std::size_t k = lo; k < hi; ++k) {
+      const T v = D[k];
+      W[k] = v;
+      block_bad |= static_cast<int>(!((v - v) == T(0)));  // NaN for inf and NaN, 0 otherwise
+    }
+    bad |= block_bad;
   }
+  if (bad != 0) throw std::invalid_argument(kNonFinite);
+  detail::CancelPoller poller(cancel);
   dispatch(W, n, method, Z, threads, n_threads <= 0, poller);
 }
 

@@ -1,16 +1,17 @@
 // Private pieces shared by the three linkage algorithms (mst.cpp, nn_chain.cpp, generic_linkage.cpp):
-// condensed indexing, SciPy's Lance-Williams updates, the set of live clusters with deterministic
-// parallel argmin scans, and SciPy's final "stable sort by height, then relabel" step.
+// condensed indexing, SciPy's Lance-Williams updates, the list of live clusters, the prefetching row and
+// column kernels with their deterministic chunked parallel wrappers, the load-aware thread budget, and
+// SciPy's final "stable sort by height, then relabel" step (linkage.cpp).
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <thread>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include "parallel.hpp"

@@ -116,7 +116,8 @@ TEST_CASE("every method equals the naive algorithm on tie-free random points") {
 TEST_CASE("the result does not depend on the thread count, and overwriting equals copying") {
   const std::size_t n = 4150;  // above one scan chunk: the scans and updates are split
   const auto D = random_distances(n, 4, 99);
-  for (LinkageMethod m : {LinkageMethod::single, LinkageMethod::average, LinkageMethod::median}) {
+  // One NN-chain and one generic method (single's chunked scan is covered by the Python tests).
+  for (LinkageMethod m : {LinkageMethod::average, LinkageMethod::median}) {
     const auto one = run(D, n, m, 1);
     CHECK(run(D, n, m, 2) == one);
     std::vector<double> work = D;
