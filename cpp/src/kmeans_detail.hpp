@@ -40,9 +40,10 @@ inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
   return s;
 }
 
-// Calls body(chunk, begin, end) for every chunk, chunks shared among threads (static schedule) in one
-// parallel region: a region per pass, not per block, because every region ends in a barrier that costs
-// a scheduler time slice on a busy machine. The calling thread (thread 0 of the team) polls for Ctrl-C
+// Calls body(chunk, begin, end) for every chunk in one parallel region. Chunks are handed out
+// dynamically: on a busy machine a thread that loses its core leaves its chunks to the others instead
+// of holding everyone at the closing barrier, and since every chunk keeps its own partial results
+// (reduced later in chunk order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for Ctrl-C
 // between its chunks; on cancellation every thread skips its remaining chunks and Cancelled is thrown
 // after the region. body must not throw.
 template <class Body>
@@ -61,7 +62,7 @@ void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
 #else
     const bool caller = true;
 #endif
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
       if (stop.load(std::memory_order_relaxed)) continue;
       const auto c = static_cast<std::size_t>(sc);
