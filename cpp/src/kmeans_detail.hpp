@@ -22,8 +22,10 @@ namespace pixclust::detail {
 // sequentially and reduced in chunk order: the same bits for any thread count.
 constexpr std::size_t kChunk = 4096;
 
-// Chunks a thread should have before a pass is split (16 chunks = 64k points).
-constexpr std::size_t kMinChunksPerThread = 16;
+// Chunks a thread should have before a pass is split (128 chunks = 512k points, a few ms of work). Each
+// parallel region ends in a join that waits for every thread of the team to be scheduled; on a busy
+// machine that wait is a scheduler time slice (milliseconds), which only a pass that long repays.
+constexpr std::size_t kMinChunksPerThread = 128;
 
 inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kChunk - 1) / kChunk; }
 
@@ -49,8 +51,7 @@ inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
 template <class Body>
 void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
   const std::size_t chunks = n_chunks(n);
-  // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for, and on
-  // a busy machine every extra thread at the closing barrier can cost a scheduler time slice.
+  // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for.
   const std::size_t useful = std::max<std::size_t>(1, chunks / kMinChunksPerThread);
   const int team = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
   std::atomic<bool> stop{false};
