@@ -316,3 +316,10 @@ def test_ctrl_c_stops_a_long_fit_within_a_second() -> None:
     finally:
         timer.cancel()
     assert time.perf_counter() - start < 0.5 + 1.0
+
+
+def test_predict_follows_user_set_centres() -> None:
+    X = _blobs(200, 2, 2, seed=1).astype(np.float32)
+    km = KMeans(2, random_state=0).fit(X)
+    km.cluster_centers_ = np.array([[100.0, 100.0], [-100.0, -100.0]], dtype=np.float32)
+    np.testing.assert_array_equal(km.predict(X), _nearest(X, km.cluster_centers_))

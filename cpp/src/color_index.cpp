@@ -59,16 +59,25 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
   // Bitmaps are 2 MiB each at 24 bits: bound their number, not the thread count's effect on the result.
   const int mark_threads = std::min(threads, 8);
   std::vector<std::uint64_t> maps(static_cast<std::size_t>(mark_threads) * words, 0);
-  const std::size_t per = (detail::n_chunks(n) + static_cast<std::size_t>(mark_threads) - 1) /
-                          static_cast<std::size_t>(mark_threads);
-#pragma omp parallel for schedule(static, 1) num_threads(mark_threads)
-  for (int t = 0; t < mark_threads; ++t) {
-    std::uint64_t* map = maps.data() + static_cast<std::size_t>(t) * words;
-    const std::size_t b = std::min(n, static_cast<std::size_t>(t) * per * detail::kChunk);
-    const std::size_t e = std::min(n, (static_cast<std::size_t>(t) + 1) * per * detail::kChunk);
-    for (std::size_t p = b; p < e; ++p) {
-      const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
-      map[code >> 6] |= std::uint64_t{1} << (code & 63);
+  const std::size_t chunks = detail::n_chunks(n);
+  // Chunks handed out dynamically (a thread that loses its core on a busy machine holds nobody up);
+  // each thread marks its own bitmap, and OR does not care who marked what.
+#pragma omp parallel num_threads(mark_threads)
+  {
+#ifdef PIXCLUST_HAVE_OPENMP
+    const auto tid = static_cast<std::size_t>(omp_get_thread_num());
+#else
+    const std::size_t tid = 0;
+#endif
+    std::uint64_t* own = maps.data() + tid * words;
+#pragma omp for schedule(dynamic, 4)
+    for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
+      const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
+      const std::size_t e = std::min(n, b + detail::kChunk);
+      for (std::size_t p = b; p < e; ++p) {
+        const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
+        own[code >> 6] |= std::uint64_t{1} << (code & 63);
+      }
     }
   }
   poller.poll();
@@ -107,7 +116,6 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
   const bool split = static_cast<std::size_t>(threads) * m <= std::max<std::size_t>(n, std::size_t{1} << 20);
   const int count_threads = split ? threads : 1;
   std::vector<std::int64_t> counts(static_cast<std::size_t>(count_threads) * m, 0);
-  const std::size_t chunks = detail::n_chunks(n);
 #pragma omp parallel num_threads(count_threads)
   {
 #ifdef PIXCLUST_HAVE_OPENMP
@@ -116,7 +124,7 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
     const std::size_t tid = 0;
 #endif
     std::int64_t* cnt = counts.data() + tid * m;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
     for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
       const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
       const std::size_t e = std::min(n, b + detail::kChunk);
@@ -247,7 +255,7 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
 
 void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads) {
   const int threads = detail::resolve_threads(n_threads);
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 65536) num_threads(threads)
   for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i)
     values[i] = table[static_cast<std::size_t>(values[i])];
 }
@@ -257,7 +265,7 @@ void paint_pixels(const std::int32_t* labels, std::size_t n, const T* palette, s
                   const T* src, std::size_t stride, T* out, int n_threads) {
   const int threads = detail::resolve_threads(n_threads);
   const bool keep = stride > channels && src != nullptr;
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 65536) num_threads(threads)
   for (std::ptrdiff_t sp = 0; sp < static_cast<std::ptrdiff_t>(n); ++sp) {
     const auto p = static_cast<std::size_t>(sp);
     const T* colour = palette + static_cast<std::size_t>(labels[p]) * channels;

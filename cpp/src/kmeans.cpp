@@ -15,7 +15,6 @@ namespace pixclust {
 
 namespace {
 
-using detail::kChunk;
 using detail::sqdist;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();

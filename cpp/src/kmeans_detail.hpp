@@ -22,8 +22,10 @@ namespace pixclust::detail {
 // sequentially and reduced in chunk order: the same bits for any thread count.
 constexpr std::size_t kChunk = 4096;
 
-// Chunks a thread should have before a pass is split (16 chunks = 64k points).
-constexpr std::size_t kMinChunksPerThread = 16;
+// Chunks a thread should have before a pass is split (128 chunks = 512k points, a few ms of work). Each
+// parallel region ends in a join that waits for every thread of the team to be scheduled; on a busy
+// machine that wait is a scheduler time slice (milliseconds), which only a pass that long repays.
+constexpr std::size_t kMinChunksPerThread = 128;
 
 inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kChunk - 1) / kChunk; }
 
@@ -40,16 +42,16 @@ inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
   return s;
 }
 
-// Calls body(chunk, begin, end) for every chunk, chunks shared among threads (static schedule) in one
-// parallel region: a region per pass, not per block, because every region ends in a barrier that costs
-// a scheduler time slice on a busy machine. The calling thread (thread 0 of the team) polls for Ctrl-C
+// Calls body(chunk, begin, end) for every chunk in one parallel region. Chunks are handed out
+// dynamically: on a busy machine a thread that loses its core leaves its chunks to the others instead
+// of holding everyone at the closing barrier, and since every chunk keeps its own partial results
+// (reduced later in chunk order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for Ctrl-C
 // between its chunks; on cancellation every thread skips its remaining chunks and Cancelled is thrown
 // after the region. body must not throw.
 template <class Body>
 void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
   const std::size_t chunks = n_chunks(n);
-  // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for, and on
-  // a busy machine every extra thread at the closing barrier can cost a scheduler time slice.
+  // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for.
   const std::size_t useful = std::max<std::size_t>(1, chunks / kMinChunksPerThread);
   const int team = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
   std::atomic<bool> stop{false};
@@ -61,7 +63,7 @@ void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
 #else
     const bool caller = true;
 #endif
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
     for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
       if (stop.load(std::memory_order_relaxed)) continue;
       const auto c = static_cast<std::size_t>(sc);

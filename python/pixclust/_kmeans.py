@@ -472,10 +472,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     # -- using the fit ----------------------------------------------------------------------------
 
     def _centers(self) -> np.ndarray:
-        centers = getattr(self, "_centers64", None)
-        if centers is None or centers.shape != self.cluster_centers_.shape:
-            centers = np.ascontiguousarray(self.cluster_centers_, dtype=np.float64)
-        return np.ascontiguousarray(centers)
+        """The centres in float64: the exact ones of the fit while cluster_centers_ still holds them
+        (float32 data keeps rounded centres there), else whatever the user put in cluster_centers_."""
+        public = np.asarray(self.cluster_centers_)
+        exact = getattr(self, "_centers64", None)
+        if (
+            exact is not None
+            and exact.shape == public.shape
+            and np.array_equal(exact.astype(public.dtype), public)
+        ):
+            return np.ascontiguousarray(exact)
+        return np.ascontiguousarray(public, dtype=np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest centre of every sample (lowest index on ties).

@@ -56,7 +56,7 @@ void check_index(const std::vector<T>& px, std::size_t channels, std::size_t str
 
 TEST_CASE("8-bit colours (bitmap path): 1, 2 and 3 channels, RGB out of RGBA") {
   std::mt19937 rng(1);
-  for (std::size_t channels : {1, 2, 3}) {
+  for (std::size_t channels : {std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
     std::vector<std::uint8_t> px(70001 * channels);
     for (auto& v : px) v = static_cast<std::uint8_t>(rng() % 23 * 11);
     check_index(px, channels, channels);
