@@ -48,3 +48,11 @@ def test_bad_input_is_refused_not_cast() -> None:
     with pytest.raises(ValueError, match="n_threads"):
         _core.pdist_euclidean(np.zeros((3, 2)), n_threads=-1)
     assert _core.pdist_euclidean(np.zeros((1, 2))).shape == (0,)
+
+
+def test_equal_but_distinct_dtype_objects_are_accepted(rng: np.random.Generator, tmp_path: object) -> None:
+    # An unpickled array carries its own float64 dtype object: equal, not identical.
+    import pickle
+
+    X = pickle.loads(pickle.dumps(rng.standard_normal((20, 3))))
+    np.testing.assert_array_equal(_core.pdist_euclidean(X), pdist(X))

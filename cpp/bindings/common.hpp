@@ -27,11 +27,18 @@ inline CancelCheck python_cancel_check() {
 
 inline std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
+// dtype equivalence, not identity: an unpickled array has its own (equal) dtype object. A byte-swapped
+// dtype is not equivalent and is rejected (the Python layer converts it first).
+template <class T>
+bool has_dtype(const py::array& a) {
+  return a.dtype().equal(py::dtype::of<T>());
+}
+
 // `a` must already have dtype T (checked here, never converted); returns a C-contiguous view, copying
 // only when the input is strided.
 template <class T>
 py::array_t<T, py::array::c_style> as_contiguous(const py::array& a, const char* name) {
-  if (!a.dtype().is(py::dtype::of<T>())) {
+  if (!has_dtype<T>(a)) {
     throw py::type_error(std::string(name) + ": expected dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
                          ", got " + dtype_name(a));
   }

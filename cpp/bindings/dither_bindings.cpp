@@ -53,12 +53,12 @@ void bind_dither(py::module_& m) {
                                 std::to_string(stride) + " channels, got " + std::to_string(channels));
         }
         if (palette.shape(0) < 1) throw py::value_error("palette: must have at least one colour");
-        if (!image.dtype().is(palette.dtype())) {
+        if (!image.dtype().equal(palette.dtype())) {
           throw py::type_error("palette: dtype " + dtype_name(palette) + " differs from the image's " +
                                dtype_name(image));
         }
-        if (image.dtype().is(py::dtype::of<std::uint8_t>())) return dither_impl<std::uint8_t>(image, palette, serpentine);
-        if (image.dtype().is(py::dtype::of<std::uint16_t>())) return dither_impl<std::uint16_t>(image, palette, serpentine);
+        if (has_dtype<std::uint8_t>(image)) return dither_impl<std::uint8_t>(image, palette, serpentine);
+        if (has_dtype<std::uint16_t>(image)) return dither_impl<std::uint16_t>(image, palette, serpentine);
         throw py::type_error("image: expected dtype uint8 or uint16, got " + dtype_name(image));
       },
       py::arg("image"), py::arg("palette"), py::arg("serpentine") = true,

@@ -18,22 +18,6 @@ namespace {
 
 using Weights = std::optional<py::array>;
 
-// dtype equivalence, not identity: an unpickled or memory-mapped array has its own (equal) dtype object.
-// A byte-swapped dtype is not equivalent and is rejected (the Python layer converts it first).
-template <class T>
-bool has_dtype(const py::array& a) {
-  return a.dtype().equal(py::dtype::of<T>());
-}
-
-// Like common.hpp's as_contiguous, with the dtype compared by equivalence.
-template <class T>
-py::array_t<T, py::array::c_style> as_array(const py::array& a, const char* name) {
-  if (!has_dtype<T>(a))
-    throw py::type_error(std::string(name) + ": expected dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
-                         ", got " + dtype_name(a));
-  return py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(a);
-}
-
 // Calls f(T{}) with the C++ type of X's dtype (uint8, uint16, float32, float64).
 template <class F>
 decltype(auto) dispatch_points(const py::array& X, const char* name, F&& f) {
@@ -49,7 +33,7 @@ decltype(auto) dispatch_points(const py::array& X, const char* name, F&& f) {
 py::array_t<double, py::array::c_style> check_weights(const Weights& w, py::ssize_t n) {
   if (!w) return py::array_t<double, py::array::c_style>(0);
   require_ndim(*w, "sample_weight", 1);
-  auto a = as_array<double>(*w, "sample_weight");
+  auto a = as_contiguous<double>(*w, "sample_weight");
   if (a.shape(0) != n)
     throw py::value_error("sample_weight: expected " + std::to_string(n) + " weights, got " +
                           std::to_string(a.shape(0)));
@@ -62,7 +46,7 @@ py::array_t<double, py::array::c_style> check_weights(const Weights& w, py::ssiz
 
 py::array_t<double, py::array::c_style> check_centers(const py::array& C, py::ssize_t d) {
   require_ndim(C, "centers", 2);
-  auto c = as_array<double>(C, "centers");
+  auto c = as_contiguous<double>(C, "centers");
   if (c.shape(0) < 1) throw py::value_error("centers: need at least one centre");
   if (c.shape(1) != d)
     throw py::value_error("centers: expected " + std::to_string(d) + " columns, got " + std::to_string(c.shape(1)));
@@ -99,7 +83,7 @@ void bind_kmeans(py::module_& m) {
         opt.n_threads = n_threads;
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto x = as_array<T>(X, "X");
+          const auto x = as_contiguous<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto w = check_weights(sample_weight, x.shape(0));
           const auto c0 = check_centers(centers_init, x.shape(1));
@@ -137,13 +121,13 @@ void bind_kmeans(py::module_& m) {
         if (n_clusters < 1) throw py::value_error("n_clusters: must be >= 1");
         if (n_local_trials < 1) throw py::value_error("n_local_trials: must be >= 1");
         require_ndim(uniforms, "uniforms", 1);
-        const auto u = as_array<double>(uniforms, "uniforms");
+        const auto u = as_contiguous<double>(uniforms, "uniforms");
         const auto need = 1 + (n_clusters - 1) * n_local_trials;
         if (static_cast<std::size_t>(u.shape(0)) < need)
           throw py::value_error("uniforms: need " + std::to_string(need) + " numbers, got " + std::to_string(u.shape(0)));
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto x = as_array<T>(X, "X");
+          const auto x = as_contiguous<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto w = check_weights(sample_weight, x.shape(0));
           py::array_t<std::int32_t, py::array::c_style> sp(0);
@@ -151,7 +135,7 @@ void bind_kmeans(py::module_& m) {
           SamplingOrder order;
           if (sample_point) {
             require_ndim(*sample_point, "sample_point", 1);
-            sp = as_array<std::int32_t>(*sample_point, "sample_point");
+            sp = as_contiguous<std::int32_t>(*sample_point, "sample_point");
             if (sp.shape(0) < 1) throw py::value_error("sample_point: empty");
             const std::int32_t* q = sp.data();
             for (py::ssize_t s = 0; s < sp.shape(0); ++s)
@@ -192,7 +176,7 @@ void bind_kmeans(py::module_& m) {
         check_threads(n_threads);
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto x = as_array<T>(X, "X");
+          const auto x = as_contiguous<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto w = check_weights(sample_weight, x.shape(0));
           const auto c = check_centers(centers, x.shape(1));
@@ -221,7 +205,7 @@ void bind_kmeans(py::module_& m) {
         check_threads(n_threads);
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto x = as_array<T>(X, "X");
+          const auto x = as_contiguous<T>(X, "X");
           const auto n = static_cast<std::size_t>(x.shape(0)), d = static_cast<std::size_t>(x.shape(1));
           const auto c = check_centers(centers, x.shape(1));
           const auto k = static_cast<std::size_t>(c.shape(0));
@@ -249,7 +233,7 @@ void bind_kmeans(py::module_& m) {
           throw py::value_error("channels: expected 1 to min(4, pixels.shape[1]), got " + std::to_string(channels));
         return dispatch_points(pixels, "pixels", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto p = as_array<T>(pixels, "pixels");
+          const auto p = as_contiguous<T>(pixels, "pixels");
           const auto n = static_cast<std::size_t>(p.shape(0)), stride = static_cast<std::size_t>(p.shape(1));
           py::array_t<std::int32_t> pixel_color(p.shape(0));
           const T* pp = p.data();
@@ -278,7 +262,7 @@ void bind_kmeans(py::module_& m) {
         require_ndim(values, "values", 1);
         require_ndim(table, "table", 1);
         check_threads(n_threads);
-        const auto t = as_array<std::int32_t>(table, "table");
+        const auto t = as_contiguous<std::int32_t>(table, "table");
         if (!values.writeable()) throw py::value_error("values: must be writeable");
         const auto n = static_cast<std::size_t>(values.shape(0));
         std::int32_t* vp = values.mutable_data();
@@ -301,7 +285,7 @@ void bind_kmeans(py::module_& m) {
         require_ndim(palette, "palette", 2);
         require_ndim(src, "src", 2);
         check_threads(n_threads);
-        const auto lab = as_array<std::int32_t>(labels, "labels");
+        const auto lab = as_contiguous<std::int32_t>(labels, "labels");
         if (src.shape(0) != lab.shape(0))
           throw py::value_error("src: expected " + std::to_string(lab.shape(0)) + " rows, got " + std::to_string(src.shape(0)));
         if (palette.shape(1) < 1 || palette.shape(1) > src.shape(1))
@@ -313,8 +297,8 @@ void bind_kmeans(py::module_& m) {
           if (lp[i] < 0 || lp[i] >= k) throw py::value_error("labels: an entry is not a row of palette");
         return dispatch_points(src, "src", [&](auto tag) -> py::object {
           using T = decltype(tag);
-          const auto pal = as_array<T>(palette, "palette");
-          const auto s_ = as_array<T>(src, "src");
+          const auto pal = as_contiguous<T>(palette, "palette");
+          const auto s_ = as_contiguous<T>(src, "src");
           py::array_t<T> out({s_.shape(0), s_.shape(1)});
           const T* pp = pal.data();
           const T* sp = s_.data();
@@ -335,7 +319,7 @@ void bind_kmeans(py::module_& m) {
       "srgb_to_lab",
       [](const py::array& rgb) {
         require_ndim(rgb, "rgb", 2);
-        const auto a = as_array<double>(rgb, "rgb");
+        const auto a = as_contiguous<double>(rgb, "rgb");
         if (a.shape(1) != 3) throw py::value_error("rgb: expected 3 columns, got " + std::to_string(a.shape(1)));
         py::array_t<double> out({a.shape(0), py::ssize_t{3}});
         srgb_to_lab(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());
@@ -346,7 +330,7 @@ void bind_kmeans(py::module_& m) {
       "lab_to_srgb",
       [](const py::array& lab) {
         require_ndim(lab, "lab", 2);
-        const auto a = as_array<double>(lab, "lab");
+        const auto a = as_contiguous<double>(lab, "lab");
         if (a.shape(1) != 3) throw py::value_error("lab: expected 3 columns, got " + std::to_string(a.shape(1)));
         py::array_t<double> out({a.shape(0), py::ssize_t{3}});
         lab_to_srgb(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());

@@ -53,8 +53,8 @@ void bind_linkage(py::module_& m) {
         require_ndim(y, "y", 1);
         check_threads(n_threads);
         const LinkageMethod code = linkage_method_from_name(method);
-        if (y.dtype().is(py::dtype::of<double>())) return linkage_impl<double>(y, code, overwrite_input, n_threads);
-        if (y.dtype().is(py::dtype::of<float>())) return linkage_impl<float>(y, code, overwrite_input, n_threads);
+        if (has_dtype<double>(y)) return linkage_impl<double>(y, code, overwrite_input, n_threads);
+        if (has_dtype<float>(y)) return linkage_impl<float>(y, code, overwrite_input, n_threads);
         throw py::type_error("y: expected dtype float32 or float64, got " + dtype_name(y));
       },
       py::arg("y"), py::arg("method"), py::arg("overwrite_input") = false, py::arg("n_threads") = 0,

@@ -31,8 +31,8 @@ void bind_pdist(py::module_& m) {
       [](const py::array& X, int n_threads) -> py::array_t<double> {
         require_ndim(X, "X", 2);
         check_threads(n_threads);
-        if (X.dtype().is(py::dtype::of<double>())) return pdist_impl<double>(X, n_threads);
-        if (X.dtype().is(py::dtype::of<float>())) return pdist_impl<float>(X, n_threads);
+        if (has_dtype<double>(X)) return pdist_impl<double>(X, n_threads);
+        if (has_dtype<float>(X)) return pdist_impl<float>(X, n_threads);
         throw py::type_error("X: expected dtype float32 or float64, got " + dtype_name(X));
       },
       py::arg("X"), py::arg("n_threads") = 0,

@@ -245,7 +245,7 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
   }
   if constexpr (std::is_integral_v<T>) {
     if (channels * 8 * sizeof(T) <= 24) {
-      const int threads = detail::resolve_threads(n_threads);
+      [[maybe_unused]] const int threads = detail::resolve_threads(n_threads);
       if (channels == 3) return index_bitmap<3>(pixels, n, channels, stride, pixel_color, threads, poller);
       return index_bitmap<0>(pixels, n, channels, stride, pixel_color, threads, poller);
     }
@@ -254,7 +254,7 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
 }
 
 void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads) {
-  const int threads = detail::resolve_threads(n_threads);
+  [[maybe_unused]] const int threads = detail::resolve_threads(n_threads);
 #pragma omp parallel for schedule(dynamic, 65536) num_threads(threads)
   for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i)
     values[i] = table[static_cast<std::size_t>(values[i])];
@@ -263,7 +263,7 @@ void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table
 template <class T>
 void paint_pixels(const std::int32_t* labels, std::size_t n, const T* palette, std::size_t channels,
                   const T* src, std::size_t stride, T* out, int n_threads) {
-  const int threads = detail::resolve_threads(n_threads);
+  [[maybe_unused]] const int threads = detail::resolve_threads(n_threads);
   const bool keep = stride > channels && src != nullptr;
 #pragma omp parallel for schedule(dynamic, 65536) num_threads(threads)
   for (std::ptrdiff_t sp = 0; sp < static_cast<std::ptrdiff_t>(n); ++sp) {
