@@ -32,3 +32,14 @@ def test_package_is_typed() -> None:
     pkg = Path(pixclust.__file__).parent
     assert (pkg / "py.typed").exists()
     assert (pkg / "_core.pyi").exists()
+
+
+def test_package_passes_mypy_strict() -> None:
+    # The public Python layer is fully typed (pyproject's [tool.mypy] is strict), checked against the
+    # generated stub of the compiled module.
+    pytest.importorskip("mypy")
+    if not (REPO / "python" / "pixclust" / "__init__.py").exists():
+        pytest.skip("needs the source tree")
+    out = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"),
+                          str(REPO / "python" / "pixclust")], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stdout + out.stderr
