@@ -18,6 +18,17 @@ namespace {
 
 using Weights = std::optional<py::array>;
 
+// An (n, 3) float64 array of colours through one of the colour-space conversions.
+py::array_t<double> convert_colours(const py::array& in, const char* name,
+                                    void (*convert)(const double*, std::size_t, double*)) {
+  require_ndim(in, name, 2);
+  const auto a = as_contiguous<double>(in, name);
+  if (a.shape(1) != 3) throw py::value_error(std::string(name) + ": expected 3 columns, got " + std::to_string(a.shape(1)));
+  py::array_t<double> out({a.shape(0), py::ssize_t{3}});
+  convert(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());
+  return out;
+}
+
 // Calls f(T{}) with the C++ type of X's dtype (uint8, uint16, float32, float64).
 template <class F>
 decltype(auto) dispatch_points(const py::array& X, const char* name, F&& f) {
@@ -316,27 +327,11 @@ void bind_kmeans(py::module_& m) {
       "The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.");
 
   m.def(
-      "srgb_to_lab",
-      [](const py::array& rgb) {
-        require_ndim(rgb, "rgb", 2);
-        const auto a = as_contiguous<double>(rgb, "rgb");
-        if (a.shape(1) != 3) throw py::value_error("rgb: expected 3 columns, got " + std::to_string(a.shape(1)));
-        py::array_t<double> out({a.shape(0), py::ssize_t{3}});
-        srgb_to_lab(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());
-        return out;
-      },
-      py::arg("rgb"), "sRGB in [0, 1] (n, 3) -> CIELAB (D65), float64.");
+      "srgb_to_lab", [](const py::array& rgb) { return convert_colours(rgb, "rgb", srgb_to_lab); }, py::arg("rgb"),
+      "sRGB in [0, 1] (n, 3) -> CIELAB (D65), float64.");
   m.def(
-      "lab_to_srgb",
-      [](const py::array& lab) {
-        require_ndim(lab, "lab", 2);
-        const auto a = as_contiguous<double>(lab, "lab");
-        if (a.shape(1) != 3) throw py::value_error("lab: expected 3 columns, got " + std::to_string(a.shape(1)));
-        py::array_t<double> out({a.shape(0), py::ssize_t{3}});
-        lab_to_srgb(a.data(), static_cast<std::size_t>(a.shape(0)), out.mutable_data());
-        return out;
-      },
-      py::arg("lab"), "CIELAB (D65) (n, 3) -> sRGB in [0, 1] (not clipped), float64.");
+      "lab_to_srgb", [](const py::array& lab) { return convert_colours(lab, "lab", lab_to_srgb); }, py::arg("lab"),
+      "CIELAB (D65) (n, 3) -> sRGB in [0, 1] (not clipped), float64.");
 }
 
 }  // namespace pixclust::bindings
