@@ -48,6 +48,28 @@ std::uint32_t pack_code(const T* px, std::size_t channels) noexcept {
   return code;
 }
 
+// Runs body(tid, begin, end) over the pixel chunks on `team` threads, chunks handed out dynamically (a
+// thread that loses its core on a busy machine holds nobody up). tid indexes per-thread scratch; callers
+// combine that scratch with order-free operations (OR, integer sums), so the result does not depend on
+// which thread ran which chunk.
+template <class Body>
+void for_chunks_with_tid(std::size_t n, [[maybe_unused]] int team, Body&& body) {
+  const std::size_t chunks = detail::n_chunks(n);
+#pragma omp parallel num_threads(team)
+  {
+#ifdef PIXCLUST_HAVE_OPENMP
+    const auto tid = static_cast<std::size_t>(omp_get_thread_num());
+#else
+    const std::size_t tid = 0;
+#endif
+#pragma omp for schedule(dynamic, 4)
+    for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
+      const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
+      body(tid, b, std::min(n, b + detail::kChunk));
+    }
+  }
+}
+
 // Bitmap path: colours with at most 24 bits. Pass 1 marks the colours present (per-thread bitmaps,
 // OR-ed: the same bitmap for any thread count); a prefix popcount ranks them in code order; pass 2 gives
 // each pixel its rank and counts (integer sums: exact in any order).
@@ -59,27 +81,14 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
   // Bitmaps are 2 MiB each at 24 bits: bound their number, not the thread count's effect on the result.
   const int mark_threads = std::min(threads, 8);
   std::vector<std::uint64_t> maps(static_cast<std::size_t>(mark_threads) * words, 0);
-  const std::size_t chunks = detail::n_chunks(n);
-  // Chunks handed out dynamically (a thread that loses its core on a busy machine holds nobody up);
-  // each thread marks its own bitmap, and OR does not care who marked what.
-#pragma omp parallel num_threads(mark_threads)
-  {
-#ifdef PIXCLUST_HAVE_OPENMP
-    const auto tid = static_cast<std::size_t>(omp_get_thread_num());
-#else
-    const std::size_t tid = 0;
-#endif
+  // Each thread marks its own bitmap; OR does not care who marked what.
+  for_chunks_with_tid(n, mark_threads, [&](std::size_t tid, std::size_t b, std::size_t e) {
     std::uint64_t* own = maps.data() + tid * words;
-#pragma omp for schedule(dynamic, 4)
-    for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
-      const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
-      const std::size_t e = std::min(n, b + detail::kChunk);
-      for (std::size_t p = b; p < e; ++p) {
-        const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
-        own[code >> 6] |= std::uint64_t{1} << (code & 63);
-      }
+    for (std::size_t p = b; p < e; ++p) {
+      const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
+      own[code >> 6] |= std::uint64_t{1} << (code & 63);
     }
-  }
+  });
   poller.poll();
   std::uint64_t* map = maps.data();
   for (int t = 1; t < mark_threads; ++t) {
@@ -116,28 +125,17 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
   const bool split = static_cast<std::size_t>(threads) * m <= std::max<std::size_t>(n, std::size_t{1} << 20);
   const int count_threads = split ? threads : 1;
   std::vector<std::int64_t> counts(static_cast<std::size_t>(count_threads) * m, 0);
-#pragma omp parallel num_threads(count_threads)
-  {
-#ifdef PIXCLUST_HAVE_OPENMP
-    const auto tid = static_cast<std::size_t>(omp_get_thread_num());
-#else
-    const std::size_t tid = 0;
-#endif
+  for_chunks_with_tid(n, count_threads, [&](std::size_t tid, std::size_t b, std::size_t e) {
     std::int64_t* cnt = counts.data() + tid * m;
-#pragma omp for schedule(dynamic, 4)
-    for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
-      const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
-      const std::size_t e = std::min(n, b + detail::kChunk);
-      for (std::size_t p = b; p < e; ++p) {
-        const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
-        const std::uint64_t word = map[code >> 6];
-        const std::uint32_t below = static_cast<std::uint32_t>(popcount64(word & ((std::uint64_t{1} << (code & 63)) - 1)));
-        const std::uint32_t idx = rank[code >> 6] + below;
-        if (pixel_color) pixel_color[p] = static_cast<std::int32_t>(idx);
-        ++cnt[idx];
-      }
+    for (std::size_t p = b; p < e; ++p) {
+      const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
+      const std::uint64_t word = map[code >> 6];
+      const std::uint32_t below = static_cast<std::uint32_t>(popcount64(word & ((std::uint64_t{1} << (code & 63)) - 1)));
+      const std::uint32_t idx = rank[code >> 6] + below;
+      if (pixel_color) pixel_color[p] = static_cast<std::int32_t>(idx);
+      ++cnt[idx];
     }
-  }
+  });
   for (int t = 0; t < count_threads; ++t)
     for (std::size_t j = 0; j < m; ++j) out.counts[j] += counts[static_cast<std::size_t>(t) * m + j];
   poller.poll();
