@@ -135,6 +135,47 @@ def test_same_seed_same_init_as_sklearn(rocket: np.ndarray) -> None:
         np.testing.assert_array_equal(centers, X[sk_idx])
 
 
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("along_samples", [False, True])
+def test_integer_seeding_equals_double_seeding(d: int, weighted: bool, along_samples: bool) -> None:
+    # 8-bit points with integer weights are seeded in integer arithmetic (a separate kernel); the same
+    # points as float64 take the double kernel. Every quantity is an exact integer either way, so the two
+    # must choose the very same centres.
+    from pixclust import _core
+
+    rng = np.random.default_rng(d * 4 + weighted * 2 + along_samples)
+    n = 20_000
+    X8 = rng.integers(0, 256, size=(n, d), dtype=np.uint8)
+    X8[: n // 4] = X8[0]  # one heavy point, as a photo's dominant colour
+    w = rng.integers(0, 40, size=n).astype(np.float64) if weighted else None
+    sample_point = rng.integers(0, n, size=3 * n).astype(np.int32) if along_samples else None
+    if along_samples:
+        # k-means++ along samples expects the points' weights to be the samples' counts
+        w = np.bincount(sample_point, minlength=n).astype(np.float64)
+    for seed, k in [(0, 2), (1, 8), (2, 17)]:
+        trials = 2 + int(np.log(k))
+        uniforms = np.random.RandomState(seed).random_sample(1 + (k - 1) * trials)
+        c8, i8, n8 = _core.kmeans_plusplus(X8, w, k, trials, uniforms, sample_point)
+        c64, i64, n64 = _core.kmeans_plusplus(X8.astype(np.float64), w, k, trials, uniforms, sample_point)
+        assert n8 == n64 == k
+        np.testing.assert_array_equal(i8, i64)
+        np.testing.assert_array_equal(c8, c64)
+
+
+def test_integer_seeding_few_distinct_points() -> None:
+    # Fewer distinct weighted points than k: both kernels stop at the same count.
+    from pixclust import _core
+
+    X8 = np.array([[0, 0, 0]] * 5 + [[255, 255, 255]] * 3 + [[9, 9, 9]], dtype=np.uint8)
+    w = np.array([1, 1, 1, 1, 1, 2, 2, 2, 0], dtype=np.float64)
+    uniforms = np.random.RandomState(0).random_sample(1 + 4 * 3)
+    c8, i8, n8 = _core.kmeans_plusplus(X8, w, 5, 3, uniforms)
+    c64, i64, n64 = _core.kmeans_plusplus(X8.astype(np.float64), w, 5, 3, uniforms)
+    assert n8 == n64 == 2
+    np.testing.assert_array_equal(c8[:2], c64[:2])
+
+
 # -- exactness --------------------------------------------------------------------------------------
 
 

@@ -22,10 +22,11 @@ namespace pixclust::detail {
 // sequentially and reduced in chunk order: the same bits for any thread count.
 constexpr std::size_t kChunk = 4096;
 
-// Chunks a thread should have before a pass is split (128 chunks = 512k points, a few ms of work). Each
-// parallel region ends in a join that waits for every thread of the team to be scheduled; on a busy
-// machine that wait is a scheduler time slice (milliseconds), which only a pass that long repays.
-constexpr std::size_t kMinChunksPerThread = 128;
+// Chunks a thread should have before a pass is split (16 chunks = 64k points, a fraction of a
+// millisecond of work). Each parallel region ends in a join that waits for every thread of the team to be
+// scheduled; on a busy machine that wait is a scheduler time slice, so the team is also cut to the CPUs
+// that are idle (runnable_threads).
+constexpr std::size_t kMinChunksPerThread = 16;
 
 inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kChunk - 1) / kChunk; }
 
@@ -53,7 +54,8 @@ void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
   const std::size_t chunks = n_chunks(n);
   // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for.
   const std::size_t useful = std::max<std::size_t>(1, chunks / kMinChunksPerThread);
-  [[maybe_unused]] const int team = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
+  const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
+  [[maybe_unused]] const int team = runnable_threads(wanted);
   std::atomic<bool> stop{false};
   ExceptionCatcher catcher;
 #pragma omp parallel num_threads(team)

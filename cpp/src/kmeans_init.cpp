@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "kmeans_detail.hpp"
@@ -154,6 +155,148 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
   return k;
 }
 
+// The same seeding for 8-bit points with integer weights (pixel colours weighted by their counts), in
+// integers. Every quantity of the double version above is then an integer below 2^53 (checked by the
+// caller), so that version computes it exactly too: the two choose the very same centres. This one
+// keeps the coordinates as separate 32-bit columns and the distances as 32-bit integers, which the
+// compiler turns into vector code, and its per-sample draws read half the bytes.
+template <std::size_t D>
+std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, std::size_t k, std::size_t trials,
+                        const double* uniforms, double* centers, std::int64_t* indices, const SamplingOrder& order,
+                        int threads, detail::CancelPoller& poller) {
+  static_assert(D >= 1 && D <= 4, "pixel dimensions only");
+  const std::size_t chunks = detail::n_chunks(n);
+  // Columns, weights and distances as 32-bit integers: 4 * 255^2 < 2^32.
+  std::vector<std::uint32_t> col(D * n), wt(n);
+  detail::for_chunks(n, threads, poller, [&](std::size_t, std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) {
+      for (std::size_t t = 0; t < D; ++t) col[t * n + i] = X[i * D + t];
+      wt[i] = w ? static_cast<std::uint32_t>(w[i]) : 1u;
+    }
+  });
+  auto put_center = [&](std::size_t slot, std::size_t i) {
+    for (std::size_t t = 0; t < D; ++t) centers[slot * D + t] = static_cast<double>(X[i * D + t]);
+    indices[slot] = static_cast<std::int64_t>(i);
+  };
+  const bool along_samples = order.point != nullptr;
+  const std::size_t n_draw = along_samples ? order.size : n;
+  std::vector<double> draw_sums(detail::n_chunks(n_draw), 0.0);
+  auto draw = [&](double u, double total, auto&& mass) -> std::size_t {
+    const std::size_t s = sample_index(n_draw, draw_sums, u * total, mass);
+    return along_samples ? static_cast<std::size_t>(order.point[s]) : s;
+  };
+
+  // First centre: proportional to the weights (to 1 per sample along the samples).
+  if (along_samples) {
+    for (std::size_t c = 0; c < draw_sums.size(); ++c)
+      draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kChunk) - c * kChunk);
+    put_center(0, draw(uniforms[0], static_cast<double>(n_draw), [](std::size_t) { return 1.0; }));
+  } else {
+    std::uint64_t total = 0;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      std::uint64_t s = 0;
+      for (std::size_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) s += wt[i];
+      draw_sums[c] = static_cast<double>(s);
+      total += s;
+    }
+    put_center(0, draw(uniforms[0], static_cast<double>(total),
+                       [&](std::size_t i) { return static_cast<double>(wt[i]); }));
+  }
+
+  // Squared distances from every point to centre point `ci`, into out[0, n).
+  auto distances_to = [&](std::size_t ci, std::size_t b, std::size_t e, std::uint32_t* out) {
+    std::int32_t c[D];
+    for (std::size_t t = 0; t < D; ++t) c[t] = X[ci * D + t];
+    for (std::size_t i = b; i < e; ++i) out[i - b] = 0;
+    for (std::size_t t = 0; t < D; ++t) {
+      const std::uint32_t* x = col.data() + t * n;
+      for (std::size_t i = b; i < e; ++i) {
+        const std::int32_t diff = static_cast<std::int32_t>(x[i]) - c[t];
+        out[i - b] += static_cast<std::uint32_t>(diff * diff);
+      }
+    }
+  };
+
+  std::vector<std::uint32_t> closest(n);
+  std::vector<std::uint64_t> chunk_pot(chunks);
+  std::uint64_t pot = 0;
+  auto update_closest = [&](std::size_t ci, bool first) {
+    detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+      std::uint32_t dist[kChunk];
+      distances_to(ci, b, e, dist);
+      std::uint64_t s = 0;
+      for (std::size_t i = b; i < e; ++i) {
+        const std::uint32_t m = first ? dist[i - b] : std::min(closest[i], dist[i - b]);
+        closest[i] = m;
+        s += static_cast<std::uint64_t>(wt[i]) * m;
+      }
+      chunk_pot[c] = s;
+    });
+    pot = 0;
+    for (std::uint64_t s : chunk_pot) pot += s;
+  };
+  update_closest(static_cast<std::size_t>(indices[0]), true);
+
+  auto mass = [&](std::size_t i) { return static_cast<double>(static_cast<std::uint64_t>(wt[i]) * closest[i]); };
+  auto sample_mass = [&](std::size_t s) {
+    return static_cast<double>(closest[static_cast<std::size_t>(order.point[s])]);
+  };
+  std::vector<std::size_t> cand(trials);
+  std::vector<std::uint64_t> cand_pot(trials), cand_part(chunks * trials);
+  for (std::size_t slot = 1; slot < k; ++slot) {
+    if (pot == 0) return slot;  // every weighted point sits on a chosen centre
+    const double* u = uniforms + 1 + (slot - 1) * trials;
+    if (along_samples) {
+      detail::for_chunks(n_draw, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+        std::uint64_t s = 0;
+        for (std::size_t i = b; i < e; ++i) s += closest[static_cast<std::size_t>(order.point[i])];
+        draw_sums[c] = static_cast<double>(s);
+      });
+    } else {
+      for (std::size_t c = 0; c < chunks; ++c) draw_sums[c] = static_cast<double>(chunk_pot[c]);
+    }
+    for (std::size_t t = 0; t < trials; ++t)
+      cand[t] = along_samples ? draw(u[t], static_cast<double>(pot), sample_mass)
+                              : draw(u[t], static_cast<double>(pot), mass);
+    detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+      std::uint32_t dist[kChunk];
+      for (std::size_t t = 0; t < trials; ++t) {
+        distances_to(cand[t], b, e, dist);
+        std::uint64_t s = 0;
+        for (std::size_t i = b; i < e; ++i)
+          s += static_cast<std::uint64_t>(wt[i]) * std::min(closest[i], dist[i - b]);
+        cand_part[c * trials + t] = s;
+      }
+    });
+    std::fill(cand_pot.begin(), cand_pot.end(), 0);
+    for (std::size_t c = 0; c < chunks; ++c)
+      for (std::size_t t = 0; t < trials; ++t) cand_pot[t] += cand_part[c * trials + t];
+    std::size_t best = 0;
+    for (std::size_t t = 1; t < trials; ++t)
+      if (cand_pot[t] < cand_pot[best]) best = t;
+    put_center(slot, cand[best]);
+    update_closest(cand[best], false);
+  }
+  return k;
+}
+
+// Whether plusplus_u8 applies: integer weights below 2^32 whose total times the largest squared
+// distance stays below 2^53, and no per-sample weights.
+bool integer_seeding(const double* w, std::size_t n, std::size_t d, const SamplingOrder& order) {
+  if (d < 1 || d > 4 || order.weight != nullptr) return false;
+  double total = 0.0;
+  if (w) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!(w[i] >= 0.0 && w[i] < 4294967296.0 && w[i] == std::floor(w[i]))) return false;
+      total += w[i];
+    }
+  } else {
+    total = static_cast<double>(n);
+  }
+  if (order.point) total = std::max(total, static_cast<double>(order.size));
+  return total * static_cast<double>(d) * 65025.0 < 9007199254740992.0;
+}
+
 }  // namespace
 
 template <class T>
@@ -173,6 +316,19 @@ std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const doub
   }
   const int threads = detail::resolve_threads(n_threads);
   detail::CancelPoller poller(cancel);
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    if (integer_seeding(weights, n, d, order)) {
+      return detail::dispatch_dim(d, [&](auto dim) -> std::size_t {
+        constexpr std::size_t D = decltype(dim)::value;
+        if constexpr (D >= 1 && D <= 4) {
+          return plusplus_u8<D>(X, n, weights, k, n_local_trials, uniforms, centers, indices, order, threads,
+                                poller);
+        } else {
+          return 0;  // unreachable: integer_seeding checked d
+        }
+      });
+    }
+  }
   return detail::dispatch_dim(d, [&](auto dim) {
     return plusplus<decltype(dim)::value, T>(X, n, d, weights, k, n_local_trials, uniforms, centers, indices,
                                              order, threads, poller);
