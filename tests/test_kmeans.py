@@ -163,6 +163,16 @@ def test_integer_seeding_equals_double_seeding(d: int, weighted: bool, along_sam
         np.testing.assert_array_equal(c8, c64)
 
 
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_seeding_refuses_a_sampling_order_outside_the_points(bad: int) -> None:
+    from pixclust import _core
+
+    X = np.array([[0, 0, 0], [9, 9, 9], [200, 0, 0]], dtype=np.uint8)
+    order = np.array([0, 1, 2, bad, 1], dtype=np.int32)
+    with pytest.raises(ValueError, match="sampling order names a point that does not exist"):
+        _core.kmeans_plusplus(X, None, 2, 2, np.full(3, 0.5), order)
+
+
 def test_integer_seeding_few_distinct_points() -> None:
     # Fewer distinct weighted points than k: both kernels stop at the same count.
     from pixclust import _core

@@ -148,9 +148,7 @@ void bind_kmeans(py::module_& m) {
             require_ndim(*sample_point, "sample_point", 1);
             sp = as_contiguous<std::int32_t>(*sample_point, "sample_point");
             if (sp.shape(0) < 1) throw py::value_error("sample_point: empty");
-            const std::int32_t* q = sp.data();
-            for (py::ssize_t s = 0; s < sp.shape(0); ++s)
-              if (q[s] < 0 || q[s] >= x.shape(0)) throw py::value_error("sample_point: an entry is not a row of X");
+            // Entries outside [0, len(X)) are refused by the core (ValueError), in its one pass over them.
             spw = check_weights(sample_point_weight, sp.shape(0));
             order.point = sp.data();
             order.weight = spw.size() ? spw.data() : nullptr;

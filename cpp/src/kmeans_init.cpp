@@ -310,9 +310,14 @@ std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const doub
   if (n_local_trials == 0) throw std::invalid_argument("k-means++: n_local_trials must be >= 1");
   if (order.point) {
     if (order.size == 0) throw std::invalid_argument("k-means++: the sampling order is empty");
-    for (std::size_t s = 0; s < order.size; ++s)
-      if (order.point[s] < 0 || static_cast<std::size_t>(order.point[s]) >= n)
-        throw std::invalid_argument("k-means++: the sampling order names a point that does not exist");
+    // min and max first (a loop without an early exit, which the compiler vectorises), then the check
+    std::int32_t lo = order.point[0], hi = order.point[0];
+    for (std::size_t s = 1; s < order.size; ++s) {
+      lo = std::min(lo, order.point[s]);
+      hi = std::max(hi, order.point[s]);
+    }
+    if (lo < 0 || static_cast<std::size_t>(hi) >= n)
+      throw std::invalid_argument("k-means++: the sampling order names a point that does not exist");
   }
   const int threads = detail::resolve_threads(n_threads);
   detail::CancelPoller poller(cancel);

@@ -9,6 +9,7 @@ first reduced to its distinct rows, weighted by their counts: the same objective
 from __future__ import annotations
 
 import numbers
+from fractions import Fraction
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
@@ -94,8 +95,26 @@ def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray]) -> float:
     total = weights.sum()
     if total <= 0:
         return 0.0
-    mean = (weights @ points.astype(np.float64, copy=False)) / total
-    var = (weights @ np.square(points - mean)) / total
+    if (
+        points.dtype.kind == "u"
+        and total * float(np.iinfo(points.dtype).max) ** 2 < 2.0**62  # the moments fit int64
+        and bool(np.all(weights == np.floor(weights)))
+    ):
+        # Integer points (distinct colours) with integer weights (their counts): the moments are exact
+        # integers, and the variance (W*S2 - S1^2) / W^2 is computed exactly, then rounded once.
+        # (numpy's integer dot products do not go through BLAS)
+        w = weights.astype(np.int64)
+        W = int(w.sum())
+        var_sum = Fraction(0)
+        for j in range(points.shape[1]):
+            x = points[:, j].astype(np.int64)
+            s1, s2 = int(np.dot(w, x)), int(np.dot(w, x * x))
+            var_sum += Fraction(W * s2 - s1 * s1, W * W)
+        return float(var_sum / points.shape[1])
+    # No BLAS here: its worker threads keep spinning after a call and take the CPUs our kernels need.
+    pts = points.astype(np.float64, copy=False)
+    mean = np.add.reduce(pts * weights[:, None], axis=0) / total
+    var = np.add.reduce(np.square(pts - mean) * weights[:, None], axis=0) / total
     return float(np.mean(var))
 
 
