@@ -279,11 +279,9 @@ def _result(
         palette = np.clip(np.rint(values), 0, np.iinfo(dtype).max).astype(dtype)
     else:
         palette = values.astype(dtype)
-    if in_place:
-        labels = pixel_color
-        _core.remap_labels(labels, color_labels, threads)
-    else:
-        labels = np.take(color_labels, pixel_color)
+    # (a copy and the core's parallel remap: several times faster than numpy's take)
+    labels = pixel_color if in_place else pixel_color.copy()
+    _core.remap_labels(labels, color_labels, threads)
     counts = np.bincount(color_labels, weights=color_counts, minlength=k).astype(np.int64)
     out = np.asarray(_core.paint_pixels(labels, palette, pixels, threads)).reshape(img.shape)
     return QuantizeResult(
