@@ -6,6 +6,7 @@ import pickle
 import signal
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,29 @@ def test_integer_seeding_few_distinct_points() -> None:
     c64, i64, n64 = _core.kmeans_plusplus(X8.astype(np.float64), w, 5, 3, uniforms)
     assert n8 == n64 == 2
     np.testing.assert_array_equal(c8[:2], c64[:2])
+
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_nearest_centre_on_exact_ties(d: int, dtype: type) -> None:
+    # Integer points and centres on integer and half-integer positions: many points are exactly
+    # equidistant from two or more centres, and must go to the lowest index, as the reference's argmin
+    # does. (Pixel dimensions 1-4 take the vectorised search, 5 the scalar one.)
+    rng = np.random.default_rng(d)
+    X = rng.integers(0, 7, size=(3000, d)).astype(dtype)
+    centers = rng.integers(0, 13, size=(9, d)) / 2.0
+    centers[3] = centers[1]  # a duplicated centre: index 1 must win every time
+    with warnings.catch_warnings():  # the fit only makes an estimator to predict with
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = KMeans(9, init=centers, n_init=1, max_iter=1).fit(X)
+    km.cluster_centers_ = centers.astype(km.cluster_centers_.dtype)
+    km._centers64 = centers
+    expected = _nearest(X, centers)
+    ties = ((X.astype(np.float64)[:, None, :] - centers[None]) ** 2).sum(-1)
+    assert np.sum((ties == ties.min(1, keepdims=True)).sum(1) > 1) > 100  # the data really is tie-heavy
+    np.testing.assert_array_equal(km.predict(X), expected)
+    assert -km.score(X) == _inertia(X, centers, expected)
 
 
 # -- exactness --------------------------------------------------------------------------------------

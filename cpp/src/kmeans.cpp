@@ -47,6 +47,70 @@ inline std::int32_t nearest(const T* x, const double* C, std::size_t k, std::siz
   return static_cast<std::int32_t>(a);
 }
 
+// Points per sub-block of the vectorised nearest-centre search (its scratch lives on the stack).
+constexpr std::size_t kBlock = 256;
+
+// nearest() for m points at once, given as D coordinate columns (column t at xs + t * kBlock): the centre
+// loop outside, the point loop inside, so that the compiler computes several points per instruction.
+// Each point still sees the arithmetic of sqdist<D> (0 + d0^2 + d1^2 + ..., in coordinate order, no
+// fused multiply-add) and the centres in index order with the same comparisons, so labels and distances
+// are those of nearest(), bit for bit.
+template <std::size_t D>
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+inline void nearest_block_impl(const double* __restrict xs, std::size_t m, const double* __restrict C, std::size_t k,
+                               std::int32_t* __restrict lab, double* __restrict best, double* __restrict second) {
+  for (std::size_t i = 0; i < m; ++i) {
+    best[i] = kInf;
+    second[i] = kInf;
+    lab[i] = 0;
+  }
+  for (std::size_t j = 0; j < k; ++j) {
+    double c[D];
+    for (std::size_t t = 0; t < D; ++t) c[t] = C[j * D + t];
+    const auto label = static_cast<std::int32_t>(j);
+    for (std::size_t i = 0; i < m; ++i) {
+      double s = 0.0;
+      for (std::size_t t = 0; t < D; ++t) {
+        const double diff = xs[t * kBlock + i] - c[t];
+        s += diff * diff;
+      }
+      const double b = best[i], sc = second[i];
+      const bool closer = s < b;
+      second[i] = closer ? b : (s < sc ? s : sc);
+      best[i] = closer ? s : b;
+      lab[i] = closer ? label : lab[i];
+    }
+  }
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define PIXCLUST_AVX2_DISPATCH 1
+template <std::size_t D>
+__attribute__((target("avx2"))) void nearest_block_avx2(const double* xs, std::size_t m, const double* C, std::size_t k,
+                                                        std::int32_t* lab, double* best, double* second) {
+  nearest_block_impl<D>(xs, m, C, k, lab, best, second);
+}
+#endif
+
+template <std::size_t D>
+void nearest_block_default(const double* xs, std::size_t m, const double* C, std::size_t k, std::int32_t* lab,
+                           double* best, double* second) {
+  nearest_block_impl<D>(xs, m, C, k, lab, best, second);
+}
+
+// The widest copy this CPU runs (the same results from each: the arithmetic is element by element).
+template <std::size_t D>
+void nearest_block(const double* xs, std::size_t m, const double* C, std::size_t k, std::int32_t* lab,
+                   double* best, double* second) {
+#ifdef PIXCLUST_AVX2_DISPATCH
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  if (avx2) return nearest_block_avx2<D>(xs, m, C, k, lab, best, second);
+#endif
+  nearest_block_default<D>(xs, m, C, k, lab, best, second);
+}
+
 template <std::size_t D, class T>
 class LloydRun {
  public:
@@ -150,52 +214,80 @@ class LloydRun {
       double* acc = partial_.data() + c * stride_;
       if (accumulate) std::fill(acc, acc + stride_, 0.0);
       std::size_t n_changed = 0;
-      for (std::size_t i = b; i < e; ++i) {
-        const T* x = point(i);
-        const std::int32_t old = labels[i];
-        std::int32_t a = old;
-        bool full = true;
-        if (use_bounds) {
-          const auto ua = static_cast<std::size_t>(a);
-          const double l = lower_[i] - drift_max_;
-          const double m = std::max(half_[ua], l);
-          const double slack = slack_abs + 1e-10 * m;
-          if (upper_[i] + drift_[ua] + slack < m) {
-            full = false;
-          } else {
-            const double u = std::sqrt(sqdist<D>(x, C + ua * d_, d_));
-            upper_[i] = u - drift_[ua];
-            if (u + slack < m) full = false;
+      // Sub-blocks: first the bounds settle what they can; the points left are searched together
+      // (vectorised for the pixel dimensions); then labels and sums are updated in point order.
+      std::int32_t found[kBlock];
+      std::uint32_t todo[kBlock];
+      [[maybe_unused]] double xs[(D > 0 ? D : 1) * kBlock];
+      double best[kBlock], second[kBlock];
+      for (std::size_t sb = b; sb < e; sb += kBlock) {
+        const std::size_t se = std::min(e, sb + kBlock);
+        std::size_t m = 0;
+        for (std::size_t i = sb; i < se; ++i) {
+          const std::int32_t old = labels[i];
+          found[i - sb] = old;
+          bool full = true;
+          if (use_bounds) {
+            const auto ua = static_cast<std::size_t>(old);
+            const double l = lower_[i] - drift_max_;
+            const double mb = std::max(half_[ua], l);
+            const double slack = slack_abs + 1e-10 * mb;
+            if (upper_[i] + drift_[ua] + slack < mb) {
+              full = false;
+            } else {
+              const double u = std::sqrt(sqdist<D>(point(i), C + ua * d_, d_));
+              upper_[i] = u - drift_[ua];
+              if (u + slack < mb) full = false;
+            }
+          }
+          if (full) todo[m++] = static_cast<std::uint32_t>(i - sb);
+        }
+        if constexpr (D > 0) {
+          if (m > 0) {
+            for (std::size_t q = 0; q < m; ++q) {
+              const T* x = point(sb + todo[q]);
+              for (std::size_t t = 0; t < D; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
+            }
+            std::int32_t lab[kBlock];
+            nearest_block<D>(xs, m, C, k_, lab, best, second);
+            for (std::size_t q = 0; q < m; ++q) found[todo[q]] = lab[q];
+          }
+        } else {
+          for (std::size_t q = 0; q < m; ++q)
+            found[todo[q]] = nearest<D>(point(sb + todo[q]), C, k_, d_, best[q], second[q]);
+        }
+        if (set_bounds) {
+          for (std::size_t q = 0; q < m; ++q) {
+            const std::size_t i = sb + todo[q];
+            upper_[i] = std::sqrt(best[q]) - drift_[static_cast<std::size_t>(found[todo[q]])];
+            lower_[i] = std::sqrt(second[q]) + drift_max_;
           }
         }
-        if (full) {
-          double best, second;
-          a = nearest<D>(x, C, k_, d_, best, second);
-          if (set_bounds) {
-            upper_[i] = std::sqrt(best) - drift_[static_cast<std::size_t>(a)];
-            lower_[i] = std::sqrt(second) + drift_max_;
+        for (std::size_t i = sb; i < se; ++i) {
+          const T* x = point(i);
+          const std::int32_t old = labels[i];
+          const std::int32_t a = found[i - sb];
+          if (a != old) {
+            ++n_changed;
+            labels[i] = a;
+            if (delta_sums) {
+              const double wi = weight(i);
+              double* s = acc + static_cast<std::size_t>(a) * (d_ + 1);
+              for (std::size_t j = 0; j < dim; ++j) s[j] += static_cast<double>(x[j]) * wi;
+              s[dim] += wi;
+              if (old >= 0) {
+                double* so = acc + static_cast<std::size_t>(old) * (d_ + 1);
+                for (std::size_t j = 0; j < dim; ++j) so[j] -= static_cast<double>(x[j]) * wi;
+                so[dim] -= wi;
+              }
+            }
           }
-        }
-        if (a != old) {
-          ++n_changed;
-          labels[i] = a;
-          if (delta_sums) {
+          if (full_sums) {
             const double wi = weight(i);
             double* s = acc + static_cast<std::size_t>(a) * (d_ + 1);
             for (std::size_t j = 0; j < dim; ++j) s[j] += static_cast<double>(x[j]) * wi;
             s[dim] += wi;
-            if (old >= 0) {
-              double* so = acc + static_cast<std::size_t>(old) * (d_ + 1);
-              for (std::size_t j = 0; j < dim; ++j) so[j] -= static_cast<double>(x[j]) * wi;
-              so[dim] -= wi;
-            }
           }
-        }
-        if (full_sums) {
-          const double wi = weight(i);
-          double* s = acc + static_cast<std::size_t>(a) * (d_ + 1);
-          for (std::size_t j = 0; j < dim; ++j) s[j] += static_cast<double>(x[j]) * wi;
-          s[dim] += wi;
         }
       }
       changed_[c] = n_changed;
@@ -344,10 +436,21 @@ double kmeans_assign(const T* X, std::size_t n, std::size_t d, const double* wei
     constexpr std::size_t D = decltype(dim)::value;
     detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       double s = 0.0;
-      for (std::size_t i = b; i < e; ++i) {
-        double best, second;
-        labels[i] = nearest<D>(X + i * d, centers, k, d, best, second);
-        s += (weights ? weights[i] : 1.0) * best;
+      if constexpr (D > 0) {
+        double xs[D * kBlock], best[kBlock], second[kBlock];
+        for (std::size_t sb = b; sb < e; sb += kBlock) {
+          const std::size_t m = std::min(e, sb + kBlock) - sb;
+          for (std::size_t q = 0; q < m; ++q)
+            for (std::size_t t = 0; t < D; ++t) xs[t * kBlock + q] = static_cast<double>(X[(sb + q) * D + t]);
+          nearest_block<D>(xs, m, centers, k, labels + sb, best, second);
+          for (std::size_t q = 0; q < m; ++q) s += (weights ? weights[sb + q] : 1.0) * best[q];
+        }
+      } else {
+        for (std::size_t i = b; i < e; ++i) {
+          double best, second;
+          labels[i] = nearest<D>(X + i * d, centers, k, d, best, second);
+          s += (weights ? weights[i] : 1.0) * best;
+        }
       }
       part[c] = s;
     });
