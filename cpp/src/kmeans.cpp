@@ -111,6 +111,44 @@ void nearest_block(const double* xs, std::size_t m, const double* C, std::size_t
   nearest_block_default<D>(xs, m, C, k, lab, best, second);
 }
 
+// Hamerly's first test for m points, without branches: settled[i] = 1 when the point's upper bound
+// (upper + drift of its centre, plus the slack) is below the larger of half the distance from its centre
+// to the next one and its lower bound (lower - drift_max). The caller goes on with the others.
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+inline void settled_block_impl(const std::int32_t* __restrict lab, const double* __restrict upper,
+                               const double* __restrict lower, const double* __restrict half,
+                               const double* __restrict drift, double drift_max, double slack_abs, std::size_t m,
+                               unsigned char* __restrict settled) {
+  for (std::size_t i = 0; i < m; ++i) {
+    const auto a = static_cast<std::size_t>(lab[i]);
+    const double l = lower[i] - drift_max;
+    const double h = half[a];
+    const double mb = h > l ? h : l;
+    const double slack = slack_abs + 1e-10 * mb;
+    settled[i] = upper[i] + drift[a] + slack < mb ? 1 : 0;
+  }
+}
+
+#ifdef PIXCLUST_AVX2_DISPATCH
+__attribute__((target("avx2"))) void settled_block_avx2(const std::int32_t* lab, const double* upper,
+                                                        const double* lower, const double* half,
+                                                        const double* drift, double drift_max, double slack_abs,
+                                                        std::size_t m, unsigned char* settled) {
+  settled_block_impl(lab, upper, lower, half, drift, drift_max, slack_abs, m, settled);
+}
+#endif
+
+void settled_block(const std::int32_t* lab, const double* upper, const double* lower, const double* half,
+                   const double* drift, double drift_max, double slack_abs, std::size_t m, unsigned char* settled) {
+#ifdef PIXCLUST_AVX2_DISPATCH
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  if (avx2) return settled_block_avx2(lab, upper, lower, half, drift, drift_max, slack_abs, m, settled);
+#endif
+  settled_block_impl(lab, upper, lower, half, drift, drift_max, slack_abs, m, settled);
+}
+
 template <std::size_t D, class T>
 class LloydRun {
  public:
@@ -223,24 +261,25 @@ class LloydRun {
       for (std::size_t sb = b; sb < e; sb += kBlock) {
         const std::size_t se = std::min(e, sb + kBlock);
         std::size_t m = 0;
-        for (std::size_t i = sb; i < se; ++i) {
-          const std::int32_t old = labels[i];
-          found[i - sb] = old;
-          bool full = true;
-          if (use_bounds) {
-            const auto ua = static_cast<std::size_t>(old);
+        std::copy(labels + sb, labels + se, found);
+        if (use_bounds) {
+          unsigned char settled[kBlock];
+          settled_block(labels + sb, upper_.data() + sb, lower_.data() + sb, half_.data(), drift_.data(), drift_max_,
+                        slack_abs, se - sb, settled);
+          for (std::size_t i = sb; i < se; ++i) {
+            if (settled[i - sb]) continue;
+            // The second test: the exact distance to its own centre tightens the upper bound.
+            const auto ua = static_cast<std::size_t>(found[i - sb]);
             const double l = lower_[i] - drift_max_;
             const double mb = std::max(half_[ua], l);
             const double slack = slack_abs + 1e-10 * mb;
-            if (upper_[i] + drift_[ua] + slack < mb) {
-              full = false;
-            } else {
-              const double u = std::sqrt(sqdist<D>(point(i), C + ua * d_, d_));
-              upper_[i] = u - drift_[ua];
-              if (u + slack < mb) full = false;
-            }
+            const double u = std::sqrt(sqdist<D>(point(i), C + ua * d_, d_));
+            upper_[i] = u - drift_[ua];
+            todo[m] = static_cast<std::uint32_t>(i - sb);
+            m += u + slack < mb ? 0 : 1;
           }
-          if (full) todo[m++] = static_cast<std::uint32_t>(i - sb);
+        } else {
+          for (std::size_t i = sb; i < se; ++i) todo[m++] = static_cast<std::uint32_t>(i - sb);
         }
         if constexpr (D > 0) {
           if (m > 0) {
