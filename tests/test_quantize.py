@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans as SKKMeans
+from sklearn.exceptions import ConvergenceWarning
 
 import pixclust
 
@@ -63,13 +66,24 @@ def test_same_init_as_sklearn_on_pixels(chelsea: np.ndarray) -> None:
     assert ours.n_iter_ == sk.n_iter_
 
 
-def test_list_reuses_and_matches_single_calls(chelsea: np.ndarray) -> None:
-    many = pixclust.quantize(chelsea, [10, 8, 6, 4, 2], random_state=42)
-    assert [r.n_colors for r in many] == [10, 8, 6, 4, 2]
-    for r in many:
-        one = pixclust.quantize(chelsea, r.n_colors, random_state=42)
-        np.testing.assert_array_equal(one.centers, r.centers)
-        assert one.inertia == r.inertia
+@pytest.mark.parametrize("ks", [[10, 8, 6, 4, 2], [2, 7, 3, 20, 12, 3]])
+def test_list_reuses_and_matches_single_calls(chelsea: np.ndarray, ks: list[int]) -> None:
+    # A list counts the colours once and seeds colour counts with the same number of local trials
+    # together (a shared prefix of k-means++ centres); each result must be the single call's.
+    # The reference is the estimator, which seeds every k on its own.
+    pixels = chelsea.reshape(-1, 3)
+    for max_iter in (300, 1):  # one iteration: the result still shows the initial centres
+        many = pixclust.quantize(chelsea, ks, random_state=42, max_iter=max_iter)
+        assert [r.n_colors for r in many] == ks
+        for r in many:
+            with warnings.catch_warnings():  # max_iter=1 does not converge
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                km = pixclust.KMeans(r.n_colors, random_state=42, max_iter=max_iter).fit(pixels)
+            np.testing.assert_array_equal(km._centers64, r.centers)
+            np.testing.assert_array_equal(km.labels_, r.labels.reshape(-1))
+            assert km.inertia_ == r.inertia
+            one = pixclust.quantize(chelsea, r.n_colors, random_state=42, max_iter=max_iter)
+            np.testing.assert_array_equal(one.centers, r.centers)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])

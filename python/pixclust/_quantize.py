@@ -229,15 +229,34 @@ def quantize(
 
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
     shared: np.random.RandomState = np.random.RandomState(0) if seeded else check_random_state(random_state)
+    # With an int seed and one run, k-means++ for k reads the first 1 + (k - 1) * trials numbers of the
+    # seed's stream, trials = 2 + int(log k): colour counts with the same trials share a prefix of
+    # centres (k = 8 seeds with the first 8 centres of k = 10). Seeding once for the largest k of each
+    # group gives every k the centres its own seeding would.
+    prefix: dict[int, np.ndarray] = {}
+    if seeded and runs == 1:
+        largest: dict[int, int] = {}
+        for k in ks:
+            t = 2 + int(np.log(k))
+            largest[t] = max(largest.get(t, 0), k)
+        for t, kmax in largest.items():
+            if sum(1 for k in ks if 2 + int(np.log(k)) == t) < 2:
+                continue  # nothing to share
+            uniforms = np.random.RandomState(int(random_state)).random_sample(1 + (kmax - 1) * t)
+            centers, _, chosen = _core.kmeans_plusplus(
+                points, weights, kmax, t, uniforms, pixel_color, None, threads
+            )
+            prefix[t] = centers[:chosen]
     results = []
     for pos, k in enumerate(ks):
         # An int seeds every colour count alike (as separate calls would); a generator moves on.
         rs = np.random.RandomState(int(random_state)) if seeded else shared
+        shared_init = prefix.get(2 + int(np.log(k)))
         run = _fit_points(
             points,
             weights,
             k,
-            init="k-means++",
+            init=shared_init[:k] if shared_init is not None and shared_init.shape[0] >= k else "k-means++",
             n_init=runs,
             max_iter=max_iter,
             tol=abs_tol,
