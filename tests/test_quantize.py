@@ -166,3 +166,18 @@ def test_k_larger_than_distinct_says_how_many() -> None:
     with pytest.raises(ValueError, match=r"n_colors=4 .*\(3\)"):
         pixclust.quantize(img, 4)
     assert pixclust.quantize(img, 3, random_state=0).inertia == 0.0
+
+
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_core_label_maps_refuse_indices_out_of_range(bad: int) -> None:
+    # The core's label remapping and painting check every index before touching memory.
+    from pixclust import _core
+
+    values = np.array([0, 1, 2, 1, bad, 0], dtype=np.int32)
+    before = values.copy()
+    with pytest.raises(ValueError, match="not an index into table"):
+        _core.remap_labels(values, np.array([5, 6, 7], dtype=np.int32))
+    np.testing.assert_array_equal(values, before)  # nothing was changed
+    palette = np.zeros((3, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="not a row of palette"):
+        _core.paint_pixels(values, palette, np.zeros((6, 3), dtype=np.uint8))

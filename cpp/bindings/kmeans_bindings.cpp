@@ -277,8 +277,7 @@ void bind_kmeans(py::module_& m) {
         std::int32_t* vp = values.mutable_data();
         const std::int32_t* tp = t.data();
         const auto m_ = static_cast<std::int32_t>(t.shape(0));
-        for (std::size_t i = 0; i < n; ++i)
-          if (vp[i] < 0 || vp[i] >= m_) throw py::value_error("values: an entry is not an index into table");
+        if (!indices_in_range(vp, n, m_)) throw py::value_error("values: an entry is not an index into table");
         {
           py::gil_scoped_release release;  // safe: see kmeans_lloyd
           remap_labels(vp, n, tp, n_threads);
@@ -302,8 +301,8 @@ void bind_kmeans(py::module_& m) {
         if (!palette.dtype().equal(src.dtype())) throw py::type_error("palette: must have src's dtype");
         const std::int32_t* lp = lab.data();
         const auto k = palette.shape(0);
-        for (py::ssize_t i = 0; i < lab.shape(0); ++i)
-          if (lp[i] < 0 || lp[i] >= k) throw py::value_error("labels: an entry is not a row of palette");
+        if (!indices_in_range(lp, static_cast<std::size_t>(lab.shape(0)), k))
+          throw py::value_error("labels: an entry is not a row of palette");
         return dispatch_points(src, "src", [&](auto tag) -> py::object {
           using T = decltype(tag);
           const auto pal = as_contiguous<T>(palette, "palette");
