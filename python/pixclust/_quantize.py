@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
@@ -34,7 +35,8 @@ class QuantizeResult:
         The exact k-means centres in the image's value scale (CIELAB for ``space="lab"``); ``inertia``
         is measured to these.
     labels : ndarray of shape (H, W), int32
-        The palette index of every pixel.
+        The palette index of every pixel (made on first access: a sweep over many colour counts that
+        only wants the images does not pay for a label map per count).
     counts : ndarray of shape (n_colors,), int64
         Pixels per palette colour.
     inertia : float
@@ -46,10 +48,20 @@ class QuantizeResult:
     image: np.ndarray
     palette: np.ndarray
     centers: np.ndarray
-    labels: np.ndarray
     counts: np.ndarray
     inertia: float
     n_colors: int
+    # the label map, kept as the pixels' colour numbers and each colour's label until asked for
+    _pixel_color: np.ndarray = field(repr=False, compare=False)
+    _color_labels: np.ndarray = field(repr=False, compare=False)
+    _shape: tuple[int, int] = field(repr=False, compare=False)
+    _threads: int = field(default=0, repr=False, compare=False)
+
+    @functools.cached_property
+    def labels(self) -> np.ndarray:
+        out: np.ndarray = self._pixel_color.copy()
+        _core.remap_labels(out, self._color_labels, self._threads)
+        return np.reshape(out, self._shape)
 
 
 def _value_max(dtype: np.dtype) -> float:
@@ -248,7 +260,7 @@ def quantize(
             )
             prefix[t] = centers[:chosen]
     results = []
-    for pos, k in enumerate(ks):
+    for k in ks:
         # An int seeds every colour count alike (as separate calls would); a generator moves on.
         rs = np.random.RandomState(int(random_state)) if seeded else shared
         shared_init = prefix.get(2 + int(np.log(k)))
@@ -265,11 +277,9 @@ def quantize(
             n_distinct=n_distinct,
             sample_point=pixel_color,
         )
-        # the last colour count may turn the pixels' colour numbers into its labels in place
-        last = pos == len(ks) - 1
         results.append(
             _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
-                    threads, in_place=last)
+                    threads)
         )
     return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
 
@@ -286,7 +296,6 @@ def _result(
     clustered: int,
     space: str,
     threads: int,
-    in_place: bool,
 ) -> QuantizeResult:
     dtype = img.dtype
     if space == "lab":
@@ -298,17 +307,20 @@ def _result(
         palette = np.clip(np.rint(values), 0, np.iinfo(dtype).max).astype(dtype)
     else:
         palette = values.astype(dtype)
-    # (a copy and the core's parallel remap: several times faster than numpy's take)
-    labels = pixel_color if in_place else pixel_color.copy()
-    _core.remap_labels(labels, color_labels, threads)
     counts = np.bincount(color_labels, weights=color_counts, minlength=k).astype(np.int64)
-    out = np.asarray(_core.paint_pixels(labels, palette, pixels, threads)).reshape(img.shape)
+    # Each distinct colour's palette entry, then the pixels painted through their colour numbers: no
+    # label map is needed for the image.
+    color_palette = np.ascontiguousarray(palette[color_labels])
+    out = np.asarray(_core.paint_pixels(pixel_color, color_palette, pixels, threads)).reshape(img.shape)
     return QuantizeResult(
         image=out,
         palette=palette,
         centers=centers,
-        labels=labels.reshape(img.shape[:2]),
         counts=counts,
         inertia=float(inertia),
         n_colors=k,
+        _pixel_color=pixel_color,
+        _color_labels=np.ascontiguousarray(color_labels, dtype=np.int32),
+        _shape=(img.shape[0], img.shape[1]),
+        _threads=threads,
     )
