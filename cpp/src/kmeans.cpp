@@ -266,17 +266,29 @@ class LloydRun {
           unsigned char settled[kBlock];
           settled_block(labels + sb, upper_.data() + sb, lower_.data() + sb, half_.data(), drift_.data(), drift_max_,
                         slack_abs, se - sb, settled);
-          for (std::size_t i = sb; i < se; ++i) {
-            if (settled[i - sb]) continue;
-            // The second test: the exact distance to its own centre tightens the upper bound.
-            const auto ua = static_cast<std::size_t>(found[i - sb]);
+          // The second test, on the points the first left: the exact distance to their own centre
+          // tightens the upper bound. Listed first, then computed in a loop without branches.
+          std::uint32_t cand[kBlock];
+          std::size_t nc = 0;
+          for (std::size_t q = 0; q < se - sb; ++q) {
+            cand[nc] = static_cast<std::uint32_t>(q);
+            nc += settled[q] ? 0 : 1;
+          }
+          double gap[kBlock];  // u + slack - max(half, lower): the point needs a full search when >= 0
+          for (std::size_t r = 0; r < nc; ++r) {
+            const std::size_t i = sb + cand[r];
+            const auto ua = static_cast<std::size_t>(found[cand[r]]);
             const double l = lower_[i] - drift_max_;
-            const double mb = std::max(half_[ua], l);
+            const double h = half_[ua];
+            const double mb = h > l ? h : l;
             const double slack = slack_abs + 1e-10 * mb;
             const double u = std::sqrt(sqdist<D>(point(i), C + ua * d_, d_));
             upper_[i] = u - drift_[ua];
-            todo[m] = static_cast<std::uint32_t>(i - sb);
-            m += u + slack < mb ? 0 : 1;
+            gap[r] = u + slack - mb;
+          }
+          for (std::size_t r = 0; r < nc; ++r) {
+            todo[m] = cand[r];
+            m += gap[r] >= 0.0 ? 1 : 0;
           }
         } else {
           for (std::size_t i = sb; i < se; ++i) todo[m++] = static_cast<std::uint32_t>(i - sb);
@@ -302,7 +314,9 @@ class LloydRun {
             lower_[i] = std::sqrt(second[q]) + drift_max_;
           }
         }
-        for (std::size_t i = sb; i < se; ++i) {
+        // Labels change only among the points searched (the others kept theirs): with full sums every
+        // point is added in order, else only the searched ones are looked at (in order too).
+        auto update = [&](std::size_t i) {
           const T* x = point(i);
           const std::int32_t old = labels[i];
           const std::int32_t a = found[i - sb];
@@ -327,6 +341,11 @@ class LloydRun {
             for (std::size_t j = 0; j < dim; ++j) s[j] += static_cast<double>(x[j]) * wi;
             s[dim] += wi;
           }
+        };
+        if (full_sums) {
+          for (std::size_t i = sb; i < se; ++i) update(i);
+        } else {
+          for (std::size_t q = 0; q < m; ++q) update(sb + todo[q]);
         }
       }
       changed_[c] = n_changed;
