@@ -475,6 +475,7 @@ KMeansStats kmeans_lloyd(const T* X, std::size_t n, std::size_t d, const double*
                          std::size_t k, std::int32_t* labels, const KMeansOptions& options,
                          const CancelCheck& cancel) {
   check_sizes(n, d, k);
+  const detail::ThreadRequest request(options.n_threads);
   if (options.max_iter < 1) throw std::invalid_argument("k-means: max_iter must be >= 1");
   if (!(options.tol >= 0.0)) throw std::invalid_argument("k-means: tol must be >= 0");
   return detail::dispatch_dim(d, [&](auto dim) {
@@ -487,6 +488,7 @@ template <class T>
 double kmeans_assign(const T* X, std::size_t n, std::size_t d, const double* weights, const double* centers,
                      std::size_t k, std::int32_t* labels, int n_threads, const CancelCheck& cancel) {
   check_sizes(n, d, k);
+  const detail::ThreadRequest request(n_threads);
   const int threads = detail::resolve_threads(n_threads);
   detail::CancelPoller poller(cancel);
   std::vector<double> part(detail::n_chunks(n), 0.0);
@@ -522,6 +524,7 @@ template <class T>
 void kmeans_distances(const T* X, std::size_t n, std::size_t d, const double* centers, std::size_t k,
                       double* out, int n_threads, const CancelCheck& cancel) {
   check_sizes(n, d, k);
+  const detail::ThreadRequest request(n_threads);
   const int threads = detail::resolve_threads(n_threads);
   detail::CancelPoller poller(cancel);
   detail::dispatch_dim(d, [&](auto dim) {

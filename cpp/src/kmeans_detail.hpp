@@ -55,7 +55,7 @@ void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
   // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for.
   const std::size_t useful = std::max<std::size_t>(1, chunks / kMinChunksPerThread);
   const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
-  [[maybe_unused]] const int team = runnable_threads(wanted);
+  [[maybe_unused]] const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
   std::atomic<bool> stop{false};
   ExceptionCatcher catcher;
 #pragma omp parallel num_threads(team)

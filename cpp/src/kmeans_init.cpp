@@ -319,6 +319,7 @@ std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const doub
     if (lo < 0 || static_cast<std::size_t>(hi) >= n)
       throw std::invalid_argument("k-means++: the sampling order names a point that does not exist");
   }
+  const detail::ThreadRequest request(n_threads);
   const int threads = detail::resolve_threads(n_threads);
   detail::CancelPoller poller(cancel);
   if constexpr (std::is_same_v<T, std::uint8_t>) {

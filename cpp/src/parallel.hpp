@@ -24,6 +24,25 @@ inline int resolve_threads(int requested) noexcept {
 // must not let a result depend on the thread count. Elsewhere than Linux it returns `wanted`.
 int runnable_threads(int wanted) noexcept;
 
+// Whether the kernel running on this thread was given an explicit thread count, which is then obeyed
+// as given (tests compare teams of 1, 2 and 4), or left it to the default, which short passes may cut
+// to the idle CPUs (runnable_threads). Set at a kernel's entry, restored at its exit.
+class ThreadRequest {
+ public:
+  explicit ThreadRequest(int requested) noexcept : saved_(flag()) { flag() = requested > 0; }
+  ~ThreadRequest() { flag() = saved_; }
+  ThreadRequest(const ThreadRequest&) = delete;
+  ThreadRequest& operator=(const ThreadRequest&) = delete;
+  static bool is_explicit() noexcept { return flag(); }
+
+ private:
+  static bool& flag() noexcept {
+    static thread_local bool value = false;
+    return value;
+  }
+  bool saved_;
+};
+
 // An exception must never leave an OpenMP region (that terminates the process). Run the body through
 // `run`, which keeps the first exception; rethrow() after the region.
 class ExceptionCatcher {
