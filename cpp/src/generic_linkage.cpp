@@ -77,7 +77,8 @@ template <class T, LinkageMethod M>
 void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
-  const std::vector<std::size_t> off = condensed_row_offsets(n);
+  constexpr std::size_t R = kPanel;
+  const Panels<R> P(n);
   std::vector<std::int64_t> size(n, 1);
   std::vector<std::size_t> cluster_id(n);
   for (std::size_t i = 0; i < n; ++i) cluster_id[i] = i;
@@ -92,7 +93,7 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     const std::size_t from = live.lower_bound(x + 1);
     const Candidate<T> best = chunked_argmin<T>(from, live.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
       // All positions are above x: nearest_in_range reads them along row x.
-      return nearest_in_range(D, off.data(), L, live, lo, hi, x, from - 1);
+      return nearest_in_range(D, P, L, live, lo, hi, x, from - 1);
     });
     return best.value < inf ? Candidate<T>{best.value, L[best.index]} : Candidate<T>{inf, none};
   };
@@ -100,21 +101,42 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
   std::vector<std::size_t> neighbor(n - 1);
   std::vector<T> min_dist(n - 1);
   {
-    // The first scan is one row per cluster, independent of each other: rows in parallel.
-    const auto rows = static_cast<std::ptrdiff_t>(n - 1);
-#pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
-    for (std::ptrdiff_t sx = 0; sx < rows; ++sx) {
-      const auto x = static_cast<std::size_t>(sx);
-      const T* row_x = D + off[x];
-      T best = inf;
-      std::size_t arg = x + 1;
-      for (std::size_t i = x + 1; i < n; ++i)
-        if (row_x[i] < best) {
-          best = row_x[i];
-          arg = i;
+    // The first scan: each row's minimum over j > x, lowest j first. Panels are independent: in
+    // parallel, each read in storage order (column by column).
+    const std::size_t* rect = P.rect();
+    const auto panels = static_cast<std::ptrdiff_t>((n - 1 + R - 1) / R);
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+    for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
+      const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R);
+      T best[R];
+      std::size_t arg[R];
+      for (std::size_t r = 0; r < R; ++r) {
+        best[r] = inf;
+        arg[r] = ps + r + 1;
+      }
+      for (std::size_t j = ps + 1; j < pe; ++j)
+        for (std::size_t r = 0; ps + r < j; ++r) {
+          const T v = D[P.at(ps + r, j)];
+          if (v < best[r]) {
+            best[r] = v;
+            arg[r] = j;
+          }
         }
-      neighbor[x] = arg;
-      min_dist[x] = best;
+      if (pe - ps == R) {
+        const T* col = D + (rect[ps] + pe * R);  // D(ps + r, j) = col[(j - pe) * R + r]
+        for (std::size_t j = pe; j < n; ++j)
+          for (std::size_t r = 0; r < R; ++r) {
+            const T v = col[(j - pe) * R + r];
+            if (v < best[r]) {
+              best[r] = v;
+              arg[r] = j;
+            }
+          }
+      }
+      for (std::size_t r = 0; r < R && ps + r + 1 < n; ++r) {
+        neighbor[ps + r] = arg[r];
+        min_dist[ps + r] = best[r];
+      }
     }
   }
   KeyedHeap<T> heap(min_dist);
@@ -127,7 +149,7 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
       x = heap.min_key();
       dist = heap.min_value();
       y = neighbor[x];
-      if (dist == D[off[x] + y]) break;
+      if (dist == D[P.at(x, y)]) break;
       const Candidate<T> c = nearest_above(x);
       y = c.index;
       dist = c.value;
@@ -161,7 +183,7 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
     chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       std::vector<std::size_t>& notes = undercut[lo / kChunk];
-      update_range(D, off.data(), L, live, lo, hi, x, y, at_x, at_y, [&](T d_xz, T d_yz, std::size_t z) {
+      update_range(D, P, L, live, lo, hi, x, y, at_x, at_y, [&](T d_xz, T d_yz, std::size_t z) {
         const T d = static_cast<T>(
             lance_williams<M>(static_cast<double>(d_xz), static_cast<double>(d_yz), d_xy, nx, ny, size[z]));
         if (z < y && d < min_dist[z]) notes.push_back(z);
@@ -178,7 +200,7 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     }
     for (std::size_t c = 0; c < chunks; ++c) {
       for (const std::size_t z : undercut[c]) {
-        const T d = D[off[z] + y];
+        const T d = D[P.at(z, y)];
         neighbor[z] = y;
         min_dist[z] = d;
         heap.change_value(z, d);

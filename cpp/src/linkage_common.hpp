@@ -19,14 +19,53 @@
 
 namespace pixclust::detail {
 
-// D(i, j) for i < j lives at D[row_offset[i] + j]: row_offset[i] = n*i - i*(i+1)/2 - i - 1 (may wrap for
-// i = 0; the sum with j >= 1 is right in unsigned arithmetic). One table lookup instead of a multiply
-// per access in the column scans.
-inline std::vector<std::size_t> condensed_row_offsets(std::size_t n) {
-  std::vector<std::size_t> off(n);
-  for (std::size_t i = 0; i < n; ++i) off[i] = n * i - i * (i + 1) / 2 - i - 1;
-  return off;
-}
+// The working matrix is stored in row panels. The condensed (row-major upper-triangle) order puts D(i, x)
+// for i < x one row apart, so reading cluster x's distances down its column costs a cache line per
+// value: most of the time of every algorithm here. Panels of R consecutive rows keep the same segment of
+// the buffer as in condensed order (so the conversion is in place, one panel at a time) but store it
+// column by column: D(i, j) for the R rows of a panel and one column j are R neighbours, a column read
+// costs a line per R values, and a row read still streams (R values of other rows interleaved). Inside
+// the panel, the triangle of pairs i < j that both belong to it is stored first, column by column.
+// R = 1 is condensed order itself (single linkage reads its input in place that way).
+inline constexpr std::size_t kPanel = 4;
+
+template <std::size_t R>
+class Panels {
+  static_assert(R >= 1 && (R & (R - 1)) == 0, "the panel height is a power of two");
+
+ public:
+  explicit Panels(std::size_t n) : rect_(n), tri_(n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t ps = first_row(i), r = i - ps;
+      const std::size_t base = n * ps - ps * (ps + 1) / 2;  // where row ps starts in condensed order
+      tri_[i] = base + r;
+      // May wrap; the sum with j * R, j past the panel, is right in unsigned arithmetic.
+      rect_[i] = base + R * (R - 1) / 2 - (ps + R) * R + r;
+    }
+  }
+  static constexpr std::size_t first_row(std::size_t i) { return i & ~(R - 1); }
+  // The first column past i's panel: D(i, j) for j >= end_of(i) is at rect()[i] + j * R.
+  static constexpr std::size_t end_of(std::size_t i) { return (i | (R - 1)) + 1; }
+  const std::size_t* rect() const { return rect_.data(); }
+  // Position of D(i, j), i < j.
+  std::size_t at(std::size_t i, std::size_t j) const {
+    if constexpr (R == 1) {
+      return rect_[i] + j;
+    } else {
+      const std::size_t c = j - first_row(i);
+      return j >= end_of(i) ? rect_[i] + j * R : tri_[i] + c * (c - 1) / 2;
+    }
+  }
+
+ private:
+  std::vector<std::size_t> rect_, tri_;
+};
+
+// Copies the condensed matrix src into dst in panel order (dst == src: in place, through a buffer of
+// one panel per thread) and says whether every value is finite. Panels are disjoint segments of the
+// same size in both orders, so they are converted independently, on all threads.
+template <class T>
+bool to_panels(const T* src, T* dst, std::size_t n, int threads);
 
 // SciPy's distance updates (scipy/cluster/_hierarchy_distance_update.pxi), operand for operand and in
 // the same order, in double: with -ffp-contract=off the compiler may not reorder or fuse them, so a
@@ -206,26 +245,38 @@ void chunked_for(std::size_t begin, std::size_t end, int threads, const Body& bo
   }
 }
 
+// Prefetch the value at D + k. The offset is formed in integers: for clusters in x's own panel the
+// rect() formula gives a meaningless (possibly wrapped) address, which a prefetch ignores.
+template <class T>
+inline void prefetch_value(const T* D, std::size_t k, bool write) {
+  const auto* p = reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(D) + k * sizeof(T));
+  if (write)
+    prefetch_write(p);
+  else
+    prefetch_read(p);
+}
+
 // The nearest live cluster to x among list positions [lo, hi): (distance, position), ties to the lowest
 // position; x itself (at position at_x) and dead entries are skipped. Positions below at_x hold
 // clusters i < x, read down column x; the rest are read along row x.
-template <class T>
-Candidate<T> nearest_in_range(const T* D, const std::size_t* off, const std::size_t* L, const ActiveList& live,
+template <class T, std::size_t R>
+Candidate<T> nearest_in_range(const T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live,
                               std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
   Candidate<T> best{std::numeric_limits<T>::infinity(), hi};
+  const std::size_t* rect = P.rect();
   const std::size_t col_end = std::min(hi, at_x);
+  const std::size_t xR = x * R;
   for (std::size_t p = lo; p < col_end; ++p) {
-    if (p + kPrefetch < col_end) prefetch_read(D + off[L[p + kPrefetch]] + x);
+    if (p + kPrefetch < col_end) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
     const std::size_t i = L[p];
     if (!live.alive(i)) continue;
-    const T v = D[off[i] + x];
+    const T v = D[P.at(i, x)];
     if (v < best.value) best = {v, p};
   }
-  const T* row_x = D + off[x];
   for (std::size_t p = std::max(lo, at_x + 1); p < hi; ++p) {
     const std::size_t i = L[p];
     if (!live.alive(i)) continue;
-    const T v = row_x[i];
+    const T v = D[P.at(x, i)];
     if (v < best.value) best = {v, p};
   }
   return best;
@@ -233,38 +284,39 @@ Candidate<T> nearest_in_range(const T* D, const std::size_t* off, const std::siz
 
 // For list positions [lo, hi): d(i, y) <- f(d(i, x), d(i, y), i) for every live i other than x and y
 // (x < y; at_x, at_y their positions, at_x == at_y possible when x is already compacted away).
-template <class T, class F>
-void update_range(T* D, const std::size_t* off, const std::size_t* L, const ActiveList& live, std::size_t lo,
+template <class T, std::size_t R, class F>
+void update_range(T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live, std::size_t lo,
                   std::size_t hi, std::size_t x, std::size_t y, std::size_t at_x, std::size_t at_y, const F& f) {
-  // i < x: both in row i (columns x and y).
+  const std::size_t* rect = P.rect();
+  const std::size_t xR = x * R, yR = y * R;
+  // i < x: columns x and y.
   const std::size_t e1 = std::min(hi, at_x);
   for (std::size_t p = lo; p < e1; ++p) {
     if (p + kPrefetch < e1) {
-      const std::size_t base = off[L[p + kPrefetch]];
-      prefetch_read(D + base + x);
-      prefetch_write(D + base + y);
+      const std::size_t base = rect[L[p + kPrefetch]];
+      prefetch_value(D, base + xR, false);
+      prefetch_value(D, base + yR, true);
     }
     const std::size_t i = L[p];
     if (!live.alive(i)) continue;
-    T* ri = D + off[i];
-    ri[y] = f(ri[x], ri[y], i);
+    T& d_iy = D[P.at(i, y)];
+    d_iy = f(D[P.at(i, x)], d_iy, i);
   }
   // x < i < y: d(x, i) along row x, d(i, y) down column y.
-  const T* row_x = D + off[x];
   const std::size_t e2 = std::min(hi, at_y);
   for (std::size_t p = std::max(lo, at_x); p < e2; ++p) {
-    if (p + kPrefetch < e2) prefetch_write(D + off[L[p + kPrefetch]] + y);
+    if (p + kPrefetch < e2) prefetch_value(D, rect[L[p + kPrefetch]] + yR, true);
     const std::size_t i = L[p];
     if (i == x || !live.alive(i)) continue;
-    T& d_iy = D[off[i] + y];
-    d_iy = f(row_x[i], d_iy, i);
+    T& d_iy = D[P.at(i, y)];
+    d_iy = f(D[P.at(x, i)], d_iy, i);
   }
-  // i > y: both along rows x and y.
-  T* row_y = D + off[y];
+  // i > y: along rows x and y.
   for (std::size_t p = std::max(lo, at_y + 1); p < hi; ++p) {
     const std::size_t i = L[p];
     if (!live.alive(i)) continue;
-    row_y[i] = f(row_x[i], row_y[i], i);
+    T& d_yi = D[P.at(y, i)];
+    d_yi = f(D[P.at(x, i)], d_yi, i);
   }
 }
 
@@ -278,10 +330,12 @@ void sort_and_relabel(double* Z, std::size_t n);
 template <class T>
 bool all_finite(const T* D, std::size_t m, int threads);
 
-// The three algorithms, on a working matrix they may overwrite (mst_single only reads it). `adaptive`:
-// the thread count was not given explicitly, so ThreadBudget may lower it while the CPUs are busy.
+// The three algorithms, on a working matrix in panel order (kPanel) that they may overwrite (mst_single
+// only reads it, and takes condensed order too: panel = 1). `adaptive`: the thread count was not given
+// explicitly, so ThreadBudget may lower it while the CPUs are busy.
 template <class T>
-void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);
+void mst_single(const T* D, std::size_t n, std::size_t panel, double* Z, int threads, bool adaptive,
+                CancelPoller& poller);
 template <class T>
 void nn_chain(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               CancelPoller& poller);

@@ -30,31 +30,33 @@ struct UpdateNotes {
 };
 
 // Every cluster's nearest neighbour from one pass over the matrix in storage order (contiguous reads).
-// Rows are cut into fixed blocks; a block keeps its own minima for the columns it touches, and the
-// blocks are combined in row order, so every cluster sees its candidates in increasing index order and
-// a strict < keeps the lowest index, whatever the thread count.
+// Panels are grouped into fixed blocks; a block keeps its own minima for the columns it touches, and
+// the blocks are combined in row order, so every cluster sees its candidates in increasing index order
+// and a strict < keeps the lowest index, whatever the thread count.
 template <class T>
-void initial_neighbours(const T* D, const std::vector<std::size_t>& off, std::size_t n, int threads,
-                        std::vector<T>& nn_val, std::vector<std::size_t>& nn_idx) {
+void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int threads, std::vector<T>& nn_val,
+                        std::vector<std::size_t>& nn_idx) {
   constexpr T inf = std::numeric_limits<T>::infinity();
+  constexpr std::size_t R = kPanel;
   (void)threads;  // only read by the OpenMP pragma
-  // Blocks of about equal area: row i has n-1-i entries.
-  const std::size_t blocks = std::min<std::size_t>(16, n - 1);
-  std::vector<std::size_t> first(blocks + 1, n - 1);
+  // Blocks of about equal area (row i has n-1-i entries), cut at panel boundaries.
+  const std::size_t blocks = std::min<std::size_t>(16, (n - 1 + R - 1) / R);
+  std::vector<std::size_t> first(blocks + 1, n);
   first[0] = 0;
   {
     const double total = static_cast<double>(n) * static_cast<double>(n - 1) / 2.0;
     std::size_t b = 1;
     double acc = 0.0;
-    for (std::size_t i = 0; i + 1 < n && b < blocks; ++i) {
+    for (std::size_t i = 0; i < n && b < blocks; ++i) {
       acc += static_cast<double>(n - 1 - i);
-      if (acc >= total * static_cast<double>(b) / static_cast<double>(blocks)) first[b++] = i + 1;
+      if ((i + 1) % R == 0 && acc >= total * static_cast<double>(b) / static_cast<double>(blocks)) first[b++] = i + 1;
     }
   }
   std::vector<std::vector<T>> col_val(blocks);
   std::vector<std::vector<std::size_t>> col_idx(blocks);
   nn_val.assign(n, inf);
   nn_idx.assign(n, n);
+  const std::size_t* rect = P.rect();
   const auto nblocks = static_cast<std::ptrdiff_t>(blocks);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::ptrdiff_t sb = 0; sb < nblocks; ++sb) {
@@ -63,24 +65,38 @@ void initial_neighbours(const T* D, const std::vector<std::size_t>& off, std::si
     std::vector<std::size_t>& ci = col_idx[b];
     cv.assign(n, inf);
     ci.assign(n, n);
-    for (std::size_t i = first[b]; i < first[b + 1]; ++i) {
-      const T* row = D + off[i];
-      T best = inf;
-      std::size_t arg = n;
-      for (std::size_t j = i + 1; j < n; ++j) {
-        const T v = row[j];
-        if (v < best) {
-          best = v;
-          arg = j;
+    for (std::size_t ps = first[b]; ps < first[b + 1]; ps += R) {
+      const std::size_t pe = std::min(n, ps + R);
+      // Row minima over j > i (column order visits each row's j in increasing order); column minima
+      // over the rows of the panel in increasing order.
+      T best[R];
+      std::size_t arg[R];
+      for (std::size_t r = 0; r < R; ++r) {
+        best[r] = inf;
+        arg[r] = n;
+      }
+      auto visit = [&](std::size_t r, std::size_t j, T v) {
+        if (v < best[r]) {
+          best[r] = v;
+          arg[r] = j;
         }
         if (v < cv[j]) {
           cv[j] = v;
-          ci[j] = i;
+          ci[j] = ps + r;
         }
+      };
+      for (std::size_t j = ps + 1; j < pe; ++j)
+        for (std::size_t r = 0; ps + r < j; ++r) visit(r, j, D[P.at(ps + r, j)]);
+      if (pe - ps == R) {
+        const T* col = D + (rect[ps] + pe * R);  // D(ps + r, j) = col[(j - pe) * R + r]
+        for (std::size_t j = pe; j < n; ++j)
+          for (std::size_t r = 0; r < R; ++r) visit(r, j, col[(j - pe) * R + r]);
       }
-      // Row i's own minimum is over j > i; its candidates j < i come from earlier rows (columns).
-      nn_val[i] = best;  // provisional: combined with the column minima below
-      nn_idx[i] = arg;
+      // Row i's own minimum is over j > i; its candidates j < i come from the columns.
+      for (std::size_t r = 0; ps + r < pe; ++r) {
+        nn_val[ps + r] = best[r];  // provisional: combined with the column minima below
+        nn_idx[ps + r] = arg[r];
+      }
     }
   }
   // Combine: for cluster j, the candidates below j (from the blocks, in block order) come before the
@@ -105,15 +121,14 @@ void initial_neighbours(const T* D, const std::vector<std::size_t>& off, std::si
 template <class T, LinkageMethod M>
 void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
-  const std::vector<std::size_t> off = condensed_row_offsets(n);
-  const std::size_t* offs = off.data();
+  const Panels<kPanel> P(n);
   std::vector<std::int64_t> size(n, 1);
   ActiveList live(n);
   std::vector<std::size_t> chain;
   chain.reserve(n);
   std::vector<T> nn_val;
   std::vector<std::size_t> nn_idx;
-  initial_neighbours(D, off, n, threads, nn_val, nn_idx);
+  initial_neighbours(D, P, n, threads, nn_val, nn_idx);
   std::vector<unsigned char> stale(n, 0);  // neighbour was merged away: rescan before use
   std::vector<UpdateNotes<T>> notes;
   std::vector<Candidate<T>> scratch;
@@ -125,7 +140,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
     const std::size_t at_i = live.lower_bound(i);
     const Candidate<T> best = chunked_argmin<T>(0, live.size(), scan_threads, scratch,
                                                 [&](std::size_t lo, std::size_t hi) {
-                                                  return nearest_in_range(D, offs, L, live, lo, hi, i, at_i);
+                                                  return nearest_in_range(D, P, L, live, lo, hi, i, at_i);
                                                 });
     nn_val[i] = best.value;
     nn_idx[i] = best.value < inf ? L[best.index] : n;
@@ -144,7 +159,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
       if (chain.size() > 1) {
         // SciPy starts its scan from the previous link: it wins unless something is strictly closer.
         const std::size_t prev = chain[chain.size() - 2];
-        const T d_prev = x < prev ? D[offs[x] + prev] : D[offs[prev] + x];
+        const T d_prev = x < prev ? D[P.at(x, prev)] : D[P.at(prev, x)];
         if (!(nn_val[x] < d_prev)) {
           y = prev;
           current_min = d_prev;
@@ -183,7 +198,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
     }
     chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       UpdateNotes<T>& note = notes[lo / kChunk];
-      update_range(D, offs, L, live, lo, hi, x, y, at_x, at_y, [&](T d_xi, T d_yi, std::size_t i) {
+      update_range(D, P, L, live, lo, hi, x, y, at_x, at_y, [&](T d_xi, T d_yi, std::size_t i) {
         const T d = static_cast<T>(
             lance_williams<M>(static_cast<double>(d_xi), static_cast<double>(d_yi), d_xy, nx, ny, size[i]));
         // Positions are visited in increasing order within a chunk, so strict < keeps the lowest index.
