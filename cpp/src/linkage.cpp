@@ -74,12 +74,12 @@ void check_input(const T* D, std::size_t n, int threads) {
   }
 }
 
-// D is in panel order (detail::Panels<detail::kPanel>).
+// D is in panel order (detail::Panels<detail::kPanel>), except for single linkage (condensed order).
 template <class T>
 void dispatch(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               detail::CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::single: return detail::mst_single<T>(D, n, detail::kPanel, Z, threads, adaptive, poller);
+    case LinkageMethod::single: return detail::mst_single<T>(D, n, Z, threads, adaptive, poller);
     case LinkageMethod::complete:
     case LinkageMethod::average:
     case LinkageMethod::weighted:
@@ -120,7 +120,7 @@ void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int
                        const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
   check_input(D, n, threads);
-  detail::to_panels(D, D, n, threads);
+  if (method != LinkageMethod::single) detail::to_panels(D, D, n, threads);
   detail::CancelPoller poller(cancel);
   dispatch(D, n, method, Z, threads, n_threads <= 0, poller);
 }
@@ -131,7 +131,7 @@ void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_t
   if (method == LinkageMethod::single) {
     check_input(D, n, threads);
     detail::CancelPoller poller(cancel);
-    detail::mst_single<T>(D, n, 1, Z, threads, n_threads <= 0, poller);  // reads the input in place
+    detail::mst_single<T>(D, n, Z, threads, n_threads <= 0, poller);  // reads the input in place
     return;
   }
   if (n < 2) check_input(D, n, threads);

@@ -184,12 +184,12 @@ struct Candidate {
 
 // Entries per chunk of a parallel pass. Chunks, not threads, are the unit of the reduction: partial
 // minima are combined in chunk order, so 1 thread and 16 find the same (value, lowest index).
-inline constexpr std::size_t kChunk = 4096;
+inline constexpr std::size_t kChunk = 1024;
 
 // Column accesses D(i, x), i < x, land on a new cache line (and often a new page) at every step, and
 // the out-of-order window covers only a few of them: prefetching this many entries ahead keeps enough
 // misses in flight.
-inline constexpr std::size_t kPrefetch = 24;
+inline constexpr std::size_t kPrefetch = 32;
 
 inline void prefetch_read(const void* p) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -330,12 +330,12 @@ void sort_and_relabel(double* Z, std::size_t n);
 template <class T>
 bool all_finite(const T* D, std::size_t m, int threads);
 
-// The three algorithms, on a working matrix in panel order (kPanel) that they may overwrite (mst_single
-// only reads it, and takes condensed order too: panel = 1). `adaptive`: the thread count was not given
-// explicitly, so ThreadBudget may lower it while the CPUs are busy.
+// The three algorithms. nn_chain and generic_linkage work on a matrix in panel order (kPanel) that they
+// overwrite; mst_single reads the condensed matrix as it is (it reads every value once: converting would
+// cost as much as it saves). `adaptive`: the thread count was not given explicitly, so ThreadBudget may
+// lower it while the CPUs are busy.
 template <class T>
-void mst_single(const T* D, std::size_t n, std::size_t panel, double* Z, int threads, bool adaptive,
-                CancelPoller& poller);
+void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);
 template <class T>
 void nn_chain(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               CancelPoller& poller);

@@ -5,7 +5,6 @@
 // scan runs on all threads with a chunk-ordered (value, lowest index) reduction.
 #include <algorithm>
 #include <limits>
-#include <stdexcept>
 #include <vector>
 
 #include "linkage_common.hpp"
@@ -69,14 +68,11 @@ void mst_impl(const T* D, std::size_t n, double* Z, int threads, bool adaptive, 
 }  // namespace
 
 template <class T>
-void mst_single(const T* D, std::size_t n, std::size_t panel, double* Z, int threads, bool adaptive,
-                CancelPoller& poller) {
-  if (panel == 1) return mst_impl<T, 1>(D, n, Z, threads, adaptive, poller);
-  if (panel == kPanel) return mst_impl<T, kPanel>(D, n, Z, threads, adaptive, poller);
-  throw std::invalid_argument("mst_single: unsupported panel height");
+void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+  mst_impl<T, 1>(D, n, Z, threads, adaptive, poller);
 }
 
-template void mst_single<float>(const float*, std::size_t, std::size_t, double*, int, bool, CancelPoller&);
-template void mst_single<double>(const double*, std::size_t, std::size_t, double*, int, bool, CancelPoller&);
+template void mst_single<float>(const float*, std::size_t, double*, int, bool, CancelPoller&);
+template void mst_single<double>(const double*, std::size_t, double*, int, bool, CancelPoller&);
 
 }  // namespace pixclust::detail
