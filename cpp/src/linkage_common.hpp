@@ -245,6 +245,29 @@ void chunked_for(std::size_t begin, std::size_t end, int threads, const Body& bo
   }
 }
 
+// Moves the distances among the clusters `keep` (increasing slots of the current layout P) to the
+// front of D, in the panel layout of keep.size() clusters (the q-th kept cluster becomes slot q). As
+// live clusters die, fewer of the values in each cache line are still needed; packing the live ones
+// when half are dead keeps the scans and updates at a line per R values, and the matrix shrinks. In
+// place and safe in one forward pass: a value's new position never exceeds its old one (both orders are
+// by panel, then column, then row, and no index grows), and positions are written in increasing order,
+// so no value is overwritten before it is read. (A parallel pass would not be safe.)
+template <class T, std::size_t R>
+void compact_panels(T* D, const Panels<R>& P, const std::vector<std::size_t>& keep) {
+  const std::size_t m = keep.size();
+  T* out = D;
+  for (std::size_t ps = 0; ps < m; ps += R) {
+    const std::size_t pe = std::min(m, ps + R);
+    for (std::size_t j = ps + 1; j < pe; ++j)
+      for (std::size_t r = 0; ps + r < j; ++r) *out++ = D[P.at(keep[ps + r], keep[j])];
+    if (pe - ps == R)
+      for (std::size_t j = pe; j < m; ++j) {
+        const std::size_t kj = keep[j];
+        for (std::size_t r = 0; r < R; ++r) *out++ = D[P.at(keep[ps + r], kj)];
+      }
+  }
+}
+
 // Prefetch the value at D + k. The offset is formed in integers: for clusters in x's own panel the
 // rect() formula gives a meaningless (possibly wrapped) address, which a prefetch ignores.
 template <class T>

@@ -29,6 +29,9 @@ namespace {
 // them by 60% but cost as much in the update pass as they save.
 inline constexpr std::size_t kNear = 2;
 
+// Below this many live clusters the matrix is small and packing it again does not pay.
+inline constexpr std::size_t kCompactMin = 256;
+
 // The nearest candidates of a set in (value, index) order: a prefix of that order, every candidate not
 // listed after the last one listed; count == 0: unknown (stale). Offer candidates in increasing index
 // (or merge such lists, lower indices first): strict < then keeps the lowest index among equal values.
@@ -141,7 +144,10 @@ void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int 
 template <class T, LinkageMethod M>
 void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
-  const Panels<kPanel> P(n);
+  Panels<kPanel> P(n);
+  std::size_t dim = n;  // slots in the working matrix: live clusters are packed now and then
+  std::vector<std::size_t> ident(n);  // slot -> SciPy's index of the cluster there
+  for (std::size_t i = 0; i < n; ++i) ident[i] = i;
   std::vector<std::int64_t> size(n, 1);
   ActiveList live(n);
   std::vector<std::size_t> chain;
@@ -203,8 +209,8 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
 
     const std::int64_t nx = size[x], ny = size[y];
     double* row = Z + 4 * k;
-    row[0] = static_cast<double>(x);
-    row[1] = static_cast<double>(y);
+    row[0] = static_cast<double>(ident[x]);
+    row[1] = static_cast<double>(ident[y]);
     row[2] = static_cast<double>(current_min);
     row[3] = static_cast<double>(nx + ny);
     size[x] = 0;
@@ -265,6 +271,30 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
     for (std::size_t c = 1; c < chunks; ++c) near_y.merge(notes[c]);
     near[y] = near_y;
 
+    // Pack the live clusters once half the slots are dead (see compact_panels). Slots keep their
+    // order, so every comparison of indices (the tie rules) is unchanged.
+    const std::size_t alive = n - k - 1;
+    if (alive * 2 <= dim && alive >= kCompactMin) {
+      std::vector<std::size_t> keep;
+      keep.reserve(alive);
+      for (std::size_t p = 0; p < live.size(); ++p)
+        if (live.alive(live.data()[p])) keep.push_back(live.data()[p]);
+      compact_panels(D, P, keep);
+      std::vector<std::size_t> renum(dim, 0);
+      for (std::size_t q = 0; q < alive; ++q) renum[keep[q]] = q;
+      for (std::size_t q = 0; q < alive; ++q) {
+        const std::size_t s = keep[q];
+        ident[q] = ident[s];
+        size[q] = size[s];
+        Nearest<T> a = near[s];
+        for (std::size_t e = 0; e < a.count; ++e) a.j[e] = renum[a.j[e]];  // listed clusters are live
+        near[q] = a;
+      }
+      for (std::size_t& c : chain) c = renum[c];
+      dim = alive;
+      P = Panels<kPanel>(dim);
+      live = ActiveList(dim);
+    }
     poller.poll();
   }
   sort_and_relabel(Z, n);
