@@ -34,6 +34,13 @@ class KeyedHeap {
     --size_;
     sift_down(0);
   }
+  // New names for the keys still in the heap (an order-keeping renumbering: the heap is unchanged).
+  void relabel(const std::vector<std::size_t>& renum) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      key_at_[i] = renum[key_at_[i]];
+      index_of_[key_at_[i]] = i;
+    }
+  }
   void change_value(std::size_t key, T value) {
     const std::size_t i = index_of_[key];
     const T old = values_[i];
@@ -78,7 +85,8 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
   constexpr T inf = std::numeric_limits<T>::infinity();
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
   constexpr std::size_t R = kPanel;
-  const Panels<R> P(n);
+  Panels<R> P(n);
+  std::size_t dim = n;  // slots in the working matrix: live clusters are packed now and then
   std::vector<std::int64_t> size(n, 1);
   std::vector<std::size_t> cluster_id(n);
   for (std::size_t i = 0; i < n; ++i) cluster_id[i] = i;
@@ -206,13 +214,41 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
         heap.change_value(z, d);
       }
     }
-    if (y < n - 1) {
+    if (y < dim - 1) {
       const Candidate<T> c = nearest_above(y);
       if (c.index != none) {
         neighbor[y] = c.index;
         min_dist[y] = c.value;
         heap.change_value(y, c.value);
       }
+    }
+
+    // Pack the live clusters once half the slots are dead (see compact_panels). Slots keep their
+    // order, so the tie rules are unchanged. Every candidate neighbour is live (one that pointed at
+    // x now points at y), and the heap holds every live cluster but the last (SciPy's n - 1: the
+    // larger of a pair survives, so it never dies).
+    const std::size_t alive = n - k - 1;
+    if (alive * 2 <= dim && alive >= kCompactMin) {
+      std::vector<std::size_t> keep;
+      keep.reserve(alive);
+      for (std::size_t p = 0; p < live.size(); ++p)
+        if (live.alive(live.data()[p])) keep.push_back(live.data()[p]);
+      compact_panels(D, P, keep);
+      std::vector<std::size_t> renum(dim, 0);
+      for (std::size_t q = 0; q < alive; ++q) renum[keep[q]] = q;
+      for (std::size_t q = 0; q < alive; ++q) {
+        const std::size_t s = keep[q];
+        cluster_id[q] = cluster_id[s];
+        size[q] = size[s];
+        if (q + 1 < alive) {
+          neighbor[q] = renum[neighbor[s]];
+          min_dist[q] = min_dist[s];
+        }
+      }
+      heap.relabel(renum);
+      dim = alive;
+      P = Panels<R>(dim);
+      live = ActiveList(dim);
     }
     poller.poll();
   }

@@ -252,6 +252,9 @@ void chunked_for(std::size_t begin, std::size_t end, int threads, const Body& bo
 // place and safe in one forward pass: a value's new position never exceeds its old one (both orders are
 // by panel, then column, then row, and no index grows), and positions are written in increasing order,
 // so no value is overwritten before it is read. (A parallel pass would not be safe.)
+// Below this many live clusters the matrix is small and packing it again does not pay.
+inline constexpr std::size_t kCompactMin = 256;
+
 template <class T, std::size_t R>
 void compact_panels(T* D, const Panels<R>& P, const std::vector<std::size_t>& keep) {
   const std::size_t m = keep.size();

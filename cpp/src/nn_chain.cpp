@@ -29,9 +29,6 @@ namespace {
 // them by 60% but cost as much in the update pass as they save.
 inline constexpr std::size_t kNear = 2;
 
-// Below this many live clusters the matrix is small and packing it again does not pay.
-inline constexpr std::size_t kCompactMin = 256;
-
 // The nearest candidates of a set in (value, index) order: a prefix of that order, every candidate not
 // listed after the last one listed; count == 0: unknown (stale). Offer candidates in increasing index
 // (or merge such lists, lower indices first): strict < then keeps the lowest index among equal values.
