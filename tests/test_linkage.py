@@ -278,6 +278,19 @@ def test_overwrite_input(method: str, dtype: type) -> None:
         pixclust.linkage(ro, method, overwrite_input=True)
 
 
+@pytest.mark.parametrize("method", ["single", "ward", "centroid"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_overwrite_input_rejected_is_left_unchanged(method: str, bad: float) -> None:
+    # The in-place conversion to the working layout checks finiteness as it goes, and undoes itself.
+    rng = np.random.default_rng(5)
+    y = pdist(rng.standard_normal((203, 3)))
+    y[len(y) // 2] = bad
+    keep = y.copy()
+    with pytest.raises(ValueError, match="finite"):
+        pixclust.linkage(y, method, overwrite_input=True)
+    np.testing.assert_array_equal(y, keep)
+
+
 # --- bad input: SciPy's errors and warning --------------------------------------------------------
 
 

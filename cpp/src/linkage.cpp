@@ -119,8 +119,14 @@ template <class T>
 void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads,
                        const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
-  check_input(D, n, threads);
-  if (method != LinkageMethod::single) detail::to_panels(D, D, n, threads);
+  if (method == LinkageMethod::single || n < 2) {
+    check_input(D, n, threads);
+  } else if (!detail::to_panels(D, D, n, threads)) {
+    // The conversion checked finiteness as it went (one pass instead of two): undo it, so that a
+    // rejected input is left as it was.
+    detail::from_panels(D, n, threads);
+    throw std::invalid_argument(kNonFinite);
+  }
   detail::CancelPoller poller(cancel);
   dispatch(D, n, method, Z, threads, n_threads <= 0, poller);
 }
@@ -212,8 +218,11 @@ bool all_finite(const T* D, std::size_t m, int threads) {
 template bool all_finite<float>(const float*, std::size_t, int);
 template bool all_finite<double>(const double*, std::size_t, int);
 
+namespace {
+
+// Condensed order <-> panel order, panel by panel (see to_panels); `back`: from panel order (in place).
 template <class T>
-bool to_panels(const T* src, T* dst, std::size_t n, int threads) {
+bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back) {
   constexpr std::size_t R = kPanel;
   const bool in_place = src == dst;
   const auto panels = static_cast<std::ptrdiff_t>((n + R - 1) / R);
@@ -239,7 +248,8 @@ bool to_panels(const T* src, T* dst, std::size_t n, int threads) {
         std::copy(in, in + len, buf.data());
         in = buf.data();
       }
-      // Row ps + r's value for column j is in[start[r] + j] (start may wrap; the sum is right).
+      // Row ps + r's value for column j is at start[r] + j in condensed order (start may wrap; the sum
+      // is right); `seq` walks the panel order.
       std::size_t start[R];
       std::size_t acc = 0;
       for (std::size_t r = 0; r < rows; ++r) {
@@ -247,21 +257,23 @@ bool to_panels(const T* src, T* dst, std::size_t n, int threads) {
         acc += n - 1 - ps - r;
       }
       T* out = dst + base;
+      std::size_t seq = 0;
       int panel_bad = 0;
-      // In Panels<R>::at order: the panel's own triangle column by column, then the full columns.
-      for (std::size_t j = ps + 1; j < pe; ++j)
-        for (std::size_t r = 0; ps + r < j; ++r) {
+      auto move = [&](std::size_t r, std::size_t j) {
+        if (back) {
+          out[start[r] + j] = in[seq++];
+        } else {
           const T v = in[start[r] + j];
-          *out++ = v;
+          out[seq++] = v;
           panel_bad |= static_cast<int>(!((v - v) == T(0)));  // NaN for inf and NaN, 0 otherwise
         }
+      };
+      // In Panels<R>::at order: the panel's own triangle column by column, then the full columns.
+      for (std::size_t j = ps + 1; j < pe; ++j)
+        for (std::size_t r = 0; ps + r < j; ++r) move(r, j);
       if (rows == R)
         for (std::size_t j = pe; j < n; ++j)
-          for (std::size_t r = 0; r < R; ++r) {
-            const T v = in[start[r] + j];
-            *out++ = v;
-            panel_bad |= static_cast<int>(!((v - v) == T(0)));
-          }
+          for (std::size_t r = 0; r < R; ++r) move(r, j);
       bad |= panel_bad;
     }
   }
@@ -269,8 +281,22 @@ bool to_panels(const T* src, T* dst, std::size_t n, int threads) {
   return bad == 0;
 }
 
+}  // namespace
+
+template <class T>
+bool to_panels(const T* src, T* dst, std::size_t n, int threads) {
+  return convert_panels(src, dst, n, threads, false);
+}
+
+template <class T>
+void from_panels(T* D, std::size_t n, int threads) {
+  convert_panels<T>(D, D, n, threads, true);
+}
+
 template bool to_panels<float>(const float*, float*, std::size_t, int);
 template bool to_panels<double>(const double*, double*, std::size_t, int);
+template void from_panels<float>(float*, std::size_t, int);
+template void from_panels<double>(double*, std::size_t, int);
 
 }  // namespace detail
 

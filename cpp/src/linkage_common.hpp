@@ -66,6 +66,9 @@ class Panels {
 // same size in both orders, so they are converted independently, on all threads.
 template <class T>
 bool to_panels(const T* src, T* dst, std::size_t n, int threads);
+// The inverse, in place.
+template <class T>
+void from_panels(T* D, std::size_t n, int threads);
 
 // SciPy's distance updates (scipy/cluster/_hierarchy_distance_update.pxi), operand for operand and in
 // the same order, in double: with -ffp-contract=off the compiler may not reorder or fuse them, so a
