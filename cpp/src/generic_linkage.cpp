@@ -191,11 +191,8 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
     chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       std::vector<std::size_t>& notes = undercut[lo / kChunk];
-      update_range(D, P, L, live, lo, hi, x, y, at_x, at_y, [&](T d_xz, T d_yz, std::size_t z) {
-        const T d = static_cast<T>(
-            lance_williams<M>(static_cast<double>(d_xz), static_cast<double>(d_yz), d_xy, nx, ny, size[z]));
+      update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t z) {
         if (z < y && d < min_dist[z]) notes.push_back(z);
-        return d;
       });
     });
 

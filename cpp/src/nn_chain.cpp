@@ -226,19 +226,17 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
     for (std::size_t c = 0; c < chunks; ++c) notes[c] = Nearest<T>{};
     chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       Nearest<T>& note = notes[lo / kChunk];
-      update_range(D, P, L, live, lo, hi, x, y, at_x, at_y, [&](T d_xi, T d_yi, std::size_t i) {
-        const T d = static_cast<T>(
-            lance_williams<M>(static_cast<double>(d_xi), static_cast<double>(d_yi), d_xy, nx, ny, size[i]));
+      update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t i) {
         // Positions are visited in increasing order within a chunk: the merged cluster's own two.
         note.offer(d, i);
         Nearest<T>& a = near[i];
-        if (a.count == 0) return d;  // stale: rescanned when it next heads the chain
+        if (a.count == 0) return;  // stale: rescanned when it next heads the chain
         {
           // The common case, without a store: neither x nor y listed (unused slots may give a false
           // alarm, which the full path below handles), and y not before the last one known.
           bool listed = false;
           for (std::size_t q = 0; q < kNear; ++q) listed |= (a.j[q] == x) | (a.j[q] == y);
-          if (!listed && !before(d, y, a.v[a.count - 1], a.j[a.count - 1])) return d;
+          if (!listed && !before(d, y, a.v[a.count - 1], a.j[a.count - 1])) return;
         }
         // x and y drop out (what remains is still a prefix of the order); the merged cluster y enters
         // if it comes before the last one known (else it may come after unknown ones).
@@ -261,7 +259,6 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
           a.j[p] = y;
         }
         a.count = c;
-        return d;
       });
     });
     Nearest<T> near_y = notes[0];
