@@ -4,7 +4,8 @@
 // merged once its candidate distance is confirmed, else recomputed. Same heap, same sift rules, same
 // update order as SciPy, hence SciPy's merges and bits; the rows are not re-sorted (heights need not be
 // monotone) and the ids are assigned as the merges happen. What is ours: live clusters in a list,
-// row scans and the matrix update on all threads.
+// row scans and the matrix update on all threads; the matrix in row panels, the live clusters packed to
+// its front whenever half are dead (in order, so the tie rules see the same order).
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
