@@ -239,13 +239,25 @@ def test_same_bits_with_1_2_4_threads(method: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["single", "ward", "centroid"])
 def test_same_bits_with_1_2_4_threads_in_chunked_scans(method: str) -> None:
-    # More than 4096 live clusters: the scans and row updates of the first few hundred merges are split
-    # into chunks too (one method per algorithm; explicit thread counts are used as given).
+    # More than 2 x 1024 live clusters: the scans and row updates of the first half of the merges are
+    # split into chunks too (one method per algorithm; explicit thread counts are used as given).
     rng = np.random.default_rng(1)
     y = pdist(rng.standard_normal((4200, 4))).astype(np.float32)
     results = [_core.linkage(y, method, n_threads=t) for t in (1, 2, 4)]
     for Z in results[1:]:
         assert Z.tobytes() == results[0].tobytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["complete", "average", "weighted", "ward", "median"])
+def test_tie_heavy_chunked_scans_match_scipy_with_1_2_4_threads(method: str) -> None:
+    # Integer points on a small grid: thousands of equal distances, so the remembered nearest neighbours
+    # (NN-chain) and the heap (generic) see ties everywhere, with chunked updates and rescans.
+    rng = np.random.default_rng(3)
+    y = pdist(rng.integers(0, 12, size=(2500, 3)).astype(float))
+    ref = sch.linkage(y, method)
+    for t in (1, 2, 4):
+        assert_same_linkage(_core.linkage(y, method, n_threads=t), ref)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -264,6 +276,19 @@ def test_overwrite_input(method: str, dtype: type) -> None:
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="writeable"):
         pixclust.linkage(ro, method, overwrite_input=True)
+
+
+@pytest.mark.parametrize("method", ["single", "ward", "centroid"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_overwrite_input_rejected_is_left_unchanged(method: str, bad: float) -> None:
+    # The in-place conversion to the working layout checks finiteness as it goes, and undoes itself.
+    rng = np.random.default_rng(5)
+    y = pdist(rng.standard_normal((203, 3)))
+    y[len(y) // 2] = bad
+    keep = y.copy()
+    with pytest.raises(ValueError, match="finite"):
+        pixclust.linkage(y, method, overwrite_input=True)
+    np.testing.assert_array_equal(y, keep)
 
 
 # --- bad input: SciPy's errors and warning --------------------------------------------------------

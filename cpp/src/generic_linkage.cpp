@@ -4,7 +4,8 @@
 // merged once its candidate distance is confirmed, else recomputed. Same heap, same sift rules, same
 // update order as SciPy, hence SciPy's merges and bits; the rows are not re-sorted (heights need not be
 // monotone) and the ids are assigned as the merges happen. What is ours: live clusters in a list,
-// row scans and the matrix update on all threads.
+// row scans and the matrix update on all threads; the matrix in row panels, the live clusters packed to
+// its front whenever half are dead (in order, so the tie rules see the same order).
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -33,6 +34,13 @@ class KeyedHeap {
     swap(0, size_ - 1);
     --size_;
     sift_down(0);
+  }
+  // New names for the keys still in the heap (an order-keeping renumbering: the heap is unchanged).
+  void relabel(const std::vector<std::size_t>& renum) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      key_at_[i] = renum[key_at_[i]];
+      index_of_[key_at_[i]] = i;
+    }
   }
   void change_value(std::size_t key, T value) {
     const std::size_t i = index_of_[key];
@@ -77,7 +85,9 @@ template <class T, LinkageMethod M>
 void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
-  const std::vector<std::size_t> off = condensed_row_offsets(n);
+  constexpr std::size_t R = kPanel;
+  Panels<R> P(n);
+  std::size_t dim = n;  // slots in the working matrix: live clusters are packed now and then
   std::vector<std::int64_t> size(n, 1);
   std::vector<std::size_t> cluster_id(n);
   for (std::size_t i = 0; i < n; ++i) cluster_id[i] = i;
@@ -92,7 +102,7 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     const std::size_t from = live.lower_bound(x + 1);
     const Candidate<T> best = chunked_argmin<T>(from, live.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
       // All positions are above x: nearest_in_range reads them along row x.
-      return nearest_in_range(D, off.data(), L, live, lo, hi, x, from - 1);
+      return nearest_in_range(D, P, L, live, lo, hi, x, from - 1);
     });
     return best.value < inf ? Candidate<T>{best.value, L[best.index]} : Candidate<T>{inf, none};
   };
@@ -100,21 +110,42 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
   std::vector<std::size_t> neighbor(n - 1);
   std::vector<T> min_dist(n - 1);
   {
-    // The first scan is one row per cluster, independent of each other: rows in parallel.
-    const auto rows = static_cast<std::ptrdiff_t>(n - 1);
-#pragma omp parallel for schedule(dynamic, 64) num_threads(threads)
-    for (std::ptrdiff_t sx = 0; sx < rows; ++sx) {
-      const auto x = static_cast<std::size_t>(sx);
-      const T* row_x = D + off[x];
-      T best = inf;
-      std::size_t arg = x + 1;
-      for (std::size_t i = x + 1; i < n; ++i)
-        if (row_x[i] < best) {
-          best = row_x[i];
-          arg = i;
+    // The first scan: each row's minimum over j > x, lowest j first. Panels are independent: in
+    // parallel, each read in storage order (column by column).
+    const std::size_t* rect = P.rect();
+    const auto panels = static_cast<std::ptrdiff_t>((n - 1 + R - 1) / R);
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+    for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
+      const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R);
+      T best[R];
+      std::size_t arg[R];
+      for (std::size_t r = 0; r < R; ++r) {
+        best[r] = inf;
+        arg[r] = ps + r + 1;
+      }
+      for (std::size_t j = ps + 1; j < pe; ++j)
+        for (std::size_t r = 0; ps + r < j; ++r) {
+          const T v = D[P.at(ps + r, j)];
+          if (v < best[r]) {
+            best[r] = v;
+            arg[r] = j;
+          }
         }
-      neighbor[x] = arg;
-      min_dist[x] = best;
+      if (pe - ps == R) {
+        const T* col = D + (rect[ps] + pe * R);  // D(ps + r, j) = col[(j - pe) * R + r]
+        for (std::size_t j = pe; j < n; ++j)
+          for (std::size_t r = 0; r < R; ++r) {
+            const T v = col[(j - pe) * R + r];
+            if (v < best[r]) {
+              best[r] = v;
+              arg[r] = j;
+            }
+          }
+      }
+      for (std::size_t r = 0; r < R && ps + r + 1 < n; ++r) {
+        neighbor[ps + r] = arg[r];
+        min_dist[ps + r] = best[r];
+      }
     }
   }
   KeyedHeap<T> heap(min_dist);
@@ -127,7 +158,7 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
       x = heap.min_key();
       dist = heap.min_value();
       y = neighbor[x];
-      if (dist == D[off[x] + y]) break;
+      if (dist == D[P.at(x, y)]) break;
       const Candidate<T> c = nearest_above(x);
       y = c.index;
       dist = c.value;
@@ -161,11 +192,8 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
     chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       std::vector<std::size_t>& notes = undercut[lo / kChunk];
-      update_range(D, off.data(), L, live, lo, hi, x, y, at_x, at_y, [&](T d_xz, T d_yz, std::size_t z) {
-        const T d = static_cast<T>(
-            lance_williams<M>(static_cast<double>(d_xz), static_cast<double>(d_yz), d_xy, nx, ny, size[z]));
+      update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t z) {
         if (z < y && d < min_dist[z]) notes.push_back(z);
-        return d;
       });
     });
 
@@ -178,19 +206,47 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     }
     for (std::size_t c = 0; c < chunks; ++c) {
       for (const std::size_t z : undercut[c]) {
-        const T d = D[off[z] + y];
+        const T d = D[P.at(z, y)];
         neighbor[z] = y;
         min_dist[z] = d;
         heap.change_value(z, d);
       }
     }
-    if (y < n - 1) {
+    if (y < dim - 1) {
       const Candidate<T> c = nearest_above(y);
       if (c.index != none) {
         neighbor[y] = c.index;
         min_dist[y] = c.value;
         heap.change_value(y, c.value);
       }
+    }
+
+    // Pack the live clusters once half the slots are dead (see compact_panels). Slots keep their
+    // order, so the tie rules are unchanged. Every candidate neighbour is live (one that pointed at
+    // x now points at y), and the heap holds every live cluster but the last (SciPy's n - 1: the
+    // larger of a pair survives, so it never dies).
+    const std::size_t alive = n - k - 1;
+    if (alive * 2 <= dim && alive >= kCompactMin) {
+      std::vector<std::size_t> keep;
+      keep.reserve(alive);
+      for (std::size_t p = 0; p < live.size(); ++p)
+        if (live.alive(live.data()[p])) keep.push_back(live.data()[p]);
+      compact_panels(D, P, keep);
+      std::vector<std::size_t> renum(dim, 0);
+      for (std::size_t q = 0; q < alive; ++q) renum[keep[q]] = q;
+      for (std::size_t q = 0; q < alive; ++q) {
+        const std::size_t s = keep[q];
+        cluster_id[q] = cluster_id[s];
+        size[q] = size[s];
+        if (q + 1 < alive) {
+          neighbor[q] = renum[neighbor[s]];
+          min_dist[q] = min_dist[s];
+        }
+      }
+      heap.relabel(renum);
+      dim = alive;
+      P = Panels<R>(dim);
+      live = ActiveList(dim);
     }
     poller.poll();
   }

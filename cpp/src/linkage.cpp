@@ -74,6 +74,7 @@ void check_input(const T* D, std::size_t n, int threads) {
   }
 }
 
+// D is in panel order (detail::Panels<detail::kPanel>), except for single linkage (condensed order).
 template <class T>
 void dispatch(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               detail::CancelPoller& poller) {
@@ -118,7 +119,14 @@ template <class T>
 void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads,
                        const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
-  check_input(D, n, threads);
+  if (method == LinkageMethod::single || n < 2) {
+    check_input(D, n, threads);
+  } else if (!detail::to_panels(D, D, n, threads)) {
+    // The conversion checked finiteness as it went (one pass instead of two): undo it, so that a
+    // rejected input is left as it was.
+    detail::from_panels(D, n, threads);
+    throw std::invalid_argument(kNonFinite);
+  }
   detail::CancelPoller poller(cancel);
   dispatch(D, n, method, Z, threads, n_threads <= 0, poller);
 }
@@ -129,32 +137,16 @@ void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_t
   if (method == LinkageMethod::single) {
     check_input(D, n, threads);
     detail::CancelPoller poller(cancel);
-    detail::mst_single<T>(D, n, Z, threads, n_threads <= 0, poller);
+    detail::mst_single<T>(D, n, Z, threads, n_threads <= 0, poller);  // reads the input in place
     return;
   }
   if (n < 2) check_input(D, n, threads);
   const std::size_t m = linkage_working_bytes(n, method, sizeof(T)) / sizeof(T);
   WorkBuffer<T> work(m);
   T* W = work.get();
-  // The copy checks finiteness as it goes: one read of the input instead of two (a bad input is found
-  // before any merge; the buffer is freed on the way out). Its page faults are most of its cost, so the
-  // blocks go to whichever thread is free (dynamic): a descheduled thread cannot hold the others up.
-  const std::size_t block = std::size_t{1} << 18;
-  const auto blocks = static_cast<std::ptrdiff_t>((m + block - 1) / block);
-  int bad = 0;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : bad)
-  for (std::ptrdiff_t b = 0; b < blocks; ++b) {
-    const std::size_t lo = static_cast<std::size_t>(b) * block;
-    const std::size_t hi = std::min(m, lo + block);
-    int block_bad = 0;
-    for (std::size_t k = lo; k < hi; ++k) {
-      const T v = D[k];
-      W[k] = v;
-      block_bad |= static_cast<int>(!((v - v) == T(0)));  // NaN for inf and NaN, 0 otherwise
-    }
-    bad |= block_bad;
-  }
-  if (bad != 0) throw std::invalid_argument(kNonFinite);
+  // The copy into panel order checks finiteness as it goes: one read of the input instead of two (a bad
+  // input is found before any merge; the buffer is freed on the way out).
+  if (!detail::to_panels(D, W, n, threads)) throw std::invalid_argument(kNonFinite);
   detail::CancelPoller poller(cancel);
   dispatch(W, n, method, Z, threads, n_threads <= 0, poller);
 }
@@ -225,6 +217,86 @@ bool all_finite(const T* D, std::size_t m, int threads) {
 
 template bool all_finite<float>(const float*, std::size_t, int);
 template bool all_finite<double>(const double*, std::size_t, int);
+
+namespace {
+
+// Condensed order <-> panel order, panel by panel (see to_panels); `back`: from panel order (in place).
+template <class T>
+bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back) {
+  constexpr std::size_t R = kPanel;
+  const bool in_place = src == dst;
+  const auto panels = static_cast<std::ptrdiff_t>((n + R - 1) / R);
+  (void)threads;  // only read by the OpenMP pragma
+  int bad = 0;
+  ExceptionCatcher catcher;
+  // Panels go to whichever thread is free (dynamic): the first copy's page faults dominate, and a
+  // descheduled thread cannot hold the others up.
+#pragma omp parallel num_threads(threads) reduction(| : bad)
+  {
+    std::vector<T> buf;  // one panel, when converting in place
+    catcher.run([&] {
+      if (in_place) buf.resize(R * n);
+    });
+#pragma omp for schedule(dynamic, 8)
+    for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
+      const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R), rows = pe - ps;
+      const std::size_t base = n * ps - ps * (ps + 1) / 2;  // the panel's segment, the same in both orders
+      const std::size_t len = rows * (n - 1 - ps) - rows * (rows - 1) / 2;
+      const T* in = src + base;
+      if (in_place) {
+        if (buf.size() < len) continue;  // allocation failed: rethrown below
+        std::copy(in, in + len, buf.data());
+        in = buf.data();
+      }
+      // Row ps + r's value for column j is at start[r] + j in condensed order (start may wrap; the sum
+      // is right); `seq` walks the panel order.
+      std::size_t start[R];
+      std::size_t acc = 0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        start[r] = acc - (ps + r + 1);
+        acc += n - 1 - ps - r;
+      }
+      T* out = dst + base;
+      std::size_t seq = 0;
+      int panel_bad = 0;
+      auto move = [&](std::size_t r, std::size_t j) {
+        if (back) {
+          out[start[r] + j] = in[seq++];
+        } else {
+          const T v = in[start[r] + j];
+          out[seq++] = v;
+          panel_bad |= static_cast<int>(!((v - v) == T(0)));  // NaN for inf and NaN, 0 otherwise
+        }
+      };
+      // In Panels<R>::at order: the panel's own triangle column by column, then the full columns.
+      for (std::size_t j = ps + 1; j < pe; ++j)
+        for (std::size_t r = 0; ps + r < j; ++r) move(r, j);
+      if (rows == R)
+        for (std::size_t j = pe; j < n; ++j)
+          for (std::size_t r = 0; r < R; ++r) move(r, j);
+      bad |= panel_bad;
+    }
+  }
+  catcher.rethrow();
+  return bad == 0;
+}
+
+}  // namespace
+
+template <class T>
+bool to_panels(const T* src, T* dst, std::size_t n, int threads) {
+  return convert_panels(src, dst, n, threads, false);
+}
+
+template <class T>
+void from_panels(T* D, std::size_t n, int threads) {
+  convert_panels<T>(D, D, n, threads, true);
+}
+
+template bool to_panels<float>(const float*, float*, std::size_t, int);
+template bool to_panels<double>(const double*, double*, std::size_t, int);
+template void from_panels<float>(float*, std::size_t, int);
+template void from_panels<double>(double*, std::size_t, int);
 
 }  // namespace detail
 

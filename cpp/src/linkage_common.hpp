@@ -14,19 +14,65 @@
 #include <thread>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "parallel.hpp"
 #include "pixclust/linkage.hpp"
 
 namespace pixclust::detail {
 
-// D(i, j) for i < j lives at D[row_offset[i] + j]: row_offset[i] = n*i - i*(i+1)/2 - i - 1 (may wrap for
-// i = 0; the sum with j >= 1 is right in unsigned arithmetic). One table lookup instead of a multiply
-// per access in the column scans.
-inline std::vector<std::size_t> condensed_row_offsets(std::size_t n) {
-  std::vector<std::size_t> off(n);
-  for (std::size_t i = 0; i < n; ++i) off[i] = n * i - i * (i + 1) / 2 - i - 1;
-  return off;
-}
+// The working matrix is stored in row panels. The condensed (row-major upper-triangle) order puts D(i, x)
+// for i < x one row apart, so reading cluster x's distances down its column costs a cache line per
+// value: most of the time of every algorithm here. Panels of R consecutive rows keep the same segment of
+// the buffer as in condensed order (so the conversion is in place, one panel at a time) but store it
+// column by column: D(i, j) for the R rows of a panel and one column j are R neighbours, a column read
+// costs a line per R values, and a row read still streams (R values of other rows interleaved). Inside
+// the panel, the triangle of pairs i < j that both belong to it is stored first, column by column.
+// R = 1 is condensed order itself (single linkage reads its input in place that way).
+inline constexpr std::size_t kPanel = 4;
+
+template <std::size_t R>
+class Panels {
+  static_assert(R >= 1 && (R & (R - 1)) == 0, "the panel height is a power of two");
+
+ public:
+  explicit Panels(std::size_t n) : rect_(n), tri_(n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t ps = first_row(i), r = i - ps;
+      const std::size_t base = n * ps - ps * (ps + 1) / 2;  // where row ps starts in condensed order
+      tri_[i] = base + r;
+      // May wrap; the sum with j * R, j past the panel, is right in unsigned arithmetic.
+      rect_[i] = base + R * (R - 1) / 2 - (ps + R) * R + r;
+    }
+  }
+  static constexpr std::size_t first_row(std::size_t i) { return i & ~(R - 1); }
+  // The first column past i's panel: D(i, j) for j >= end_of(i) is at rect()[i] + j * R.
+  static constexpr std::size_t end_of(std::size_t i) { return (i | (R - 1)) + 1; }
+  const std::size_t* rect() const { return rect_.data(); }
+  // Position of D(i, j), i < j.
+  std::size_t at(std::size_t i, std::size_t j) const {
+    if constexpr (R == 1) {
+      return rect_[i] + j;
+    } else {
+      const std::size_t c = j - first_row(i);
+      return j >= end_of(i) ? rect_[i] + j * R : tri_[i] + c * (c - 1) / 2;
+    }
+  }
+
+ private:
+  std::vector<std::size_t> rect_, tri_;
+};
+
+// Copies the condensed matrix src into dst in panel order (dst == src: in place, through a buffer of
+// one panel per thread) and says whether every value is finite. Panels are disjoint segments of the
+// same size in both orders, so they are converted independently, on all threads.
+template <class T>
+bool to_panels(const T* src, T* dst, std::size_t n, int threads);
+// The inverse, in place.
+template <class T>
+void from_panels(T* D, std::size_t n, int threads);
 
 // SciPy's distance updates (scipy/cluster/_hierarchy_distance_update.pxi), operand for operand and in
 // the same order, in double: with -ffp-contract=off the compiler may not reorder or fuse them, so a
@@ -54,6 +100,47 @@ inline double lance_williams(double d_xi, double d_yi, double d_xy, std::int64_t
   } else {  // median
     return std::sqrt(0.5 * (d_xi * d_xi + d_yi * d_yi) - 0.25 * d_xy * d_xy);
   }
+}
+
+// lance_williams<M> for cnt pairs (a[q], b[q]) = (d(x, i), d(y, i)) with i = idx[q] of size size[i].
+// The square roots and divisions of ward, centroid and median are most of the update's arithmetic: they
+// run two at a time in SSE2 (every x86-64 CPU has it), with the same operations in the same order and
+// correctly rounded like the scalar ones, hence the same bits. Sizes enter as doubles: they and their
+// sums and products stay below 2^53, so converting before or after adding gives the same value.
+template <LinkageMethod M>
+inline void lance_williams_batch(std::size_t cnt, const double* a, const double* b, double d_xy, std::int64_t nx,
+                                 std::int64_t ny, const std::int64_t* size, const std::size_t* idx, double* out) {
+  std::size_t q = 0;
+#if defined(__SSE2__)
+  if constexpr (M == LinkageMethod::ward || M == LinkageMethod::centroid || M == LinkageMethod::median) {
+    const __m128d nxd = _mm_set1_pd(static_cast<double>(nx)), nyd = _mm_set1_pd(static_cast<double>(ny));
+    const __m128d dxy = _mm_set1_pd(d_xy);
+    for (; q + 2 <= cnt; q += 2) {
+      const __m128d A = _mm_loadu_pd(a + q), B = _mm_loadu_pd(b + q);
+      __m128d r;
+      if constexpr (M == LinkageMethod::ward) {
+        const __m128d ni = _mm_set_pd(static_cast<double>(size[idx[q + 1]]), static_cast<double>(size[idx[q]]));
+        const __m128d t = _mm_div_pd(_mm_set1_pd(1.0), _mm_add_pd(_mm_add_pd(nxd, nyd), ni));
+        const __m128d u = _mm_mul_pd(_mm_mul_pd(_mm_mul_pd(_mm_add_pd(ni, nxd), t), A), A);
+        const __m128d v = _mm_mul_pd(_mm_mul_pd(_mm_mul_pd(_mm_add_pd(ni, nyd), t), B), B);
+        const __m128d w = _mm_mul_pd(_mm_mul_pd(_mm_mul_pd(ni, t), dxy), dxy);
+        r = _mm_sqrt_pd(_mm_sub_pd(_mm_add_pd(u, v), w));
+      } else if constexpr (M == LinkageMethod::centroid) {
+        const __m128d nxy = _mm_set1_pd(static_cast<double>(nx + ny));
+        const __m128d pxy = _mm_set1_pd(static_cast<double>(nx * ny));
+        const __m128d u = _mm_add_pd(_mm_mul_pd(_mm_mul_pd(nxd, A), A), _mm_mul_pd(_mm_mul_pd(nyd, B), B));
+        const __m128d w = _mm_div_pd(_mm_mul_pd(_mm_mul_pd(pxy, dxy), dxy), nxy);
+        r = _mm_sqrt_pd(_mm_div_pd(_mm_sub_pd(u, w), nxy));
+      } else {
+        const __m128d u = _mm_mul_pd(_mm_set1_pd(0.5), _mm_add_pd(_mm_mul_pd(A, A), _mm_mul_pd(B, B)));
+        const __m128d w = _mm_mul_pd(_mm_mul_pd(_mm_set1_pd(0.25), dxy), dxy);
+        r = _mm_sqrt_pd(_mm_sub_pd(u, w));
+      }
+      _mm_storeu_pd(out + q, r);
+    }
+  }
+#endif
+  for (; q < cnt; ++q) out[q] = lance_williams<M>(a[q], b[q], d_xy, nx, ny, size[idx[q]]);
 }
 
 // The live clusters as a sorted list of indices. A merge only marks a cluster dead; the list is compacted
@@ -145,12 +232,12 @@ struct Candidate {
 
 // Entries per chunk of a parallel pass. Chunks, not threads, are the unit of the reduction: partial
 // minima are combined in chunk order, so 1 thread and 16 find the same (value, lowest index).
-inline constexpr std::size_t kChunk = 4096;
+inline constexpr std::size_t kChunk = 1024;
 
 // Column accesses D(i, x), i < x, land on a new cache line (and often a new page) at every step, and
 // the out-of-order window covers only a few of them: prefetching this many entries ahead keeps enough
 // misses in flight.
-inline constexpr std::size_t kPrefetch = 24;
+inline constexpr std::size_t kPrefetch = 32;
 
 inline void prefetch_read(const void* p) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -206,66 +293,123 @@ void chunked_for(std::size_t begin, std::size_t end, int threads, const Body& bo
   }
 }
 
+// Moves the distances among the clusters `keep` (increasing slots of the current layout P) to the
+// front of D, in the panel layout of keep.size() clusters (the q-th kept cluster becomes slot q). As
+// live clusters die, fewer of the values in each cache line are still needed; packing the live ones
+// when half are dead keeps the scans and updates at a line per R values, and the matrix shrinks. In
+// place and safe in one forward pass: a value's new position never exceeds its old one (both orders are
+// by panel, then column, then row, and no index grows), and positions are written in increasing order,
+// so no value is overwritten before it is read. (A parallel pass would not be safe.)
+// Below this many live clusters the matrix is small and packing it again does not pay.
+inline constexpr std::size_t kCompactMin = 256;
+
+template <class T, std::size_t R>
+void compact_panels(T* D, const Panels<R>& P, const std::vector<std::size_t>& keep) {
+  const std::size_t m = keep.size();
+  T* out = D;
+  for (std::size_t ps = 0; ps < m; ps += R) {
+    const std::size_t pe = std::min(m, ps + R);
+    for (std::size_t j = ps + 1; j < pe; ++j)
+      for (std::size_t r = 0; ps + r < j; ++r) *out++ = D[P.at(keep[ps + r], keep[j])];
+    if (pe - ps == R)
+      for (std::size_t j = pe; j < m; ++j) {
+        const std::size_t kj = keep[j];
+        for (std::size_t r = 0; r < R; ++r) *out++ = D[P.at(keep[ps + r], kj)];
+      }
+  }
+}
+
+// Prefetch the value at D + k. The offset is formed in integers: for clusters in x's own panel the
+// rect() formula gives a meaningless (possibly wrapped) address, which a prefetch ignores.
+template <class T>
+inline void prefetch_value(const T* D, std::size_t k, bool write) {
+  const auto* p = reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(D) + k * sizeof(T));
+  if (write)
+    prefetch_write(p);
+  else
+    prefetch_read(p);
+}
+
 // The nearest live cluster to x among list positions [lo, hi): (distance, position), ties to the lowest
 // position; x itself (at position at_x) and dead entries are skipped. Positions below at_x hold
 // clusters i < x, read down column x; the rest are read along row x.
-template <class T>
-Candidate<T> nearest_in_range(const T* D, const std::size_t* off, const std::size_t* L, const ActiveList& live,
+template <class T, std::size_t R>
+Candidate<T> nearest_in_range(const T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live,
                               std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
   Candidate<T> best{std::numeric_limits<T>::infinity(), hi};
+  const std::size_t* rect = P.rect();
   const std::size_t col_end = std::min(hi, at_x);
+  const std::size_t xR = x * R;
   for (std::size_t p = lo; p < col_end; ++p) {
-    if (p + kPrefetch < col_end) prefetch_read(D + off[L[p + kPrefetch]] + x);
+    if (p + kPrefetch < col_end) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
     const std::size_t i = L[p];
     if (!live.alive(i)) continue;
-    const T v = D[off[i] + x];
+    const T v = D[P.at(i, x)];
     if (v < best.value) best = {v, p};
   }
-  const T* row_x = D + off[x];
   for (std::size_t p = std::max(lo, at_x + 1); p < hi; ++p) {
     const std::size_t i = L[p];
     if (!live.alive(i)) continue;
-    const T v = row_x[i];
+    const T v = D[P.at(x, i)];
     if (v < best.value) best = {v, p};
   }
   return best;
 }
 
-// For list positions [lo, hi): d(i, y) <- f(d(i, x), d(i, y), i) for every live i other than x and y
-// (x < y; at_x, at_y their positions, at_x == at_y possible when x is already compacted away).
-template <class T, class F>
-void update_range(T* D, const std::size_t* off, const std::size_t* L, const ActiveList& live, std::size_t lo,
-                  std::size_t hi, std::size_t x, std::size_t y, std::size_t at_x, std::size_t at_y, const F& f) {
-  // i < x: both in row i (columns x and y).
+// For list positions [lo, hi): d(i, y) <- update(d(i, x), d(i, y)) for every live i other than x and y
+// (x < y; at_x, at_y their positions, at_x == at_y possible when x is already compacted away), then
+// note(new d(i, y), i) in increasing i. The values are gathered in small batches for
+// lance_williams_batch<M>.
+template <LinkageMethod M, class T, std::size_t R, class Note>
+void update_range(T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live, std::size_t lo,
+                  std::size_t hi, std::size_t x, std::size_t y, std::size_t at_x, std::size_t at_y, double d_xy,
+                  std::int64_t nx, std::int64_t ny, const std::int64_t* size, const Note& note) {
+  constexpr std::size_t B = 16;
+  std::size_t pos[B], idx[B];
+  double a[B], b[B], out[B];
+  std::size_t cnt = 0;
+  auto flush = [&] {
+    lance_williams_batch<M>(cnt, a, b, d_xy, nx, ny, size, idx, out);
+    for (std::size_t q = 0; q < cnt; ++q) {
+      const T d = static_cast<T>(out[q]);
+      D[pos[q]] = d;
+      note(d, idx[q]);
+    }
+    cnt = 0;
+  };
+  auto push = [&](std::size_t i, std::size_t at_xi, std::size_t at_yi) {
+    pos[cnt] = at_yi;
+    idx[cnt] = i;
+    a[cnt] = static_cast<double>(D[at_xi]);
+    b[cnt] = static_cast<double>(D[at_yi]);
+    if (++cnt == B) flush();
+  };
+  const std::size_t* rect = P.rect();
+  const std::size_t xR = x * R, yR = y * R;
+  // i < x: columns x and y.
   const std::size_t e1 = std::min(hi, at_x);
   for (std::size_t p = lo; p < e1; ++p) {
     if (p + kPrefetch < e1) {
-      const std::size_t base = off[L[p + kPrefetch]];
-      prefetch_read(D + base + x);
-      prefetch_write(D + base + y);
+      const std::size_t base = rect[L[p + kPrefetch]];
+      prefetch_value(D, base + xR, false);
+      prefetch_value(D, base + yR, true);
     }
     const std::size_t i = L[p];
-    if (!live.alive(i)) continue;
-    T* ri = D + off[i];
-    ri[y] = f(ri[x], ri[y], i);
+    if (live.alive(i)) push(i, P.at(i, x), P.at(i, y));
   }
   // x < i < y: d(x, i) along row x, d(i, y) down column y.
-  const T* row_x = D + off[x];
   const std::size_t e2 = std::min(hi, at_y);
   for (std::size_t p = std::max(lo, at_x); p < e2; ++p) {
-    if (p + kPrefetch < e2) prefetch_write(D + off[L[p + kPrefetch]] + y);
+    if (p + kPrefetch < e2) prefetch_value(D, rect[L[p + kPrefetch]] + yR, true);
     const std::size_t i = L[p];
-    if (i == x || !live.alive(i)) continue;
-    T& d_iy = D[off[i] + y];
-    d_iy = f(row_x[i], d_iy, i);
+    if (i != x && live.alive(i)) push(i, P.at(x, i), P.at(i, y));
   }
-  // i > y: both along rows x and y.
-  T* row_y = D + off[y];
+  // i > y: along rows x and y.
   for (std::size_t p = std::max(lo, at_y + 1); p < hi; ++p) {
     const std::size_t i = L[p];
-    if (!live.alive(i)) continue;
-    row_y[i] = f(row_x[i], row_y[i], i);
+    if (live.alive(i)) push(i, P.at(x, i), P.at(y, i));
   }
+  flush();
 }
 
 // SciPy's last step for single and the NN-chain methods: a stable sort of the merges by height (numpy's
@@ -278,8 +422,10 @@ void sort_and_relabel(double* Z, std::size_t n);
 template <class T>
 bool all_finite(const T* D, std::size_t m, int threads);
 
-// The three algorithms, on a working matrix they may overwrite (mst_single only reads it). `adaptive`:
-// the thread count was not given explicitly, so ThreadBudget may lower it while the CPUs are busy.
+// The three algorithms. nn_chain and generic_linkage work on a matrix in panel order (kPanel) that they
+// overwrite; mst_single reads the condensed matrix as it is (it reads every value once: converting would
+// cost as much as it saves). `adaptive`: the thread count was not given explicitly, so ThreadBudget may
+// lower it while the CPUs are busy.
 template <class T>
 void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);
 template <class T>

@@ -11,10 +11,12 @@
 
 namespace pixclust::detail {
 
-template <class T>
-void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+namespace {
+
+template <class T, std::size_t R>
+void mst_impl(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
-  const std::vector<std::size_t> off = condensed_row_offsets(n);
+  const Panels<R> P(n);
   std::vector<T> to_tree(n, inf);  // distance from each outside point to the tree
   ActiveList outside(n);
   std::vector<Candidate<T>> scratch;
@@ -25,26 +27,26 @@ void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive
     outside.kill(x);
     const std::size_t* L = outside.data();
     const std::size_t at_x = outside.lower_bound(x);  // entries before it are < x
-    const std::size_t* offs = off.data();
+    const std::size_t* rect = P.rect();
+    const std::size_t xR = x * R;
     T* tree = to_tree.data();
     // Each outside point's to_tree entry is read and written by the one call that owns its position.
     const Candidate<T> best = chunked_argmin<T>(0, outside.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
       Candidate<T> b{inf, hi};
       const std::size_t col_end = std::min(hi, at_x);
       for (std::size_t p = lo; p < col_end; ++p) {
-        if (p + kPrefetch < col_end) prefetch_read(D + offs[L[p + kPrefetch]] + x);
+        if (p + kPrefetch < col_end) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
         const std::size_t i = L[p];
         if (!outside.alive(i)) continue;
-        const T d = D[offs[i] + x];
+        const T d = D[P.at(i, x)];
         T t = tree[i];
         if (t > d) tree[i] = t = d;
         if (t < b.value) b = {t, p};
       }
-      const T* row_x = D + offs[x];
       for (std::size_t p = std::max(lo, at_x); p < hi; ++p) {
         const std::size_t i = L[p];
         if (!outside.alive(i)) continue;
-        const T d = row_x[i];
+        const T d = D[P.at(x, i)];
         T t = tree[i];
         if (t > d) tree[i] = t = d;
         if (t < b.value) b = {t, p};
@@ -61,6 +63,13 @@ void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive
     poller.poll();
   }
   sort_and_relabel(Z, n);
+}
+
+}  // namespace
+
+template <class T>
+void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+  mst_impl<T, 1>(D, n, Z, threads, adaptive, poller);
 }
 
 template void mst_single<float>(const float*, std::size_t, double*, int, bool, CancelPoller&);
