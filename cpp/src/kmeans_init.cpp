@@ -166,8 +166,10 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
                         int threads, detail::CancelPoller& poller) {
   static_assert(D >= 1 && D <= 4, "pixel dimensions only");
   const std::size_t chunks = detail::n_chunks(n);
-  // Columns, weights and distances as 32-bit integers: 4 * 255^2 < 2^32.
-  std::vector<std::uint32_t> col(D * n), wt(n);
+  // Coordinates as separate 8-bit columns (widened in the loops), weights and distances as 32-bit
+  // integers: 4 * 255^2 < 2^32.
+  std::vector<std::uint8_t> col(D * n);
+  std::vector<std::uint32_t> wt(n);
   detail::for_chunks(n, threads, poller, [&](std::size_t, std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) {
       for (std::size_t t = 0; t < D; ++t) col[t * n + i] = X[i * D + t];
@@ -209,7 +211,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
     for (std::size_t t = 0; t < D; ++t) c[t] = X[ci * D + t];
     for (std::size_t i = b; i < e; ++i) out[i - b] = 0;
     for (std::size_t t = 0; t < D; ++t) {
-      const std::uint32_t* x = col.data() + t * n;
+      const std::uint8_t* x = col.data() + t * n;
       for (std::size_t i = b; i < e; ++i) {
         const std::int32_t diff = static_cast<std::int32_t>(x[i]) - c[t];
         out[i - b] += static_cast<std::uint32_t>(diff * diff);
