@@ -203,6 +203,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="0.3 MP only")
     parser.add_argument("--size", choices=["0.3MP", "12MP"], help="one image size only")
+    parser.add_argument("--ks", type=int, nargs="+", help=f"these k only (default {list(KS)})")
+    parser.add_argument("--methods", nargs="+", help="these methods only (pixclust and sklearn always run)")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the tutorial sweep")
     args = parser.parse_args()
     if args.worker:
         worker(args)
@@ -222,11 +225,13 @@ def main() -> None:
     seeds.update({("12MP", m): [0] for m in ("sklearn", "minibatch", "faiss", "faiss-full", "opencv")})
     seeds[("12MP", "pixclust")] = [0, 1, 2]
     methods = ["pixclust", "sklearn", "minibatch", "faiss", "faiss-full", "opencv", "pillow", "floor"]
+    if args.methods:
+        methods = [m for m in methods if m in ("pixclust", "sklearn") or m in args.methods]
     for size in sizes:
         img = images[size]
         shape = np.load(img, mmap_mode="r").shape
         print(f"\n## {size}: {shape[1]} x {shape[0]} pixels")
-        for k in KS:
+        for k in args.ks or KS:
             print(f"\nk = {k}")
             rows = {}
             for m in methods:
@@ -242,6 +247,8 @@ def main() -> None:
                 ratio_i = "" if m == "floor" else f"{inertia_ratio(r, rows['sklearn']):10.5f}"
                 print(f"{m:<12} {r['n']:>5} {r['time']:9.4f} {r['time'] / base_t:11.2f} {r['peak_mb']:8.1f} "
                       f"{inert:>14} {ratio_i:>10}")
+        if args.no_sweep:
+            continue
         print(f"\ntutorial sweep k = {list(SWEEP)} (random_state=42), summed inertia")
         sweep = {m: measure(img, m, 0, [42]) for m in ("pixclust-quantize", "pixclust", "sklearn")}
         for m, r in sweep.items():
