@@ -384,7 +384,10 @@ def test_ctrl_c_stops_a_long_fit_within_a_second() -> None:
     # about 15 s (tol=0: until no label changes). It must end with KeyboardInterrupt within a second.
     # (A process of its own: the test does not depend on what earlier tests did to this one.)
     script = (
-        "import sys, numpy as np\n"
+        # Python's own Ctrl-C handler, as in a terminal or notebook (a shell running a job in the
+        # background hands its children SIGINT ignored)
+        "import signal, sys, numpy as np\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from pixclust import KMeans\n"
         "X = np.random.default_rng(0).normal(size=(400_000, 8))\n"
         "km = KMeans(200, init=X[:200].copy(), n_init=1, max_iter=10_000, tol=0, dedupe=False, n_threads=2)\n"
