@@ -40,6 +40,20 @@ std::size_t sample_index(std::size_t n, const std::vector<double>& chunk_sums, d
   return n - 1;
 }
 
+// Sums the candidates' per-chunk potentials in chunk order (cand_part is chunks x trials) and returns
+// the candidate with the lowest potential, the first of equals. Sum is double or an exact integer type.
+template <class Sum>
+std::size_t best_candidate(const std::vector<Sum>& cand_part, std::size_t chunks, std::size_t trials,
+                           std::vector<Sum>& cand_pot) {
+  std::fill(cand_pot.begin(), cand_pot.end(), Sum{0});
+  for (std::size_t c = 0; c < chunks; ++c)
+    for (std::size_t t = 0; t < trials; ++t) cand_pot[t] += cand_part[c * trials + t];
+  std::size_t best = 0;
+  for (std::size_t t = 1; t < trials; ++t)
+    if (cand_pot[t] < cand_pot[best]) best = t;
+  return best;
+}
+
 template <std::size_t D, class T>
 std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, std::size_t k, std::size_t trials,
                      const double* uniforms, double* centers, std::int64_t* indices, const SamplingOrder& order,
@@ -143,12 +157,7 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
         }
       }
     });
-    std::fill(cand_pot.begin(), cand_pot.end(), 0.0);
-    for (std::size_t c = 0; c < chunks; ++c)
-      for (std::size_t t = 0; t < trials; ++t) cand_pot[t] += cand_part[c * trials + t];
-    std::size_t best = 0;
-    for (std::size_t t = 1; t < trials; ++t)
-      if (cand_pot[t] < cand_pot[best]) best = t;
+    const std::size_t best = best_candidate(cand_part, chunks, trials, cand_pot);
     put_center(slot, cand[best]);
     update_closest(centers + slot * d, false);
   }
@@ -270,12 +279,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
         cand_part[c * trials + t] = s;
       }
     });
-    std::fill(cand_pot.begin(), cand_pot.end(), 0);
-    for (std::size_t c = 0; c < chunks; ++c)
-      for (std::size_t t = 0; t < trials; ++t) cand_pot[t] += cand_part[c * trials + t];
-    std::size_t best = 0;
-    for (std::size_t t = 1; t < trials; ++t)
-      if (cand_pot[t] < cand_pot[best]) best = t;
+    const std::size_t best = best_candidate(cand_part, chunks, trials, cand_pot);
     put_center(slot, cand[best]);
     update_closest(cand[best], false);
   }

@@ -5,13 +5,10 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
-#include <thread>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -180,48 +177,16 @@ class ActiveList {
 // The scans and row updates are short (tens of microseconds) and end in a barrier: on a machine whose
 // CPUs are all busy with other work, a helper thread that has been descheduled holds every barrier for a
 // whole time slice, and two threads run ten times slower than one. So these fine-grained phases use the
-// extra threads only while there are idle CPUs for them, looked up (Linux: the runnable count in
-// /proc/loadavg) at most every 100 ms. An explicit thread count (n_threads > 0) is used as given. The
-// results never depend on the thread count, only the speed.
+// extra threads only while there are idle CPUs for them (runnable_threads, parallel.hpp). An explicit
+// thread count (n_threads > 0) is used as given. The results never depend on the thread count.
 class ThreadBudget {
  public:
-  ThreadBudget(int requested, bool adaptive) : requested_(requested), current_(requested), adaptive_(adaptive) {
-    refresh(true);
-  }
-  int threads() {
-    refresh(false);
-    return current_;
-  }
+  ThreadBudget(int requested, bool adaptive) : requested_(requested), adaptive_(adaptive) {}
+  int threads() const { return adaptive_ ? runnable_threads(requested_) : requested_; }
 
  private:
-  void refresh(bool force) {
-    if (!adaptive_ || requested_ <= 1) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (!force && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-#if defined(__linux__)
-    std::FILE* f = std::fopen("/proc/loadavg", "r");
-    if (f == nullptr) return;
-    double l1 = 0, l5 = 0, l15 = 0;
-    int running = 0, total = 0;
-    const int got = std::fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total);
-    std::fclose(f);
-    if (got != 5) return;
-    // `running` counts this thread and, conservatively, our helpers (they spin between phases).
-    const int others = std::max(0, running - current_);
-    const int cpus = max_threads_hint();
-    current_ = std::max(1, std::min(requested_, cpus - others));
-#endif
-  }
-  static int max_threads_hint() {
-    const unsigned c = std::thread::hardware_concurrency();
-    return c > 0 ? static_cast<int>(c) : 1;
-  }
-
   int requested_;
-  int current_;
   bool adaptive_;
-  std::chrono::steady_clock::time_point last_{};
 };
 
 template <class T>
