@@ -79,7 +79,10 @@ template <class T>
 void dispatch(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               detail::CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::single: return detail::mst_single<T>(D, n, Z, threads, adaptive, poller);
+    case LinkageMethod::single:
+      // It checks finiteness on its way through the input (linkage() calls it without a separate check).
+      if (!detail::mst_single<T>(D, n, Z, threads, adaptive, poller)) throw std::invalid_argument(kNonFinite);
+      return;
     case LinkageMethod::complete:
     case LinkageMethod::average:
     case LinkageMethod::weighted:
@@ -119,8 +122,10 @@ template <class T>
 void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads,
                        const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
-  if (method == LinkageMethod::single || n < 2) {
+  if (n < 2) {
     check_input(D, n, threads);
+  } else if (method == LinkageMethod::single) {
+    // mst_single reads the input in place and checks it as it goes.
   } else if (!detail::to_panels(D, D, n, threads)) {
     // The conversion checked finiteness as it went (one pass instead of two): undo it, so that a
     // rejected input is left as it was.
@@ -135,9 +140,10 @@ template <class T>
 void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads, const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
   if (method == LinkageMethod::single) {
-    check_input(D, n, threads);
+    if (n < 2) check_input(D, n, threads);
     detail::CancelPoller poller(cancel);
-    detail::mst_single<T>(D, n, Z, threads, n_threads <= 0, poller);  // reads the input in place
+    // It reads the input in place and checks finiteness as it goes.
+    if (!detail::mst_single<T>(D, n, Z, threads, n_threads <= 0, poller)) throw std::invalid_argument(kNonFinite);
     return;
   }
   if (n < 2) check_input(D, n, threads);

@@ -391,8 +391,9 @@ bool all_finite(const T* D, std::size_t m, int threads);
 // overwrite; mst_single reads the condensed matrix as it is (it reads every value once: converting would
 // cost as much as it saves). `adaptive`: the thread count was not given explicitly, so ThreadBudget may
 // lower it while the CPUs are busy.
+// mst_single also checks that the input is finite (it reads each value once anyway): false when not.
 template <class T>
-void mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);
+bool mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);
 template <class T>
 void nn_chain(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               CancelPoller& poller);

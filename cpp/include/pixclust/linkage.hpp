@@ -5,7 +5,9 @@
 // The arithmetic, search order and tie rules are SciPy's (Lance-Williams updates written as SciPy writes
 // them; single linkage by Prim's minimum spanning tree, complete/average/weighted/ward by the
 // nearest-neighbour chain, centroid/median by Müllner's generic algorithm), so float64 input gives
-// SciPy's bits. float32 input is kept as float32: the updates are computed in double and stored as
+// SciPy's bits. Single linkage on 256 points or more first runs SLINK, one sequential pass over the
+// input, whose matrix is SciPy's whenever the merge heights are distinct; Prim's runs only when two
+// are equal. float32 input is kept as float32: the updates are computed in double and stored as
 // float32, which halves the memory and matches SciPy to float32 precision.
 #pragma once
 
