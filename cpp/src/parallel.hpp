@@ -17,8 +17,9 @@ inline int resolve_threads(int requested) noexcept {
   return max_threads();
 }
 
-// How many of `wanted` threads can run right now: `wanted` less the CPUs that other runnable tasks
-// occupy (Linux: the runnable count in /proc/loadavg, read at most every 100 ms), at least 1. A short
+// How many of `wanted` threads can run right now: `wanted` less the CPUs that other work occupied over
+// the last 100 ms or more (Linux: the machine's busy time in /proc/stat less this process's CPU time;
+// see parallel.cpp), at least 1. A short
 // parallel pass ends in a join that waits until every thread of the team has been scheduled; on a machine
 // whose CPUs are busy, that wait is a scheduler time slice, longer than the pass. Speed only: callers
 // must not let a result depend on the thread count. Elsewhere than Linux it returns `wanted`.
