@@ -181,3 +181,26 @@ def test_core_label_maps_refuse_indices_out_of_range(bad: int) -> None:
     palette = np.zeros((3, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match="not a row of palette"):
         _core.paint_pixels(values, palette, np.zeros((6, 3), dtype=np.uint8))
+
+
+def test_outputs_own_their_memory(chelsea: np.ndarray) -> None:
+    # The large outputs live in C-heap buffers owned by the arrays (not numpy's allocator): they must
+    # outlive the result and the estimator that made them, stay writeable, and pickle like any array.
+    import gc
+    import pickle
+
+    result = pixclust.quantize(chelsea, 6, random_state=0)
+    image = result.image
+    km = pixclust.KMeans(6, random_state=0, n_init=1).fit(chelsea.reshape(-1, 3))
+    labels = km.labels_
+    image_copy, labels_copy = image.copy(), labels.copy()
+    del result, km
+    gc.collect()
+    churn = [np.ones(1 << 20, dtype=np.uint8) for _ in range(64)]  # reuse of freed memory would show
+    np.testing.assert_array_equal(image, image_copy)
+    np.testing.assert_array_equal(labels, labels_copy)
+    del churn
+    assert image.flags.c_contiguous and image.flags.writeable and labels.flags.writeable
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(image)), image_copy)
+    image[0, 0, 0] ^= 1
+    assert image[0, 0, 0] != image_copy[0, 0, 0]

@@ -244,7 +244,7 @@ void bind_kmeans(py::module_& m) {
           using T = decltype(tag);
           const auto p = as_contiguous<T>(pixels, "pixels");
           const auto n = static_cast<std::size_t>(p.shape(0)), stride = static_cast<std::size_t>(p.shape(1));
-          py::array_t<std::int32_t> pixel_color(p.shape(0));
+          py::array_t<std::int32_t> pixel_color = heap_array<std::int32_t>({p.shape(0)});
           const T* pp = p.data();
           std::int32_t* out = pixel_color.mutable_data();
           const CancelCheck cancel = python_cancel_check();
@@ -256,7 +256,7 @@ void bind_kmeans(py::module_& m) {
           const auto m_ = static_cast<py::ssize_t>(index.size());
           py::array_t<T> colors({m_, static_cast<py::ssize_t>(channels)});
           std::copy(index.colors.begin(), index.colors.end(), colors.mutable_data());
-          py::array_t<std::int64_t> counts(m_);
+          py::array_t<std::int64_t> counts = heap_array<std::int64_t>({m_});
           std::copy(index.counts.begin(), index.counts.end(), counts.mutable_data());
           return py::make_tuple(colors, counts, pixel_color);
         });
@@ -307,7 +307,7 @@ void bind_kmeans(py::module_& m) {
           using T = decltype(tag);
           const auto pal = as_contiguous<T>(palette, "palette");
           const auto s_ = as_contiguous<T>(src, "src");
-          py::array_t<T> out({s_.shape(0), s_.shape(1)});
+          py::array_t<T> out = heap_array<T>({s_.shape(0), s_.shape(1)});
           const T* pp = pal.data();
           const T* sp = s_.data();
           T* op = out.mutable_data();
