@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -396,3 +400,44 @@ def test_private_binding_checks_its_arguments() -> None:
         _core.linkage(np.ones(3), "nearest")
     with pytest.raises(ValueError, match="n_threads"):
         _core.linkage(np.ones(3), "single", n_threads=-1)
+
+
+# --- Ctrl-C ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["single", "average", "centroid"])
+def test_ctrl_c_stops_a_long_linkage_within_a_second(method: str) -> None:
+    # A real SIGINT to a separate Python process in the middle of a run of several seconds (one thread;
+    # single linkage is made slower by ties, which send it from SLINK to Prim's). It must end with
+    # KeyboardInterrupt within a second. One algorithm of each kind: SLINK/Prim's, NN-chain, generic.
+    script = (
+        "import signal, numpy as np\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "import pixclust\n"
+        "from pixclust import _core\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.integers(0, 20, size=(16000, 3)).astype(float)\n"
+        "y = _core.pdist_euclidean(X)\n"
+        "print('linking', flush=True)\n"
+        f"_core.linkage(y, {method!r}, n_threads=1)\n"
+        "print('finished', flush=True)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "linking", child.stderr.read() if child.stderr else ""
+        time.sleep(0.4)  # inside the C++ run
+        sent = time.perf_counter()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+        elapsed = time.perf_counter() - sent
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert "finished" not in out
+    assert "KeyboardInterrupt" in err
+    assert child.returncode != 0
+    assert elapsed < 1.0

@@ -114,8 +114,10 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     // parallel, each read in storage order (column by column).
     const std::size_t* rect = P.rect();
     const auto panels = static_cast<std::ptrdiff_t>((n - 1 + R - 1) / R);
+    ParallelCancel cancel(&poller);  // a whole pass over the matrix: seconds at large n on one thread
 #pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
     for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
+      if (cancel.stopped()) continue;
       const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R);
       T best[R];
       std::size_t arg[R];
@@ -146,7 +148,9 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
         neighbor[ps + r] = arg[r];
         min_dist[ps + r] = best[r];
       }
+      cancel.poll();
     }
+    cancel.rethrow();
   }
   KeyedHeap<T> heap(min_dist);
 

@@ -5,16 +5,11 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
-#include "parallel.hpp"
-
-#ifdef PIXCLUST_HAVE_OPENMP
-#include <omp.h>
-#endif
+#include "parallel.hpp"  // (and omp.h)
 
 namespace pixclust::detail {
 
@@ -56,34 +51,16 @@ void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
   const std::size_t useful = std::max<std::size_t>(1, chunks / kMinChunksPerThread);
   const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
   [[maybe_unused]] const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
-  std::atomic<bool> stop{false};
-  ExceptionCatcher catcher;
-#pragma omp parallel num_threads(team)
-  {
-#ifdef PIXCLUST_HAVE_OPENMP
-    const bool caller = omp_get_thread_num() == 0;
-#else
-    const bool caller = true;
-#endif
-#pragma omp for schedule(dynamic, 1)
-    for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
-      if (stop.load(std::memory_order_relaxed)) continue;
-      const auto c = static_cast<std::size_t>(sc);
-      const std::size_t begin = c * kChunk;
-      body(c, begin, std::min(n, begin + kChunk));
-      if (caller) {
-        catcher.run([&] {
-          try {
-            poller.poll();
-          } catch (...) {
-            stop.store(true, std::memory_order_relaxed);
-            throw;
-          }
-        });
-      }
-    }
+  ParallelCancel cancel(&poller);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
+  for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
+    if (cancel.stopped()) continue;
+    const auto c = static_cast<std::size_t>(sc);
+    const std::size_t begin = c * kChunk;
+    body(c, begin, std::min(n, begin + kChunk));
+    cancel.poll();
   }
-  catcher.rethrow();
+  cancel.rethrow();
 }
 
 // Runs f(std::integral_constant<std::size_t, D>) with D = d for the pixel dimensions 1-4, else D = 0.

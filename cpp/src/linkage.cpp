@@ -122,17 +122,17 @@ template <class T>
 void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads,
                        const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
+  detail::CancelPoller poller(cancel);
   if (n < 2) {
     check_input(D, n, threads);
   } else if (method == LinkageMethod::single) {
     // mst_single reads the input in place and checks it as it goes.
-  } else if (!detail::to_panels(D, D, n, threads)) {
+  } else if (!detail::to_panels(D, D, n, threads, poller)) {
     // The conversion checked finiteness as it went (one pass instead of two): undo it, so that a
     // rejected input is left as it was.
     detail::from_panels(D, n, threads);
     throw std::invalid_argument(kNonFinite);
   }
-  detail::CancelPoller poller(cancel);
   dispatch(D, n, method, Z, threads, n_threads <= 0, poller);
 }
 
@@ -152,8 +152,8 @@ void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_t
   T* W = work.get();
   // The copy into panel order checks finiteness as it goes: one read of the input instead of two (a bad
   // input is found before any merge; the buffer is freed on the way out).
-  if (!detail::to_panels(D, W, n, threads)) throw std::invalid_argument(kNonFinite);
   detail::CancelPoller poller(cancel);
+  if (!detail::to_panels(D, W, n, threads, poller)) throw std::invalid_argument(kNonFinite);
   dispatch(W, n, method, Z, threads, n_threads <= 0, poller);
 }
 
@@ -227,14 +227,17 @@ template bool all_finite<double>(const double*, std::size_t, int);
 namespace {
 
 // Condensed order <-> panel order, panel by panel (see to_panels); `back`: from panel order (in place).
+// A null poller: not cancellable.
 template <class T>
-bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back) {
+bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back, CancelPoller* poller) {
   constexpr std::size_t R = kPanel;
   const bool in_place = src == dst;
   const auto panels = static_cast<std::ptrdiff_t>((n + R - 1) / R);
   (void)threads;  // only read by the OpenMP pragma
   int bad = 0;
   ExceptionCatcher catcher;
+  // Ctrl-C: the first copy's page faults alone can take seconds on a machine whose free memory is cold.
+  ParallelCancel cancel(poller);
   // Panels go to whichever thread is free (dynamic): the first copy's page faults dominate, and a
   // descheduled thread cannot hold the others up.
 #pragma omp parallel num_threads(threads) reduction(| : bad)
@@ -245,6 +248,7 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back)
     });
 #pragma omp for schedule(dynamic, 8)
     for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
+      if (cancel.stopped()) continue;
       const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R), rows = pe - ps;
       const std::size_t base = n * ps - ps * (ps + 1) / 2;  // the panel's segment, the same in both orders
       const std::size_t len = rows * (n - 1 - ps) - rows * (rows - 1) / 2;
@@ -281,26 +285,28 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back)
         for (std::size_t j = pe; j < n; ++j)
           for (std::size_t r = 0; r < R; ++r) move(r, j);
       bad |= panel_bad;
+      cancel.poll();
     }
   }
   catcher.rethrow();
+  cancel.rethrow();
   return bad == 0;
 }
 
 }  // namespace
 
 template <class T>
-bool to_panels(const T* src, T* dst, std::size_t n, int threads) {
-  return convert_panels(src, dst, n, threads, false);
+bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller) {
+  return convert_panels(src, dst, n, threads, false, &poller);
 }
 
 template <class T>
 void from_panels(T* D, std::size_t n, int threads) {
-  convert_panels<T>(D, D, n, threads, true);
+  convert_panels<T>(D, D, n, threads, true, nullptr);
 }
 
-template bool to_panels<float>(const float*, float*, std::size_t, int);
-template bool to_panels<double>(const double*, double*, std::size_t, int);
+template bool to_panels<float>(const float*, float*, std::size_t, int, CancelPoller&);
+template bool to_panels<double>(const double*, double*, std::size_t, int, CancelPoller&);
 template void from_panels<float>(float*, std::size_t, int);
 template void from_panels<double>(double*, std::size_t, int);
 

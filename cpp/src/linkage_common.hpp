@@ -65,8 +65,9 @@ class Panels {
 // Copies the condensed matrix src into dst in panel order (dst == src: in place, through a buffer of
 // one panel per thread) and says whether every value is finite. Panels are disjoint segments of the
 // same size in both orders, so they are converted independently, on all threads.
+// Ctrl-C is polled as it goes (Cancelled; in place, D is then left part converted).
 template <class T>
-bool to_panels(const T* src, T* dst, std::size_t n, int threads);
+bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller);
 // The inverse, in place.
 template <class T>
 void from_panels(T* D, std::size_t n, int threads);

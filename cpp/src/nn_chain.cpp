@@ -88,7 +88,8 @@ Nearest<T> nearest2_in_range(const T* D, const Panels<R>& P, const std::size_t* 
 // the blocks are combined in row order, so every cluster sees its candidates in increasing index order
 // and a strict < keeps the lowest index, whatever the thread count.
 template <class T>
-void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int threads, std::vector<Nearest<T>>& near) {
+void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int threads, std::vector<Nearest<T>>& near,
+                        CancelPoller& poller) {
   constexpr std::size_t R = kPanel;
   (void)threads;  // only read by the OpenMP pragma
   // Blocks of about equal area (row i has n-1-i entries), cut at panel boundaries.
@@ -108,12 +109,14 @@ void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int 
   std::vector<Nearest<T>> rows(n);
   const std::size_t* rect = P.rect();
   const auto nblocks = static_cast<std::ptrdiff_t>(blocks);
+  ParallelCancel cancel(&poller);  // polled between panels: a block is a sixteenth of the matrix
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::ptrdiff_t sb = 0; sb < nblocks; ++sb) {
     const auto b = static_cast<std::size_t>(sb);
     std::vector<Nearest<T>>& col = cols[b];
     col.assign(n, Nearest<T>{});
     for (std::size_t ps = first[b]; ps < first[b + 1]; ps += R) {
+      if (cancel.stopped()) break;
       const std::size_t pe = std::min(n, ps + R);
       // Row candidates j > i (column order visits each row's j in increasing order); column candidates
       // over the rows of the panel in increasing order.
@@ -145,8 +148,10 @@ void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int 
       }
       // Row i's own candidates are j > i; its candidates j < i come from the columns.
       for (std::size_t r = 0; ps + r < pe; ++r) rows[ps + r] = row[r];
+      cancel.poll();
     }
   }
+  cancel.rethrow();
   // Combine: for cluster j, the candidates below j (from the blocks, in block order) come before the
   // candidates above j (its own row).
   near.assign(n, Nearest<T>{});
@@ -169,7 +174,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
   chain.reserve(n);
   // near[i]: i's nearest live clusters (count == 0: stale).
   std::vector<Nearest<T>> near;
-  initial_neighbours(D, P, n, threads, near);
+  initial_neighbours(D, P, n, threads, near, poller);
   std::vector<Nearest<T>> notes, scratch;
   ThreadBudget budget(threads, adaptive);
 

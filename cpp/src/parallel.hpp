@@ -2,10 +2,15 @@
 // rate-limited cancellation polls.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <mutex>
 #include <utility>
+
+#ifdef PIXCLUST_HAVE_OPENMP
+#include <omp.h>
+#endif
 
 #include "pixclust/cancel.hpp"
 #include "pixclust/config.hpp"
@@ -86,6 +91,37 @@ class CancelPoller {
   const CancelCheck& check_;
   std::chrono::milliseconds interval_;
   std::chrono::steady_clock::time_point last_;
+};
+
+// Ctrl-C inside a parallel loop. The thread that called the kernel (thread 0 of the team) polls after
+// each of its iterations; once the user's check fires, every thread skips the iterations it has not
+// started, and rethrow() after the region throws Cancelled. A null poller never cancels.
+class ParallelCancel {
+ public:
+  explicit ParallelCancel(CancelPoller* poller) noexcept : poller_(poller) {}
+  // At the top of an iteration: skip it?
+  bool stopped() const noexcept { return stop_.load(std::memory_order_relaxed); }
+  // After an iteration, on any thread (only the caller polls).
+  void poll() noexcept {
+    if (poller_ == nullptr) return;
+#ifdef PIXCLUST_HAVE_OPENMP
+    if (omp_get_thread_num() != 0) return;
+#endif
+    catcher_.run([&] {
+      try {
+        poller_->poll();
+      } catch (...) {
+        stop_.store(true, std::memory_order_relaxed);
+        throw;
+      }
+    });
+  }
+  void rethrow() const { catcher_.rethrow(); }
+
+ private:
+  CancelPoller* poller_;
+  std::atomic<bool> stop_{false};
+  ExceptionCatcher catcher_;
 };
 
 }  // namespace pixclust::detail

@@ -148,6 +148,38 @@ TEST_CASE("float32 input gives the float64 merges on well-separated data") {
   }
 }
 
+TEST_CASE("single linkage past 256 points (SLINK) equals the naive algorithm, with and without ties") {
+  const std::size_t n = 300;
+  const auto D = random_distances(n, 3, 5);
+  const auto Z = run(D, n, LinkageMethod::single);
+  const auto ref = naive(D, n, LinkageMethod::single);
+  CHECK(Z == ref);  // single linkage's heights are input values: exact
+  // Integer points on a line: every gap is 1, so all 299 heights tie and Prim's order decides (the
+  // naive algorithm takes the lowest pair among equals, as Prim's from point 0 does here).
+  std::vector<double> T(pixclust::condensed_size(n));
+  for (std::size_t i = 0, k = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) T[k++] = static_cast<double>(j - i);
+  CHECK(run(T, n, LinkageMethod::single) == naive(T, n, LinkageMethod::single));
+}
+
+TEST_CASE("a cancel check that fires stops every method with Cancelled; one that does not changes nothing") {
+  for (std::size_t n : {100u, 300u}) {  // single linkage: Prim's, then SLINK
+    const auto D = random_distances(n, 3, 11);
+    for (LinkageMethod m : kAll) {
+      std::vector<double> Z(4 * (n - 1));
+      int calls = 0;
+      const pixclust::CancelCheck always = [&calls] { ++calls; return true; };
+      CHECK_THROWS_AS(pixclust::linkage(D.data(), n, m, Z.data(), 0, always), pixclust::Cancelled);
+      CHECK_EQ(calls, 1);
+      std::vector<double> work = D;
+      CHECK_THROWS_AS(pixclust::linkage_overwrite(work.data(), n, m, Z.data(), 0, always), pixclust::Cancelled);
+      const pixclust::CancelCheck never = [] { return false; };
+      pixclust::linkage(D.data(), n, m, Z.data(), 0, never);
+      CHECK(Z == run(D, n, m));
+    }
+  }
+}
+
 TEST_CASE("bad input is rejected before any work") {
   std::vector<double> Z(4);
   const std::vector<double> one = {1.0};
