@@ -269,11 +269,13 @@ void chunked_for(std::size_t begin, std::size_t end, int threads, const Body& bo
 // Below this many live clusters the matrix is small and packing it again does not pay.
 inline constexpr std::size_t kCompactMin = 256;
 
+// Polls for Ctrl-C between panels (the first packing moves a quarter of the matrix on one thread).
 template <class T, std::size_t R>
-void compact_panels(T* D, const Panels<R>& P, const std::vector<std::size_t>& keep) {
+void compact_panels(T* D, const Panels<R>& P, const std::vector<std::size_t>& keep, CancelPoller& poller) {
   const std::size_t m = keep.size();
   T* out = D;
   for (std::size_t ps = 0; ps < m; ps += R) {
+    poller.poll();
     const std::size_t pe = std::min(m, ps + R);
     for (std::size_t j = ps + 1; j < pe; ++j)
       for (std::size_t r = 0; ps + r < j; ++r) *out++ = D[P.at(keep[ps + r], keep[j])];

@@ -296,7 +296,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
       keep.reserve(alive);
       for (std::size_t p = 0; p < live.size(); ++p)
         if (live.alive(live.data()[p])) keep.push_back(live.data()[p]);
-      compact_panels(D, P, keep);
+      compact_panels(D, P, keep, poller);
       std::vector<std::size_t> renum(dim, 0);
       for (std::size_t q = 0; q < alive; ++q) renum[keep[q]] = q;
       for (std::size_t q = 0; q < alive; ++q) {
