@@ -11,6 +11,7 @@
 #include "parallel.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -61,11 +62,13 @@ bool sample(CpuSample& s) noexcept {
 
 int runnable_threads(int wanted) noexcept {
   if (wanted <= 1) return 1;
+  // The measurement state is the measuring caller's (under the mutex); the figure is read by all.
   static std::mutex mutex;
   static CpuSample last;
-  static bool have_last = false, known = false;
-  static double others = 0;  // CPUs' worth of other work over the last window
+  static bool have_last = false;
   static std::chrono::steady_clock::time_point last_time;
+  static std::atomic<bool> known{false};
+  static std::atomic<double> others{0.0};  // CPUs' worth of other work over the last window
   // Looked up once: glibc answers hardware_concurrency() by reading /sys/devices/system/cpu/online,
   // about 6 us, and the linkage kernels ask twice per merge (it was 15% of a run at n = 20,000).
   static const int hw = static_cast<int>(std::thread::hardware_concurrency());
@@ -82,8 +85,8 @@ int runnable_threads(int wanted) noexcept {
             const double wall = std::chrono::duration<double>(now - last_time).count();
             const double busy_cpus = static_cast<double>(cpus) * (s.busy - last.busy) / (s.total - last.total);
             const double own_cpus = (s.own - last.own) / wall;
-            others = std::max(0.0, busy_cpus - own_cpus);
-            known = true;
+            others.store(std::max(0.0, busy_cpus - own_cpus), std::memory_order_relaxed);
+            known.store(true, std::memory_order_relaxed);
           }
           last = s;
           last_time = now;
@@ -93,9 +96,9 @@ int runnable_threads(int wanted) noexcept {
     }
   }
   // Until the first window has passed nothing is known: every CPU is offered.
-  if (!known) return wanted;
+  if (!known.load(std::memory_order_relaxed)) return wanted;
   // Rounded: the tick counts are coarse (a tick per CPU in 100 ms is 0.1 CPU).
-  const int free_cpus = static_cast<int>(std::lround(static_cast<double>(cpus) - others));
+  const int free_cpus = static_cast<int>(std::lround(static_cast<double>(cpus) - others.load(std::memory_order_relaxed)));
   return std::max(1, std::min(wanted, free_cpus));
 }
 
