@@ -9,7 +9,7 @@
 // time; each step needs the new point's distances to the points already added and O(n) bookkeeping that
 // stays in cache. Adding the points from last to first, those distances are one row of the condensed
 // matrix, read front to back: the whole run is one sequential pass over the input (which also checks
-// that it is finite), 3-4x faster than Prim's on 2 threads at n = 20,000.
+// that it is finite), 3x faster than Prim's on 2 threads at n = 20,000 (0.50 s against 1.51 s).
 //
 // The two agree exactly when the n - 1 merge heights are distinct: every single-linkage hierarchy then
 // has the same merges in the same order, and SciPy's matrix (rows sorted by height, ids by row) is
