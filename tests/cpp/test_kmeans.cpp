@@ -128,6 +128,69 @@ TEST_CASE("Hamerly's bounds give Lloyd's bits, for floats and pixels, any dimens
   CHECK_EQ(fa.stats.inertia, fb.stats.inertia);
 }
 
+TEST_CASE("8-bit RGB colours on the cell grid give Lloyd's bits, ties and empty clusters included") {
+  // Distinct colours (the dedupe path's input) with integer counts: Lloyd runs on 4x4x4 cells, whole
+  // cells taking one label. Centres on lattice half-steps put many colours exactly between two of them,
+  // so ties (lowest index) fall inside and on the edges of cells.
+  std::mt19937_64 rng(21);
+  std::vector<std::uint8_t> P;
+  std::vector<double> w;
+  std::vector<bool> seen(std::size_t{1} << 24, false);
+  while (w.size() < 20000) {
+    const auto r = static_cast<std::uint32_t>(rng() & 0xFFFFFF);
+    if (seen[r]) continue;
+    seen[r] = true;
+    // Half of them in a 64^3 corner, so that cells hold several colours.
+    const std::uint32_t code = w.size() % 2 ? r : (r & 0x3F3F3F);
+    if (code != r && seen[code]) continue;
+    seen[code] = true;
+    P.push_back(static_cast<std::uint8_t>(code >> 16));
+    P.push_back(static_cast<std::uint8_t>(code >> 8));
+    P.push_back(static_cast<std::uint8_t>(code));
+    w.push_back(static_cast<double>(1 + rng() % 50));
+  }
+  const std::vector<std::vector<double>> inits = {
+      {30.5, 30.5, 30.5, 32.5, 30.5, 30.5},                                  // k = 2, a tie plane at x = 31.5
+      first_rows(P, 3, 8, 997),                                              // k = 8
+      {10, 10, 10, 12, 10, 10, 10, 12, 10, 200, 200, 200, 255, 255, 255},    // k = 5, integer centres
+      first_rows(P, 3, 33, 301),                                             // k = 33
+  };
+  for (const auto& init : inits) {
+    for (int threads : {1, 3}) {
+      pixclust::KMeansOptions a, b;
+      a.algorithm = pixclust::KMeansAlgorithm::lloyd;
+      b.algorithm = pixclust::KMeansAlgorithm::hamerly;
+      a.n_threads = b.n_threads = threads;
+      a.tol = b.tol = 0.0;  // to strict convergence: every step compared
+      const Fit fa = fit(P, 3, init, a, &w), fb = fit(P, 3, init, b, &w);
+      CHECK(fa.centers == fb.centers);
+      CHECK(fa.labels == fb.labels);
+      CHECK_EQ(fa.stats.inertia, fb.stats.inertia);
+      CHECK_EQ(fa.stats.n_iter, fb.stats.n_iter);
+    }
+  }
+  // A cell whose farthest corner from one centre (index 1, at 33,1,1) is exactly as far from the
+  // other (index 0, at 37,5,5): the colour at that corner ties and goes to index 0, so the cell is not
+  // whole, although the largest distance to centre 1 equals the smallest distance to centre 0.
+  std::vector<std::uint8_t> Q;
+  for (int x = 32; x < 36; ++x)
+    for (int y = 0; y < 4; ++y)
+      for (int z = 0; z < 4; ++z) Q.insert(Q.end(), {std::uint8_t(x), std::uint8_t(y), std::uint8_t(z)});
+  for (int r = 0; r < 5000; ++r) {  // past the grid's minimum size: distinct colours far away
+    const auto v = static_cast<std::uint32_t>(r);
+    Q.insert(Q.end(), {std::uint8_t(100 + v % 150), std::uint8_t(100 + (v / 150) % 150), std::uint8_t(100 + v / 22500)});
+  }
+  const std::vector<double> wq(Q.size() / 3, 1.0);
+  pixclust::KMeansOptions a, b;
+  a.algorithm = pixclust::KMeansAlgorithm::lloyd;
+  a.max_iter = b.max_iter = 1;
+  const std::vector<double> corner = {37, 5, 5, 33, 1, 1, 180, 180, 180};
+  const Fit fa = fit(Q, 3, corner, a, &wq), fb = fit(Q, 3, corner, b, &wq);
+  CHECK_EQ(fa.labels[63], 0);  // (35, 3, 3): the tie, to the lower index
+  CHECK(fa.labels == fb.labels);
+  CHECK(fa.centers == fb.centers);
+}
+
 TEST_CASE("the same bits for 1, 2, 3 and 4 threads") {
   const auto X = blobs<float>(50000, 3, 5, 3);
   const auto init = first_rows(X, 3, 5, 17);
