@@ -52,6 +52,9 @@ constexpr std::size_t kBlock = 256;
 
 // Distinct 8-bit colours from which Lloyd runs on the colour grid (LloydRun::assign_grid).
 constexpr std::size_t kGridMinPoints = 4096;
+// How far apart (in distance, not squared) a whole cell's bounds must stay for its test to be skipped:
+// the squared distances then differ by at least kCellGap^2 = 1e-8, far above their rounding (1e-10).
+constexpr double kCellGap = 1e-4;
 
 // nearest() for m points at once, given as D coordinate columns (column t at xs + t * kBlock): the centre
 // loop outside, the point loop inside, so that the compiler computes several points per instruction.
@@ -400,11 +403,16 @@ class LloydRun {
     cell_start_.push_back(static_cast<std::uint32_t>(n_));
     cell_whole_.assign(cell_key_.size(), -1);
     cell_whole_next_.assign(cell_key_.size(), -1);
+    cell_upper_.assign(cell_key_.size(), 0.0);
+    cell_upper_next_.assign(cell_key_.size(), 0.0);
+    cell_lower_.assign(cell_key_.size(), 0.0);
+    cell_lower_next_.assign(cell_key_.size(), 0.0);
   }
 
   // The centre whose Voronoi region holds the whole cell, or -1: the centre with the smallest largest
   // squared distance to the cell's box, when that is below every other centre's smallest one.
-  std::int32_t whole_cell_label(std::uint32_t key, const double* C) const {
+  // far_out, near_out: the largest squared distance to that centre, the smallest to the others.
+  std::int32_t whole_cell_label(std::uint32_t key, const double* C, double& far_out, double& near_out) const {
     const double lo[3] = {static_cast<double>((key >> 12) << 2), static_cast<double>(((key >> 6) & 63) << 2),
                           static_cast<double>((key & 63) << 2)};
     auto box = [&](std::size_t j, double& near, double& far) {
@@ -429,11 +437,15 @@ class LloydRun {
     }
     // Squared distances here are below 2e5 and rounded to 1e-10 or better: a margin of 1e-6 keeps every
     // colour of the cell strictly closer to `best` in nearest()'s own arithmetic.
+    double other_near = kInf;
     for (std::size_t j = 0; j < k_; ++j) {
       if (j == best) continue;
       box(j, near, far);
       if (!(best_far + 1e-6 < near)) return -1;
+      other_near = std::min(other_near, near);
     }
+    far_out = best_far;
+    near_out = other_near;
     return static_cast<std::int32_t>(best);
   }
 
@@ -476,8 +488,29 @@ class LloydRun {
       for (; cell < cells && cell_start_[cell] < e; ++cell) {
         const std::size_t s0 = std::max<std::size_t>(b, cell_start_[cell]);
         const std::size_t s1 = std::min<std::size_t>(e, cell_start_[cell + 1]);
-        const std::int32_t whole = whole_cell_label(cell_key_[cell], C);
-        if (cell_start_[cell] >= b) cell_whole_next_[cell] = whole;
+        const bool owner = cell_start_[cell] >= b;  // writes the cell's next flag and bounds
+        // A cell whole in cluster a at its last test stays whole while its bounds, moved by how far
+        // the centres have moved since (as Hamerly's are), stay apart by kCellGap: then no colour of it
+        // is within kCellGap of being as close to another centre, far above any rounding.
+        const std::int32_t was = cell_whole_[cell];
+        if (was >= 0 && cell_upper_[cell] + drift_[static_cast<std::size_t>(was)] + kCellGap <
+                            cell_lower_[cell] - drift_max_) {
+          if (owner) {
+            cell_whole_next_[cell] = was;
+            cell_upper_next_[cell] = cell_upper_[cell];
+            cell_lower_next_[cell] = cell_lower_[cell];
+          }
+          continue;  // every colour already there
+        }
+        double far = 0.0, near = 0.0;
+        const std::int32_t whole = whole_cell_label(cell_key_[cell], C, far, near);
+        if (owner) {
+          cell_whole_next_[cell] = whole;
+          if (whole >= 0) {
+            cell_upper_next_[cell] = std::sqrt(far) - drift_[static_cast<std::size_t>(whole)];
+            cell_lower_next_[cell] = std::sqrt(near) + drift_max_;
+          }
+        }
         if (whole >= 0) {
           if (whole == cell_whole_[cell]) continue;  // every colour already there
           for (std::size_t q = s0; q < s1; ++q) set_label(perm_[q], whole);
@@ -495,6 +528,8 @@ class LloydRun {
       changed_[c] = n_changed;
     });
     cell_whole_.swap(cell_whole_next_);
+    cell_upper_.swap(cell_upper_next_);
+    cell_lower_.swap(cell_lower_next_);
     std::size_t total = 0;
     for (std::size_t c = 0; c < chunks_; ++c) total += changed_[c];
     return total;
@@ -616,6 +651,9 @@ class LloydRun {
   bool grid_ = false;
   std::vector<std::uint32_t> perm_, cell_key_, cell_start_;
   std::vector<std::int32_t> cell_whole_, cell_whole_next_;
+  // Whole cells' bounds at their last test, relative to the drifts (as Hamerly's): every colour within
+  // cell_upper_ + drift_[a] of its centre a, at least cell_lower_ - drift_max_ from the others.
+  std::vector<double> cell_upper_, cell_upper_next_, cell_lower_, cell_lower_next_;
 };
 
 }  // namespace
