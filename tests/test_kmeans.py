@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -421,3 +422,30 @@ def test_predict_follows_user_set_centres() -> None:
     km = KMeans(2, random_state=0).fit(X)
     km.cluster_centers_ = np.array([[100.0, 100.0], [-100.0, -100.0]], dtype=np.float32)
     np.testing.assert_array_equal(km.predict(X), _nearest(X, km.cluster_centers_))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_integer_moments_are_exact_and_check_their_weights(dtype: type) -> None:
+    # The variance behind tol, for distinct colours with their counts, comes from exact integer moments.
+    from pixclust import _core
+    from pixclust._kmeans import _mean_variance
+
+    rng = np.random.default_rng(5)
+    top = np.iinfo(dtype).max
+    pts = rng.integers(0, top, size=(5000, 3), endpoint=True).astype(dtype)
+    counts = rng.integers(1, 1000, size=5000)
+    W, S1, S2 = _core.integer_moments(pts, counts.astype(np.float64))
+    big = pts.astype(object)
+    assert W == int(counts.sum())
+    assert S1 == [int((big[:, j] * counts).sum()) for j in range(3)]
+    assert S2 == [int((big[:, j] ** 2 * counts).sum()) for j in range(3)]
+    # the same variance as the repeated points give, to the last bit of the exact value's rounding
+    exact = sum(Fraction(W * s2 - s1 * s1, W * W) for s1, s2 in zip(S1, S2)) / 3
+    assert _mean_variance(pts, counts.astype(np.float64)) == float(exact)
+    for bad in [np.nan, -1.0, 0.5, 2.0**60]:
+        w = counts.astype(np.float64)
+        w[7] = bad
+        with pytest.raises(ValueError, match="weights"):
+            _core.integer_moments(pts, w)
+    with pytest.raises(TypeError, match="points"):
+        _core.integer_moments(pts.astype(np.float32), counts.astype(np.float64))

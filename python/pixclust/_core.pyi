@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'max_threads', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
+__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'max_threads', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -19,6 +19,11 @@ def index_colors(pixels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], cha
     """
     Distinct colours of the first `channels` columns of a (n, C) pixel array:
     (colors (m, channels), counts (m,) int64, pixel_color (n,) int32).
+    """
+def integer_moments(points: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], weights: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> typing.Any:
+    """
+    (sum w, per-column sums of w*x, per-column sums of w*x^2) in exact integers, for uint8/uint16 points
+    with integer weights whose sum times the largest squared value stays below 2^63.
     """
 def kmeans_assign(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, centers: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """

@@ -101,17 +101,12 @@ def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray]) -> float:
         and bool(np.all(weights == np.floor(weights)))
     ):
         # Integer points (distinct colours) with integer weights (their counts): the moments are exact
-        # integers, and the variance (W*S2 - S1^2) / W^2 is computed exactly, then rounded once.
-        # Per coordinate, the weight of each value (a bincount: exact, as the sums stay below 2^53),
-        # then the moments over the values in Python integers.
-        W = int(weights.sum())
-        var_sum = Fraction(0)
-        for j in range(points.shape[1]):
-            per_value = np.bincount(points[:, j], weights=weights).astype(np.int64)
-            v = np.arange(per_value.shape[0], dtype=np.int64)
-            # int64 is exact here: the guard above bounds total * max^2 below 2^62
-            s1, s2 = int(np.dot(v, per_value)), int(np.dot(v * v, per_value))
-            var_sum += Fraction(W * s2 - s1 * s1, W * W)
+        # integers (int64 in the core: the guard above bounds total * max^2 below 2^62), and the
+        # variance (W*S2 - S1^2) / W^2 is computed exactly in Python integers, then rounded once.
+        W, S1, S2 = _core.integer_moments(
+            np.ascontiguousarray(points), np.ascontiguousarray(weights, dtype=np.float64)
+        )
+        var_sum = sum((Fraction(W * s2 - s1 * s1, W * W) for s1, s2 in zip(S1, S2)), Fraction(0))
         return float(var_sum / points.shape[1])
     # No BLAS here: its worker threads keep spinning after a call and take the CPUs our kernels need.
     pts = points.astype(np.float64, copy=False)
