@@ -164,14 +164,14 @@ class LloydRun {
         poller_(cancel), stride_(k * (d + 1)), chunks_(detail::n_chunks(n)), partial_(chunks_ * stride_),
         changed_(chunks_), sums_(stride_), base_sums_(stride_, 0.0), new_centers_(k * d), shift_(k, 0.0),
         half_(k, kInf), drift_(k, 0.0) {
-    if (opt.algorithm == KMeansAlgorithm::hamerly) {
-      upper_.assign(n, 0.0);
-      lower_.assign(n, 0.0);
-    }
     incremental_ = exact_integer_sums();
     if constexpr (std::is_same_v<T, std::uint8_t> && D == 3) {
       grid_ = hamerly() && incremental_ && n_ >= kGridMinPoints;
       if (grid_) build_grid();
+    }
+    if (hamerly() && !grid_) {  // the grid keeps bounds per cell, not per point
+      upper_.assign(n, 0.0);
+      lower_.assign(n, 0.0);
     }
   }
 
