@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pixclust/cancel.hpp"
@@ -44,6 +45,14 @@ py::array_t<T> heap_array(const std::vector<py::ssize_t>& shape) {
   if (p == nullptr) throw std::bad_alloc();
   py::capsule owner(p, [](void* q) { std::free(q); });
   return py::array_t<T>(shape, static_cast<T*>(p), owner);
+}
+
+// A C-contiguous array over a vector's own memory, moved in (no copy): a capsule owns the vector.
+template <class T>
+py::array_t<T> vector_array(std::vector<T>&& values, const std::vector<py::ssize_t>& shape) {
+  auto* owned = new std::vector<T>(std::move(values));
+  py::capsule owner(owned, [](void* q) { delete static_cast<std::vector<T>*>(q); });
+  return py::array_t<T>(shape, owned->data(), owner);
 }
 
 inline std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }

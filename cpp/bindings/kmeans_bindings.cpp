@@ -255,10 +255,9 @@ void bind_kmeans(py::module_& m) {
             index = index_colors<T>(pp, n, channels, stride, out, n_threads, cancel);
           }
           const auto m_ = static_cast<py::ssize_t>(index.size());
-          py::array_t<T> colors({m_, static_cast<py::ssize_t>(channels)});
-          std::copy(index.colors.begin(), index.colors.end(), colors.mutable_data());
-          py::array_t<std::int64_t> counts = heap_array<std::int64_t>({m_});
-          std::copy(index.counts.begin(), index.counts.end(), counts.mutable_data());
+          // The index's own vectors become the arrays (no copy).
+          py::array_t<T> colors = vector_array<T>(std::move(index.colors), {m_, static_cast<py::ssize_t>(channels)});
+          py::array_t<std::int64_t> counts = vector_array<std::int64_t>(std::move(index.counts), {m_});
           return py::make_tuple(colors, counts, pixel_color);
         });
       },
