@@ -256,8 +256,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     copy_x : bool, default=True
         Accepted for compatibility; pixclust never modifies X.
     algorithm : {"lloyd", "elkan"}, default="lloyd"
-        Accepted for compatibility: both run Lloyd's iterations with Hamerly's bounds, which give the
-        labels and centres of plain Lloyd exactly.
+        Accepted for compatibility: both run Lloyd's iterations with Hamerly's bounds (for 8-bit RGB
+        pixels, whole cells of nearby colours instead), which give the labels and centres of plain
+        Lloyd exactly.
     n_threads : int or None, default=None
         Threads for the core; None uses OpenMP's default (``threadpoolctl`` limits it).
     dedupe : {"auto", True, False}, default="auto"

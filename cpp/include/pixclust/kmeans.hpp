@@ -14,7 +14,8 @@ namespace pixclust {
 
 enum class KMeansAlgorithm {
   lloyd,    // every point compares itself with every centre, every iteration
-  hamerly,  // Hamerly's bounds skip most comparisons; the same labels and centres as `lloyd`, bit for bit
+  hamerly,  // Hamerly's bounds skip most comparisons (8-bit RGB with integer weights: whole 4x4x4 colour
+            // cells instead); the same labels and centres as `lloyd`, bit for bit
 };
 
 struct KMeansOptions {
