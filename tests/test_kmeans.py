@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import pickle
-import signal
-import subprocess
-import sys
-import time
 import warnings
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -380,7 +377,7 @@ def test_predict_checks_features() -> None:
 # -- Ctrl-C ----------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_stops_a_long_fit_within_a_second() -> None:
+def test_ctrl_c_stops_a_long_fit_within_a_second(sigint_during: Any) -> None:
     # A real Ctrl-C: SIGINT to a separate Python process in the middle of a fit that would run for
     # about 15 s (tol=0: until no label changes). It must end with KeyboardInterrupt within a second.
     # (A process of its own: the test does not depend on what earlier tests did to this one.)
@@ -396,24 +393,10 @@ def test_ctrl_c_stops_a_long_fit_within_a_second() -> None:
         "km.fit(X)\n"
         "print('finished', flush=True)\n"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "fitting"
-        time.sleep(0.5)  # well inside the fit's C++ iterations
-        sent = time.perf_counter()
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=30)
-        elapsed = time.perf_counter() - sent
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    out, err, returncode, elapsed = sigint_during(script, 'fitting', 0.5, timeout=30)
     assert "finished" not in out
     assert "KeyboardInterrupt" in err
-    assert child.returncode != 0
+    assert returncode != 0
     assert elapsed < 1.0
 
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -406,7 +403,7 @@ def test_private_binding_checks_its_arguments() -> None:
 
 
 @pytest.mark.parametrize("method", ["single", "average", "centroid"])
-def test_ctrl_c_stops_a_long_linkage_within_a_second(method: str) -> None:
+def test_ctrl_c_stops_a_long_linkage_within_a_second(method: str, sigint_during: Any) -> None:
     # A real SIGINT to a separate Python process in the middle of a run of several seconds (one thread;
     # single linkage is made slower by ties, which send it from SLINK to Prim's). It must end with
     # KeyboardInterrupt within a second. One algorithm of each kind: SLINK/Prim's, NN-chain, generic.
@@ -422,22 +419,8 @@ def test_ctrl_c_stops_a_long_linkage_within_a_second(method: str) -> None:
         f"_core.linkage(y, {method!r}, n_threads=1)\n"
         "print('finished', flush=True)\n"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "linking", child.stderr.read() if child.stderr else ""
-        time.sleep(0.4)  # inside the C++ run
-        sent = time.perf_counter()
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=60)
-        elapsed = time.perf_counter() - sent
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    out, err, returncode, elapsed = sigint_during(script, 'linking', 0.4, timeout=60)
     assert "finished" not in out
     assert "KeyboardInterrupt" in err
-    assert child.returncode != 0
+    assert returncode != 0
     assert elapsed < 1.0

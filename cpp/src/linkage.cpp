@@ -74,15 +74,18 @@ void check_input(const T* D, std::size_t n, int threads) {
   }
 }
 
+// Single linkage reads the condensed matrix in place and checks finiteness on its way through it.
+template <class T>
+void single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, detail::CancelPoller& poller) {
+  if (!detail::mst_single<T>(D, n, Z, threads, adaptive, poller)) throw std::invalid_argument(kNonFinite);
+}
+
 // D is in panel order (detail::Panels<detail::kPanel>), except for single linkage (condensed order).
 template <class T>
 void dispatch(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               detail::CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::single:
-      // It checks finiteness on its way through the input (linkage() calls it without a separate check).
-      if (!detail::mst_single<T>(D, n, Z, threads, adaptive, poller)) throw std::invalid_argument(kNonFinite);
-      return;
+    case LinkageMethod::single: return single<T>(D, n, Z, threads, adaptive, poller);
     case LinkageMethod::complete:
     case LinkageMethod::average:
     case LinkageMethod::weighted:
@@ -126,7 +129,7 @@ void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int
   if (n < 2) {
     check_input(D, n, threads);
   } else if (method == LinkageMethod::single) {
-    // mst_single reads the input in place and checks it as it goes.
+    // single() checks the input as it reads it
   } else if (!detail::to_panels(D, D, n, threads, poller)) {
     // The conversion checked finiteness as it went (one pass instead of two): undo it, so that a
     // rejected input is left as it was.
@@ -142,9 +145,7 @@ void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_t
   if (method == LinkageMethod::single) {
     if (n < 2) check_input(D, n, threads);
     detail::CancelPoller poller(cancel);
-    // It reads the input in place and checks finiteness as it goes.
-    if (!detail::mst_single<T>(D, n, Z, threads, n_threads <= 0, poller)) throw std::invalid_argument(kNonFinite);
-    return;
+    return single<T>(D, n, Z, threads, n_threads <= 0, poller);
   }
   if (n < 2) check_input(D, n, threads);
   const std::size_t m = linkage_working_bytes(n, method, sizeof(T)) / sizeof(T);
