@@ -135,6 +135,47 @@ def test_same_seed_same_init_as_sklearn(rocket: np.ndarray) -> None:
         np.testing.assert_array_equal(centers, X[sk_idx])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_draws_along_samples_land_where_a_full_cumulative_sum_puts_them(dtype: type) -> None:
+    # The draws along the samples sum the samples' masses a slice at a time and stop after the slice
+    # that passes the largest target. Wherever the targets fall (all in the first slice, spread out, at
+    # the very end), each draw must pick the sample that a cumulative sum over every sample picks.
+    from pixclust import _core
+
+    rng = np.random.default_rng(11)
+    m, n_samples, k, trials = 3000, 2_000_000, 4, 3  # 489 chunks of 4096 samples: eight slices
+    colors = rng.integers(0, 256, size=(m, 3), dtype=np.uint8)
+    sample_point = rng.integers(0, m, size=n_samples).astype(np.int32)
+    counts = np.bincount(sample_point, minlength=m).astype(np.float64)
+    Xs = colors[sample_point].astype(np.int64)
+
+    def reference(uniforms: np.ndarray) -> list:
+        # sklearn's greedy k-means++ on the samples themselves, in exact integers
+        first = int(uniforms[0] * n_samples)
+        closest = ((Xs - Xs[first]) ** 2).sum(1)
+        chosen = [int(sample_point[first])]
+        for slot in range(1, k):
+            u = uniforms[1 + (slot - 1) * trials : 1 + slot * trials]
+            cand = np.searchsorted(np.cumsum(closest), u * float(closest.sum()), side="right")
+            pots, dists = [], []
+            for c in cand:
+                dist = np.minimum(closest, ((Xs - Xs[c]) ** 2).sum(1))
+                pots.append(int(dist.sum()))
+                dists.append(dist)
+            best = int(np.argmin(pots))
+            closest = dists[best]
+            chosen.append(int(sample_point[cand[best]]))
+        return chosen
+
+    X = colors.astype(dtype)
+    spread = np.random.RandomState(0).random_sample(1 + (k - 1) * trials)
+    ends = [np.full_like(spread, u) for u in (1e-9, 0.26, 0.51, 0.76, 1 - 1e-9)]  # just past slice ends
+    for uniforms in ends + [spread, 1 - spread * 1e-3]:
+        _, idx, chosen = _core.kmeans_plusplus(X, counts, k, trials, uniforms, sample_point)
+        assert chosen == k
+        assert list(idx) == reference(uniforms)
+
+
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("along_samples", [False, True])

@@ -54,6 +54,38 @@ std::size_t best_candidate(const std::vector<Sum>& cand_part, std::size_t chunks
   return best;
 }
 
+// Draw sums along the samples, only as far as the draws will look. sample_index stops at the first
+// chunk where the running sum of the chunk sums passes its target, so for targets up to `reach` the
+// chunks after the one where the running sum (the same additions, in the same order) passes `reach`
+// are never read. Chunks are summed a slice at a time, in order, and the summing stops after the slice
+// that passes `reach`: with u uniform, the largest of the draws' targets is on average
+// trials / (trials + 1) of the way, so this skips about a fifth of the pass (k-means++'s pixel passes
+// are most of its time on a photo). chunk_sum(begin, end) -> double.
+template <class ChunkSum>
+void draw_sums_upto(std::size_t n_draw, std::vector<double>& sums, double reach, int threads,
+                    detail::CancelPoller& poller, ChunkSum&& chunk_sum) {
+  const std::size_t chunks = sums.size();
+  constexpr std::size_t kSlices = 32;
+  const std::size_t slice = std::max<std::size_t>(4 * detail::kMinChunksPerThread, (chunks + kSlices - 1) / kSlices);
+  double run = 0.0;
+  for (std::size_t first = 0; first < chunks; first += slice) {
+    const std::size_t last = std::min(chunks, first + slice);
+    const std::size_t begin = first * kChunk, end = std::min(n_draw, last * kChunk);
+    detail::for_chunks(end - begin, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+      sums[first + c] = chunk_sum(begin + b, begin + e);
+    });
+    for (std::size_t c = first; c < last; ++c) run += sums[c];
+    if (run > reach) return;
+  }
+}
+
+// The largest of the draws' targets u[t] * total, computed as draw() computes them.
+inline double largest_target(const double* u, std::size_t trials, double total) {
+  double reach = 0.0;
+  for (std::size_t t = 0; t < trials; ++t) reach = std::max(reach, u[t] * total);
+  return reach;
+}
+
 template <std::size_t D, class T>
 std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, std::size_t k, std::size_t trials,
                      const double* uniforms, double* centers, std::int64_t* indices, const SamplingOrder& order,
@@ -132,12 +164,13 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
     if (!(pot > 0.0)) return slot;
     const double* u = uniforms + 1 + (slot - 1) * trials;
     if (along_samples) {
-      // One pass along the samples for their per-chunk masses (the points' sums do not give them).
-      detail::for_chunks(n_draw, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-        double s = 0.0;
-        for (std::size_t i = b; i < e; ++i) s += sample_mass(i);
-        draw_sums[c] = s;
-      });
+      // A pass along the samples for their per-chunk masses (the points' sums do not give them).
+      draw_sums_upto(n_draw, draw_sums, largest_target(u, trials, pot), threads, poller,
+                     [&](std::size_t b, std::size_t e) {
+                       double s = 0.0;
+                       for (std::size_t i = b; i < e; ++i) s += sample_mass(i);
+                       return s;
+                     });
     } else {
       draw_sums = chunk_sums;
     }
@@ -258,11 +291,12 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
     if (pot == 0) return slot;  // every weighted point sits on a chosen centre
     const double* u = uniforms + 1 + (slot - 1) * trials;
     if (along_samples) {
-      detail::for_chunks(n_draw, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-        std::uint64_t s = 0;
-        for (std::size_t i = b; i < e; ++i) s += closest[static_cast<std::size_t>(order.point[i])];
-        draw_sums[c] = static_cast<double>(s);
-      });
+      draw_sums_upto(n_draw, draw_sums, largest_target(u, trials, static_cast<double>(pot)), threads, poller,
+                     [&](std::size_t b, std::size_t e) {
+                       std::uint64_t s = 0;
+                       for (std::size_t i = b; i < e; ++i) s += closest[static_cast<std::size_t>(order.point[i])];
+                       return static_cast<double>(s);
+                     });
     } else {
       for (std::size_t c = 0; c < chunks; ++c) draw_sums[c] = static_cast<double>(chunk_pot[c]);
     }

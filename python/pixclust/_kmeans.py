@@ -454,8 +454,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             sample_point_weight=w if pixel_color is not None else None,
         )
         if pixel_color is not None:
-            # clusters with a point: counted on the distinct points, not on every sample
-            distinct = np.count_nonzero(np.bincount(run.labels, weights=counts, minlength=k))
+            # clusters with a point: counted on the distinct points (each is there at least once), not
+            # on every sample
+            distinct = np.count_nonzero(np.bincount(run.labels, minlength=k))
             _core.remap_labels(pixel_color, run.labels, threads)
             labels = pixel_color
         else:
