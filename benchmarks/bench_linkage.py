@@ -102,7 +102,11 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=8)
     parser.add_argument("--methods", nargs="+", default=METHODS)
     parser.add_argument("--scipy-all", action="store_true", help="run SciPy for every method at every size")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per measurement, interleaved across the libraries; the table shows the median")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     import numpy as np
 
@@ -123,17 +127,32 @@ def main() -> None:
             del y
             for method in args.methods:
                 row: dict[str, object] = {"n": n, "method": method, "condensed": condensed}
-                for label, library, options in VARIANTS:
-                    if library == "scipy" and n == max(args.sizes) and not args.scipy_all and method not in SCIPY_AT_LARGEST:
-                        continue
-                    row[label] = measure(path, library, method, options)
-                if method == "ward":
-                    row["pixclust f32"] = measure(path, "pixclust", method, {}, "float32")
-                    row["pixclust f32 ow"] = measure(path, "pixclust", method, {"overwrite_input": True}, "float32")
+                runs: dict[str, list[dict[str, float]]] = {}
+                # Repeats go round the libraries (A B C A B C ...), so that a slow spell of the machine
+                # lands on all of them rather than on one.
+                for _ in range(args.repeat):
+                    for label, library, options in VARIANTS:
+                        if library == "scipy" and n == max(args.sizes) and not args.scipy_all and method not in SCIPY_AT_LARGEST:
+                            continue
+                        runs.setdefault(label, []).append(measure(path, library, method, options))
+                    if method == "ward":
+                        runs.setdefault("pixclust f32", []).append(measure(path, "pixclust", method, {}, "float32"))
+                        runs.setdefault("pixclust f32 ow", []).append(
+                            measure(path, "pixclust", method, {"overwrite_input": True}, "float32"))
+                for label, results in runs.items():
+                    row[label] = median_run(results)
                 rows.append(row)
                 print_row(row, flush=True)
     print(f"\nTotal {time.perf_counter() - started:.0f} s, load average at end {loadavg()}")
     print_table(rows)
+
+
+def median_run(results: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median time (the lower middle one for an even count), with every time kept."""
+    ordered = sorted(results, key=lambda r: r["seconds"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["all_seconds"] = [r["seconds"] for r in results]  # type: ignore[assignment]
+    return chosen
 
 
 def print_row(row: dict[str, object], flush: bool = False) -> None:
@@ -141,7 +160,9 @@ def print_row(row: dict[str, object], flush: bool = False) -> None:
     for label, _, _ in VARIANTS:
         if label in row:
             r = row[label]
-            parts.append(f"{label} {r['seconds']:.2f}s")  # type: ignore[index]
+            times = r["all_seconds"]  # type: ignore[index]
+            parts.append(f"{label} {r['seconds']:.2f}s" +  # type: ignore[index]
+                         (" (" + "/".join(f"{x:.2f}" for x in times) + ")" if len(times) > 1 else ""))
     print(" ".join(parts), flush=flush)
 
 
@@ -159,7 +180,9 @@ def print_table(rows: list[dict[str, object]]) -> None:
             return "    -"
         return f"{row[label]['extra_bytes'] / row['condensed']:5.2f}"  # type: ignore[index,operator]
 
-    print("\nTime (s, one run each) and speed-up of pixclust (same input handling: copy vs copy, overwrite vs"
+    repeats = max((len(r["all_seconds"]) for row in rows for k, r in row.items() if isinstance(r, dict)), default=1)  # type: ignore[arg-type]
+    runs = "one run each" if repeats == 1 else f"median of {repeats} runs each"
+    print(f"\nTime (s, {runs}) and speed-up of pixclust (same input handling: copy vs copy, overwrite vs"
           " overwrite)")
     print(f"{'n':>6} {'method':9} {'pixclust':>8} {'pix ow':>7} {'fastcl':>7} {'fc ow':>7} {'scipy':>7} "
           f"{'x fc':>6} {'x fc ow':>7} {'x scipy':>7}")
