@@ -95,6 +95,7 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
   std::vector<Candidate<T>> scratch;
   ThreadBudget budget(threads, adaptive);
   std::vector<std::vector<std::size_t>> undercut;  // per chunk of the update
+  std::vector<Candidate<T>> above_y;               // per chunk of the update
 
   // The nearest live cluster above x: (distance, index), or (inf, none).
   auto nearest_above = [&](std::size_t x) {
@@ -188,26 +189,32 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     const double d_xy = static_cast<double>(dist);
     const std::size_t* L = live.data();
     const std::size_t at_x = live.lower_bound(x), at_y = live.lower_bound(y);
-    // The update also notes, in increasing z, which bounds the new distances to y undercut (SciPy's
-    // second pass over z < y), so that column y is read once; each chunk notes its own, and the notes are
-    // taken in chunk order below.
+    // One pass over the live clusters z does all of a merge's per-cluster work, each chunk on its own
+    // clusters (so no two threads touch the same entry), with what needs an order noted per chunk and
+    // taken in chunk order below:
+    //  - the new distances d(z, y);
+    //  - candidates that pointed at x now point at its successor y (a guess, checked when popped);
+    //  - the bounds that the new distances to y undercut (SciPy's second pass over z < y), noted in
+    //    increasing z: the heap operations below depend on their order;
+    //  - y's nearest cluster above it (SciPy's scan of row y after the update), from the values just
+    //    written: the lowest z among equals within a chunk (strict <), and across chunks in chunk order.
     const std::size_t chunks = (live.size() + kChunk - 1) / kChunk;
     if (undercut.size() < chunks) undercut.resize(chunks);
+    above_y.assign(chunks, Candidate<T>{inf, none});
     for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
     chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       std::vector<std::size_t>& notes = undercut[lo / kChunk];
+      Candidate<T>& nearest = above_y[lo / kChunk];
       update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t z) {
-        if (z < y && d < min_dist[z]) notes.push_back(z);
+        if (z < y) {
+          if (z < x && neighbor[z] == x) neighbor[z] = y;
+          if (d < min_dist[z]) notes.push_back(z);
+        } else if (d < nearest.value) {
+          nearest = {d, z};
+        }
       });
     });
 
-    // Candidates that pointed at x now point at its successor y (a guess, checked when popped); then
-    // lower the bounds that the new distances to y undercut, in increasing z as SciPy does, because the
-    // heap operations depend on their order.
-    for (std::size_t p = 0; p < at_x; ++p) {
-      const std::size_t z = L[p];
-      if (live.alive(z) && neighbor[z] == x) neighbor[z] = y;
-    }
     for (std::size_t c = 0; c < chunks; ++c) {
       for (const std::size_t z : undercut[c]) {
         const T d = D[P.at(z, y)];
@@ -216,13 +223,13 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
         heap.change_value(z, d);
       }
     }
-    if (y < dim - 1) {
-      const Candidate<T> c = nearest_above(y);
-      if (c.index != none) {
-        neighbor[y] = c.index;
-        min_dist[y] = c.value;
-        heap.change_value(y, c.value);
-      }
+    Candidate<T> c{inf, none};
+    for (const Candidate<T>& a : above_y)
+      if (a.value < c.value) c = a;
+    if (c.index != none) {
+      neighbor[y] = c.index;
+      min_dist[y] = c.value;
+      heap.change_value(y, c.value);
     }
 
     // Pack the live clusters once half the slots are dead (see compact_panels). Slots keep their
