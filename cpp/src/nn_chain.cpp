@@ -262,7 +262,12 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
           if (!listed && !before(d, y, a.v[a.count - 1], a.j[a.count - 1])) return;
         }
         // x and y drop out (what remains is still a prefix of the order); the merged cluster y enters
-        // if it comes before the last one known (else it may come after unknown ones).
+        // if it comes before the last one known, or is it: every cluster not listed comes after that one,
+        // even when it was x or y and has just dropped out (else y may come after unlisted ones). So a
+        // cluster whose two nearest were x and y keeps the merged one whenever it is no farther than the
+        // second was, as with average and weighted linkage always, instead of needing a rescan.
+        const T last_v = a.v[a.count - 1];
+        const std::size_t last_j = a.j[a.count - 1];
         std::size_t c = 0;
         for (std::size_t q = 0; q < a.count; ++q)
           if (a.j[q] != x && a.j[q] != y) {
@@ -270,16 +275,18 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
             a.j[c] = a.j[q];
             ++c;
           }
-        if (c > 0 && before(d, y, a.v[c - 1], a.j[c - 1])) {
-          std::size_t p = c - 1;
+        if (before(d, y, last_v, last_j) || (d == last_v && y == last_j)) {
+          std::size_t p = c;
           while (p > 0 && before(d, y, a.v[p - 1], a.j[p - 1])) --p;
-          if (c < kNear) ++c;
-          for (std::size_t q = c - 1; q > p; --q) {
-            a.v[q] = a.v[q - 1];
-            a.j[q] = a.j[q - 1];
+          if (p < kNear) {
+            if (c < kNear) ++c;
+            for (std::size_t q = c - 1; q > p; --q) {
+              a.v[q] = a.v[q - 1];
+              a.j[q] = a.j[q - 1];
+            }
+            a.v[p] = d;
+            a.j[p] = y;
           }
-          a.v[p] = d;
-          a.j[p] = y;
         }
         a.count = c;
       });
