@@ -31,6 +31,23 @@ def test_public_names_are_declared() -> None:
     assert not any(name.startswith("_") and name != "__version__" for name in pixclust.__all__)
 
 
+def test_scikit_learn_is_imported_only_for_the_estimator() -> None:
+    # scikit-learn takes most of a second to import: `import pixclust`, quantize and linkage must not
+    # pull it in; asking for pixclust.KMeans does, and gets the estimator class.
+    code = (
+        "import sys, numpy as np, pixclust\n"
+        "seen = ['sklearn' in sys.modules]\n"
+        "pixclust.quantize(np.arange(300, dtype=np.uint8).reshape(10, 10, 3), 3, random_state=0)\n"
+        "pixclust.linkage(np.random.default_rng(0).random((20, 2)), 'ward')\n"
+        "seen.append('sklearn' in sys.modules)\n"
+        "from pixclust import KMeans\n"
+        "import sklearn.base\n"
+        "print(seen, 'sklearn' in sys.modules, issubclass(KMeans, sklearn.base.BaseEstimator), KMeans.__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[False,", "False]", "True", "True", "pixclust._kmeans"]
+
+
 def test_show_config_reports_the_build(capsys: pytest.CaptureFixture[str]) -> None:
     pixclust.show_config()
     out = capsys.readouterr().out

@@ -12,12 +12,16 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pixclust._config import show_config
 from pixclust._core import __version__
 from pixclust._dither import dither
-from pixclust._kmeans import KMeans
 from pixclust._quantize import QuantizeResult, from_lab, quantize, to_lab
 from pixclust.hierarchy import linkage
+
+if TYPE_CHECKING:
+    from pixclust._kmeans import KMeans
 
 __all__ = [
     "KMeans",
@@ -30,3 +34,19 @@ __all__ = [
     "show_config",
     "to_lab",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # KMeans is a scikit-learn estimator: importing scikit-learn takes most of a second, so it is
+    # imported when the estimator is first asked for, not by ``import pixclust`` (linkage, quantize
+    # and the CLI's other commands do not need it).
+    if name == "KMeans":
+        from pixclust._kmeans import KMeans
+
+        globals()["KMeans"] = KMeans
+        return KMeans
+    raise AttributeError(f"module 'pixclust' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

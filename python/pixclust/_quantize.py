@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
-from sklearn.utils import check_random_state  # type: ignore[import-untyped]
 
 from pixclust import _core
-from pixclust._kmeans import _check_int, _check_tol, _fit_points, _mean_variance, _n_init, _threads
+from pixclust._fit import _check_int, _check_tol, _fit_points, _mean_variance, _n_init, _random_state, _threads
 
 __all__ = ["QuantizeResult", "quantize", "to_lab", "from_lab"]
 
@@ -240,7 +239,7 @@ def quantize(
     abs_tol = tol * _mean_variance(points, weights)
 
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
-    shared: np.random.RandomState = np.random.RandomState(0) if seeded else check_random_state(random_state)
+    shared: np.random.RandomState = np.random.RandomState(0) if seeded else _random_state(random_state)
     # With an int seed and one run, k-means++ for k reads the first 1 + (k - 1) * trials numbers of the
     # seed's stream, trials = 2 + int(log k): colour counts with the same trials share a prefix of
     # centres (k = 8 seeds with the first 8 centres of k = 10). Seeding once for the largest k of each

@@ -1,0 +1,219 @@
+"""The k-means steps that need no scikit-learn: argument checks, the data's variance, and the best of
+``n_init`` runs of the core's k-means++ and Lloyd. ``pixclust.KMeans`` (``_kmeans``) and
+``pixclust.quantize`` (``_quantize``) share them; keeping scikit-learn out of this module keeps it out of
+``import pixclust`` (0.8 s) until the estimator itself is used.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Callable, Optional, Union
+
+import numpy as np
+
+from pixclust import _core
+
+
+def _random_state(seed: Any) -> np.random.RandomState:
+    """A ``RandomState`` from ``random_state`` as scikit-learn's estimators take it: None (numpy's global
+    one), an int seed, or a ``RandomState`` used as it is."""
+    if seed is None or seed is np.random:
+        return np.random.mtrand._rand
+    if isinstance(seed, numbers.Integral):
+        return np.random.RandomState(int(seed))
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
+
+
+# dtypes the core takes as they are; anything else becomes float64 as in scikit-learn.
+_NATIVE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
+# Distinct-row reduction pays for pixel-like data: few coordinates and many repeated rows.
+_DEDUPE_MAX_FEATURES = 4
+# Wider data is reduced with numpy's sort-based unique up to this many rows.
+_UNIQUE_MAX_SAMPLES = 100_000
+
+
+def _threads(n_threads: Optional[int]) -> int:
+    if n_threads is None:
+        return 0
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
+        raise TypeError(f"n_threads: expected an int or None, got {type(n_threads).__name__}")
+    if n_threads < 1:
+        raise ValueError(f"n_threads: must be >= 1 (or None for the default), got {n_threads}")
+    return int(n_threads)
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_tol(tol: Any) -> float:
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol: expected a float, got {type(tol).__name__}")
+    if not np.isfinite(float(tol)) or tol < 0:
+        raise ValueError(f"tol: must be a finite number >= 0, got {tol}")
+    return float(tol)
+
+
+def _n_init(n_init: Any, init: Any, default: int = 10) -> int:
+    """scikit-learn's ``n_init="auto"``: one run for k-means++ and given centres, ``default`` otherwise."""
+    if isinstance(n_init, str):
+        if n_init != "auto":
+            raise ValueError(f"n_init: expected 'auto' or an int >= 1, got {n_init!r}")
+        if isinstance(init, str) and init == "k-means++":
+            return 1
+        if isinstance(init, str) and init == "random":
+            return default
+        if callable(init):
+            return default
+        return 1
+    return _check_int(n_init, "n_init", 1)
+
+
+def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray]) -> float:
+    """Mean over the coordinates of the (weighted) variance: scikit-learn's ``_tolerance`` divided by tol.
+
+    With weights it is the variance of the data in which point i occurs weights[i] times, so that the
+    distinct-row path and a weighted fit stop where the plain fit on the repeated points stops.
+    """
+    if weights is None:
+        return float(np.mean(np.var(points, axis=0, dtype=np.float64)))
+    total = weights.sum()
+    if total <= 0:
+        return 0.0
+    if (
+        points.dtype.kind == "u"
+        and total * float(np.iinfo(points.dtype).max) ** 2 < 2.0**62  # the moments fit int64
+        and bool(np.all(weights == np.floor(weights)))
+    ):
+        # Integer points (distinct colours) with integer weights (their counts): the moments are exact
+        # integers (int64 in the core: the guard above bounds total * max^2 below 2^62), and the
+        # variance (W*S2 - S1^2) / W^2 is computed exactly in Python integers, then rounded once.
+        W, S1, S2 = _core.integer_moments(
+            np.ascontiguousarray(points), np.ascontiguousarray(weights, dtype=np.float64)
+        )
+        var_sum = sum((Fraction(W * s2 - s1 * s1, W * W) for s1, s2 in zip(S1, S2)), Fraction(0))
+        return float(var_sum / points.shape[1])
+    # No BLAS here: its worker threads keep spinning after a call and take the CPUs our kernels need.
+    pts = points.astype(np.float64, copy=False)
+    mean = np.add.reduce(pts * weights[:, None], axis=0) / total
+    var = np.add.reduce(np.square(pts - mean) * weights[:, None], axis=0) / total
+    return float(np.mean(var))
+
+
+@dataclass
+class _Run:
+    centers: np.ndarray  # (k, d) float64
+    labels: np.ndarray  # (n_points,) int32, of the points the run saw
+    inertia: float
+    n_iter: int
+
+
+def _same_clustering(a: np.ndarray, b: np.ndarray, k: int) -> bool:
+    """Whether two labelings are the same partition up to a permutation of the labels."""
+    mapping = np.full(k, -1, dtype=np.int64)
+    first = np.unique(a, return_index=True)[1]
+    mapping[a[first]] = b[first]
+    return bool(np.array_equal(mapping[a], b))
+
+
+def _fit_points(
+    points: np.ndarray,
+    weights: Optional[np.ndarray],
+    n_clusters: int,
+    *,
+    init: Union[str, np.ndarray, Callable[..., Any]],
+    n_init: int,
+    max_iter: int,
+    tol: float,
+    random_state: np.random.RandomState,
+    n_threads: int,
+    init_points: Optional[np.ndarray] = None,
+    n_distinct: Optional[int] = None,
+    few_distinct: str = "raise",
+    sample_point: Optional[np.ndarray] = None,
+    sample_point_weight: Optional[np.ndarray] = None,
+) -> _Run:
+    """The best of ``n_init`` weighted k-means runs on ``points`` (rows as the core takes them).
+
+    ``tol`` is absolute (already scaled by the mean variance). ``init_points`` is what a callable init
+    receives (the caller's data), ``n_distinct`` the number of distinct points when known.
+    With fewer distinct points than clusters, k-means++ raises ValueError (``few_distinct="raise"``) or,
+    as scikit-learn does, repeats a centre and leaves the rest to the empty-cluster rule ("repeat").
+    ``sample_point`` maps the caller's samples (pixels) to ``points``: k-means++ then draws along the
+    samples, as scikit-learn does on them, and the same seed picks the same centres.
+    """
+    n = points.shape[0]
+    trials = 2 + int(np.log(n_clusters))
+    best: Optional[_Run] = None
+    for _ in range(n_init):
+        if isinstance(init, str) and init == "k-means++":
+            uniforms = random_state.random_sample(1 + (n_clusters - 1) * trials)
+            centers, _, chosen = _core.kmeans_plusplus(
+                points, weights, n_clusters, trials, uniforms, sample_point, sample_point_weight, n_threads
+            )
+            if chosen < n_clusters and few_distinct == "repeat":
+                centers[chosen:] = centers[0]
+            elif chosen < n_clusters:
+                raise ValueError(
+                    f"n_clusters={n_clusters} is larger than the number of distinct points "
+                    f"({chosen if n_distinct is None else n_distinct})"
+                )
+        elif isinstance(init, str) and init == "random":
+            w = np.ones(n) if weights is None else weights
+            if np.count_nonzero(w) < n_clusters and few_distinct == "repeat":
+                seeds = np.concatenate([np.flatnonzero(w), np.zeros(n_clusters, dtype=np.intp)])[:n_clusters]
+            elif np.count_nonzero(w) < n_clusters:
+                raise ValueError(
+                    f"n_clusters={n_clusters} is larger than the number of points with positive weight "
+                    f"({np.count_nonzero(w)})"
+                )
+            else:
+                seeds = random_state.choice(n, size=n_clusters, replace=False, p=w / w.sum())
+            centers = points[seeds].astype(np.float64)
+        elif callable(init):
+            data = points if init_points is None else init_points
+            centers = np.asarray(init(data, n_clusters, random_state=random_state), dtype=np.float64)
+            _check_centers_shape(centers, n_clusters, points.shape[1])
+        else:
+            centers = np.array(init, dtype=np.float64, order="C", copy=True)
+        if not np.all(np.isfinite(centers)):
+            raise ValueError("init: the initial centres contain NaN or infinity")
+        centers, labels, inertia, n_iter, _ = _core.kmeans_lloyd(
+            points, weights, centers, max_iter, tol, "hamerly", n_threads
+        )
+        if best is None or (inertia < best.inertia and not _same_clustering(labels, best.labels, n_clusters)):
+            best = _Run(centers, labels, float(inertia), int(n_iter))
+    assert best is not None  # n_init >= 1
+    return best
+
+
+def _check_centers_shape(centers: np.ndarray, n_clusters: int, n_features: int) -> None:
+    if centers.ndim != 2 or centers.shape[0] != n_clusters:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the number of clusters {n_clusters}."
+        )
+    if centers.shape[1] != n_features:
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match the number of features of the "
+            f"data {n_features}."
+        )
+
+
+def _native(a: np.ndarray) -> np.ndarray:
+    """a in native byte order and C order (the core reads native values only)."""
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return np.ascontiguousarray(a)
+
+
+def _as_points(X: Any) -> bool:
+    """Whether X is already an array the core takes without conversion (uint8/uint16 kept as they are)."""
+    return isinstance(X, np.ndarray) and X.dtype.newbyteorder("=") in _NATIVE_DTYPES
