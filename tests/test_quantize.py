@@ -204,3 +204,19 @@ def test_outputs_own_their_memory(chelsea: np.ndarray) -> None:
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(image)), image_copy)
     image[0, 0, 0] ^= 1
     assert image[0, 0, 0] != image_copy[0, 0, 0]
+
+
+def test_random_state_forms(chelsea: np.ndarray) -> None:
+    # random_state as scikit-learn's estimators take it: an int, a RandomState (its stream is used),
+    # None (numpy's global stream); anything else is refused naming the value.
+    small = chelsea[::8, ::8]
+    by_int = pixclust.quantize(small, 5, random_state=7)
+    by_state = pixclust.quantize(small, 5, random_state=np.random.RandomState(7))
+    np.testing.assert_array_equal(by_int.palette, by_state.palette)
+    np.random.seed(7)
+    by_global = pixclust.quantize(small, 5, random_state=None)
+    np.testing.assert_array_equal(by_global.palette, by_int.palette)
+    with pytest.raises(ValueError, match="cannot be used to seed a numpy.random.RandomState"):
+        pixclust.quantize(small, 5, random_state=np.random.default_rng(7))
+    with pytest.raises(ValueError, match="'seven' cannot be used to seed"):
+        pixclust.quantize(small, 5, random_state="seven")

@@ -264,8 +264,9 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
         // x and y drop out (what remains is still a prefix of the order); the merged cluster y enters
         // if it comes before the last one known, or is it: every cluster not listed comes after that one,
         // even when it was x or y and has just dropped out (else y may come after unlisted ones). So a
-        // cluster whose two nearest were x and y keeps the merged one whenever it is no farther than the
-        // second was, as with average and weighted linkage always, instead of needing a rescan.
+        // cluster whose two nearest were x and y keeps the merged one, instead of needing a rescan,
+        // whenever it is no farther than the second was (for average and weighted linkage, whose merged
+        // distance is a mean of the two, that fails only by rounding or a tie with x).
         const T last_v = a.v[a.count - 1];
         const std::size_t last_j = a.j[a.count - 1];
         std::size_t c = 0;
