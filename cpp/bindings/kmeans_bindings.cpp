@@ -5,7 +5,6 @@
 #include <optional>
 #include <string>
 #include <tuple>
-#include <type_traits>
 #include <vector>
 
 #include <pybind11/stl.h>
@@ -280,45 +279,9 @@ void bind_kmeans(py::module_& m) {
           using T = decltype(tag);
           const auto p = as_contiguous<T>(points, "points");
           const auto n = static_cast<std::size_t>(p.shape(0)), d = static_cast<std::size_t>(p.shape(1));
-          const T* x = p.data();
-          const double* wp = w.data();
           // Exact in int64 while sum(w) * max^2 < 2^63: the caller checks that bound first.
-          std::int64_t total = 0;
-          std::vector<std::int64_t> s1(d, 0), s2(d, 0);
-          bool ok = true;
-          // One pass, no temporary (a fresh 4 MB buffer costs more in page faults than the sums). The
-          // common pixel widths get the width at compile time and the sums in locals (registers).
-          auto sums = [&](auto width) {
-            constexpr std::size_t D = decltype(width)::value;
-            const std::size_t dim = D > 0 ? D : d;
-            std::int64_t a1[D > 0 ? D : 1] = {}, a2[D > 0 ? D : 1] = {};
-            std::int64_t* t1 = D > 0 ? a1 : s1.data();
-            std::int64_t* t2 = D > 0 ? a2 : s2.data();
-            for (std::size_t i = 0; i < n; ++i) {
-              const double wi = wp[i];
-              const bool in_range = wi >= 0.0 && wi < 9007199254740992.0;  // false for NaN
-              const std::int64_t iw = in_range ? static_cast<std::int64_t>(wi) : 0;
-              ok &= in_range && static_cast<double>(iw) == wi;
-              total += iw;
-              for (std::size_t t = 0; t < dim; ++t) {
-                const auto v = static_cast<std::int64_t>(x[i * dim + t]);
-                t1[t] += iw * v;
-                t2[t] += iw * v * v;
-              }
-            }
-            if (D > 0) {
-              std::copy(a1, a1 + dim, s1.begin());
-              std::copy(a2, a2 + dim, s2.begin());
-            }
-          };
-          switch (d) {
-            case 1: sums(std::integral_constant<std::size_t, 1>{}); break;
-            case 3: sums(std::integral_constant<std::size_t, 3>{}); break;
-            case 4: sums(std::integral_constant<std::size_t, 4>{}); break;
-            default: sums(std::integral_constant<std::size_t, 0>{}); break;
-          }
-          if (!ok) throw py::value_error("weights: must be non-negative integers below 2^53");
-          return py::make_tuple(total, s1, s2);
+          const IntegerMoments mo = integer_moments<T>(p.data(), n, d, w.data());
+          return py::make_tuple(mo.total, mo.s1, mo.s2);
         };
         if (has_dtype<std::uint8_t>(points)) return run(std::uint8_t{});
         if (has_dtype<std::uint16_t>(points)) return run(std::uint16_t{});

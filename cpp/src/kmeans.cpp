@@ -426,24 +426,29 @@ class LloydRun {
         far += std::max(a * a, b * b);
       }
     };
-    double best_far = kInf, near = 0.0, far = 0.0;
-    std::size_t best = 0;
+    // One pass over the centres: the smallest largest distance (the first of equals), and the two
+    // smallest smallest distances with the first's centre, so that the smallest over the centres other
+    // than `best` is known whichever centre `best` turns out to be.
+    double best_far = kInf, near1 = kInf, near2 = kInf, near = 0.0, far = 0.0;
+    std::size_t best = 0, at_near1 = k_;
     for (std::size_t j = 0; j < k_; ++j) {
       box(j, near, far);
       if (far < best_far) {
         best_far = far;
         best = j;
       }
+      if (near < near1) {
+        near2 = near1;
+        near1 = near;
+        at_near1 = j;
+      } else if (near < near2) {
+        near2 = near;
+      }
     }
+    const double other_near = at_near1 == best ? near2 : near1;
     // Squared distances here are below 2e5 and rounded to 1e-10 or better: a margin of 1e-6 keeps every
     // colour of the cell strictly closer to `best` in nearest()'s own arithmetic.
-    double other_near = kInf;
-    for (std::size_t j = 0; j < k_; ++j) {
-      if (j == best) continue;
-      box(j, near, far);
-      if (!(best_far + 1e-6 < near)) return -1;
-      other_near = std::min(other_near, near);
-    }
+    if (!(best_far + 1e-6 < other_near)) return -1;
     far_out = best_far;
     near_out = other_near;
     return static_cast<std::int32_t>(best);

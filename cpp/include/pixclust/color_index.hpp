@@ -35,6 +35,17 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
 // values[i] = table[values[i]] for i < n, in parallel (colour numbers -> cluster labels, in place).
 void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads = 0);
 
+// The weighted moments of integer points (distinct colours and their counts) in exact integers: the
+// total weight, and per column the sums of w * x and of w * x^2 (the mean variance behind k-means' tol,
+// exactly). n points of d values; weights must be non-negative integers below 2^53
+// (std::invalid_argument otherwise), and the caller keeps sum(w) * max(x)^2 below 2^63.
+struct IntegerMoments {
+  std::int64_t total = 0;
+  std::vector<std::int64_t> s1, s2;  // d values each
+};
+template <class T>
+IntegerMoments integer_moments(const T* points, std::size_t n, std::size_t d, const double* weights);
+
 // The quantized image: out pixel p gets palette row labels[p] in its first `channels` values and keeps
 // src's remaining values (alpha) when stride > channels. out and src are n x stride; src may be nullptr
 // when stride == channels.
@@ -52,6 +63,11 @@ extern template ColorIndex<float> index_colors<float>(const float*, std::size_t,
                                                       std::int32_t*, int, const CancelCheck&);
 extern template ColorIndex<double> index_colors<double>(const double*, std::size_t, std::size_t, std::size_t,
                                                         std::int32_t*, int, const CancelCheck&);
+
+extern template IntegerMoments integer_moments<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t,
+                                                            const double*);
+extern template IntegerMoments integer_moments<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t,
+                                                             const double*);
 
 #define PIXCLUST_PAINT_EXTERN(T)                                                                       \
   extern template void paint_pixels<T>(const std::int32_t*, std::size_t, const T*, std::size_t, const T*, \
