@@ -137,9 +137,11 @@ def test_same_seed_same_init_as_sklearn(rocket: np.ndarray) -> None:
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float64])
 def test_draws_along_samples_land_where_a_full_cumulative_sum_puts_them(dtype: type) -> None:
-    # The draws along the samples sum the samples' masses a slice at a time and stop after the slice
-    # that passes the largest target. Wherever the targets fall (all in the first slice, spread out, at
-    # the very end), each draw must pick the sample that a cumulative sum over every sample picks.
+    # The draws along the samples sum the samples' masses a slice at a time, and on 8-bit points find
+    # each target from the nearer end (the running sum before a chunk is the total less the chunks
+    # after it). Wherever the targets fall (all in the first slice, spread out, some near each end, all
+    # at the very end, exactly on a running sum), each draw must pick the sample scikit-learn picks:
+    # numpy's searchsorted (side="left") on a cumulative sum over every sample.
     from pixclust import _core
 
     rng = np.random.default_rng(11)
@@ -149,14 +151,31 @@ def test_draws_along_samples_land_where_a_full_cumulative_sum_puts_them(dtype: t
     counts = np.bincount(sample_point, minlength=m).astype(np.float64)
     Xs = colors[sample_point].astype(np.int64)
 
-    def reference(uniforms: np.ndarray) -> list:
-        # sklearn's greedy k-means++ on the samples themselves, in exact integers
+    def reference(uniforms: np.ndarray, exact_at: "int | None" = None) -> tuple:
+        # scikit-learn's greedy k-means++ on the samples themselves, in exact integers. With exact_at,
+        # every draw targets the running sum at sample exact_at (or the next sample with mass), where
+        # side="left" and side="right" part.
+        uniforms = uniforms.copy()
         first = int(uniforms[0] * n_samples)
         closest = ((Xs - Xs[first]) ** 2).sum(1)
         chosen = [int(sample_point[first])]
         for slot in range(1, k):
-            u = uniforms[1 + (slot - 1) * trials : 1 + slot * trials]
-            cand = np.searchsorted(np.cumsum(closest), u * float(closest.sum()), side="right")
+            at = 1 + (slot - 1) * trials
+            cum = np.cumsum(closest)
+            pot = float(closest.sum())
+            if exact_at is not None:
+                u = None
+                for j in range(exact_at, n_samples):
+                    if closest[j] == 0:  # a sample with mass: a running sum all its own
+                        continue
+                    near = cum[j] / pot + np.arange(-8, 9) * np.spacing(cum[j] / pot)
+                    hits = near[near * pot == cum[j]]
+                    if len(hits):
+                        u = hits[0]
+                        break
+                uniforms[at : at + trials] = u
+                assert np.searchsorted(cum, u * pot, side="left") != np.searchsorted(cum, u * pot, side="right")
+            cand = np.searchsorted(cum, uniforms[at : at + trials] * pot)
             pots, dists = [], []
             for c in cand:
                 dist = np.minimum(closest, ((Xs - Xs[c]) ** 2).sum(1))
@@ -165,15 +184,21 @@ def test_draws_along_samples_land_where_a_full_cumulative_sum_puts_them(dtype: t
             best = int(np.argmin(pots))
             closest = dists[best]
             chosen.append(int(sample_point[cand[best]]))
-        return chosen
+        return chosen, uniforms
 
     X = colors.astype(dtype)
     spread = np.random.RandomState(0).random_sample(1 + (k - 1) * trials)
     ends = [np.full_like(spread, u) for u in (1e-9, 0.26, 0.51, 0.76, 1 - 1e-9)]  # just past slice ends
-    for uniforms in ends + [spread, 1 - spread * 1e-3]:
+    both = np.tile([0.03, 0.97, 0.5], k)[: len(spread)]  # the widest gaps are in between: some from each end
+    high = np.tile([0.9, 0.95, 0.999], k)[: len(spread)]  # all from the end
+    cases = [(u, None) for u in ends + [spread, 1 - spread * 1e-3, both, high]]
+    # exactly on the running sum inside a chunk and at a chunk's end (one from the start, two from the end)
+    cases += [(spread, at) for at in (200_000, 1_200_000, 1_940_000, 48 * 4096 - 1, 300 * 4096 - 1, 474 * 4096 - 1)]
+    for uniforms, exact_at in cases:
+        expected, uniforms = reference(uniforms, exact_at)
         _, idx, chosen = _core.kmeans_plusplus(X, counts, k, trials, uniforms, sample_point)
         assert chosen == k
-        assert list(idx) == reference(uniforms)
+        assert list(idx) == expected
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 4])

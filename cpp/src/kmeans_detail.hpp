@@ -38,29 +38,45 @@ inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
   return s;
 }
 
-// Calls body(chunk, begin, end) for every chunk in one parallel region. Chunks are handed out
-// dynamically: on a busy machine a thread that loses its core leaves its chunks to the others instead
-// of holding everyone at the closing barrier, and since every chunk keeps its own partial results
-// (reduced later in chunk order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for Ctrl-C
-// between its chunks; on cancellation every thread skips its remaining chunks and Cancelled is thrown
-// after the region. body must not throw.
+// The index of the calling thread in its team (0 outside a parallel region or without OpenMP).
+inline int thread_index() noexcept {
+#ifdef PIXCLUST_HAVE_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// Calls body(item) for items 0 .. items-1 in one parallel region, on a thread per min_per_thread items
+// at most (a small pass is not worth waking a team for). Items are handed out dynamically: on a busy
+// machine a thread that loses its core leaves its items to the others instead of holding everyone at
+// the closing barrier, and since every item keeps its own partial results (reduced later in item
+// order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for
+// Ctrl-C between its items; on cancellation every thread skips its remaining items and Cancelled is
+// thrown after the region. body must not throw. Returns the team size (thread_index() < team in body).
 template <class Body>
-void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
-  const std::size_t chunks = n_chunks(n);
-  // A thread per kMinChunksPerThread chunks at most: a small pass is not worth waking a team for.
-  const std::size_t useful = std::max<std::size_t>(1, chunks / kMinChunksPerThread);
+int for_items(std::size_t items, std::size_t min_per_thread, int threads, CancelPoller& poller, Body&& body) {
+  const std::size_t useful = std::max<std::size_t>(1, items / std::max<std::size_t>(1, min_per_thread));
   const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
-  [[maybe_unused]] const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
+  const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
   ParallelCancel cancel(&poller);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-  for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
+  for (std::ptrdiff_t si = 0; si < static_cast<std::ptrdiff_t>(items); ++si) {
     if (cancel.stopped()) continue;
-    const auto c = static_cast<std::size_t>(sc);
-    const std::size_t begin = c * kChunk;
-    body(c, begin, std::min(n, begin + kChunk));
+    body(static_cast<std::size_t>(si));
     cancel.poll();
   }
   cancel.rethrow();
+  return team;
+}
+
+// Calls body(chunk, begin, end) for every chunk of n points (for_items over the chunks).
+template <class Body>
+void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
+  for_items(n_chunks(n), kMinChunksPerThread, threads, poller, [&](std::size_t c) {
+    const std::size_t begin = c * kChunk;
+    body(c, begin, std::min(n, begin + kChunk));
+  });
 }
 
 // Runs f(std::integral_constant<std::size_t, D>) with D = d for the pixel dimensions 1-4, else D = 0.

@@ -17,27 +17,44 @@ namespace {
 using detail::kChunk;
 using detail::sqdist;
 
-// The first index whose running sum of mass(i) exceeds target, found through the per-chunk sums
-// (fixed chunks, so the running sum, and the index, do not depend on the thread count). When rounding
-// leaves target at or above the total, the last point with positive mass.
+// The first index whose running sum of mass(i) passes target, found through the per-chunk sums
+// (fixed chunks, so the running sum, and the index, do not depend on the thread count). "Passes" is
+// ">=" when `reached` (numpy's searchsorted(side="left"): scikit-learn's draws of candidates) and ">"
+// otherwise (side="right": numpy's choice, which draws the first centre). When rounding leaves target
+// beyond the total, the last point with positive mass.
+inline bool passes(double run, double target, bool reached) noexcept { return reached ? run >= target : run > target; }
+
 template <class Mass>
-std::size_t sample_index(std::size_t n, const std::vector<double>& chunk_sums, double target, Mass&& mass) {
-  double run = 0.0;
-  std::size_t c = 0;
-  for (; c < chunk_sums.size(); ++c) {
-    if (run + chunk_sums[c] > target) break;
-    run += chunk_sums[c];
+std::size_t scan_chunk(std::size_t n, std::size_t c, double run, double target, bool reached, Mass&& mass) {
+  const std::size_t end = std::min(n, (c + 1) * kChunk);
+  for (std::size_t i = c * kChunk; i < end; ++i) {
+    run += mass(i);
+    if (passes(run, target, reached)) return i;
   }
-  if (c < chunk_sums.size()) {
-    const std::size_t end = std::min(n, (c + 1) * kChunk);
-    for (std::size_t i = c * kChunk; i < end; ++i) {
-      run += mass(i);
-      if (run > target) return i;
-    }
-  }
+  return n;
+}
+
+template <class Mass>
+std::size_t last_with_mass(std::size_t n, Mass&& mass) {
   for (std::size_t i = n; i-- > 0;)
     if (mass(i) > 0.0) return i;
   return n - 1;
+}
+
+template <class Mass>
+std::size_t sample_index(std::size_t n, const std::vector<double>& chunk_sums, double target, bool reached,
+                         Mass&& mass) {
+  double run = 0.0;
+  std::size_t c = 0;
+  for (; c < chunk_sums.size(); ++c) {
+    if (passes(run + chunk_sums[c], target, reached)) break;
+    run += chunk_sums[c];
+  }
+  if (c < chunk_sums.size()) {
+    const std::size_t i = scan_chunk(n, c, run, target, reached, mass);
+    if (i < n) return i;
+  }
+  return last_with_mass(n, mass);
 }
 
 // Sums the candidates' per-chunk potentials in chunk order (cand_part is chunks x trials) and returns
@@ -75,7 +92,87 @@ void draw_sums_upto(std::size_t n_draw, std::vector<double>& sums, double reach,
       sums[first + c] = chunk_sum(begin + b, begin + e);
     });
     for (std::size_t c = first; c < last; ++c) run += sums[c];
-    if (run > reach) return;
+    if (run >= reach) return;
+  }
+}
+
+// The draws of one centre along the samples when every mass is an integer and `total` is their exact
+// sum, so that running sums are exact in any order: each target is found from whichever end of the
+// samples is nearer. The sorted targets split at the widest gap of 0, t1, ..., tT, total: those below
+// it are found from the start through the running sum of the chunk sums (as sample_index does), those
+// above it from the end, the running sum before a chunk being total minus the chunks after it; the
+// chunks in the gap are never summed. With u uniform and T = 4 draws, the widest of the 5 gaps is on
+// average 0.46 of the total, so a pass reads 0.54 of the samples instead of the 0.8 up to the largest
+// target. chunk_sum(begin, end) and mass(i) are exact integers as doubles; picks[t] gets target t's
+// sample, the same as sample_index(..., reached = true) gives.
+template <class ChunkSum, class Mass>
+void draw_from_both_ends(std::size_t n_draw, std::vector<double>& sums, const double* targets, std::size_t trials,
+                         double total, int threads, detail::CancelPoller& poller, ChunkSum&& chunk_sum,
+                         Mass&& mass, std::size_t* picks) {
+  const std::size_t chunks = sums.size();
+  std::vector<double> sorted(targets, targets + trials);
+  std::sort(sorted.begin(), sorted.end());
+  std::size_t below = trials;  // targets found from the start
+  double widest = total - sorted[trials - 1];
+  for (std::size_t a = 0; a < trials; ++a) {
+    const double gap = sorted[a] - (a > 0 ? sorted[a - 1] : 0.0);
+    if (gap > widest) {
+      widest = gap;
+      below = a;
+    }
+  }
+  constexpr std::size_t kSlices = 32;
+  const std::size_t slice = std::max<std::size_t>(4 * detail::kMinChunksPerThread, (chunks + kSlices - 1) / kSlices);
+  auto sum_chunks = [&](std::size_t first, std::size_t last) {
+    detail::for_items(last - first, detail::kMinChunksPerThread, threads, poller, [&](std::size_t j) {
+      const std::size_t c = first + j;
+      sums[c] = chunk_sum(c * kChunk, std::min(n_draw, (c + 1) * kChunk));
+    });
+  };
+  // From the start, until the running sum reaches the largest target below the gap.
+  std::size_t head = 0;  // chunks [0, head) are summed
+  if (below > 0) {
+    const double reach = sorted[below - 1];
+    double run = 0.0;
+    while (head < chunks) {
+      const std::size_t last = std::min(chunks, head + slice);
+      sum_chunks(head, last);
+      for (std::size_t c = head; c < last; ++c) run += sums[c];
+      head = last;
+      if (run >= reach) break;
+    }
+  }
+  // From the end, until the running sum before the slice is below the smallest target above the gap.
+  if (below < trials) {
+    const double reach = sorted[below];
+    double after = 0.0;
+    std::size_t tail = chunks;  // chunks [tail, chunks) are summed
+    while (tail > head) {
+      const std::size_t first = tail > head + slice ? tail - slice : head;
+      sum_chunks(first, tail);
+      for (std::size_t c = tail; c-- > first;) after += sums[c];
+      tail = first;
+      if (total - after < reach) break;
+    }
+  }
+  for (std::size_t t = 0; t < trials; ++t) {
+    const double target = targets[t];
+    std::size_t pick = n_draw;
+    if (target <= (below > 0 ? sorted[below - 1] : -1.0)) {
+      pick = sample_index(n_draw, sums, target, true, mass);
+      picks[t] = pick;
+      continue;
+    }
+    double after = 0.0;
+    for (std::size_t c = chunks; c-- > 0;) {
+      const double before = total - (after + sums[c]);
+      if (c == 0 || before < target) {
+        pick = scan_chunk(n_draw, c, before, target, true, mass);
+        break;
+      }
+      after += sums[c];
+    }
+    picks[t] = pick < n_draw ? pick : last_with_mass(n_draw, mass);
   }
 }
 
@@ -102,8 +199,8 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
   const std::size_t n_draw = along_samples ? order.size : n;
   auto sample_weight = [&](std::size_t s) { return order.weight ? order.weight[s] : 1.0; };
   std::vector<double> draw_sums(detail::n_chunks(n_draw), 0.0);
-  auto draw = [&](double u, double total, auto&& mass) -> std::size_t {
-    const std::size_t s = sample_index(n_draw, draw_sums, u * total, mass);
+  auto draw = [&](double u, double total, bool reached, auto&& mass) -> std::size_t {
+    const std::size_t s = sample_index(n_draw, draw_sums, u * total, reached, mass);
     return along_samples ? static_cast<std::size_t>(order.point[s]) : s;
   };
 
@@ -122,7 +219,7 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
     }
     double total = 0.0;
     for (double s : draw_sums) total += s;
-    put_center(0, draw(uniforms[0], total, sample_weight));
+    put_center(0, draw(uniforms[0], total, false, sample_weight));
   } else {
     detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       double s = 0.0;
@@ -131,7 +228,7 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
     });
     double total = 0.0;
     for (double s : draw_sums) total += s;
-    put_center(0, draw(uniforms[0], total, weight));
+    put_center(0, draw(uniforms[0], total, false, weight));
   }
 
   // closest[i]: squared distance of point i to its nearest chosen centre.
@@ -175,7 +272,7 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
       draw_sums = chunk_sums;
     }
     for (std::size_t t = 0; t < trials; ++t) {
-      cand[t] = along_samples ? draw(u[t], pot, sample_mass) : draw(u[t], pot, mass);
+      cand[t] = along_samples ? draw(u[t], pot, true, sample_mass) : draw(u[t], pot, true, mass);
       for (std::size_t q = 0; q < d; ++q) cand_c[t * d + q] = static_cast<double>(X[cand[t] * d + q]);
     }
     // The potential each candidate would leave, to keep the best (the first of equals).
@@ -225,8 +322,8 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   const bool along_samples = order.point != nullptr;
   const std::size_t n_draw = along_samples ? order.size : n;
   std::vector<double> draw_sums(detail::n_chunks(n_draw), 0.0);
-  auto draw = [&](double u, double total, auto&& mass) -> std::size_t {
-    const std::size_t s = sample_index(n_draw, draw_sums, u * total, mass);
+  auto draw = [&](double u, double total, bool reached, auto&& mass) -> std::size_t {
+    const std::size_t s = sample_index(n_draw, draw_sums, u * total, reached, mass);
     return along_samples ? static_cast<std::size_t>(order.point[s]) : s;
   };
 
@@ -234,7 +331,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   if (along_samples) {
     for (std::size_t c = 0; c < draw_sums.size(); ++c)
       draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kChunk) - c * kChunk);
-    put_center(0, draw(uniforms[0], static_cast<double>(n_draw), [](std::size_t) { return 1.0; }));
+    put_center(0, draw(uniforms[0], static_cast<double>(n_draw), false, [](std::size_t) { return 1.0; }));
   } else {
     std::uint64_t total = 0;
     for (std::size_t c = 0; c < chunks; ++c) {
@@ -243,7 +340,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
       draw_sums[c] = static_cast<double>(s);
       total += s;
     }
-    put_center(0, draw(uniforms[0], static_cast<double>(total),
+    put_center(0, draw(uniforms[0], static_cast<double>(total), false,
                        [&](std::size_t i) { return static_cast<double>(wt[i]); }));
   }
 
@@ -287,22 +384,25 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   };
   std::vector<std::size_t> cand(trials);
   std::vector<std::uint64_t> cand_pot(trials), cand_part(chunks * trials);
+  std::vector<double> targets(trials);
   for (std::size_t slot = 1; slot < k; ++slot) {
     if (pot == 0) return slot;  // every weighted point sits on a chosen centre
     const double* u = uniforms + 1 + (slot - 1) * trials;
     if (along_samples) {
-      draw_sums_upto(n_draw, draw_sums, largest_target(u, trials, static_cast<double>(pot)), threads, poller,
-                     [&](std::size_t b, std::size_t e) {
-                       std::uint64_t s = 0;
-                       for (std::size_t i = b; i < e; ++i) s += closest[static_cast<std::size_t>(order.point[i])];
-                       return static_cast<double>(s);
-                     });
+      for (std::size_t t = 0; t < trials; ++t) targets[t] = u[t] * static_cast<double>(pot);
+      draw_from_both_ends(
+          n_draw, draw_sums, targets.data(), trials, static_cast<double>(pot), threads, poller,
+          [&](std::size_t b, std::size_t e) {
+            std::uint64_t s = 0;
+            for (std::size_t i = b; i < e; ++i) s += closest[static_cast<std::size_t>(order.point[i])];
+            return static_cast<double>(s);
+          },
+          sample_mass, cand.data());
+      for (std::size_t t = 0; t < trials; ++t) cand[t] = static_cast<std::size_t>(order.point[cand[t]]);
     } else {
       for (std::size_t c = 0; c < chunks; ++c) draw_sums[c] = static_cast<double>(chunk_pot[c]);
+      for (std::size_t t = 0; t < trials; ++t) cand[t] = draw(u[t], static_cast<double>(pot), true, mass);
     }
-    for (std::size_t t = 0; t < trials; ++t)
-      cand[t] = along_samples ? draw(u[t], static_cast<double>(pot), sample_mass)
-                              : draw(u[t], static_cast<double>(pot), mass);
     detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       std::uint32_t dist[kChunk];
       for (std::size_t t = 0; t < trials; ++t) {
