@@ -102,6 +102,26 @@ __attribute__((target("popcnt"))) void rank_and_count_popcnt(const T* pixels, st
 }
 #endif
 
+// The set bits of words[0, n), with the POPCNT instruction when hw (see rank_and_count).
+inline std::uint32_t count_bits_sw(const std::uint64_t* words, std::size_t n) {
+  std::uint32_t c = 0;
+  for (std::size_t w = 0; w < n; ++w) c += static_cast<std::uint32_t>(popcount64(words[w]));
+  return c;
+}
+#ifdef PIXCLUST_POPCNT_DISPATCH
+__attribute__((target("popcnt"))) std::uint32_t count_bits_hw(const std::uint64_t* words, std::size_t n) {
+  std::uint32_t c = 0;
+  for (std::size_t w = 0; w < n; ++w) c += static_cast<std::uint32_t>(__builtin_popcountll(words[w]));
+  return c;
+}
+#endif
+inline std::uint32_t count_bits(const std::uint64_t* words, std::size_t n, [[maybe_unused]] bool hw) {
+#ifdef PIXCLUST_POPCNT_DISPATCH
+  if (hw) return count_bits_hw(words, n);
+#endif
+  return count_bits_sw(words, n);
+}
+
 // Bitmap path: colours with at most 24 bits. Pass 1 marks the colours present (per-thread bitmaps,
 // OR-ed: the same bitmap for any thread count); a prefix popcount ranks them in code order; pass 2 gives
 // each pixel its rank and counts (integer sums: exact in any order).
@@ -122,34 +142,54 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
     }
   });
   poller.poll();
+  // Merge the bitmaps and rank the colours in code order, in parallel over spans of words: each span's
+  // count, a prefix over the spans, then each span's ranks and colours (integer counts: exact, and the
+  // same for any thread count).
   std::uint64_t* map = maps.data();
-  for (int t = 1; t < mark_threads; ++t) {
-    const std::uint64_t* other = maps.data() + static_cast<std::size_t>(t) * words;
-    for (std::size_t w = 0; w < words; ++w) map[w] |= other[w];
+  constexpr std::size_t kSpans = 64;
+  const std::size_t span = (words + kSpans - 1) / kSpans;
+  const std::size_t spans = (words + span - 1) / span;
+  std::vector<std::uint32_t> span_first(spans + 1, 0);
+#ifdef PIXCLUST_POPCNT_DISPATCH
+  const bool hw_popcount = __builtin_cpu_supports("popcnt") != 0;
+#else
+  const bool hw_popcount = false;
+#endif
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t si = 0; si < static_cast<std::ptrdiff_t>(spans); ++si) {
+    const auto sp = static_cast<std::size_t>(si);
+    const std::size_t w0 = sp * span, w1 = std::min(words, w0 + span);
+    for (int t = 1; t < mark_threads; ++t) {
+      const std::uint64_t* other = maps.data() + static_cast<std::size_t>(t) * words;
+      for (std::size_t w = w0; w < w1; ++w) map[w] |= other[w];
+    }
+    span_first[sp + 1] = count_bits(map + w0, w1 - w0, hw_popcount);
   }
-  std::vector<std::uint32_t> rank(words);
-  std::uint32_t m = 0;
-  for (std::size_t w = 0; w < words; ++w) {
-    rank[w] = m;
-    m += static_cast<std::uint32_t>(popcount64(map[w]));
-  }
+  for (std::size_t sp = 0; sp < spans; ++sp) span_first[sp + 1] += span_first[sp];
+  const std::uint32_t m = span_first[spans];
 
+  std::vector<std::uint32_t> rank(words);
   ColorIndex<T> out;
   out.channels = channels;
   out.counts.assign(m, 0);
   out.colors.resize(std::size_t{m} * channels);
   const std::size_t vbits = 8 * sizeof(T);
   const std::uint32_t vmask = (std::uint32_t{1} << vbits) - 1;
-  for (std::size_t w = 0; w < words; ++w) {
-    std::uint64_t word = map[w];
-    std::size_t r = rank[w];
-    while (word) {
-      const auto bit = static_cast<std::uint32_t>(ctz64(word));
-      word &= word - 1;
-      const std::uint32_t code = static_cast<std::uint32_t>(w) * 64 + bit;
-      for (std::size_t t = 0; t < channels; ++t)
-        out.colors[r * channels + t] = static_cast<T>((code >> (vbits * (channels - 1 - t))) & vmask);
-      ++r;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t si = 0; si < static_cast<std::ptrdiff_t>(spans); ++si) {
+    const auto sp = static_cast<std::size_t>(si);
+    std::size_t r = span_first[sp];
+    for (std::size_t w = sp * span; w < std::min(words, (sp + 1) * span); ++w) {
+      rank[w] = static_cast<std::uint32_t>(r);
+      std::uint64_t word = map[w];
+      while (word) {
+        const auto bit = static_cast<std::uint32_t>(ctz64(word));
+        word &= word - 1;
+        const std::uint32_t code = static_cast<std::uint32_t>(w) * 64 + bit;
+        for (std::size_t t = 0; t < channels; ++t)
+          out.colors[r * channels + t] = static_cast<T>((code >> (vbits * (channels - 1 - t))) & vmask);
+        ++r;
+      }
     }
   }
 
@@ -158,9 +198,6 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
   const int count_threads = split ? threads : 1;
   // 32-bit counts (n < 2^31 is checked by the caller): half the bytes of the randomly updated table.
   std::vector<std::uint32_t> counts(static_cast<std::size_t>(count_threads) * m, 0);
-#ifdef PIXCLUST_POPCNT_DISPATCH
-  const bool hw_popcount = __builtin_cpu_supports("popcnt") != 0;
-#endif
   for_chunks_with_tid(n, count_threads, [&](std::size_t tid, std::size_t b, std::size_t e) {
     std::uint32_t* cnt = counts.data() + tid * m;
 #ifdef PIXCLUST_POPCNT_DISPATCH
@@ -171,8 +208,13 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
 #endif
     rank_and_count<C>(pixels, b, e, channels, stride, map, rank.data(), pixel_color, cnt);
   });
-  for (int t = 0; t < count_threads; ++t)
-    for (std::size_t j = 0; j < m; ++j) out.counts[j] += counts[static_cast<std::size_t>(t) * m + j];
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (std::ptrdiff_t sj = 0; sj < static_cast<std::ptrdiff_t>(m); ++sj) {
+    const auto j = static_cast<std::size_t>(sj);
+    std::int64_t c = 0;
+    for (int t = 0; t < count_threads; ++t) c += counts[static_cast<std::size_t>(t) * m + j];
+    out.counts[j] = c;
+  }
   poller.poll();
   return out;
 }
