@@ -221,15 +221,28 @@ class LloydRun {
   // Integer coordinates with integer weights whose weighted sums stay below 2^53: every sum of w*x is
   // then an integer computed exactly in double, whatever the order. The cluster sums can be kept up to
   // date from the points that changed cluster alone, with the very bits a full recomputation gives.
-  bool exact_integer_sums() const {
+  bool exact_integer_sums() {
     if constexpr (!std::is_integral_v<T>) {
       return false;
     } else {
+      // Per chunk: whether every weight is an integer, and their sum (exact: integers below 2^53).
+      std::vector<double> chunk_total(chunks_, 0.0);
+      std::vector<unsigned char> chunk_whole(chunks_, 1);
+      detail::for_chunks(n_, threads_, poller_, [&](std::size_t c, std::size_t b, std::size_t e) {
+        double t = 0.0;
+        bool whole = true;
+        for (std::size_t i = b; i < e; ++i) {
+          const double wi = weight(i);
+          whole &= detail::is_whole_weight(wi);
+          t += wi;
+        }
+        chunk_total[c] = t;
+        chunk_whole[c] = whole ? 1 : 0;
+      });
       double total = 0.0;
-      for (std::size_t i = 0; i < n_; ++i) {
-        const double wi = weight(i);
-        if (wi != std::floor(wi)) return false;
-        total += wi;
+      for (std::size_t c = 0; c < chunks_; ++c) {
+        if (!chunk_whole[c]) return false;
+        total += chunk_total[c];
       }
       return total * static_cast<double>(std::numeric_limits<T>::max()) < 9007199254740992.0;  // 2^53
     }
@@ -387,18 +400,41 @@ class LloydRun {
       return (static_cast<std::uint32_t>(x[0] >> 2) << 12) | (static_cast<std::uint32_t>(x[1] >> 2) << 6) |
              static_cast<std::uint32_t>(x[2] >> 2);
     };
-    std::vector<std::uint32_t> start(kKeys + 1, 0);
-    for (std::size_t i = 0; i < n_; ++i) ++start[key_of(i) + 1];
-    for (std::size_t c = 0; c < kKeys; ++c) start[c + 1] += start[c];
-    perm_.resize(n_);
-    {
-      std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
-      for (std::size_t i = 0; i < n_; ++i) perm_[next[key_of(i)]++] = static_cast<std::uint32_t>(i);
+    // A counting sort by key, stable (points of a cell in index order), in parallel: each thread counts
+    // and then places the keys of its own range of points, at offsets that put the ranges in order
+    // within every key, so that the permutation is the serial sort's whatever the thread count.
+    const int wanted = std::max(1, std::min(threads_, static_cast<int>(n_ / kGridMinPoints)));
+    const int team = detail::ThreadRequest::is_explicit() ? wanted : detail::runnable_threads(wanted);
+    std::vector<std::uint32_t> at(static_cast<std::size_t>(team) * kKeys, 0);  // counts, then offsets
+    auto range = [&](int t) {
+      return std::pair<std::size_t, std::size_t>(n_ * static_cast<std::size_t>(t) / static_cast<std::size_t>(team),
+                                                 n_ * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(team));
+    };
+#pragma omp parallel for schedule(static, 1) num_threads(team)
+    for (int t = 0; t < team; ++t) {
+      std::uint32_t* own = at.data() + static_cast<std::size_t>(t) * kKeys;
+      const auto [b, e] = range(t);
+      for (std::size_t i = b; i < e; ++i) ++own[key_of(i)];
     }
+    std::uint32_t run = 0;
     for (std::size_t c = 0; c < kKeys; ++c) {
-      if (start[c + 1] == start[c]) continue;
+      const std::uint32_t first = run;
+      for (int t = 0; t < team; ++t) {
+        std::uint32_t& slot = at[static_cast<std::size_t>(t) * kKeys + c];
+        const std::uint32_t count = slot;
+        slot = run;
+        run += count;
+      }
+      if (run == first) continue;
       cell_key_.push_back(static_cast<std::uint32_t>(c));
-      cell_start_.push_back(start[c]);
+      cell_start_.push_back(first);
+    }
+    perm_.resize(n_);
+#pragma omp parallel for schedule(static, 1) num_threads(team)
+    for (int t = 0; t < team; ++t) {
+      std::uint32_t* own = at.data() + static_cast<std::size_t>(t) * kKeys;
+      const auto [b, e] = range(t);
+      for (std::size_t i = b; i < e; ++i) perm_[own[key_of(i)]++] = static_cast<std::uint32_t>(i);
     }
     cell_start_.push_back(static_cast<std::uint32_t>(n_));
     cell_whole_.assign(cell_key_.size(), -1);

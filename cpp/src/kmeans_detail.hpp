@@ -25,6 +25,12 @@ constexpr std::size_t kMinChunksPerThread = 16;
 
 inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kChunk - 1) / kChunk; }
 
+// Whether w is a whole number in [0, 2^53) (false for NaN). Without SSE4.1 in the baseline, std::floor is
+// a library call; the round trip through int64 is two instructions.
+inline bool is_whole_weight(double w) noexcept {
+  return w >= 0.0 && w < 9007199254740992.0 && w == static_cast<double>(static_cast<std::int64_t>(w));
+}
+
 // Squared Euclidean distance of point x to centre c, summed in coordinate order in double.
 // D > 0 fixes the dimension at compile time (d is then ignored); D == 0 uses d.
 template <std::size_t D, class T>

@@ -427,7 +427,7 @@ bool integer_seeding(const double* w, std::size_t n, std::size_t d, const Sampli
   double total = 0.0;
   if (w) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (!(w[i] >= 0.0 && w[i] < 4294967296.0 && w[i] == std::floor(w[i]))) return false;
+      if (!(detail::is_whole_weight(w[i]) && w[i] < 4294967296.0)) return false;
       total += w[i];
     }
   } else {
