@@ -77,11 +77,12 @@ def _n_init(n_init: Any, init: Any, default: int = 10) -> int:
     return _check_int(n_init, "n_init", 1)
 
 
-def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray]) -> float:
+def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray], whole_weights: bool = False) -> float:
     """Mean over the coordinates of the (weighted) variance: scikit-learn's ``_tolerance`` divided by tol.
 
     With weights it is the variance of the data in which point i occurs weights[i] times, so that the
     distinct-row path and a weighted fit stop where the plain fit on the repeated points stops.
+    whole_weights: the caller knows the weights are whole numbers (colour counts), which spares the test.
     """
     if weights is None:
         return float(np.mean(np.var(points, axis=0, dtype=np.float64)))
@@ -91,7 +92,7 @@ def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray]) -> float:
     if (
         points.dtype.kind == "u"
         and total * float(np.iinfo(points.dtype).max) ** 2 < 2.0**62  # the moments fit int64
-        and bool(np.all(weights == np.floor(weights)))
+        and (whole_weights or bool(np.all(weights == np.floor(weights))))
     ):
         # Integer points (distinct colours) with integer weights (their counts): the moments are exact
         # integers (int64 in the core: the guard above bounds total * max^2 below 2^62), and the

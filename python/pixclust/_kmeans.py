@@ -250,7 +250,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             points = colors
             multiplicity = counts.astype(np.float64)
             weights = multiplicity if w is None else np.bincount(pixel_color, weights=w, minlength=len(counts))
-            variance = _mean_variance(points, multiplicity if w is None else weights)
+            variance = _mean_variance(points, multiplicity if w is None else weights, whole_weights=w is None)
             n_distinct: Optional[int] = int(colors.shape[0])
         else:
             points = X

@@ -236,7 +236,7 @@ def quantize(
         points = np.asarray(_core.srgb_to_lab(colors.astype(np.float64) / _value_max(img.dtype)))
     else:
         points = colors
-    abs_tol = tol * _mean_variance(points, weights)
+    abs_tol = tol * _mean_variance(points, weights, whole_weights=True)
 
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
     shared: np.random.RandomState = np.random.RandomState(0) if seeded else _random_state(random_state)
