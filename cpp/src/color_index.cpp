@@ -48,6 +48,34 @@ std::uint32_t pack_code(const T* px, std::size_t channels) noexcept {
   return code;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && (defined(__GNUC__) || defined(__clang__))
+#define PIXCLUST_WIDE_RGB 1
+#endif
+
+// The code of pixel p; with Wide (8-bit RGB only), from one 4-byte load (its fourth byte is the next
+// pixel's or alpha, and is shifted out), which the caller allows where those 4 bytes are in the buffer.
+template <bool Wide, std::size_t C, class T>
+inline std::uint32_t code_at(const T* pixels, std::size_t p, std::size_t stride, std::size_t channels) noexcept {
+#ifdef PIXCLUST_WIDE_RGB
+  if constexpr (Wide && C == 3 && std::is_same_v<T, std::uint8_t>) {
+    std::uint32_t v;
+    std::memcpy(&v, pixels + p * stride, 4);
+    return __builtin_bswap32(v) >> 8;  // bytes R G B x -> R << 16 | G << 8 | B
+  }
+#endif
+  return pack_code<C>(pixels + p * stride, channels);
+}
+
+// Runs f(std::bool_constant<Wide>{}, b, e) over [b, e) split where 4-byte loads stop being safe: pixel p
+// may use one when its 4 bytes lie inside the n pixels' buffer.
+template <std::size_t C, class T, class F>
+inline void split_wide(std::size_t b, std::size_t e, std::size_t n, std::size_t stride, F&& f) {
+  const std::size_t wide_end = (C == 3 && std::is_same_v<T, std::uint8_t>) ? (stride >= 4 ? n : n - 1) : 0;
+  const std::size_t mid = std::max(b, std::min(e, wide_end));
+  if (b < mid) f(std::true_type{}, b, mid);
+  if (mid < e) f(std::false_type{}, mid, e);
+}
+
 // Runs body(tid, begin, end) over the pixel chunks on `team` threads, chunks handed out dynamically (a
 // thread that loses its core on a busy machine holds nobody up). tid indexes per-thread scratch; callers
 // combine that scratch with order-free operations (OR, integer sums), so the result does not depend on
@@ -78,27 +106,29 @@ template <std::size_t C, class T>
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((always_inline))
 #endif
-inline void rank_and_count(const T* pixels, std::size_t b, std::size_t e, std::size_t channels, std::size_t stride,
-                           const std::uint64_t* map, const std::uint32_t* rank, std::int32_t* pixel_color,
-                           std::uint32_t* cnt) {
-  for (std::size_t p = b; p < e; ++p) {
-    const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
-    const std::uint64_t word = map[code >> 6];
-    const auto below = static_cast<std::uint32_t>(popcount64(word & ((std::uint64_t{1} << (code & 63)) - 1)));
-    const std::uint32_t idx = rank[code >> 6] + below;
-    if (pixel_color) pixel_color[p] = static_cast<std::int32_t>(idx);
-    ++cnt[idx];
-  }
+inline void rank_and_count(const T* pixels, std::size_t b, std::size_t e, std::size_t n, std::size_t channels,
+                           std::size_t stride, const std::uint64_t* map, const std::uint32_t* rank,
+                           std::int32_t* pixel_color, std::uint32_t* cnt) {
+  split_wide<C, T>(b, e, n, stride, [&](auto wide, std::size_t lo, std::size_t hi) {
+    for (std::size_t p = lo; p < hi; ++p) {
+      const std::uint32_t code = code_at<decltype(wide)::value, C>(pixels, p, stride, channels);
+      const std::uint64_t word = map[code >> 6];
+      const auto below = static_cast<std::uint32_t>(popcount64(word & ((std::uint64_t{1} << (code & 63)) - 1)));
+      const std::uint32_t idx = rank[code >> 6] + below;
+      if (pixel_color) pixel_color[p] = static_cast<std::int32_t>(idx);
+      ++cnt[idx];
+    }
+  });
 }
 
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
 #define PIXCLUST_POPCNT_DISPATCH 1
 template <std::size_t C, class T>
 __attribute__((target("popcnt"))) void rank_and_count_popcnt(const T* pixels, std::size_t b, std::size_t e,
-                                                             std::size_t channels, std::size_t stride,
+                                                             std::size_t n, std::size_t channels, std::size_t stride,
                                                              const std::uint64_t* map, const std::uint32_t* rank,
                                                              std::int32_t* pixel_color, std::uint32_t* cnt) {
-  rank_and_count<C>(pixels, b, e, channels, stride, map, rank, pixel_color, cnt);
+  rank_and_count<C>(pixels, b, e, n, channels, stride, map, rank, pixel_color, cnt);
 }
 #endif
 
@@ -136,10 +166,12 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
   // Each thread marks its own bitmap; OR does not care who marked what.
   for_chunks_with_tid(n, mark_threads, [&](std::size_t tid, std::size_t b, std::size_t e) {
     std::uint64_t* own = maps.data() + tid * words;
-    for (std::size_t p = b; p < e; ++p) {
-      const std::uint32_t code = pack_code<C>(pixels + p * stride, channels);
-      own[code >> 6] |= std::uint64_t{1} << (code & 63);
-    }
+    split_wide<C, T>(b, e, n, stride, [&](auto wide, std::size_t lo, std::size_t hi) {
+      for (std::size_t p = lo; p < hi; ++p) {
+        const std::uint32_t code = code_at<decltype(wide)::value, C>(pixels, p, stride, channels);
+        own[code >> 6] |= std::uint64_t{1} << (code & 63);
+      }
+    });
   });
   poller.poll();
   // Merge the bitmaps and rank the colours in code order, in parallel over spans of words: each span's
@@ -202,11 +234,11 @@ ColorIndex<T> index_bitmap(const T* pixels, std::size_t n, std::size_t channels,
     std::uint32_t* cnt = counts.data() + tid * m;
 #ifdef PIXCLUST_POPCNT_DISPATCH
     if (hw_popcount) {
-      rank_and_count_popcnt<C>(pixels, b, e, channels, stride, map, rank.data(), pixel_color, cnt);
+      rank_and_count_popcnt<C>(pixels, b, e, n, channels, stride, map, rank.data(), pixel_color, cnt);
       return;
     }
 #endif
-    rank_and_count<C>(pixels, b, e, channels, stride, map, rank.data(), pixel_color, cnt);
+    rank_and_count<C>(pixels, b, e, n, channels, stride, map, rank.data(), pixel_color, cnt);
   });
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (std::ptrdiff_t sj = 0; sj < static_cast<std::ptrdiff_t>(m); ++sj) {
