@@ -87,16 +87,4 @@ inline int check_threads(int n_threads) {
   return n_threads;
 }
 
-// Whether all n indices lie in [0, limit): their minimum and maximum first, in a loop without an early
-// exit, which the compiler vectorises (label maps have tens of millions of entries).
-inline bool indices_in_range(const std::int32_t* p, std::size_t n, std::int64_t limit) {
-  if (n == 0) return true;
-  std::int32_t lo = p[0], hi = p[0];
-  for (std::size_t i = 1; i < n; ++i) {
-    lo = p[i] < lo ? p[i] : lo;
-    hi = p[i] > hi ? p[i] : hi;
-  }
-  return lo >= 0 && static_cast<std::int64_t>(hi) < limit;
-}
-
 }  // namespace pixclust::bindings

@@ -302,11 +302,11 @@ void bind_kmeans(py::module_& m) {
         const auto n = static_cast<std::size_t>(values.shape(0));
         std::int32_t* vp = values.mutable_data();
         const std::int32_t* tp = t.data();
-        const auto m_ = static_cast<std::int32_t>(t.shape(0));
-        if (!indices_in_range(vp, n, m_)) throw py::value_error("values: an entry is not an index into table");
+        const auto m_ = static_cast<std::size_t>(t.shape(0));
         {
           py::gil_scoped_release release;  // safe: see kmeans_lloyd
-          remap_labels(vp, n, tp, n_threads);
+          // entries outside the table: std::invalid_argument (ValueError) before anything is written
+          remap_labels(vp, n, tp, m_, n_threads);
         }
       },
       py::arg("values").noconvert(), py::arg("table"), py::arg("n_threads") = 0,
@@ -327,8 +327,12 @@ void bind_kmeans(py::module_& m) {
         if (!palette.dtype().equal(src.dtype())) throw py::type_error("palette: must have src's dtype");
         const std::int32_t* lp = lab.data();
         const auto k = palette.shape(0);
-        if (!indices_in_range(lp, static_cast<std::size_t>(lab.shape(0)), k))
-          throw py::value_error("labels: an entry is not a row of palette");
+        bool in_range = false;
+        {
+          py::gil_scoped_release release;  // safe: see kmeans_lloyd
+          in_range = indices_in_range(lp, static_cast<std::size_t>(lab.shape(0)), k, n_threads);
+        }
+        if (!in_range) throw py::value_error("labels: an entry is not a row of palette");
         return dispatch_points(src, "src", [&](auto tag) -> py::object {
           using T = decltype(tag);
           const auto pal = as_contiguous<T>(palette, "palette");

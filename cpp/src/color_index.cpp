@@ -39,6 +39,14 @@ int ctz64(std::uint64_t x) noexcept {  // x != 0
 #endif
 }
 
+// values[i] = table[values[i]], in parallel; the caller has checked the entries.
+template <class Entry>
+void remap_with(std::int32_t* values, std::size_t n, const Entry* table, [[maybe_unused]] int threads) {
+#pragma omp parallel for schedule(dynamic, 65536) num_threads(threads)
+  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i)
+    values[i] = static_cast<std::int32_t>(table[static_cast<std::size_t>(values[i])]);
+}
+
 // C > 0 fixes the channel count at compile time (the 8-bit RGB hot loop).
 template <std::size_t C, class T>
 std::uint32_t pack_code(const T* px, std::size_t channels) noexcept {
@@ -331,7 +339,7 @@ ColorIndex<T> index_hash(const T* pixels, std::size_t n, std::size_t channels, s
     std::copy(cols + j * channels, cols + (j + 1) * channels, sorted.colors.data() + r * channels);
     sorted.counts[r] = out.counts[j];
   }
-  if (pixel_color) remap_labels(pixel_color, n, rank.data(), threads);
+  if (pixel_color) remap_with(pixel_color, n, rank.data(), threads);
   return sorted;
 }
 
@@ -360,11 +368,43 @@ ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels,
   return index_hash(pixels, n, channels, stride, pixel_color, detail::resolve_threads(n_threads), poller);
 }
 
-void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads) {
+bool indices_in_range(const std::int32_t* values, std::size_t n, std::int64_t limit, int n_threads) {
+  if (n == 0) return true;
+  constexpr std::size_t kSpan = 1 << 16;
+  const std::size_t spans = (n + kSpan - 1) / kSpan;
+  std::vector<std::int32_t> lo(spans), hi(spans);
   [[maybe_unused]] const int threads = detail::resolve_threads(n_threads);
-#pragma omp parallel for schedule(dynamic, 65536) num_threads(threads)
-  for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i)
-    values[i] = table[static_cast<std::size_t>(values[i])];
+  // Each span's min and max (a loop without an early exit, which the compiler vectorises), then the test.
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
+  for (std::ptrdiff_t ss = 0; ss < static_cast<std::ptrdiff_t>(spans); ++ss) {
+    const auto sp = static_cast<std::size_t>(ss);
+    const std::size_t b = sp * kSpan, e = std::min(n, b + kSpan);
+    std::int32_t l = values[b], h = values[b];
+    for (std::size_t i = b + 1; i < e; ++i) {
+      l = std::min(l, values[i]);
+      h = std::max(h, values[i]);
+    }
+    lo[sp] = l;
+    hi[sp] = h;
+  }
+  return *std::min_element(lo.begin(), lo.end()) >= 0 &&
+         static_cast<std::int64_t>(*std::max_element(hi.begin(), hi.end())) < limit;
+}
+
+void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, std::size_t table_size,
+                  int n_threads) {
+  const int threads = detail::resolve_threads(n_threads);
+  if (!indices_in_range(values, n, static_cast<std::int64_t>(table_size), threads))
+    throw std::invalid_argument("remap_labels: an entry of values is not an index into table");
+  // Cluster labels below 256 (k <= 256): a byte table, a quarter of the bytes that the random reads
+  // (one per value) pull through the caches.
+  const bool bytes = std::all_of(table, table + table_size, [](std::int32_t v) { return v >= 0 && v < 256; });
+  if (bytes && table_size >= 4096) {
+    const std::vector<std::uint8_t> narrow(table, table + table_size);
+    remap_with(values, n, narrow.data(), threads);
+  } else {
+    remap_with(values, n, table, threads);
+  }
 }
 
 template <class T>

@@ -90,8 +90,33 @@ TEST_CASE("-0.0 and 0.0 are one colour") {
 TEST_CASE("remap_labels, bad arguments") {
   std::vector<std::int32_t> v = {2, 0, 1, 2};
   const std::vector<std::int32_t> table = {7, 8, 9};
-  pixclust::remap_labels(v.data(), v.size(), table.data(), 2);
+  pixclust::remap_labels(v.data(), v.size(), table.data(), table.size(), 2);
   CHECK((v == std::vector<std::int32_t>{9, 7, 8, 9}));
+  // an entry outside the table: refused before anything is written
+  std::vector<std::int32_t> bad = {2, 0, 3, 1};
+  CHECK_THROWS_AS(pixclust::remap_labels(bad.data(), bad.size(), table.data(), table.size(), 2), std::invalid_argument);
+  CHECK((bad == std::vector<std::int32_t>{2, 0, 3, 1}));
+  bad[2] = -1;
+  CHECK(!pixclust::indices_in_range(bad.data(), bad.size(), 3, 2));
+  bad[2] = 2;
+  CHECK(pixclust::indices_in_range(bad.data(), bad.size(), 3, 2));
+  // the byte table (labels below 256, a table of at least 4096 entries) and the int32 one agree
+  std::vector<std::int32_t> big(5000), wide_table(5000), narrow_table(5000);
+  for (std::size_t j = 0; j < big.size(); ++j) {
+    narrow_table[j] = static_cast<std::int32_t>((j * 7) % 256);
+    wide_table[j] = narrow_table[j] + (j == 4999 ? 1000 : 0);
+  }
+  std::vector<std::int32_t> vals(70000);
+  for (std::size_t i = 0; i < vals.size(); ++i) vals[i] = static_cast<std::int32_t>((i * 31) % 5000);
+  std::vector<std::int32_t> a = vals, b = vals;
+  pixclust::remap_labels(a.data(), a.size(), narrow_table.data(), narrow_table.size(), 2);
+  pixclust::remap_labels(b.data(), b.size(), wide_table.data(), wide_table.size(), 2);
+  bool agree = true;
+  for (std::size_t i = 0; i < vals.size(); ++i) {
+    const auto j = static_cast<std::size_t>(vals[i]);
+    agree = agree && a[i] == narrow_table[j] && b[i] == wide_table[j];
+  }
+  CHECK(agree);
   const std::vector<std::uint8_t> px(12);
   CHECK_THROWS_AS(pixclust::index_colors(px.data(), 4, 5, 5, nullptr), std::invalid_argument);
   CHECK_THROWS_AS(pixclust::index_colors(px.data(), 4, 3, 2, nullptr), std::invalid_argument);

@@ -32,8 +32,15 @@ template <class T>
 ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
                            std::int32_t* pixel_color, int n_threads = 0, const CancelCheck& cancel = {});
 
+// Whether every values[i] (i < n) lies in [0, limit): the check before the entries index anything, in
+// parallel.
+bool indices_in_range(const std::int32_t* values, std::size_t n, std::int64_t limit, int n_threads = 0);
+
 // values[i] = table[values[i]] for i < n, in parallel (colour numbers -> cluster labels, in place).
-void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, int n_threads = 0);
+// Throws std::invalid_argument, before writing anything, when an entry is not an index into the table
+// (table_size entries).
+void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, std::size_t table_size,
+                  int n_threads = 0);
 
 // The weighted moments of integer points (distinct colours and their counts) in exact integers: the
 // total weight, and per column the sums of w * x and of w * x^2 (the mean variance behind k-means' tol,
