@@ -491,3 +491,30 @@ def test_integer_moments_are_exact_and_check_their_weights(dtype: type) -> None:
             _core.integer_moments(pts, w)
     with pytest.raises(TypeError, match="points"):
         _core.integer_moments(pts.astype(np.float32), counts.astype(np.float64))
+
+
+def test_first_draw_picks_the_sample_numpy_choice_picks() -> None:
+    # scikit-learn draws the first centre with RandomState.choice(n, p=w / w.sum()), whose running sum of
+    # p = 1/n drifts from i/n by rounding; the core picks floor(u * n). _first_draw hands the core a
+    # uniform inside numpy's pick: uniforms just around the boundaries (where floor and numpy part) and
+    # random ones, against numpy's own algorithm, itself checked against RandomState.choice.
+    from pixclust._fit import _first_draw
+
+    for n in (7, 1000, 3_000_001):
+        p = np.full(n, 1.0) / float(n)
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
+        for seed in range(3):  # numpy's algorithm, as the reference below computes it
+            u = np.random.RandomState(seed).random_sample()
+            assert np.random.RandomState(seed).choice(n, p=p) == int(cdf.searchsorted(u, side="right"))
+        rng = np.random.default_rng(n)
+        edges = rng.integers(1, n, 400)
+        us = np.concatenate(
+            [rng.random(400), edges / n, np.nextafter(edges / n, 0.0), np.nextafter(edges / n, 1.0), cdf[edges - 1]]
+        )
+        us = us[(us >= 0.0) & (us < 1.0)]
+        expected = cdf.searchsorted(us, side="right")
+        parted = int(np.count_nonzero(np.minimum((us * n).astype(np.int64), n - 1) != expected))
+        assert parted > 0 or n == 7  # the case the helper is for occurs (n = 7: exact sums, no drift)
+        picks = np.array([min(int(_first_draw(float(u), n) * n), n - 1) for u in us])
+        np.testing.assert_array_equal(picks, expected)

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -125,6 +126,71 @@ def _same_clustering(a: np.ndarray, b: np.ndarray, k: int) -> bool:
     return bool(np.array_equal(mapping[a], b))
 
 
+def _running_sums_of_constant(p: float, at: Sequence[int]) -> "list[float]":
+    """The float64 running sums of p, s[i] = fl(s[i-1] + p) with s[0] = p, at the given indices.
+
+    What numpy's sequential ``cumsum`` gives, in O(log) steps instead of len: within a binade every
+    addition of p rounds by the same amount (ulp is fixed and the sum stays on its grid; on a tie, the
+    first addition lands on the even grid and the later ones stay there), so the sums advance by a
+    constant step q until the exact sum would reach the next power of two. Each binade is crossed with
+    one float addition at a time, then jumped with the constant step (exact: the sums are multiples of
+    the ulp below the power of two).
+    """
+    want = sorted(set(int(i) for i in at))
+    out: "dict[int, float]" = {}
+    s, i, w = p, 0, 0  # s = s[i]
+    while w < len(want):
+        while w < len(want) and want[w] == i:
+            out[want[w]] = s
+            w += 1
+        if w == len(want):
+            break
+        # one step by float addition (lands on the binade's grid), then the constant step
+        s, i = s + p, i + 1
+        while w < len(want) and want[w] == i:
+            out[want[w]] = s
+            w += 1
+        if w == len(want):
+            break
+        q = (s + p) - s  # exact (Sterbenz): the step from here on within this binade
+        top = Fraction(2) ** math.frexp(s)[1]  # s < top, the next power of two
+        # steps from s + j*q (j = 0, 1, ...) while the exact s + j*q + p stays below top, less one
+        room = (top - Fraction(s) - Fraction(p)) / Fraction(q)
+        jump = max(0, int(room) - 1)
+        if jump == 0:
+            continue
+        upto = i + jump
+        while w < len(want) and want[w] <= upto:
+            out[want[w]] = float(Fraction(s) + (want[w] - i) * Fraction(q))
+            w += 1
+        s, i = float(Fraction(s) + jump * Fraction(q)), upto
+    return [out[int(j)] for j in at]
+
+
+def _first_draw(u: float, n: int) -> float:
+    """The uniform that makes k-means++'s first draw among n unit-weight samples pick what numpy picks.
+
+    scikit-learn draws the first centre with ``RandomState.choice(n, p=w / w.sum())``: numpy takes the
+    first index whose running sum of p = fl(1/n), divided by the last running sum, exceeds u. Rounding
+    moves those boundaries by up to about n^2 * 2^-53 of a sample (0.016 at 12 MP), so the core's
+    floor(u * n) differs from numpy's pick for about one draw in ten thousand at 12 MP. Near a boundary,
+    numpy's running sums around floor(u * n) (two samples either side, far beyond that drift) and the last
+    one are computed exactly as numpy computes them (under a millisecond), and the returned uniform is
+    the middle of numpy's pick.
+    """
+    x = u * n
+    i = min(int(x), n - 1)
+    # Farther from a boundary than the drift can reach (the running sum's n^2 * 2^-53, its division by
+    # the last sum, the rounding of u * n: a bound with room to spare), numpy picks floor(u * n) too.
+    if min(x - i, i + 1 - x) > 4.0 * float(n) * float(n) * 2.0**-53 + 1e-6:
+        return u
+    lo, hi = max(0, i - 2), min(n, i + 3)
+    sums = _running_sums_of_constant(1.0 / float(n), list(range(lo, hi)) + [n - 1])
+    last = sums[-1]
+    pick = lo + sum(1 for s in sums[:-1] if s / last <= u)  # searchsorted(side="right") near floor(u*n)
+    return (pick + 0.5) / n
+
+
 def _fit_points(
     points: np.ndarray,
     weights: Optional[np.ndarray],
@@ -157,6 +223,10 @@ def _fit_points(
     for _ in range(n_init):
         if isinstance(init, str) and init == "k-means++":
             uniforms = random_state.random_sample(1 + (n_clusters - 1) * trials)
+            if sample_point is not None and sample_point_weight is None:
+                uniforms[0] = _first_draw(uniforms[0], len(sample_point))
+            elif sample_point is None and weights is None:
+                uniforms[0] = _first_draw(uniforms[0], n)
             centers, _, chosen = _core.kmeans_plusplus(
                 points, weights, n_clusters, trials, uniforms, sample_point, sample_point_weight, n_threads
             )

@@ -10,7 +10,16 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from pixclust import _core
-from pixclust._fit import _check_int, _check_tol, _fit_points, _mean_variance, _n_init, _random_state, _threads
+from pixclust._fit import (
+    _check_int,
+    _check_tol,
+    _first_draw,
+    _fit_points,
+    _mean_variance,
+    _n_init,
+    _random_state,
+    _threads,
+)
 
 __all__ = ["QuantizeResult", "quantize", "to_lab", "from_lab"]
 
@@ -254,6 +263,7 @@ def quantize(
             if sum(1 for k in ks if 2 + int(np.log(k)) == t) < 2:
                 continue  # nothing to share
             uniforms = np.random.RandomState(int(random_state)).random_sample(1 + (kmax - 1) * t)
+            uniforms[0] = _first_draw(uniforms[0], len(pixel_color))
             centers, _, chosen = _core.kmeans_plusplus(
                 points, weights, kmax, t, uniforms, pixel_color, None, threads
             )
