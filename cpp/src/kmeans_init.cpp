@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kmeans_detail.hpp"
+#include "pixclust/color_index.hpp"
 #include "pixclust/kmeans.hpp"
 
 namespace pixclust {
@@ -506,21 +507,8 @@ std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const doub
   detail::CancelPoller poller(cancel);
   if (order.point) {
     if (order.size == 0) throw std::invalid_argument("k-means++: the sampling order is empty");
-    // Each chunk's min and max (a loop without an early exit, which the compiler vectorises), then the
-    // check: on a 12-MP photo this pass reads 48 MB, so it runs in parallel too.
-    std::vector<std::int32_t> chunk_lo(detail::n_chunks(order.size)), chunk_hi(chunk_lo.size());
-    detail::for_chunks(order.size, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-      std::int32_t lo = order.point[b], hi = order.point[b];
-      for (std::size_t s = b + 1; s < e; ++s) {
-        lo = std::min(lo, order.point[s]);
-        hi = std::max(hi, order.point[s]);
-      }
-      chunk_lo[c] = lo;
-      chunk_hi[c] = hi;
-    });
-    const std::int32_t lo = *std::min_element(chunk_lo.begin(), chunk_lo.end());
-    const std::int32_t hi = *std::max_element(chunk_hi.begin(), chunk_hi.end());
-    if (lo < 0 || static_cast<std::size_t>(hi) >= n)
+    // one parallel pass (48 MB on a 12-MP photo)
+    if (!indices_in_range(order.point, order.size, static_cast<std::int64_t>(n), threads))
       throw std::invalid_argument("k-means++: the sampling order names a point that does not exist");
   }
   if constexpr (std::is_same_v<T, std::uint8_t>) {
