@@ -140,7 +140,10 @@ __attribute__((target("popcnt"))) void rank_and_count_popcnt(const T* pixels, st
 }
 #endif
 
-// The set bits of words[0, n), with the POPCNT instruction when hw (see rank_and_count).
+// The set bits of words[0, n), with the POPCNT instruction when hw (the same dispatch as rank_and_count).
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
 inline std::uint32_t count_bits_sw(const std::uint64_t* words, std::size_t n) {
   std::uint32_t c = 0;
   for (std::size_t w = 0; w < n; ++w) c += static_cast<std::uint32_t>(popcount64(words[w]));
@@ -148,9 +151,7 @@ inline std::uint32_t count_bits_sw(const std::uint64_t* words, std::size_t n) {
 }
 #ifdef PIXCLUST_POPCNT_DISPATCH
 __attribute__((target("popcnt"))) std::uint32_t count_bits_hw(const std::uint64_t* words, std::size_t n) {
-  std::uint32_t c = 0;
-  for (std::size_t w = 0; w < n; ++w) c += static_cast<std::uint32_t>(__builtin_popcountll(words[w]));
-  return c;
+  return count_bits_sw(words, n);
 }
 #endif
 inline std::uint32_t count_bits(const std::uint64_t* words, std::size_t n, [[maybe_unused]] bool hw) {
@@ -440,9 +441,9 @@ IntegerMoments integer_moments(const T* points, std::size_t n, std::size_t d, co
     std::int64_t total = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const double wi = weights[i];
-      const bool in_range = wi >= 0.0 && wi < 9007199254740992.0;  // false for NaN
-      const std::int64_t iw = in_range ? static_cast<std::int64_t>(wi) : 0;
-      ok &= in_range && static_cast<double>(iw) == wi;
+      const bool whole = detail::is_whole_weight(wi);
+      const std::int64_t iw = whole ? static_cast<std::int64_t>(wi) : 0;
+      ok &= whole;
       total += iw;
       for (std::size_t t = 0; t < dim; ++t) {
         const auto v = static_cast<std::int64_t>(points[i * dim + t]);

@@ -27,24 +27,31 @@ void check_sizes(std::size_t n, std::size_t d, std::size_t k) {
     throw std::invalid_argument("k-means: k does not fit the int32 labels");
 }
 
+// The smallest and second-smallest of values offered in index order, and the index of the smallest
+// (the first of equals: strict <).
+struct TwoSmallest {
+  double first = kInf, second = kInf;
+  std::size_t at = 0;
+  void offer(double v, std::size_t j) noexcept {
+    if (v < first) {
+      second = first;
+      first = v;
+      at = j;
+    } else if (v < second) {
+      second = v;
+    }
+  }
+};
+
 // Nearest centre of x (lowest index on ties) with the smallest and second-smallest squared distances.
 template <std::size_t D, class T>
 inline std::int32_t nearest(const T* x, const double* C, std::size_t k, std::size_t d, double& best,
                             double& second) noexcept {
-  best = kInf;
-  second = kInf;
-  std::size_t a = 0;
-  for (std::size_t j = 0; j < k; ++j) {
-    const double s = sqdist<D>(x, C + j * d, d);
-    if (s < best) {
-      second = best;
-      best = s;
-      a = j;
-    } else if (s < second) {
-      second = s;
-    }
-  }
-  return static_cast<std::int32_t>(a);
+  TwoSmallest m;
+  for (std::size_t j = 0; j < k; ++j) m.offer(sqdist<D>(x, C + j * d, d), j);
+  best = m.first;
+  second = m.second;
+  return static_cast<std::int32_t>(m.at);
 }
 
 // Points per sub-block of the vectorised nearest-centre search (its scratch lives on the stack).
@@ -465,23 +472,18 @@ class LloydRun {
     // One pass over the centres: the smallest largest distance (the first of equals), and the two
     // smallest smallest distances with the first's centre, so that the smallest over the centres other
     // than `best` is known whichever centre `best` turns out to be.
-    double best_far = kInf, near1 = kInf, near2 = kInf, near = 0.0, far = 0.0;
-    std::size_t best = 0, at_near1 = k_;
+    double best_far = kInf, near = 0.0, far = 0.0;
+    std::size_t best = 0;
+    TwoSmallest nearest_box;
     for (std::size_t j = 0; j < k_; ++j) {
       box(j, near, far);
       if (far < best_far) {
         best_far = far;
         best = j;
       }
-      if (near < near1) {
-        near2 = near1;
-        near1 = near;
-        at_near1 = j;
-      } else if (near < near2) {
-        near2 = near;
-      }
+      nearest_box.offer(near, j);
     }
-    const double other_near = at_near1 == best ? near2 : near1;
+    const double other_near = nearest_box.at == best ? nearest_box.second : nearest_box.first;
     // Squared distances here are below 2e5 and rounded to 1e-10 or better: a margin of 1e-6 keeps every
     // colour of the cell strictly closer to `best` in nearest()'s own arithmetic.
     if (!(best_far + 1e-6 < other_near)) return -1;

@@ -44,27 +44,18 @@ inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
   return s;
 }
 
-// The index of the calling thread in its team (0 outside a parallel region or without OpenMP).
-inline int thread_index() noexcept {
-#ifdef PIXCLUST_HAVE_OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 // Calls body(item) for items 0 .. items-1 in one parallel region, on a thread per min_per_thread items
 // at most (a small pass is not worth waking a team for). Items are handed out dynamically: on a busy
 // machine a thread that loses its core leaves its items to the others instead of holding everyone at
 // the closing barrier, and since every item keeps its own partial results (reduced later in item
 // order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for
 // Ctrl-C between its items; on cancellation every thread skips its remaining items and Cancelled is
-// thrown after the region. body must not throw. Returns the team size (thread_index() < team in body).
+// thrown after the region. body must not throw.
 template <class Body>
-int for_items(std::size_t items, std::size_t min_per_thread, int threads, CancelPoller& poller, Body&& body) {
+void for_items(std::size_t items, std::size_t min_per_thread, int threads, CancelPoller& poller, Body&& body) {
   const std::size_t useful = std::max<std::size_t>(1, items / std::max<std::size_t>(1, min_per_thread));
   const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
-  const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
+  [[maybe_unused]] const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
   ParallelCancel cancel(&poller);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
   for (std::ptrdiff_t si = 0; si < static_cast<std::ptrdiff_t>(items); ++si) {
@@ -73,7 +64,6 @@ int for_items(std::size_t items, std::size_t min_per_thread, int threads, Cancel
     cancel.poll();
   }
   cancel.rethrow();
-  return team;
 }
 
 // Calls body(chunk, begin, end) for every chunk of n points (for_items over the chunks).

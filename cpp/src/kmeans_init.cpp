@@ -72,29 +72,43 @@ std::size_t best_candidate(const std::vector<Sum>& cand_part, std::size_t chunks
   return best;
 }
 
-// Draw sums along the samples, only as far as the draws will look. sample_index stops at the first
-// chunk where the running sum of the chunk sums passes its target, so for targets up to `reach` the
-// chunks after the one where the running sum (the same additions, in the same order) passes `reach`
-// are never read. Chunks are summed a slice at a time, in order, and the summing stops after the slice
-// that passes `reach`: with u uniform, the largest of the draws' targets is on average
-// trials / (trials + 1) of the way, so this skips about a fifth of the pass (k-means++'s pixel passes
-// are most of its time on a photo). chunk_sum(begin, end) -> double.
-template <class ChunkSum>
-void draw_sums_upto(std::size_t n_draw, std::vector<double>& sums, double reach, int threads,
-                    detail::CancelPoller& poller, ChunkSum&& chunk_sum) {
-  const std::size_t chunks = sums.size();
+// Chunks are summed for the draws a slice (1/32 of them, at least enough to share out) at a time.
+std::size_t draw_slice(std::size_t chunks) {
   constexpr std::size_t kSlices = 32;
-  const std::size_t slice = std::max<std::size_t>(4 * detail::kMinChunksPerThread, (chunks + kSlices - 1) / kSlices);
+  return std::max<std::size_t>(4 * detail::kMinChunksPerThread, (chunks + kSlices - 1) / kSlices);
+}
+
+// sums[c] = chunk_sum(chunk c's samples) for the chunks [first, last), in parallel.
+template <class ChunkSum>
+void sum_chunks(std::size_t n_draw, std::vector<double>& sums, std::size_t first, std::size_t last, int threads,
+                detail::CancelPoller& poller, ChunkSum& chunk_sum) {
+  detail::for_items(last - first, detail::kMinChunksPerThread, threads, poller, [&](std::size_t j) {
+    const std::size_t c = first + j;
+    sums[c] = chunk_sum(c * kChunk, std::min(n_draw, (c + 1) * kChunk));
+  });
+}
+
+// Draw sums along the samples, only as far as the draws will look. A draw stops at the first chunk
+// where the running sum of the chunk sums passes its target, so for targets up to `reach` the chunks
+// after the one where the running sum (the same additions, in the same order) passes `reach` are never
+// read. Chunks are summed a slice at a time, in order, and the summing stops after the
+// slice that passes `reach`: with u uniform, the largest of the draws' targets is on average
+// trials / (trials + 1) of the way (k-means++'s passes along the pixels are most of its time on a
+// photo). chunk_sum(begin, end) -> double. Returns how many chunks, from the first, are summed.
+template <class ChunkSum>
+std::size_t draw_sums_upto(std::size_t n_draw, std::vector<double>& sums, double reach, int threads,
+                           detail::CancelPoller& poller, ChunkSum&& chunk_sum) {
+  const std::size_t chunks = sums.size(), slice = draw_slice(chunks);
   double run = 0.0;
-  for (std::size_t first = 0; first < chunks; first += slice) {
-    const std::size_t last = std::min(chunks, first + slice);
-    const std::size_t begin = first * kChunk, end = std::min(n_draw, last * kChunk);
-    detail::for_chunks(end - begin, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-      sums[first + c] = chunk_sum(begin + b, begin + e);
-    });
-    for (std::size_t c = first; c < last; ++c) run += sums[c];
-    if (run >= reach) return;
+  std::size_t head = 0;
+  while (head < chunks) {
+    const std::size_t last = std::min(chunks, head + slice);
+    sum_chunks(n_draw, sums, head, last, threads, poller, chunk_sum);
+    for (std::size_t c = head; c < last; ++c) run += sums[c];
+    head = last;
+    if (run >= reach) break;
   }
+  return head;
 }
 
 // The draws of one centre along the samples when every mass is an integer and `total` is their exact
@@ -122,48 +136,28 @@ void draw_from_both_ends(std::size_t n_draw, std::vector<double>& sums, const do
       below = a;
     }
   }
-  constexpr std::size_t kSlices = 32;
-  const std::size_t slice = std::max<std::size_t>(4 * detail::kMinChunksPerThread, (chunks + kSlices - 1) / kSlices);
-  auto sum_chunks = [&](std::size_t first, std::size_t last) {
-    detail::for_items(last - first, detail::kMinChunksPerThread, threads, poller, [&](std::size_t j) {
-      const std::size_t c = first + j;
-      sums[c] = chunk_sum(c * kChunk, std::min(n_draw, (c + 1) * kChunk));
-    });
-  };
   // From the start, until the running sum reaches the largest target below the gap.
-  std::size_t head = 0;  // chunks [0, head) are summed
-  if (below > 0) {
-    const double reach = sorted[below - 1];
-    double run = 0.0;
-    while (head < chunks) {
-      const std::size_t last = std::min(chunks, head + slice);
-      sum_chunks(head, last);
-      for (std::size_t c = head; c < last; ++c) run += sums[c];
-      head = last;
-      if (run >= reach) break;
-    }
-  }
+  const std::size_t head = below > 0 ? draw_sums_upto(n_draw, sums, sorted[below - 1], threads, poller, chunk_sum) : 0;
   // From the end, until the running sum before the slice is below the smallest target above the gap.
   if (below < trials) {
-    const double reach = sorted[below];
+    const std::size_t slice = draw_slice(chunks);
     double after = 0.0;
     std::size_t tail = chunks;  // chunks [tail, chunks) are summed
     while (tail > head) {
       const std::size_t first = tail > head + slice ? tail - slice : head;
-      sum_chunks(first, tail);
+      sum_chunks(n_draw, sums, first, tail, threads, poller, chunk_sum);
       for (std::size_t c = tail; c-- > first;) after += sums[c];
       tail = first;
-      if (total - after < reach) break;
+      if (total - after < sorted[below]) break;
     }
   }
   for (std::size_t t = 0; t < trials; ++t) {
     const double target = targets[t];
-    std::size_t pick = n_draw;
-    if (target <= (below > 0 ? sorted[below - 1] : -1.0)) {
-      pick = sample_index(n_draw, sums, target, true, mass);
-      picks[t] = pick;
+    if (below > 0 && target <= sorted[below - 1]) {
+      picks[t] = sample_index(n_draw, sums, target, true, mass);
       continue;
     }
+    std::size_t pick = n_draw;
     double after = 0.0;
     for (std::size_t c = chunks; c-- > 0;) {
       const double before = total - (after + sums[c]);

@@ -138,19 +138,19 @@ def _running_sums_of_constant(p: float, at: Sequence[int]) -> "list[float]":
     """
     want = sorted(set(int(i) for i in at))
     out: "dict[int, float]" = {}
-    s, i, w = p, 0, 0  # s = s[i]
-    while w < len(want):
+    s, i, w = p, 0, 0  # s = s[i]; want[w] is the next index to record
+
+    def record() -> bool:  # records s if wanted; whether any index is still wanted
+        nonlocal w
         while w < len(want) and want[w] == i:
             out[want[w]] = s
             w += 1
-        if w == len(want):
-            break
+        return w < len(want)
+
+    while record():
         # one step by float addition (lands on the binade's grid), then the constant step
         s, i = s + p, i + 1
-        while w < len(want) and want[w] == i:
-            out[want[w]] = s
-            w += 1
-        if w == len(want):
+        if not record():
             break
         q = (s + p) - s  # exact (Sterbenz): the step from here on within this binade
         top = Fraction(2) ** math.frexp(s)[1]  # s < top, the next power of two
