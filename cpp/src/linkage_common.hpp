@@ -230,7 +230,7 @@ Candidate<T> chunked_argmin(std::size_t begin, std::size_t end, int threads, std
   if (threads <= 1 || chunks < 2) return scan(begin, end);
   scratch.resize(chunks);
   const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
     const std::size_t lo = begin + static_cast<std::size_t>(c) * kChunk;
     scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(end, lo + kChunk));
@@ -252,7 +252,7 @@ void chunked_for(std::size_t begin, std::size_t end, int threads, const Body& bo
     return;
   }
   const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
     const std::size_t lo = begin + static_cast<std::size_t>(c) * kChunk;
     body(lo, std::min(end, lo + kChunk));

@@ -5,15 +5,16 @@
 // history, hence SciPy's heights to the bit.
 //
 // What is ours: SciPy scans a whole row of the matrix for every link of the chain (about 3n scans). We
-// keep every live cluster's two nearest neighbours (in (distance, index) order) instead, so a link costs
-// O(1). After a merge the cache stays exact with one pass over the merged row: the new distance to y
-// is inserted; a neighbour that was x or y drops out and the second moves up (the second is then
-// unknown until the next scan of that cluster); the merged cluster's own two are found by that same
-// pass. Only a cluster that loses both is marked stale, and it is rescanned only if it comes to head
-// the chain: about 40% of SciPy's scans (with the first neighbour alone it was two thirds). Scans
-// and updates run on all threads with chunk-ordered reductions. The matrix is stored in row panels
-// (linkage_common.hpp), and the live clusters are packed to its front whenever half are dead: slots keep
-// their order, so the indices that the tie rules compare keep theirs.
+// keep every live cluster's kNear nearest neighbours (in (distance, index) order) instead, so a link
+// costs O(1). After a merge the cache stays exact with one pass over the merged row: the new distance to
+// y is inserted where it belongs; neighbours that were x or y drop out and the rest move up (the list is
+// then shorter until the next scan of that cluster); the merged cluster's own list is found by that same
+// pass. Only a cluster that loses its whole list is marked stale, and it is rescanned only if it comes to
+// head the chain: 14% of SciPy's scans at n = 20,000 (ward). The pass itself reads one threshold per
+// cluster: the lists that name x or y are found through a reverse index (listers), so a longer list costs
+// the pass nothing. Scans and updates run on all threads with chunk-ordered reductions. The matrix is
+// stored in row panels (linkage_common.hpp), and the live clusters are packed to its front whenever half
+// are dead: slots keep their order, so the indices that the tie rules compare keep theirs.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -27,9 +28,15 @@ namespace pixclust::detail {
 
 namespace {
 
-// How many nearest neighbours each cluster remembers: two cut the rescans by 40% (n = 10,000); four cut
-// them by 60% but cost as much in the update pass as they save.
-inline constexpr std::size_t kNear = 2;
+// How many nearest neighbours each cluster remembers. Ward at n = 20,000 rescans 25,051 times with two,
+// 16,380 with four and 10,574 with eight (SciPy scans about 3n = 60,000 times); a list costs the update
+// pass nothing (see listers), only memory (n lists) and the insertion in a rescan.
+inline constexpr std::size_t kNear = 8;
+
+template <class T>
+bool before(T v, std::size_t j, T w, std::size_t k) {
+  return v < w || (v == w && j < k);
+}
 
 // The nearest candidates of a set in (value, index) order: a prefix of that order, every candidate not
 // listed after the last one listed; count == 0: unknown (stale). Offer candidates in increasing index
@@ -56,16 +63,53 @@ struct Nearest {
   void merge(const Nearest& later) {
     for (std::size_t q = 0; q < later.count; ++q) offer(later.v[q], later.j[q]);
   }
+  bool lists(std::size_t k) const {
+    for (std::size_t q = 0; q < count; ++q)
+      if (j[q] == k) return true;
+    return false;
+  }
+  // The last value known (count > 0).
+  T last() const { return v[count - 1]; }
+  // After x and y merged into y, at distance d from this cluster: x and y drop out (what remains is still
+  // a prefix of the order); the merged cluster y enters if it comes before the last one known, or is it:
+  // every cluster not listed comes after that one, even when it was x or y and has just dropped out
+  // (else y may come after unlisted ones). So a cluster whose nearest were all x and y keeps the merged
+  // one, instead of needing a rescan, whenever it is no farther than the last was (for average and
+  // weighted linkage, whose merged distance is a mean of the two, that fails only by rounding or a tie
+  // with x). A list that neither names x nor y nor has y come before its last is left as it is.
+  void apply_merge(T d, std::size_t x, std::size_t y);
 };
 template <class T>
-bool before(T v, std::size_t j, T w, std::size_t k) {
-  return v < w || (v == w && j < k);
+void Nearest<T>::apply_merge(T d, std::size_t x, std::size_t y) {
+  const T last_v = v[count - 1];
+  const std::size_t last_j = j[count - 1];
+  std::size_t c = 0;
+  for (std::size_t q = 0; q < count; ++q)
+    if (j[q] != x && j[q] != y) {
+      v[c] = v[q];
+      j[c] = j[q];
+      ++c;
+    }
+  if (before(d, y, last_v, last_j) || (d == last_v && y == last_j)) {
+    std::size_t p = c;
+    while (p > 0 && before(d, y, v[p - 1], j[p - 1])) --p;
+    if (p < kNear) {
+      if (c < kNear) ++c;
+      for (std::size_t q = c - 1; q > p; --q) {
+        v[q] = v[q - 1];
+        j[q] = j[q - 1];
+      }
+      v[p] = d;
+      j[p] = y;
+    }
+  }
+  count = c;
 }
 
 // The nearest live clusters to x among list positions [lo, hi), as list positions; x itself (at
 // position at_x) and dead entries skipped (see nearest_in_range).
 template <class T, std::size_t R>
-Nearest<T> nearest2_in_range(const T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live,
+Nearest<T> nearest_list_in_range(const T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live,
                           std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
   Nearest<T> best;
   const std::size_t* rect = P.rect();
@@ -83,81 +127,95 @@ Nearest<T> nearest2_in_range(const T* D, const Panels<R>& P, const std::size_t* 
   return best;
 }
 
-// Every cluster's nearest neighbours from one pass over the matrix in storage order (contiguous reads).
-// Panels are grouped into fixed blocks; a block keeps its own minima for the columns it touches, and
-// the blocks are combined in row order, so every cluster sees its candidates in increasing index order
-// and a strict < keeps the lowest index, whatever the thread count.
+// Every cluster's nearest neighbours, from two passes over the matrix, each on all threads with
+// results that do not depend on how the work is split:
+//  - by row panels: each row's nearest among the clusters above it (read in storage order);
+//  - by strips of columns: each column's nearest among the clusters below it. A strip's values for one
+//    panel are contiguous (R values per column), so the pass reads contiguous runs of kStrip * R values.
+// Candidates are offered in increasing index order, so a strict < keeps the lowest index among equal
+// values; a cluster's list is its column list (lower indices) merged with its row list. Beyond the
+// lists themselves this needs nothing of order n per thread.
+inline constexpr std::size_t kStrip = 1024;
+
 template <class T>
 void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int threads, std::vector<Nearest<T>>& near,
                         CancelPoller& poller) {
   constexpr std::size_t R = kPanel;
-  (void)threads;  // only read by the OpenMP pragma
-  // Blocks of about equal area (row i has n-1-i entries), cut at panel boundaries.
-  const std::size_t blocks = std::min<std::size_t>(16, (n - 1 + R - 1) / R);
-  std::vector<std::size_t> first(blocks + 1, n);
-  first[0] = 0;
-  {
-    const double total = static_cast<double>(n) * static_cast<double>(n - 1) / 2.0;
-    std::size_t b = 1;
-    double acc = 0.0;
-    for (std::size_t i = 0; i < n && b < blocks; ++i) {
-      acc += static_cast<double>(n - 1 - i);
-      if ((i + 1) % R == 0 && acc >= total * static_cast<double>(b) / static_cast<double>(blocks)) first[b++] = i + 1;
-    }
-  }
-  std::vector<std::vector<Nearest<T>>> cols(blocks);
-  std::vector<Nearest<T>> rows(n);
+  (void)threads;  // only read by the OpenMP pragmas
   const std::size_t* rect = P.rect();
-  const auto nblocks = static_cast<std::ptrdiff_t>(blocks);
-  ParallelCancel cancel(&poller);  // polled between panels: a block is a sixteenth of the matrix
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (std::ptrdiff_t sb = 0; sb < nblocks; ++sb) {
-    const auto b = static_cast<std::size_t>(sb);
-    std::vector<Nearest<T>>& col = cols[b];
-    col.assign(n, Nearest<T>{});
-    for (std::size_t ps = first[b]; ps < first[b + 1]; ps += R) {
-      if (cancel.stopped()) break;
-      const std::size_t pe = std::min(n, ps + R);
-      // Row candidates j > i (column order visits each row's j in increasing order); column candidates
-      // over the rows of the panel in increasing order.
+  std::vector<Nearest<T>> rows(n);
+  {
+    const auto panels = static_cast<std::ptrdiff_t>((n + R - 1) / R);
+    ParallelCancel cancel(&poller);  // each pass reads the whole matrix
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
+    for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
+      if (cancel.stopped()) continue;
+      const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R);
       Nearest<T> row[R];
-      auto visit = [&](std::size_t r, std::size_t j, T v) {
-        row[r].offer(v, j);
-        col[j].offer(v, ps + r);
-      };
       for (std::size_t j = ps + 1; j < pe; ++j)
-        for (std::size_t r = 0; ps + r < j; ++r) visit(r, j, D[P.at(ps + r, j)]);
+        for (std::size_t r = 0; ps + r < j; ++r) row[r].offer(D[P.at(ps + r, j)], j);
       if (pe - ps == R) {
         // Most values change nothing: test them against the thresholds first (an offer of a value not
-        // below the threshold of a full list is a no-op), the same offers in the same order otherwise.
+        // below the threshold of a full list is a no-op).
         const T* cells = D + (rect[ps] + pe * R);  // D(ps + r, j) = cells[(j - pe) * R + r]
-        T row_thr[R];
-        for (std::size_t r = 0; r < R; ++r) row_thr[r] = row[r].threshold();
+        T thr[R];
+        for (std::size_t r = 0; r < R; ++r) thr[r] = row[r].threshold();
         for (std::size_t j = pe; j < n; ++j) {
           const T* c = cells + (j - pe) * R;
           for (std::size_t r = 0; r < R; ++r)
-            if (c[r] < row_thr[r]) {
+            if (c[r] < thr[r]) {
               row[r].offer(c[r], j);
-              row_thr[r] = row[r].threshold();
+              thr[r] = row[r].threshold();
             }
-          T lowest = c[0];
-          for (std::size_t r = 1; r < R; ++r) lowest = c[r] < lowest ? c[r] : lowest;
-          if (lowest < col[j].threshold())
-            for (std::size_t r = 0; r < R; ++r) col[j].offer(c[r], ps + r);
         }
       }
-      // Row i's own candidates are j > i; its candidates j < i come from the columns.
       for (std::size_t r = 0; ps + r < pe; ++r) rows[ps + r] = row[r];
       cancel.poll();
     }
+    cancel.rethrow();
   }
-  cancel.rethrow();
-  // Combine: for cluster j, the candidates below j (from the blocks, in block order) come before the
-  // candidates above j (its own row).
-  near.assign(n, Nearest<T>{});
-  for (std::size_t j = 0; j < n; ++j) {
-    for (std::size_t b = 0; b < blocks && first[b] < j; ++b) near[j].merge(cols[b][j]);
-    near[j].merge(rows[j]);
+  near.resize(n);
+  {
+    const auto strips = static_cast<std::ptrdiff_t>((n + kStrip - 1) / kStrip);
+    ParallelCancel cancel(&poller);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (std::ptrdiff_t ss = 0; ss < strips; ++ss) {
+      if (cancel.stopped()) continue;
+      const std::size_t c0 = static_cast<std::size_t>(ss) * kStrip, c1 = std::min(n, c0 + kStrip);
+      std::vector<Nearest<T>> col(kStrip);
+      std::vector<T> thr(kStrip, std::numeric_limits<T>::infinity());
+      // Panels whose rows lie below some column of the strip, in increasing row order.
+      for (std::size_t ps = 0; ps + 1 < c1; ps += R) {
+        const std::size_t pe = std::min(n, ps + R);
+        // The panel's own triangle and the strip's columns inside the panel.
+        const std::size_t jt = std::min(c1, pe);
+        for (std::size_t j = std::max(c0, ps + 1); j < jt; ++j)
+          for (std::size_t r = 0; ps + r < j; ++r) {
+            col[j - c0].offer(D[P.at(ps + r, j)], ps + r);
+            thr[j - c0] = col[j - c0].threshold();
+          }
+        if (pe - ps < R) continue;
+        const std::size_t j0 = std::max(c0, pe);
+        const T* cells = D + (rect[ps] + j0 * R);  // D(ps + r, j) = cells[(j - j0) * R + r]
+        for (std::size_t j = j0; j < c1; ++j) {
+          const T* c = cells + (j - j0) * R;
+          T lowest = c[0];
+          for (std::size_t r = 1; r < R; ++r) lowest = c[r] < lowest ? c[r] : lowest;
+          if (lowest < thr[j - c0]) {
+            for (std::size_t r = 0; r < R; ++r) col[j - c0].offer(c[r], ps + r);
+            thr[j - c0] = col[j - c0].threshold();
+          }
+        }
+        if ((ps / R) % 1024 == 1023) cancel.poll();
+      }
+      for (std::size_t j = c0; j < c1; ++j) {
+        Nearest<T> a = col[j - c0];
+        a.merge(rows[j]);
+        near[j] = a;
+      }
+      cancel.poll();
+    }
+    cancel.rethrow();
   }
 }
 
@@ -177,12 +235,27 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
   initial_neighbours(D, P, n, threads, near, poller);
   std::vector<Nearest<T>> notes, scratch;
   ThreadBudget budget(threads, adaptive);
+  // thr[i]: the last value near[i] knows (-inf when stale), read by the update pass; listers[j]: the
+  // clusters whose lists may name j (a superset: entries go stale when a list drops j or its owner is
+  // rescanned or dies, and are checked when read); seen[i]: the last merge that processed i.
+  constexpr T stale_thr = -std::numeric_limits<T>::infinity();
+  constexpr std::size_t never = std::numeric_limits<std::size_t>::max();
+  std::vector<T> thr(n);
+  std::vector<std::vector<std::size_t>> listers(n);
+  std::vector<std::size_t> seen(n, never);
+  std::vector<std::vector<std::size_t>> cands;  // per chunk of the update pass
+  auto set_near = [&](std::size_t i, const Nearest<T>& a) {
+    near[i] = a;
+    thr[i] = a.count ? a.last() : stale_thr;
+    for (std::size_t q = 0; q < a.count; ++q) listers[a.j[q]].push_back(i);
+  };
+  for (std::size_t i = 0; i < n; ++i) set_near(i, Nearest<T>(near[i]));
 
   // Exact nearest live neighbours of i by a full scan, chunk results merged in chunk order.
   auto rescan = [&](std::size_t i, int scan_threads) {
     const std::size_t* L = live.data();
     const std::size_t at_i = live.lower_bound(i);
-    auto scan = [&](std::size_t lo, std::size_t hi) { return nearest2_in_range(D, P, L, live, lo, hi, i, at_i); };
+    auto scan = [&](std::size_t lo, std::size_t hi) { return nearest_list_in_range(D, P, L, live, lo, hi, i, at_i); };
     const std::size_t m = live.size(), chunks = (m + kChunk - 1) / kChunk;
     Nearest<T> best;
     if (scan_threads <= 1 || chunks < 2) {
@@ -190,7 +263,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
     } else {
       scratch.resize(chunks);
       const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
-#pragma omp parallel for schedule(static) num_threads(scan_threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(scan_threads)
       for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
         const std::size_t lo = static_cast<std::size_t>(c) * kChunk;
         scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(m, lo + kChunk));
@@ -199,7 +272,7 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
       for (std::size_t c = 1; c < chunks; ++c) best.merge(scratch[c]);
     }
     for (std::size_t q = 0; q < best.count; ++q) best.j[q] = L[best.j[q]];  // positions to clusters
-    near[i] = best;
+    set_near(i, best);
   };
 
   for (std::size_t k = 0; k + 1 < n; ++k) {
@@ -247,54 +320,38 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
     const std::size_t chunks = (live.size() + kChunk - 1) / kChunk;
     if (notes.size() < chunks) notes.resize(chunks);
     for (std::size_t c = 0; c < chunks; ++c) notes[c] = Nearest<T>{};
+    if (cands.size() < chunks) cands.resize(chunks);
+    for (std::size_t c = 0; c < chunks; ++c) cands[c].clear();
     chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
       Nearest<T>& note = notes[lo / kChunk];
+      std::vector<std::size_t>& cand = cands[lo / kChunk];
       update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t i) {
-        // Positions are visited in increasing order within a chunk: the merged cluster's own two.
+        // Positions are visited in increasing order within a chunk: the merged cluster's own nearest.
         note.offer(d, i);
-        Nearest<T>& a = near[i];
-        if (a.count == 0) return;  // stale: rescanned when it next heads the chain
-        {
-          // The common case, without a store: neither x nor y listed (unused slots may give a false
-          // alarm, which the full path below handles), and y not before the last one known.
-          bool listed = false;
-          for (std::size_t q = 0; q < kNear; ++q) listed |= (a.j[q] == x) | (a.j[q] == y);
-          if (!listed && !before(d, y, a.v[a.count - 1], a.j[a.count - 1])) return;
-        }
-        // x and y drop out (what remains is still a prefix of the order); the merged cluster y enters
-        // if it comes before the last one known, or is it: every cluster not listed comes after that one,
-        // even when it was x or y and has just dropped out (else y may come after unlisted ones). So a
-        // cluster whose two nearest were x and y keeps the merged one, instead of needing a rescan,
-        // whenever it is no farther than the second was (for average and weighted linkage, whose merged
-        // distance is a mean of the two, that fails only by rounding or a tie with x).
-        const T last_v = a.v[a.count - 1];
-        const std::size_t last_j = a.j[a.count - 1];
-        std::size_t c = 0;
-        for (std::size_t q = 0; q < a.count; ++q)
-          if (a.j[q] != x && a.j[q] != y) {
-            a.v[c] = a.v[q];
-            a.j[c] = a.j[q];
-            ++c;
-          }
-        if (before(d, y, last_v, last_j) || (d == last_v && y == last_j)) {
-          std::size_t p = c;
-          while (p > 0 && before(d, y, a.v[p - 1], a.j[p - 1])) --p;
-          if (p < kNear) {
-            if (c < kNear) ++c;
-            for (std::size_t q = c - 1; q > p; --q) {
-              a.v[q] = a.v[q - 1];
-              a.j[q] = a.j[q - 1];
-            }
-            a.v[p] = d;
-            a.j[p] = y;
-          }
-        }
-        a.count = c;
+        // Lists that y may enter; those that name x or y are found through listers below.
+        if (d <= thr[i]) cand.push_back(i);
       });
     });
+    // Each list is changed by the merge alone, so the order in which they are visited does not matter.
+    std::vector<std::size_t> old_y;
+    old_y.swap(listers[y]);
+    auto fix = [&](std::size_t i) {
+      if (i == x || i == y || seen[i] == k || !live.alive(i)) return;
+      seen[i] = k;
+      Nearest<T>& a = near[i];
+      if (a.count == 0) return;
+      a.apply_merge(i < y ? D[P.at(i, y)] : D[P.at(y, i)], x, y);
+      thr[i] = a.count ? a.last() : stale_thr;
+      if (a.lists(y)) listers[y].push_back(i);
+    };
+    for (const std::size_t i : listers[x]) fix(i);
+    for (const std::size_t i : old_y) fix(i);
+    for (std::size_t c = 0; c < chunks; ++c)
+      for (const std::size_t i : cands[c]) fix(i);
+    std::vector<std::size_t>().swap(listers[x]);
     Nearest<T> near_y = notes[0];
     for (std::size_t c = 1; c < chunks; ++c) near_y.merge(notes[c]);
-    near[y] = near_y;
+    set_near(y, near_y);
 
     // Pack the live clusters once half the slots are dead (see compact_panels). Slots keep their
     // order, so every comparison of indices (the tie rules) is unchanged.
@@ -314,6 +371,11 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
         Nearest<T> a = near[s];
         for (std::size_t e = 0; e < a.count; ++e) a.j[e] = renum[a.j[e]];  // listed clusters are live
         near[q] = a;
+      }
+      for (std::size_t q = 0; q < dim; ++q) std::vector<std::size_t>().swap(listers[q]);
+      for (std::size_t q = 0; q < alive; ++q) {
+        set_near(q, Nearest<T>(near[q]));
+        seen[q] = never;
       }
       for (std::size_t& c : chain) c = renum[c];
       dim = alive;
