@@ -81,8 +81,47 @@ class KeyedHeap {
   std::size_t size_;
 };
 
+// SciPy's first scan, as a RowSink: row i's minimum over the clusters above it and where it is (the
+// lowest index among equals: strict <).
+template <class T>
+struct FirstScan {
+  std::size_t* neighbor;
+  T* min_dist;
+  static void visit(void* context, std::size_t i, const T* values, std::size_t count) {
+    if (count == 0) return;  // the last row
+    auto* self = static_cast<FirstScan*>(context);
+    // Four independent minima (k mod 4), each keeping its lowest k among equals, then the lowest k
+    // among equal minima: the same answer as one scan, without one long chain of dependent compares.
+    constexpr std::size_t L = 4;
+    T best[L];
+    std::size_t arg[L];
+    for (std::size_t l = 0; l < L; ++l) {
+      best[l] = std::numeric_limits<T>::infinity();
+      arg[l] = count;
+    }
+    std::size_t k = 0;
+    for (; k + L <= count; k += L)
+      for (std::size_t l = 0; l < L; ++l)
+        if (values[k + l] < best[l]) {
+          best[l] = values[k + l];
+          arg[l] = k + l;
+        }
+    for (std::size_t l = 0; k + l < count; ++l)
+      if (values[k + l] < best[l]) {
+        best[l] = values[k + l];
+        arg[l] = k + l;
+      }
+    std::size_t q = 0;
+    for (std::size_t l = 1; l < L; ++l)
+      if (best[l] < best[q] || (best[l] == best[q] && arg[l] < arg[q])) q = l;
+    // A row of infinities (rejected by panels_from anyway) keeps its first column, as one scan would.
+    self->neighbor[i] = i + 1 + (arg[q] < count ? arg[q] : 0);
+    self->min_dist[i] = best[q];
+  }
+};
+
 template <class T, LinkageMethod M>
-void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
   constexpr std::size_t R = kPanel;
@@ -108,50 +147,14 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
     return best.value < inf ? Candidate<T>{best.value, L[best.index]} : Candidate<T>{inf, none};
   };
 
+  // Each row's nearest cluster above it, lowest index among equals, seen while the matrix is put in
+  // panel order (SciPy's first scan).
   std::vector<std::size_t> neighbor(n - 1);
   std::vector<T> min_dist(n - 1);
   {
-    // The first scan: each row's minimum over j > x, lowest j first. Panels are independent: in
-    // parallel, each read in storage order (column by column).
-    const std::size_t* rect = P.rect();
-    const auto panels = static_cast<std::ptrdiff_t>((n - 1 + R - 1) / R);
-    ParallelCancel cancel(&poller);  // a whole pass over the matrix: seconds at large n on one thread
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
-    for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
-      if (cancel.stopped()) continue;
-      const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R);
-      T best[R];
-      std::size_t arg[R];
-      for (std::size_t r = 0; r < R; ++r) {
-        best[r] = inf;
-        arg[r] = ps + r + 1;
-      }
-      for (std::size_t j = ps + 1; j < pe; ++j)
-        for (std::size_t r = 0; ps + r < j; ++r) {
-          const T v = D[P.at(ps + r, j)];
-          if (v < best[r]) {
-            best[r] = v;
-            arg[r] = j;
-          }
-        }
-      if (pe - ps == R) {
-        const T* col = D + (rect[ps] + pe * R);  // D(ps + r, j) = col[(j - pe) * R + r]
-        for (std::size_t j = pe; j < n; ++j)
-          for (std::size_t r = 0; r < R; ++r) {
-            const T v = col[(j - pe) * R + r];
-            if (v < best[r]) {
-              best[r] = v;
-              arg[r] = j;
-            }
-          }
-      }
-      for (std::size_t r = 0; r < R && ps + r + 1 < n; ++r) {
-        neighbor[ps + r] = arg[r];
-        min_dist[ps + r] = best[r];
-      }
-      cancel.poll();
-    }
-    cancel.rethrow();
+    FirstScan<T> first{neighbor.data(), min_dist.data()};
+    const RowSink<T> sink{&FirstScan<T>::visit, &first};
+    panels_from(src, D, n, threads, poller, &sink);
   }
   KeyedHeap<T> heap(min_dist);
 
@@ -266,15 +269,18 @@ void generic_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, Ca
 }  // namespace
 
 template <class T>
-void generic_linkage(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+void generic_linkage(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
+                     CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::centroid: return generic_impl<T, LinkageMethod::centroid>(D, n, Z, threads, adaptive, poller);
-    case LinkageMethod::median: return generic_impl<T, LinkageMethod::median>(D, n, Z, threads, adaptive, poller);
+    case LinkageMethod::centroid: return generic_impl<T, LinkageMethod::centroid>(src, W, n, Z, threads, adaptive, poller);
+    case LinkageMethod::median: return generic_impl<T, LinkageMethod::median>(src, W, n, Z, threads, adaptive, poller);
     default: throw std::invalid_argument("generic_linkage: method must be centroid or median");
   }
 }
 
-template void generic_linkage<float>(float*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
-template void generic_linkage<double>(double*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
+template void generic_linkage<float>(const float*, float*, std::size_t, LinkageMethod, double*, int, bool,
+                                     CancelPoller&);
+template void generic_linkage<double>(const double*, double*, std::size_t, LinkageMethod, double*, int, bool,
+                                      CancelPoller&);
 
 }  // namespace pixclust::detail

@@ -80,18 +80,19 @@ void single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, de
   if (!detail::mst_single<T>(D, n, Z, threads, adaptive, poller)) throw std::invalid_argument(kNonFinite);
 }
 
-// D is in panel order (detail::Panels<detail::kPanel>), except for single linkage (condensed order).
+// The condensed matrix src, with W its working copy (W == src: overwrite it) for every method but single
+// linkage, which reads src as it is.
 template <class T>
-void dispatch(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
+void dispatch(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               detail::CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::single: return single<T>(D, n, Z, threads, adaptive, poller);
+    case LinkageMethod::single: return single<T>(src, n, Z, threads, adaptive, poller);
     case LinkageMethod::complete:
     case LinkageMethod::average:
     case LinkageMethod::weighted:
-    case LinkageMethod::ward: return detail::nn_chain<T>(D, n, method, Z, threads, adaptive, poller);
+    case LinkageMethod::ward: return detail::nn_chain<T>(src, W, n, method, Z, threads, adaptive, poller);
     case LinkageMethod::centroid:
-    case LinkageMethod::median: return detail::generic_linkage<T>(D, n, method, Z, threads, adaptive, poller);
+    case LinkageMethod::median: return detail::generic_linkage<T>(src, W, n, method, Z, threads, adaptive, poller);
   }
   throw std::invalid_argument("pixclust.linkage: unknown method");
 }
@@ -126,17 +127,9 @@ void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int
                        const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
   detail::CancelPoller poller(cancel);
-  if (n < 2) {
-    check_input(D, n, threads);
-  } else if (method == LinkageMethod::single) {
-    // single() checks the input as it reads it
-  } else if (!detail::to_panels(D, D, n, threads, poller)) {
-    // The conversion checked finiteness as it went (one pass instead of two): undo it, so that a
-    // rejected input is left as it was.
-    detail::from_panels(D, n, threads);
-    throw std::invalid_argument(kNonFinite);
-  }
-  dispatch(D, n, method, Z, threads, n_threads <= 0, poller);
+  if (n < 2) check_input(D, n, threads);
+  // Single linkage checks the input as it reads it; the others as they put it in panel order.
+  dispatch<T>(D, D, n, method, Z, threads, n_threads <= 0, poller);
 }
 
 template <class T>
@@ -150,12 +143,10 @@ void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_t
   if (n < 2) check_input(D, n, threads);
   const std::size_t m = linkage_working_bytes(n, method, sizeof(T)) / sizeof(T);
   WorkBuffer<T> work(m);
-  T* W = work.get();
   // The copy into panel order checks finiteness as it goes: one read of the input instead of two (a bad
   // input is found before any merge; the buffer is freed on the way out).
   detail::CancelPoller poller(cancel);
-  if (!detail::to_panels(D, W, n, threads, poller)) throw std::invalid_argument(kNonFinite);
-  dispatch(W, n, method, Z, threads, n_threads <= 0, poller);
+  dispatch<T>(D, work.get(), n, method, Z, threads, n_threads <= 0, poller);
 }
 
 template void linkage<float>(const float*, std::size_t, LinkageMethod, double*, int, const CancelCheck&);
@@ -230,7 +221,8 @@ namespace {
 // Condensed order <-> panel order, panel by panel (see to_panels); `back`: from panel order (in place).
 // A null poller: not cancellable.
 template <class T>
-bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back, CancelPoller* poller) {
+bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back, CancelPoller* poller,
+                    const RowSink<T>* rows) {
   constexpr std::size_t R = kPanel;
   const bool in_place = src == dst;
   const auto panels = static_cast<std::ptrdiff_t>((n + R - 1) / R);
@@ -250,9 +242,9 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back,
 #pragma omp for schedule(dynamic, 8)
     for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
       if (cancel.stopped()) continue;
-      const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R), rows = pe - ps;
+      const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R), height = pe - ps;
       const std::size_t base = n * ps - ps * (ps + 1) / 2;  // the panel's segment, the same in both orders
-      const std::size_t len = rows * (n - 1 - ps) - rows * (rows - 1) / 2;
+      const std::size_t len = height * (n - 1 - ps) - height * (height - 1) / 2;
       const T* in = src + base;
       if (in_place) {
         if (buf.size() < len) continue;  // allocation failed: rethrown below
@@ -263,7 +255,8 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back,
       // is right); `seq` walks the panel order.
       std::size_t start[R];
       std::size_t acc = 0;
-      for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t r = 0; r < height; ++r) {
+        if (rows != nullptr) rows->visit(rows->context, ps + r, in + acc, n - 1 - ps - r);
         start[r] = acc - (ps + r + 1);
         acc += n - 1 - ps - r;
       }
@@ -282,7 +275,7 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back,
       // In Panels<R>::at order: the panel's own triangle column by column, then the full columns.
       for (std::size_t j = ps + 1; j < pe; ++j)
         for (std::size_t r = 0; ps + r < j; ++r) move(r, j);
-      if (rows == R)
+      if (height == R)
         for (std::size_t j = pe; j < n; ++j)
           for (std::size_t r = 0; r < R; ++r) move(r, j);
       bad |= panel_bad;
@@ -297,19 +290,30 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back,
 }  // namespace
 
 template <class T>
-bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller) {
-  return convert_panels(src, dst, n, threads, false, &poller);
+bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows) {
+  return convert_panels(src, dst, n, threads, false, &poller, rows);
 }
 
 template <class T>
 void from_panels(T* D, std::size_t n, int threads) {
-  convert_panels<T>(D, D, n, threads, true, nullptr);
+  convert_panels<T>(D, D, n, threads, true, nullptr, nullptr);
 }
 
-template bool to_panels<float>(const float*, float*, std::size_t, int, CancelPoller&);
-template bool to_panels<double>(const double*, double*, std::size_t, int, CancelPoller&);
+template <class T>
+void panels_from(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows) {
+  if (to_panels(src, dst, n, threads, poller, rows)) return;
+  // The conversion checked finiteness as it went (one pass instead of two): a rejected input that was to
+  // be overwritten is put back as it was.
+  if (src == dst) from_panels(dst, n, threads);
+  throw std::invalid_argument(kNonFinite);
+}
+
+template bool to_panels<float>(const float*, float*, std::size_t, int, CancelPoller&, const RowSink<float>*);
+template bool to_panels<double>(const double*, double*, std::size_t, int, CancelPoller&, const RowSink<double>*);
 template void from_panels<float>(float*, std::size_t, int);
 template void from_panels<double>(double*, std::size_t, int);
+template void panels_from<float>(const float*, float*, std::size_t, int, CancelPoller&, const RowSink<float>*);
+template void panels_from<double>(const double*, double*, std::size_t, int, CancelPoller&, const RowSink<double>*);
 
 }  // namespace detail
 

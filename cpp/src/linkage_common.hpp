@@ -62,15 +62,29 @@ class Panels {
   std::vector<std::size_t> rect_, tri_;
 };
 
-// Copies the condensed matrix src into dst in panel order (dst == src: in place, through a buffer of
-// one panel per thread) and says whether every value is finite. Panels are disjoint segments of the
-// same size in both orders, so they are converted independently, on all threads.
-// Ctrl-C is polled as it goes (Cancelled; in place, D is then left part converted).
+// Shown every row's distances to the clusters above it while to_panels has them at hand, in condensed
+// order: values[k] = D(i, i + 1 + k) for k < count = n - 1 - i. Called once per row, from any thread
+// (the rows of one panel in order, on one thread), so an algorithm's first look along the rows costs no
+// pass of its own over the matrix.
 template <class T>
-bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller);
+struct RowSink {
+  void (*visit)(void* context, std::size_t i, const T* values, std::size_t count);
+  void* context;
+};
+
+// Copies the condensed matrix src into dst in panel order (dst == src: in place, through a buffer of
+// one panel per thread) and says whether every value is finite; rows, when given, sees every row.
+// Panels are disjoint segments of the same size in both orders, so they are converted independently,
+// on all threads. Ctrl-C is polled as it goes (Cancelled; in place, D is then left part converted).
+template <class T>
+bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows = nullptr);
 // The inverse, in place.
 template <class T>
 void from_panels(T* D, std::size_t n, int threads);
+// to_panels for the algorithms: throws SciPy's ValueError (std::invalid_argument) for a value that is not
+// finite, after putting src back in condensed order when it is dst.
+template <class T>
+void panels_from(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows);
 
 // SciPy's distance updates (scipy/cluster/_hierarchy_distance_update.pxi), operand for operand and in
 // the same order, in double: with -ffp-contract=off the compiler may not reorder or fuse them, so a
@@ -390,18 +404,18 @@ void sort_and_relabel(double* Z, std::size_t n);
 template <class T>
 bool all_finite(const T* D, std::size_t m, int threads);
 
-// The three algorithms. nn_chain and generic_linkage work on a matrix in panel order (kPanel) that they
-// overwrite; mst_single reads the condensed matrix as it is (it reads every value once: converting would
-// cost as much as it saves). `adaptive`: the thread count was not given explicitly, so ThreadBudget may
+// The three algorithms. nn_chain and generic_linkage put the condensed matrix src into panel order
+// (kPanel) in W (panels_from; W == src: in place) and work there, overwriting it; mst_single reads the
+// condensed matrix as it is (it reads every value once: converting would cost as much as it saves). `adaptive`: the thread count was not given explicitly, so ThreadBudget may
 // lower it while the CPUs are busy.
 // mst_single also checks that the input is finite (it reads each value once anyway): false when not.
 template <class T>
 bool mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);
 template <class T>
-void nn_chain(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
+void nn_chain(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               CancelPoller& poller);
 template <class T>
-void generic_linkage(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
+void generic_linkage(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
                      CancelPoller& poller);
 
 }  // namespace pixclust::detail

@@ -127,53 +127,37 @@ Nearest<T> nearest_list_in_range(const T* D, const Panels<R>& P, const std::size
   return best;
 }
 
-// Every cluster's nearest neighbours, from two passes over the matrix, each on all threads with
-// results that do not depend on how the work is split:
-//  - by row panels: each row's nearest among the clusters above it (read in storage order);
-//  - by strips of columns: each column's nearest among the clusters below it. A strip's values for one
-//    panel are contiguous (R values per column), so the pass reads contiguous runs of kStrip * R values.
-// Candidates are offered in increasing index order, so a strict < keeps the lowest index among equal
-// values; a cluster's list is its column list (lower indices) merged with its row list. Beyond the
-// lists themselves this needs nothing of order n per thread.
+// Row i's nearest clusters above it, from its values in condensed order (a RowSink for panels_from):
+// values[k] = D(i, i + 1 + k), offered in increasing index, so a strict < keeps the lowest among equals.
+// Most values change nothing: they are tested against the threshold first (an offer of a value not
+// below the threshold of a full list is a no-op).
+template <class T>
+void nearest_above_row(void* context, std::size_t i, const T* values, std::size_t count) {
+  Nearest<T> a;
+  T thr = a.threshold();
+  for (std::size_t k = 0; k < count; ++k)
+    if (values[k] < thr) {
+      a.offer(values[k], i + 1 + k);
+      thr = a.threshold();
+    }
+  static_cast<Nearest<T>*>(context)[i] = a;
+}
+
+// Every cluster's nearest neighbours: rows[i] holds those above i (seen while the matrix was put in
+// panel order); the clusters below each one come from a pass over strips of columns. A strip's values
+// for one panel are contiguous (R values per column), so the pass reads contiguous runs of kStrip * R
+// values, on all threads, with results that do not depend on how the work is split: candidates are
+// offered in increasing index order, so a strict < keeps the lowest index among equal values, and a
+// cluster's list is its column list (lower indices) merged with its row list. Beyond the lists
+// themselves this needs nothing of order n per thread.
 inline constexpr std::size_t kStrip = 1024;
 
 template <class T>
-void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int threads, std::vector<Nearest<T>>& near,
-                        CancelPoller& poller) {
+void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int threads,
+                        const std::vector<Nearest<T>>& rows, std::vector<Nearest<T>>& near, CancelPoller& poller) {
   constexpr std::size_t R = kPanel;
-  (void)threads;  // only read by the OpenMP pragmas
+  (void)threads;  // only read by the OpenMP pragma
   const std::size_t* rect = P.rect();
-  std::vector<Nearest<T>> rows(n);
-  {
-    const auto panels = static_cast<std::ptrdiff_t>((n + R - 1) / R);
-    ParallelCancel cancel(&poller);  // each pass reads the whole matrix
-#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
-    for (std::ptrdiff_t sp = 0; sp < panels; ++sp) {
-      if (cancel.stopped()) continue;
-      const std::size_t ps = static_cast<std::size_t>(sp) * R, pe = std::min(n, ps + R);
-      Nearest<T> row[R];
-      for (std::size_t j = ps + 1; j < pe; ++j)
-        for (std::size_t r = 0; ps + r < j; ++r) row[r].offer(D[P.at(ps + r, j)], j);
-      if (pe - ps == R) {
-        // Most values change nothing: test them against the thresholds first (an offer of a value not
-        // below the threshold of a full list is a no-op).
-        const T* cells = D + (rect[ps] + pe * R);  // D(ps + r, j) = cells[(j - pe) * R + r]
-        T thr[R];
-        for (std::size_t r = 0; r < R; ++r) thr[r] = row[r].threshold();
-        for (std::size_t j = pe; j < n; ++j) {
-          const T* c = cells + (j - pe) * R;
-          for (std::size_t r = 0; r < R; ++r)
-            if (c[r] < thr[r]) {
-              row[r].offer(c[r], j);
-              thr[r] = row[r].threshold();
-            }
-        }
-      }
-      for (std::size_t r = 0; ps + r < pe; ++r) rows[ps + r] = row[r];
-      cancel.poll();
-    }
-    cancel.rethrow();
-  }
   near.resize(n);
   {
     const auto strips = static_cast<std::ptrdiff_t>((n + kStrip - 1) / kStrip);
@@ -220,9 +204,17 @@ void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int 
 }
 
 template <class T, LinkageMethod M>
-void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   Panels<kPanel> P(n);
+  // near[i]: i's nearest live clusters (count == 0: stale).
+  std::vector<Nearest<T>> near;
+  {
+    std::vector<Nearest<T>> rows(n);
+    const RowSink<T> sink{&nearest_above_row<T>, rows.data()};
+    panels_from(src, D, n, threads, poller, &sink);
+    initial_neighbours(D, P, n, threads, rows, near, poller);
+  }
   std::size_t dim = n;  // slots in the working matrix: live clusters are packed now and then
   std::vector<std::size_t> ident(n);  // slot -> SciPy's index of the cluster there
   for (std::size_t i = 0; i < n; ++i) ident[i] = i;
@@ -230,9 +222,6 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
   ActiveList live(n);
   std::vector<std::size_t> chain;
   chain.reserve(n);
-  // near[i]: i's nearest live clusters (count == 0: stale).
-  std::vector<Nearest<T>> near;
-  initial_neighbours(D, P, n, threads, near, poller);
   std::vector<Nearest<T>> notes, scratch;
   ThreadBudget budget(threads, adaptive);
   // thr[i]: the last value near[i] knows (-inf when stale), read by the update pass; listers[j]: the
@@ -390,17 +379,18 @@ void nn_chain_impl(T* D, std::size_t n, double* Z, int threads, bool adaptive, C
 }  // namespace
 
 template <class T>
-void nn_chain(T* D, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+void nn_chain(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
+              CancelPoller& poller) {
   switch (method) {
-    case LinkageMethod::complete: return nn_chain_impl<T, LinkageMethod::complete>(D, n, Z, threads, adaptive, poller);
-    case LinkageMethod::average: return nn_chain_impl<T, LinkageMethod::average>(D, n, Z, threads, adaptive, poller);
-    case LinkageMethod::weighted: return nn_chain_impl<T, LinkageMethod::weighted>(D, n, Z, threads, adaptive, poller);
-    case LinkageMethod::ward: return nn_chain_impl<T, LinkageMethod::ward>(D, n, Z, threads, adaptive, poller);
+    case LinkageMethod::complete: return nn_chain_impl<T, LinkageMethod::complete>(src, W, n, Z, threads, adaptive, poller);
+    case LinkageMethod::average: return nn_chain_impl<T, LinkageMethod::average>(src, W, n, Z, threads, adaptive, poller);
+    case LinkageMethod::weighted: return nn_chain_impl<T, LinkageMethod::weighted>(src, W, n, Z, threads, adaptive, poller);
+    case LinkageMethod::ward: return nn_chain_impl<T, LinkageMethod::ward>(src, W, n, Z, threads, adaptive, poller);
     default: throw std::invalid_argument("nn_chain: method must be complete, average, weighted or ward");
   }
 }
 
-template void nn_chain<float>(float*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
-template void nn_chain<double>(double*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
+template void nn_chain<float>(const float*, float*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
+template void nn_chain<double>(const double*, double*, std::size_t, LinkageMethod, double*, int, bool, CancelPoller&);
 
 }  // namespace pixclust::detail
