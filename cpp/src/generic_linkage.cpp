@@ -271,9 +271,10 @@ void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, boo
 template <class T>
 void generic_linkage(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
                      CancelPoller& poller) {
+  using M = LinkageMethod;
   switch (method) {
-    case LinkageMethod::centroid: return generic_impl<T, LinkageMethod::centroid>(src, W, n, Z, threads, adaptive, poller);
-    case LinkageMethod::median: return generic_impl<T, LinkageMethod::median>(src, W, n, Z, threads, adaptive, poller);
+    case M::centroid: return generic_impl<T, M::centroid>(src, W, n, Z, threads, adaptive, poller);
+    case M::median: return generic_impl<T, M::median>(src, W, n, Z, threads, adaptive, poller);
     default: throw std::invalid_argument("generic_linkage: method must be centroid or median");
   }
 }

@@ -77,7 +77,8 @@ struct RowSink {
 // Panels are disjoint segments of the same size in both orders, so they are converted independently,
 // on all threads. Ctrl-C is polled as it goes (Cancelled; in place, D is then left part converted).
 template <class T>
-bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows = nullptr);
+bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller,
+               const RowSink<T>* rows = nullptr);
 // The inverse, in place.
 template <class T>
 void from_panels(T* D, std::size_t n, int threads);
@@ -406,8 +407,9 @@ bool all_finite(const T* D, std::size_t m, int threads);
 
 // The three algorithms. nn_chain and generic_linkage put the condensed matrix src into panel order
 // (kPanel) in W (panels_from; W == src: in place) and work there, overwriting it; mst_single reads the
-// condensed matrix as it is (it reads every value once: converting would cost as much as it saves). `adaptive`: the thread count was not given explicitly, so ThreadBudget may
-// lower it while the CPUs are busy.
+// condensed matrix as it is (it reads every value once: converting would cost as much as it saves).
+// `adaptive`: the thread count was not given explicitly, so ThreadBudget may lower it while the CPUs are
+// busy.
 // mst_single also checks that the input is finite (it reads each value once anyway): false when not.
 template <class T>
 bool mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);

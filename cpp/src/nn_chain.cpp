@@ -381,11 +381,12 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
 template <class T>
 void nn_chain(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               CancelPoller& poller) {
+  using M = LinkageMethod;
   switch (method) {
-    case LinkageMethod::complete: return nn_chain_impl<T, LinkageMethod::complete>(src, W, n, Z, threads, adaptive, poller);
-    case LinkageMethod::average: return nn_chain_impl<T, LinkageMethod::average>(src, W, n, Z, threads, adaptive, poller);
-    case LinkageMethod::weighted: return nn_chain_impl<T, LinkageMethod::weighted>(src, W, n, Z, threads, adaptive, poller);
-    case LinkageMethod::ward: return nn_chain_impl<T, LinkageMethod::ward>(src, W, n, Z, threads, adaptive, poller);
+    case M::complete: return nn_chain_impl<T, M::complete>(src, W, n, Z, threads, adaptive, poller);
+    case M::average: return nn_chain_impl<T, M::average>(src, W, n, Z, threads, adaptive, poller);
+    case M::weighted: return nn_chain_impl<T, M::weighted>(src, W, n, Z, threads, adaptive, poller);
+    case M::ward: return nn_chain_impl<T, M::ward>(src, W, n, Z, threads, adaptive, poller);
     default: throw std::invalid_argument("nn_chain: method must be complete, average, weighted or ward");
   }
 }
