@@ -201,13 +201,15 @@ void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, boo
     //    increasing z: the heap operations below depend on their order;
     //  - y's nearest cluster above it (SciPy's scan of row y after the update), from the values just
     //    written: the lowest z among equals within a chunk (strict <), and across chunks in chunk order.
-    const std::size_t chunks = (live.size() + kChunk - 1) / kChunk;
+    const int pass_threads = budget.threads();
+    const std::size_t chunk = chunk_size(live.size(), pass_threads);
+    const std::size_t chunks = (live.size() + chunk - 1) / chunk;
     if (undercut.size() < chunks) undercut.resize(chunks);
     above_y.assign(chunks, Candidate<T>{inf, none});
     for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
-    chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
-      std::vector<std::size_t>& notes = undercut[lo / kChunk];
-      Candidate<T>& nearest = above_y[lo / kChunk];
+    chunked_for(0, live.size(), chunk, pass_threads, [&](std::size_t lo, std::size_t hi) {
+      std::vector<std::size_t>& notes = undercut[lo / chunk];
+      Candidate<T>& nearest = above_y[lo / chunk];
       update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t z) {
         if (z < y) {
           if (z < x && neighbor[z] == x) neighbor[z] = y;

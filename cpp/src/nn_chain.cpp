@@ -245,7 +245,7 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
     const std::size_t* L = live.data();
     const std::size_t at_i = live.lower_bound(i);
     auto scan = [&](std::size_t lo, std::size_t hi) { return nearest_list_in_range(D, P, L, live, lo, hi, i, at_i); };
-    const std::size_t m = live.size(), chunks = (m + kChunk - 1) / kChunk;
+    const std::size_t m = live.size(), chunk = chunk_size(m, scan_threads), chunks = (m + chunk - 1) / chunk;
     Nearest<T> best;
     if (scan_threads <= 1 || chunks < 2) {
       best = scan(0, m);
@@ -254,8 +254,8 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
       const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(scan_threads)
       for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
-        const std::size_t lo = static_cast<std::size_t>(c) * kChunk;
-        scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(m, lo + kChunk));
+        const std::size_t lo = static_cast<std::size_t>(c) * chunk;
+        scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(m, lo + chunk));
       }
       best = scratch[0];
       for (std::size_t c = 1; c < chunks; ++c) best.merge(scratch[c]);
@@ -306,14 +306,16 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
     const double d_xy = static_cast<double>(current_min);
     const std::size_t* L = live.data();
     const std::size_t at_x = live.lower_bound(x), at_y = live.lower_bound(y);
-    const std::size_t chunks = (live.size() + kChunk - 1) / kChunk;
+    const int pass_threads = budget.threads();
+    const std::size_t chunk = chunk_size(live.size(), pass_threads);
+    const std::size_t chunks = (live.size() + chunk - 1) / chunk;
     if (notes.size() < chunks) notes.resize(chunks);
     for (std::size_t c = 0; c < chunks; ++c) notes[c] = Nearest<T>{};
     if (cands.size() < chunks) cands.resize(chunks);
     for (std::size_t c = 0; c < chunks; ++c) cands[c].clear();
-    chunked_for(0, live.size(), budget.threads(), [&](std::size_t lo, std::size_t hi) {
-      Nearest<T>& note = notes[lo / kChunk];
-      std::vector<std::size_t>& cand = cands[lo / kChunk];
+    chunked_for(0, live.size(), chunk, pass_threads, [&](std::size_t lo, std::size_t hi) {
+      Nearest<T>& note = notes[lo / chunk];
+      std::vector<std::size_t>& cand = cands[lo / chunk];
       update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t i) {
         // Positions are visited in increasing order within a chunk: the merged cluster's own nearest.
         note.offer(d, i);
