@@ -49,14 +49,7 @@ struct Nearest {
   void offer(T value, std::size_t index) {
     std::size_t p = count;
     while (p > 0 && value < v[p - 1]) --p;
-    if (p == kNear) return;
-    if (count < kNear) ++count;
-    for (std::size_t q = count - 1; q > p; --q) {
-      v[q] = v[q - 1];
-      j[q] = j[q - 1];
-    }
-    v[p] = value;
-    j[p] = index;
+    insert_at(p, value, index);
   }
   // Offers of values not below this change nothing.
   T threshold() const { return count == kNear ? v[kNear - 1] : std::numeric_limits<T>::infinity(); }
@@ -78,6 +71,19 @@ struct Nearest {
   // weighted linkage, whose merged distance is a mean of the two, that fails only by rounding or a tie
   // with x). A list that neither names x nor y nor has y come before its last is left as it is.
   void apply_merge(T d, std::size_t x, std::size_t y);
+
+ private:
+  // Puts (value, index) at position p, moving the later ones down (the last falls off a full list).
+  void insert_at(std::size_t p, T value, std::size_t index) {
+    if (p >= kNear) return;
+    if (count < kNear) ++count;
+    for (std::size_t q = count - 1; q > p; --q) {
+      v[q] = v[q - 1];
+      j[q] = j[q - 1];
+    }
+    v[p] = value;
+    j[p] = index;
+  }
 };
 template <class T>
 void Nearest<T>::apply_merge(T d, std::size_t x, std::size_t y) {
@@ -90,20 +96,12 @@ void Nearest<T>::apply_merge(T d, std::size_t x, std::size_t y) {
       j[c] = j[q];
       ++c;
     }
+  count = c;
   if (before(d, y, last_v, last_j) || (d == last_v && y == last_j)) {
     std::size_t p = c;
     while (p > 0 && before(d, y, v[p - 1], j[p - 1])) --p;
-    if (p < kNear) {
-      if (c < kNear) ++c;
-      for (std::size_t q = c - 1; q > p; --q) {
-        v[q] = v[q - 1];
-        j[q] = j[q - 1];
-      }
-      v[p] = d;
-      j[p] = y;
-    }
+    insert_at(p, d, y);
   }
-  count = c;
 }
 
 // The nearest live clusters to x among list positions [lo, hi), as list positions; x itself (at
@@ -159,48 +157,46 @@ void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int 
   (void)threads;  // only read by the OpenMP pragma
   const std::size_t* rect = P.rect();
   near.resize(n);
-  {
-    const auto strips = static_cast<std::ptrdiff_t>((n + kStrip - 1) / kStrip);
-    ParallelCancel cancel(&poller);
+  const auto strips = static_cast<std::ptrdiff_t>((n + kStrip - 1) / kStrip);
+  ParallelCancel cancel(&poller);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (std::ptrdiff_t ss = 0; ss < strips; ++ss) {
-      if (cancel.stopped()) continue;
-      const std::size_t c0 = static_cast<std::size_t>(ss) * kStrip, c1 = std::min(n, c0 + kStrip);
-      std::vector<Nearest<T>> col(kStrip);
-      std::vector<T> thr(kStrip, std::numeric_limits<T>::infinity());
-      // Panels whose rows lie below some column of the strip, in increasing row order.
-      for (std::size_t ps = 0; ps + 1 < c1; ps += R) {
-        const std::size_t pe = std::min(n, ps + R);
-        // The panel's own triangle and the strip's columns inside the panel.
-        const std::size_t jt = std::min(c1, pe);
-        for (std::size_t j = std::max(c0, ps + 1); j < jt; ++j)
-          for (std::size_t r = 0; ps + r < j; ++r) {
-            col[j - c0].offer(D[P.at(ps + r, j)], ps + r);
-            thr[j - c0] = col[j - c0].threshold();
-          }
-        if (pe - ps < R) continue;
-        const std::size_t j0 = std::max(c0, pe);
-        const T* cells = D + (rect[ps] + j0 * R);  // D(ps + r, j) = cells[(j - j0) * R + r]
-        for (std::size_t j = j0; j < c1; ++j) {
-          const T* c = cells + (j - j0) * R;
-          T lowest = c[0];
-          for (std::size_t r = 1; r < R; ++r) lowest = c[r] < lowest ? c[r] : lowest;
-          if (lowest < thr[j - c0]) {
-            for (std::size_t r = 0; r < R; ++r) col[j - c0].offer(c[r], ps + r);
-            thr[j - c0] = col[j - c0].threshold();
-          }
+  for (std::ptrdiff_t ss = 0; ss < strips; ++ss) {
+    if (cancel.stopped()) continue;
+    const std::size_t c0 = static_cast<std::size_t>(ss) * kStrip, c1 = std::min(n, c0 + kStrip);
+    std::vector<Nearest<T>> col(kStrip);
+    std::vector<T> thr(kStrip, std::numeric_limits<T>::infinity());
+    // Panels whose rows lie below some column of the strip, in increasing row order.
+    for (std::size_t ps = 0; ps + 1 < c1; ps += R) {
+      const std::size_t pe = std::min(n, ps + R);
+      // The panel's own triangle and the strip's columns inside the panel.
+      const std::size_t jt = std::min(c1, pe);
+      for (std::size_t j = std::max(c0, ps + 1); j < jt; ++j)
+        for (std::size_t r = 0; ps + r < j; ++r) {
+          col[j - c0].offer(D[P.at(ps + r, j)], ps + r);
+          thr[j - c0] = col[j - c0].threshold();
         }
-        if ((ps / R) % 1024 == 1023) cancel.poll();
+      if (pe - ps < R) continue;
+      const std::size_t j0 = std::max(c0, pe);
+      const T* cells = D + (rect[ps] + j0 * R);  // D(ps + r, j) = cells[(j - j0) * R + r]
+      for (std::size_t j = j0; j < c1; ++j) {
+        const T* c = cells + (j - j0) * R;
+        T lowest = c[0];
+        for (std::size_t r = 1; r < R; ++r) lowest = c[r] < lowest ? c[r] : lowest;
+        if (lowest < thr[j - c0]) {
+          for (std::size_t r = 0; r < R; ++r) col[j - c0].offer(c[r], ps + r);
+          thr[j - c0] = col[j - c0].threshold();
+        }
       }
-      for (std::size_t j = c0; j < c1; ++j) {
-        Nearest<T> a = col[j - c0];
-        a.merge(rows[j]);
-        near[j] = a;
-      }
-      cancel.poll();
+      if ((ps / R) % 1024 == 1023) cancel.poll();
     }
-    cancel.rethrow();
+    for (std::size_t j = c0; j < c1; ++j) {
+      Nearest<T> a = col[j - c0];
+      a.merge(rows[j]);
+      near[j] = a;
+    }
+    cancel.poll();
   }
+  cancel.rethrow();
 }
 
 template <class T, LinkageMethod M>
@@ -233,12 +229,17 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
   std::vector<std::vector<std::size_t>> listers(n);
   std::vector<std::size_t> seen(n, never);
   std::vector<std::vector<std::size_t>> cands;  // per chunk of the update pass
-  auto set_near = [&](std::size_t i, const Nearest<T>& a) {
-    near[i] = a;
+  // Records near[i] in thr and listers.
+  auto index_near = [&](std::size_t i) {
+    const Nearest<T>& a = near[i];
     thr[i] = a.count ? a.last() : stale_thr;
     for (std::size_t q = 0; q < a.count; ++q) listers[a.j[q]].push_back(i);
   };
-  for (std::size_t i = 0; i < n; ++i) set_near(i, Nearest<T>(near[i]));
+  auto set_near = [&](std::size_t i, const Nearest<T>& a) {
+    near[i] = a;
+    index_near(i);
+  };
+  for (std::size_t i = 0; i < n; ++i) index_near(i);
 
   // Exact nearest live neighbours of i by a full scan, chunk results merged in chunk order.
   auto rescan = [&](std::size_t i, int scan_threads) {
@@ -365,7 +366,7 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
       }
       for (std::size_t q = 0; q < dim; ++q) std::vector<std::size_t>().swap(listers[q]);
       for (std::size_t q = 0; q < alive; ++q) {
-        set_near(q, Nearest<T>(near[q]));
+        index_near(q);
         seen[q] = never;
       }
       for (std::size_t& c : chain) c = renum[c];
