@@ -9,6 +9,12 @@ allocations cannot flatter or burden the next. Peak extra memory is the resident
 during the call (VmHWM, reset just before it through /proc/self/clear_refs) minus the resident set just
 before it: it sees C++ allocations, which tracemalloc does not. Linux only.
 
+Copying the input costs more than the copy itself on some machines: the working copy is fresh memory,
+and its first touch can be slow (on a virtual machine whose host has taken free memory back, about
+1 s per GiB per CPU). So each size also times `numpy.copy` of the condensed matrix in a fresh process,
+what SciPy does before its algorithm (on one thread) and what pixclust's copy mode pays for its working
+copy (on all threads): the table's last lines show it, to read the copy-vs-copy ratios against.
+
 SciPy's linkage is slow at n = 20,000 (tens of seconds per method on 2 cores), so by default it is run
 there for single, ward and centroid only (one algorithm family each); the table says "-" where it was not
 run, and its ratio column is then left empty rather than extrapolated.
@@ -57,6 +63,8 @@ path, library, method, options, dtype = sys.argv[1], sys.argv[2], sys.argv[3], j
 if library == "pixclust":
     import pixclust
     run = lambda y: pixclust.linkage(y, method, **options)
+elif library == "numpy":  # the fresh-memory probe: the copy alone
+    run = lambda y: np.copy(y)
 elif library == "fastcluster":
     import fastcluster
     run = lambda y: fastcluster.linkage(y, method, **options)
@@ -74,8 +82,9 @@ t = time.perf_counter()
 Z = run(y)
 seconds = time.perf_counter() - t
 peak = hwm_kib()
+Z = np.asarray(Z)
 print(json.dumps({"seconds": seconds, "extra_bytes": (peak - base) * 1024, "input_bytes": y.nbytes,
-                  "checksum": float(np.asarray(Z)[:, 2].sum())}))
+                  "checksum": float((Z[:, 2] if Z.ndim == 2 else Z).sum())}))
 """
 
 
@@ -117,6 +126,7 @@ def main() -> None:
           f"load average at start {loadavg()}")
     started = time.perf_counter()
     rows = []
+    fresh_copy: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             rng = np.random.default_rng(n)
@@ -125,6 +135,8 @@ def main() -> None:
             np.save(path, y)
             condensed = y.nbytes
             del y
+            copies = [measure(path, "numpy", "copy", {}) for _ in range(args.repeat)]
+            fresh_copy[n] = median_run(copies)
             for method in args.methods:
                 row: dict[str, object] = {"n": n, "method": method, "condensed": condensed}
                 runs: dict[str, list[dict[str, float]]] = {}
@@ -145,6 +157,11 @@ def main() -> None:
                 print_row(row, flush=True)
     print(f"\nTotal {time.perf_counter() - started:.0f} s, load average at end {loadavg()}")
     print_table(rows)
+    print("\nnumpy.copy of the condensed matrix in a fresh process (one thread; SciPy's copy, and the fresh"
+          " memory that copy mode writes): " + ", ".join(
+              f"n={n}: {r['seconds']:.2f}s" + (" (" + "/".join(f"{x:.2f}" for x in r["all_seconds"]) + ")"  # type: ignore[index,union-attr]
+                                               if len(r["all_seconds"]) > 1 else "")  # type: ignore[arg-type]
+              for n, r in fresh_copy.items()))
 
 
 def median_run(results: list[dict[str, float]]) -> dict[str, float]:
