@@ -36,22 +36,27 @@ std::string describe_bytes(std::size_t bytes) {
 
 // An uninitialised, RAII-owned buffer of m values. Large buffers are aligned to 2 MiB and offered to the
 // kernel for transparent huge pages before they are touched: the column scans of a condensed matrix hit
-// a new 4 KiB page at almost every step, and huge pages spare most of those TLB misses.
+// a new 4 KiB page at almost every step, and huge pages spare most of those TLB misses. Below kHugeFrom
+// the matrix is within reach of the 4 KiB TLB entries, and a huge page would cost more to clear than
+// the run: n = 200 needs 160 KB, and a fresh 2 MiB page took 80 us of a 100 us run.
+inline constexpr std::size_t kHugeFrom = std::size_t{16} << 20;
+
 template <class T>
 class WorkBuffer {
  public:
   explicit WorkBuffer(std::size_t m) {
     constexpr std::size_t huge = std::size_t{1} << 21;
     const std::size_t bytes = m * sizeof(T);
-    const std::size_t rounded = (bytes + huge - 1) / huge * huge;
-    void* p = std::aligned_alloc(huge, rounded);
+    const bool use_huge = bytes >= kHugeFrom;
+    const std::size_t rounded = use_huge ? (bytes + huge - 1) / huge * huge : bytes;
+    void* p = use_huge ? std::aligned_alloc(huge, rounded) : std::malloc(bytes > 0 ? bytes : 1);
     if (p == nullptr) {
       throw LinkageMemoryError("pixclust.linkage: cannot allocate the working copy of the condensed distance "
                                "matrix: it needs " + describe_bytes(bytes) +
                                " (allow the input to be overwritten to need none)");
     }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure is harmless
+    if (use_huge) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure is harmless
 #endif
     data_.reset(static_cast<T*>(p));
   }
@@ -201,7 +206,7 @@ bool all_finite(const T* D, std::size_t m, int threads) {
   (void)threads;  // only read by the OpenMP pragma
   int bad = 0;
   // A logical or of per-block flags: the same answer in any order.
-#pragma omp parallel for schedule(static) num_threads(threads) reduction(| : bad)
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(| : bad) if (blocks > 1)
   for (std::ptrdiff_t b = 0; b < blocks; ++b) {
     const std::size_t lo = static_cast<std::size_t>(b) * block;
     const std::size_t hi = std::min(m, lo + block);
@@ -213,6 +218,15 @@ bool all_finite(const T* D, std::size_t m, int threads) {
   return bad == 0;
 }
 
+template <class T>
+void copy_finite(const T* src, T* dst, std::size_t n) {
+  const std::size_t m = condensed_size(n);
+  if (src != dst) std::copy(src, src + m, dst);
+  if (!all_finite(dst, m, 1)) throw std::invalid_argument(kNonFinite);
+}
+
+template void copy_finite<float>(const float*, float*, std::size_t);
+template void copy_finite<double>(const double*, double*, std::size_t);
 template bool all_finite<float>(const float*, std::size_t, int);
 template bool all_finite<double>(const double*, std::size_t, int);
 
@@ -232,8 +246,9 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back,
   // Ctrl-C: the first copy's page faults alone can take seconds on a machine whose free memory is cold.
   ParallelCancel cancel(poller);
   // Panels go to whichever thread is free (dynamic): the first copy's page faults dominate, and a
-  // descheduled thread cannot hold the others up.
-#pragma omp parallel num_threads(threads) reduction(| : bad)
+  // descheduled thread cannot hold the others up. A small matrix is converted faster than a team starts.
+  const bool team = condensed_size(n) >= kParallelFrom;
+#pragma omp parallel num_threads(threads) reduction(| : bad) if (team)
   {
     std::vector<T> buf;  // one panel, when converting in place
     catcher.run([&] {

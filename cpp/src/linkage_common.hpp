@@ -218,6 +218,9 @@ struct Candidate {
 // 2.10 s with 1024), so a chunk is kChunk entries unless that leaves a thread fewer than four, and no
 // fewer than kMinChunk.
 inline constexpr std::size_t kChunk = 2048;
+// One-off passes over fewer entries than this (the conversion to panels of n < 362) run on the calling
+// thread: starting a team costs more than they do.
+inline constexpr std::size_t kParallelFrom = std::size_t{1} << 16;
 inline constexpr std::size_t kMinChunk = 1024;
 inline std::size_t chunk_size(std::size_t m, int threads) {
   const std::size_t share = m / (4 * static_cast<std::size_t>(threads > 1 ? threads : 1));
@@ -423,6 +426,13 @@ bool all_finite(const T* D, std::size_t m, int threads);
 // mst_single also checks that the input is finite (it reads each value once anyway): false when not.
 template <class T>
 bool mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);
+// Copies the condensed matrix src into dst (nothing to copy when dst == src), or throws SciPy's
+// ValueError (std::invalid_argument) for a value that is not finite; src is never changed.
+template <class T>
+void copy_finite(const T* src, T* dst, std::size_t n);
+// nn_chain below kSmallChain points (nn_chain.cpp calls it): the condensed matrix as it is, one thread.
+template <class T>
+void nn_chain_small(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, CancelPoller& poller);
 template <class T>
 void nn_chain(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               CancelPoller& poller);
