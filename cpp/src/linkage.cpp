@@ -218,15 +218,8 @@ bool all_finite(const T* D, std::size_t m, int threads) {
   return bad == 0;
 }
 
-template <class T>
-void copy_finite(const T* src, T* dst, std::size_t n) {
-  const std::size_t m = condensed_size(n);
-  if (src != dst) std::copy(src, src + m, dst);
-  if (!all_finite(dst, m, 1)) throw std::invalid_argument(kNonFinite);
-}
+void throw_non_finite() { throw std::invalid_argument(kNonFinite); }
 
-template void copy_finite<float>(const float*, float*, std::size_t);
-template void copy_finite<double>(const double*, double*, std::size_t);
 template bool all_finite<float>(const float*, std::size_t, int);
 template bool all_finite<double>(const double*, std::size_t, int);
 

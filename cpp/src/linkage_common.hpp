@@ -426,10 +426,8 @@ bool all_finite(const T* D, std::size_t m, int threads);
 // mst_single also checks that the input is finite (it reads each value once anyway): false when not.
 template <class T>
 bool mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller);
-// Copies the condensed matrix src into dst (nothing to copy when dst == src), or throws SciPy's
-// ValueError (std::invalid_argument) for a value that is not finite; src is never changed.
-template <class T>
-void copy_finite(const T* src, T* dst, std::size_t n);
+// Throws SciPy's ValueError (std::invalid_argument) for a matrix with a value that is not finite.
+[[noreturn]] void throw_non_finite();
 // nn_chain below kSmallChain points (nn_chain.cpp calls it): the condensed matrix as it is, one thread.
 template <class T>
 void nn_chain_small(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, CancelPoller& poller);

@@ -30,7 +30,6 @@ namespace {
 template <class T, LinkageMethod M>
 void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& poller) {
   constexpr T inf = std::numeric_limits<T>::infinity();
-  copy_finite(src, D, n);
   // D(i, j), i < j, is D[row[i] + j] (row[0] wraps; the sum is right in unsigned arithmetic).
   std::vector<std::size_t> row(n);
   for (std::size_t i = 0; i < n; ++i) row[i] = n * i - i * (i + 1) / 2 - i - 1;
@@ -41,15 +40,21 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
   std::vector<std::size_t> near_j(n, n);
   std::vector<unsigned char> known(n, 1);
   {
-    // Row i offers D(i, j) to both i and j in increasing j: a strict < keeps the lowest index. Rows
-    // before i have all offered to i when row i starts (the clusters below i come first, so they win
-    // ties), and row i then adds the clusters above.
-    for (std::size_t i = 0; i < n; ++i) {
-      const T* r = D + row[i];
+    // One pass copies the matrix (unless it is to be overwritten), checks that it is finite and finds
+    // every cluster's nearest: row i offers D(i, j) to both i and j in increasing j, and a strict <
+    // keeps the lowest index. Rows before i have all offered to i when row i starts (the clusters below
+    // i come first, so they win ties), and row i then adds the clusters above.
+    const bool copy = src != D;
+    int bad = 0;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      const T* s = src + row[i];
+      T* r = D + row[i];
       T best = near_v[i];
       std::size_t best_j = near_j[i];
       for (std::size_t j = i + 1; j < n; ++j) {
-        const T d = r[j];
+        const T d = s[j];
+        if (copy) r[j] = d;
+        bad |= static_cast<int>(!((d - d) == T(0)));  // NaN for inf and NaN, 0 otherwise
         if (d < best) {
           best = d;
           best_j = j;
@@ -63,6 +68,7 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
       near_j[i] = best_j;
       if (i % 64 == 63) poller.poll();
     }
+    if (bad != 0) throw_non_finite();
   }
 
   std::vector<std::size_t> live(n);  // the live clusters, in increasing order
@@ -161,9 +167,11 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
         const std::size_t j = near_j[i];
         const bool gone = (j == x) | (j == y);
         const bool take = (d < v) | ((d == v) & (gone ? j == y : y < j));
-        near_v[i] = take ? d : v;
-        near_j[i] = take ? y : j;
-        known[i] = static_cast<unsigned char>(known[i] & static_cast<unsigned char>(take | !gone));
+        if (take | gone) {  // rare: most lists are left as they are
+          near_v[i] = take ? d : v;
+          near_j[i] = take ? y : j;
+          known[i] = static_cast<unsigned char>(known[i] & static_cast<unsigned char>(take));
+        }
       }
       cnt = 0;
     };
