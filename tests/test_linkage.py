@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy.cluster import hierarchy as sch
+from scipy.spatial import distance
 from scipy.spatial.distance import pdist
 
 import pixclust
@@ -377,6 +378,22 @@ def test_bad_input_raises_like_scipy(args: tuple[object, ...], kwargs: dict[str,
     ref, ours = scipy_and_ours(*args, **kwargs)
     assert type(ours) is type(ref)
     assert str(ours) == str(ref)
+
+
+def test_condensed_length_check_agrees_with_scipy() -> None:
+    # linkage checks the length itself and calls SciPy's validators only to raise their errors.
+    from pixclust.hierarchy import _is_condensed_length
+
+    for m in range(0, 5000):
+        try:
+            distance.num_obs_y(np.empty(m))
+            scipy_accepts = True
+        except ValueError:
+            scipy_accepts = False
+        assert _is_condensed_length(m) == scipy_accepts, m
+    big = 123_456_789
+    assert _is_condensed_length(big * (big - 1) // 2)
+    assert not _is_condensed_length(big * (big - 1) // 2 + 1)
 
 
 def test_square_distance_matrix_warns_like_scipy() -> None:

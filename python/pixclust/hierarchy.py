@@ -7,6 +7,7 @@ works on it unchanged.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Callable, Union
 
@@ -49,6 +50,12 @@ def _as_float_array(y: npt.ArrayLike) -> tuple[npt.NDArray[Any], bool]:
     else:
         own = isinstance(y, (list, tuple))
     return arr, own
+
+
+def _is_condensed_length(m: int) -> bool:
+    """Whether ``m`` is n*(n-1)/2 for some n >= 2, in exact integer arithmetic."""
+    n = (1 + math.isqrt(1 + 8 * m)) // 2
+    return m > 0 and n * (n - 1) // 2 == m
 
 
 def _looks_like_square_distances(y: npt.NDArray[Any]) -> bool:
@@ -140,7 +147,6 @@ def linkage(
         raise ValueError(f"`method={method}` requires the distance metric to be Euclidean")
 
     if arr.ndim == 1:
-        distance.is_valid_y(arr, throw=True, name="y")
         condensed = arr
     elif arr.ndim == 2:
         if _looks_like_square_distances(arr):
@@ -160,9 +166,11 @@ def linkage(
     else:
         raise ValueError("`y` must be 1 or 2 dimensional.")
 
-    # SciPy's count check (its own message); the kernel then checks finiteness without allocating an
-    # n^2 mask, with SciPy's message.
-    distance.num_obs_y(condensed)
+    if not _is_condensed_length(condensed.shape[0]):
+        # SciPy's own checks raise SciPy's messages (run only on failure: they cost more than a small
+        # linkage). The kernel checks finiteness without an n^2 mask, with SciPy's message.
+        distance.is_valid_y(condensed, throw=True, name="y")
+        distance.num_obs_y(condensed)
 
     # optimal_leaf_ordering needs the distances afterwards, so they are not overwritten then.
     overwrite = (own or overwrite_input) and not optimal_ordering
