@@ -84,12 +84,12 @@ def test_random_condensed_matches_scipy(method: str) -> None:
 
 
 @pytest.mark.slow
-# From 2000 points the nearest-neighbour chain methods switch from the plain chain (the matrix in the
+# From 2500 points the nearest-neighbour chain methods switch from the plain chain (the matrix in the
 # caches) to the one with neighbour lists and row panels: both sides of the switch, for every method.
 @pytest.mark.parametrize("method", METHODS)
 def test_few_thousand_points_match_scipy(method: str) -> None:
     rng = np.random.default_rng(7)
-    for n in (1999, 2000, 3000):
+    for n in (2499, 2500, 3000):
         y = pdist(rng.uniform(size=(n, 5)))
         assert_same_linkage(pixclust.linkage(y, method), sch.linkage(y, method))
 
@@ -263,6 +263,16 @@ def test_tie_heavy_chunked_scans_match_scipy_with_1_2_4_threads(method: str) -> 
     ref = sch.linkage(y, method)
     for t in (1, 2, 4):
         assert_same_linkage(_core.linkage(y, method, n_threads=t), ref)
+
+
+@pytest.mark.parametrize("method", ["complete", "average", "weighted", "ward"])
+def test_tie_heavy_plain_chain_matches_scipy(method: str) -> None:
+    # Below 2500 points the chain remembers each cluster's nearest neighbour between links (lowest index
+    # among equals): integer points and duplicates put ties in almost every comparison.
+    rng = np.random.default_rng(21)
+    for n, side in [(40, 3), (300, 5), (1200, 8), (2499, 10)]:
+        y = pdist(rng.integers(0, side, size=(n, 2)).astype(float))
+        assert_same_linkage(pixclust.linkage(y, method), sch.linkage(y, method))
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -34,10 +34,11 @@ namespace {
 // pass nothing (see listers), only memory (n lists) and the insertion in a rescan.
 inline constexpr std::size_t kNear = 8;
 
-// Below this many points nn_chain_small.cpp's plain chain is faster: the matrix fits in the caches,
-// where instructions cost more than memory. Ward on 2 threads: n = 1000, 5.1 ms against 8.7 ms; n = 2000,
-// 26.7 ms against 27.0 ms; n = 3000, 81 ms against 59 ms.
-inline constexpr std::size_t kSmallChain = 2000;
+// Below this many points nn_chain_small.cpp's plain chain is faster: the matrix (25 MB here) is mostly
+// in the caches, where instructions cost more than memory. Ward, 2 threads, best of 10: n = 1000,
+// 4.4 ms against 8.7 ms; n = 2000, 21.0 against 25.3 ms; n = 2500, 37.4 against 37.5 ms; n = 3000,
+// 59.3 against 53.7 ms.
+inline constexpr std::size_t kSmallChain = 2500;
 
 template <class T>
 bool before(T v, std::size_t j, T w, std::size_t k) {

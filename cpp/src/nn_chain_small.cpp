@@ -83,6 +83,7 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
     std::size_t best_j = n;
     std::size_t p = 0;
     for (; p < live.size() && live[p] < i; ++p) {
+      if (p + 16 < live.size()) prefetch_value(static_cast<const T*>(D), row[live[p + 16]] + i, false);
       const T d = D[row[live[p]] + i];
       if (d < best) {
         best = d;
@@ -182,11 +183,26 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
       b[cnt] = static_cast<double>(D[ay]);
       if (++cnt == B) flush();
     };
+    // The column reads (D(i, x) and D(i, y) for i below them) are a cache line each: prefetched
+    // kAhead entries ahead, several are in flight at once.
+    constexpr std::size_t kAhead = 16;
     const std::size_t m = live.size();
-    std::size_t p = 0;
-    for (; p < m && live[p] < x; ++p) push(live[p], row[live[p]] + x, row[live[p]] + y);
-    for (; p < m && live[p] < y; ++p) push(live[p], row[x] + live[p], row[live[p]] + y);
-    for (++p; p < m; ++p) push(live[p], row[x] + live[p], row[y] + live[p]);
+    const std::size_t px = static_cast<std::size_t>(std::lower_bound(live.begin(), live.end(), x) - live.begin());
+    const std::size_t py = static_cast<std::size_t>(std::lower_bound(live.begin(), live.end(), y) - live.begin());
+    const std::size_t* L = live.data();
+    const T* Dc = D;
+    for (std::size_t p = 0; p < px; ++p) {
+      if (p + kAhead < px) {
+        prefetch_value(Dc, row[L[p + kAhead]] + x, false);
+        prefetch_value(Dc, row[L[p + kAhead]] + y, true);
+      }
+      push(L[p], row[L[p]] + x, row[L[p]] + y);
+    }
+    for (std::size_t p = px; p < py; ++p) {
+      if (p + kAhead < py) prefetch_value(Dc, row[L[p + kAhead]] + y, true);
+      push(L[p], row[x] + L[p], row[L[p]] + y);
+    }
+    for (std::size_t p = py + 1; p < m; ++p) push(L[p], row[x] + L[p], row[y] + L[p]);
     flush();
     near_v[y] = y_best;
     near_j[y] = y_best_j;
