@@ -306,30 +306,37 @@ def test_overwrite_input_rejected_is_left_unchanged(method: str, bad: float) -> 
     np.testing.assert_array_equal(y, keep)
 
 
-# --- single linkage: SLINK's sequential pass and its fallback to Prim's on tied heights -------------
+# --- single linkage: Prim's below 2000 points; SLINK's sequential pass above, with its fallback to
+# Prim's on tied heights --------------------------------------------------------------------------------
 
 
 def single_linkage_cases() -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng(12)
-    grid = np.array([[i, j] for i in range(20) for j in range(20)], dtype=float)
+    small_grid = np.array([[i, j] for i in range(20) for j in range(20)], dtype=float)
+    grid = np.array([[i, j] for i in range(48) for j in range(48)], dtype=float)
     return [
         ("tie-free", pdist(rng.standard_normal((1000, 6)))),
         ("tie-free float32", pdist(rng.standard_normal((300, 3))).astype(np.float32)),
-        ("integer grid", pdist(grid)),
+        ("integer grid", pdist(small_grid)),
         ("duplicated points", pdist(np.repeat(rng.standard_normal((150, 2)), 2, axis=0))),
+        ("tie-free, SLINK", pdist(rng.standard_normal((2400, 6)))),
+        ("tie-free float32, SLINK", pdist(rng.standard_normal((2100, 3))).astype(np.float32)),
+        ("integer grid, SLINK", pdist(grid)),
+        ("duplicated points, SLINK", pdist(np.repeat(rng.standard_normal((1100, 2)), 2, axis=0))),
         # Rounding to float32 makes a few of the 2999 heights equal.
-        ("float32 rounding ties", pdist(np.random.default_rng(12).standard_normal((3000, 8))).astype(np.float32)),
+        ("float32 rounding ties, SLINK", pdist(np.random.default_rng(12).standard_normal((3000, 8))).astype(np.float32)),
     ]
 
 
-@pytest.mark.parametrize("case", range(5))
-def test_single_linkage_large_n_matches_scipy_with_and_without_tied_heights(case: int) -> None:
-    # Past 256 points single linkage runs SLINK, which is exact when the merge heights are distinct,
-    # and falls back to Prim's (SciPy's algorithm) when two are equal.
+@pytest.mark.parametrize("case", range(9))
+def test_single_linkage_matches_scipy_with_and_without_tied_heights(case: int) -> None:
+    # From 2000 points single linkage runs SLINK, which is exact when the merge heights are distinct,
+    # and falls back to Prim's (SciPy's algorithm) when two are equal; below, Prim's on one thread.
     name, y = single_linkage_cases()[case]
+    assert (len(y) >= 2000 * 1999 // 2) == name.endswith("SLINK"), name  # the case is what it says
     ref = sch.linkage(y, "single")
     n_distinct = len(np.unique(ref[:, 2]))
-    assert (n_distinct == len(ref)) == name.startswith("tie-free"), name  # the case is what it says
+    assert (n_distinct == len(ref)) == name.startswith("tie-free"), name
     Z = pixclust.linkage(y, "single")
     assert_same_linkage(Z, ref, rtol=0)
     assert _core.linkage(y.copy(), "single", n_threads=1).tobytes() == Z.tobytes()
@@ -341,7 +348,7 @@ def test_single_linkage_large_n_matches_scipy_with_and_without_tied_heights(case
 def test_single_linkage_large_n_rejects_non_finite_anywhere(dtype: type, where: str, bad: float) -> None:
     # SLINK checks each row as it reads it, last row first: a bad value anywhere is found.
     rng = np.random.default_rng(6)
-    y = pdist(rng.standard_normal((400, 3))).astype(dtype)
+    y = pdist(rng.standard_normal((2100, 3))).astype(dtype)
     y[{"first": 0, "middle": len(y) // 3, "last": len(y) - 1}[where]] = bad
     ref, ours = scipy_and_ours(y, "single")
     assert type(ours) is type(ref) and str(ours) == str(ref)

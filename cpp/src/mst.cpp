@@ -17,7 +17,8 @@
 // meets them, and the matrix is recomputed with Prim's (below), so ties follow SciPy too.
 //
 // Prim's, ours: the outside points are kept in a list so that finished ones are not scanned, and the
-// scan runs on all threads with a chunk-ordered (value, lowest index) reduction.
+// scan runs on all threads with a chunk-ordered (value, lowest index) reduction. Below 2000 points,
+// where the matrix sits in the caches, a plain one-thread Prim's (prim_small) is faster than either.
 #include <algorithm>
 #include <limits>
 #include <numeric>
@@ -29,8 +30,6 @@ namespace pixclust::detail {
 
 namespace {
 
-// Below this size Prim's is as fast, and a tie costs nothing extra.
-constexpr std::size_t kSlinkMinPoints = 256;
 
 // True when all len values are finite (NaN and infinities fail x - x == 0). Vectorised.
 template <class T>
@@ -156,11 +155,65 @@ void mst_impl(const T* D, std::size_t n, double* Z, int threads, bool adaptive, 
   sort_and_relabel(Z, n);
 }
 
+// Prim's below kSmallPrim points, where the matrix sits in the caches: plain loops on one thread over
+// the outside points kept in order (SciPy's loop without the finished points), instead of mst_impl's
+// chunked scans, or SLINK's longer step. Best of 10, 2 threads: n = 100, 10 us against 15 us; n = 1000,
+// 1.02 against 1.21 ms (SLINK); n = 2000, 5.1 against 5.9 ms; n = 2500, 10.6 against 8.8 ms.
+inline constexpr std::size_t kSmallPrim = 2000;
+
+template <class T>
+void prim_small(const T* D, std::size_t n, double* Z, CancelPoller& poller) {
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  // D(i, j), i < j, is D[row[i] + j] (row[0] wraps; the sum is right in unsigned arithmetic).
+  std::vector<std::size_t> row(n);
+  for (std::size_t i = 0; i < n; ++i) row[i] = n * i - i * (i + 1) / 2 - i - 1;
+  std::vector<T> to_tree(n, inf);  // distance from each outside point to the tree
+  std::vector<std::size_t> outside(n - 1);
+  std::iota(outside.begin(), outside.end(), std::size_t{1});
+  std::size_t x = 0;
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    const std::size_t m = outside.size();
+    const std::size_t* L = outside.data();
+    const std::size_t at_x = static_cast<std::size_t>(std::lower_bound(outside.begin(), outside.end(), x) - outside.begin());
+    T best = inf;
+    std::size_t best_p = 0;
+    auto visit = [&](std::size_t p, T d) {
+      T t = to_tree[L[p]];
+      if (t > d) to_tree[L[p]] = t = d;
+      if (t < best) {
+        best = t;
+        best_p = p;
+      }
+    };
+    for (std::size_t p = 0; p < at_x; ++p) {
+      if (p + kPrefetch < at_x) prefetch_value(D, row[L[p + kPrefetch]] + x, false);
+      visit(p, D[row[L[p]] + x]);
+    }
+    const T* r = D + row[x];
+    for (std::size_t p = at_x; p < m; ++p) visit(p, r[L[p]]);
+    const std::size_t y = L[best_p];
+    double* z = Z + 4 * k;
+    z[0] = static_cast<double>(x);
+    z[1] = static_cast<double>(y);
+    z[2] = static_cast<double>(best);
+    z[3] = 0.0;
+    outside.erase(outside.begin() + static_cast<std::ptrdiff_t>(best_p));
+    x = y;
+    poller.poll();
+  }
+  sort_and_relabel(Z, n);
+}
+
 }  // namespace
 
 template <class T>
 bool mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
-  if (n >= kSlinkMinPoints && n <= std::numeric_limits<std::uint32_t>::max()) {
+  if (n < kSmallPrim) {
+    if (!all_finite(D, n * (n - 1) / 2, 1)) return false;
+    prim_small(D, n, Z, poller);
+    return true;
+  }
+  if (n <= std::numeric_limits<std::uint32_t>::max()) {
     switch (slink(D, n, Z, poller)) {
       case SlinkOutcome::distinct: return true;
       case SlinkOutcome::not_finite: return false;
