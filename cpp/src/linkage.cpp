@@ -241,6 +241,7 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back,
   // Panels go to whichever thread is free (dynamic): the first copy's page faults dominate, and a
   // descheduled thread cannot hold the others up. A small matrix is converted faster than a team starts.
   const bool team = condensed_size(n) >= kParallelFrom;
+  (void)team;  // only read by the OpenMP pragma
 #pragma omp parallel num_threads(threads) reduction(| : bad) if (team)
   {
     std::vector<T> buf;  // one panel, when converting in place
