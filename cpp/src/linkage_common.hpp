@@ -1,7 +1,7 @@
-// Private pieces shared by the three linkage algorithms (mst.cpp, nn_chain.cpp, generic_linkage.cpp):
-// condensed indexing, SciPy's Lance-Williams updates, the list of live clusters, the prefetching row and
-// column kernels with their deterministic chunked parallel wrappers, the load-aware thread budget, and
-// SciPy's final "stable sort by height, then relabel" step (linkage.cpp).
+// Private pieces shared by the linkage algorithms (mst.cpp, nn_chain.cpp, nn_chain_small.cpp,
+// generic_linkage.cpp): condensed indexing, SciPy's Lance-Williams updates, the list of live clusters,
+// the prefetching row and column kernels with their deterministic chunked parallel wrappers, the
+// load-aware thread budget, and SciPy's final "stable sort by height, then relabel" step (linkage.cpp).
 #pragma once
 
 #include <algorithm>
@@ -218,14 +218,15 @@ struct Candidate {
 // 2.10 s with 1024), so a chunk is kChunk entries unless that leaves a thread fewer than four, and no
 // fewer than kMinChunk.
 inline constexpr std::size_t kChunk = 2048;
-// One-off passes over fewer entries than this (the conversion to panels of n < 362) run on the calling
-// thread: starting a team costs more than they do.
-inline constexpr std::size_t kParallelFrom = std::size_t{1} << 16;
 inline constexpr std::size_t kMinChunk = 1024;
 inline std::size_t chunk_size(std::size_t m, int threads) {
   const std::size_t share = m / (4 * static_cast<std::size_t>(threads > 1 ? threads : 1));
   return std::min(kChunk, std::max(kMinChunk, share));
 }
+
+// One-off passes over fewer entries than this (the conversion to panels of n < 362) run on the calling
+// thread: starting a team costs more than they do.
+inline constexpr std::size_t kParallelFrom = std::size_t{1} << 16;
 
 // Column accesses D(i, x), i < x, land on a new cache line (and often a new page) at every step, and
 // the out-of-order window covers only a few of them: prefetching this many entries ahead keeps enough
