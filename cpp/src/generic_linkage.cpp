@@ -179,11 +179,7 @@ void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, boo
     std::size_t id_x = cluster_id[x], id_y = cluster_id[y];
     const std::int64_t nx = size[x], ny = size[y];
     if (id_x > id_y) std::swap(id_x, id_y);
-    double* row = Z + 4 * k;
-    row[0] = static_cast<double>(id_x);
-    row[1] = static_cast<double>(id_y);
-    row[2] = static_cast<double>(dist);
-    row[3] = static_cast<double>(nx + ny);
+    write_merge(Z, k, id_x, id_y, static_cast<double>(dist), static_cast<double>(nx + ny));
     size[x] = 0;
     size[y] = nx + ny;
     cluster_id[y] = n + k;

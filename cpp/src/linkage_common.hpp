@@ -190,6 +190,12 @@ class ActiveList {
   std::size_t dead_ = 0;
 };
 
+// For a list without dead entries (the one-thread algorithms for small n erase a cluster when it dies):
+// what the kernels below ask of an ActiveList, always true.
+struct AllAlive {
+  static constexpr bool alive(std::size_t) { return true; }
+};
+
 // The scans and row updates are short (tens of microseconds) and end in a barrier: on a machine whose
 // CPUs are all busy with other work, a helper thread that has been descheduled holds every barrier for a
 // whole time slice, and two threads run ten times slower than one. So these fine-grained phases use the
@@ -329,9 +335,9 @@ inline void prefetch_value(const T* D, std::size_t k, bool write) {
 
 // The nearest live cluster to x among list positions [lo, hi): (distance, position), ties to the lowest
 // position; x itself (at position at_x) and dead entries are skipped. Positions below at_x hold
-// clusters i < x, read down column x; the rest are read along row x.
-template <class T, std::size_t R>
-Candidate<T> nearest_in_range(const T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live,
+// clusters i < x, read down column x; the rest are read along row x. Live: ActiveList or AllAlive.
+template <class T, std::size_t R, class Live>
+Candidate<T> nearest_in_range(const T* D, const Panels<R>& P, const std::size_t* L, const Live& live,
                               std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
   Candidate<T> best{std::numeric_limits<T>::infinity(), hi};
   const std::size_t* rect = P.rect();
@@ -357,8 +363,8 @@ Candidate<T> nearest_in_range(const T* D, const Panels<R>& P, const std::size_t*
 // (x < y; at_x, at_y their positions, at_x == at_y possible when x is already compacted away), then
 // note(new d(i, y), i) in increasing i. The values are gathered in small batches for
 // lance_williams_batch<M>.
-template <LinkageMethod M, class T, std::size_t R, class Note>
-void update_range(T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live, std::size_t lo,
+template <LinkageMethod M, class T, std::size_t R, class Live, class Note>
+void update_range(T* D, const Panels<R>& P, const std::size_t* L, const Live& live, std::size_t lo,
                   std::size_t hi, std::size_t x, std::size_t y, std::size_t at_x, std::size_t at_y, double d_xy,
                   std::int64_t nx, std::int64_t ny, const std::int64_t* size, const Note& note) {
   constexpr std::size_t B = 16;
@@ -407,6 +413,45 @@ void update_range(T* D, const Panels<R>& P, const std::size_t* L, const ActiveLi
     if (live.alive(i)) push(i, P.at(x, i), P.at(y, i));
   }
   flush();
+}
+
+// Row k of the linkage matrix: clusters a and b merged at `height` into one of `count` points.
+inline void write_merge(double* Z, std::size_t k, std::size_t a, std::size_t b, double height, double count) {
+  double* row = Z + 4 * k;
+  row[0] = static_cast<double>(a);
+  row[1] = static_cast<double>(b);
+  row[2] = height;
+  row[3] = count;
+}
+
+// A reciprocal pair x < y at distance d (the next merge of the nearest-neighbour chain).
+template <class T>
+struct ChainPair {
+  std::size_t x, y;
+  T d;
+};
+
+// One merge of SciPy's nearest-neighbour chain (nn_chain in scipy/cluster/_hierarchy.pyx), from a chain
+// that holds at least its first link: each next link is the nearest live cluster of the last, and the
+// previous link wins unless something is strictly closer (SciPy starts its scan from it), until the last
+// two links are each other's nearest; those two are popped. nearest(x): x's nearest live cluster,
+// (distance, index) with the lowest index among equals; distance(a, b): the current D(a, b).
+template <class T, class NearestOf, class Distance>
+ChainPair<T> reciprocal_pair(std::vector<std::size_t>& chain, const NearestOf& nearest, const Distance& distance) {
+  for (;;) {
+    const std::size_t x = chain.back();
+    const Candidate<T> c = nearest(x);
+    if (chain.size() > 1) {
+      const std::size_t prev = chain[chain.size() - 2];
+      const T d_prev = distance(x, prev);
+      if (!(c.value < d_prev)) {
+        chain.pop_back();
+        chain.pop_back();
+        return {std::min(x, prev), std::max(x, prev), d_prev};
+      }
+    }
+    chain.push_back(c.index);
+  }
 }
 
 // SciPy's last step for single and the NN-chain methods: a stable sort of the merges by height (numpy's

@@ -93,14 +93,36 @@ SlinkOutcome slink(const T* D, std::size_t n, double* Z, CancelPoller& poller) {
   }
   for (std::size_t r = 0; r + 1 < n; ++r) {
     const std::uint32_t j = order[r];
-    double* row = Z + 4 * r;
-    row[0] = static_cast<double>(j);
-    row[1] = static_cast<double>(P[j]);
-    row[2] = static_cast<double>(L[j]);
-    row[3] = 0.0;
+    write_merge(Z, r, j, P[j], static_cast<double>(L[j]), 0.0);
   }
   sort_and_relabel(Z, n);  // already in order: this assigns the ids and counts
   return SlinkOutcome::distinct;
+}
+
+// One step of Prim's over the outside points at list positions [lo, hi): folds the newest tree point
+// x's distances into their distances to the tree and returns the closest (distance, position), the
+// lowest position among equals. Positions below at_x hold points i < x, read down column x. Live:
+// ActiveList (dead entries skipped) or AllAlive.
+template <class T, std::size_t R, class Live>
+Candidate<T> prim_scan(const T* D, const Panels<R>& P, const std::size_t* L, const Live& live, std::size_t lo,
+                       std::size_t hi, std::size_t x, std::size_t at_x, T* tree) {
+  Candidate<T> b{std::numeric_limits<T>::infinity(), hi};
+  const std::size_t* rect = P.rect();
+  const std::size_t xR = x * R;
+  auto visit = [&](std::size_t p, T d) {
+    const std::size_t i = L[p];
+    T t = tree[i];
+    if (t > d) tree[i] = t = d;
+    if (t < b.value) b = {t, p};
+  };
+  const std::size_t col_end = std::min(hi, at_x);
+  for (std::size_t p = lo; p < col_end; ++p) {
+    if (p + kPrefetch < col_end) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
+    if (live.alive(L[p])) visit(p, D[P.at(L[p], x)]);
+  }
+  for (std::size_t p = std::max(lo, at_x); p < hi; ++p)
+    if (live.alive(L[p])) visit(p, D[P.at(x, L[p])]);
+  return b;
 }
 
 template <class T, std::size_t R>
@@ -117,38 +139,13 @@ void mst_impl(const T* D, std::size_t n, double* Z, int threads, bool adaptive, 
     outside.kill(x);
     const std::size_t* L = outside.data();
     const std::size_t at_x = outside.lower_bound(x);  // entries before it are < x
-    const std::size_t* rect = P.rect();
-    const std::size_t xR = x * R;
     T* tree = to_tree.data();
     // Each outside point's to_tree entry is read and written by the one call that owns its position.
     const Candidate<T> best = chunked_argmin<T>(0, outside.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
-      Candidate<T> b{inf, hi};
-      const std::size_t col_end = std::min(hi, at_x);
-      for (std::size_t p = lo; p < col_end; ++p) {
-        if (p + kPrefetch < col_end) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
-        const std::size_t i = L[p];
-        if (!outside.alive(i)) continue;
-        const T d = D[P.at(i, x)];
-        T t = tree[i];
-        if (t > d) tree[i] = t = d;
-        if (t < b.value) b = {t, p};
-      }
-      for (std::size_t p = std::max(lo, at_x); p < hi; ++p) {
-        const std::size_t i = L[p];
-        if (!outside.alive(i)) continue;
-        const T d = D[P.at(x, i)];
-        T t = tree[i];
-        if (t > d) tree[i] = t = d;
-        if (t < b.value) b = {t, p};
-      }
-      return b;
+      return prim_scan(D, P, L, outside, lo, hi, x, at_x, tree);
     });
     const std::size_t y = L[best.index];
-    double* row = Z + 4 * k;
-    row[0] = static_cast<double>(x);
-    row[1] = static_cast<double>(y);
-    row[2] = static_cast<double>(best.value);
-    row[3] = 0.0;
+    write_merge(Z, k, x, y, static_cast<double>(best.value), 0.0);  // the counts come with the sort
     x = y;
     poller.poll();
   }
@@ -163,41 +160,17 @@ inline constexpr std::size_t kSmallPrim = 2000;
 
 template <class T>
 void prim_small(const T* D, std::size_t n, double* Z, CancelPoller& poller) {
-  constexpr T inf = std::numeric_limits<T>::infinity();
-  // D(i, j), i < j, is D[row[i] + j] (row[0] wraps; the sum is right in unsigned arithmetic).
-  std::vector<std::size_t> row(n);
-  for (std::size_t i = 0; i < n; ++i) row[i] = n * i - i * (i + 1) / 2 - i - 1;
-  std::vector<T> to_tree(n, inf);  // distance from each outside point to the tree
-  std::vector<std::size_t> outside(n - 1);
+  const Panels<1> P(n);  // condensed order
+  std::vector<T> to_tree(n, std::numeric_limits<T>::infinity());  // distance from each outside point to the tree
+  std::vector<std::size_t> outside(n - 1);  // in increasing order; a point leaves when it joins the tree
   std::iota(outside.begin(), outside.end(), std::size_t{1});
   std::size_t x = 0;
   for (std::size_t k = 0; k + 1 < n; ++k) {
-    const std::size_t m = outside.size();
-    const std::size_t* L = outside.data();
     const std::size_t at_x = static_cast<std::size_t>(std::lower_bound(outside.begin(), outside.end(), x) - outside.begin());
-    T best = inf;
-    std::size_t best_p = 0;
-    auto visit = [&](std::size_t p, T d) {
-      T t = to_tree[L[p]];
-      if (t > d) to_tree[L[p]] = t = d;
-      if (t < best) {
-        best = t;
-        best_p = p;
-      }
-    };
-    for (std::size_t p = 0; p < at_x; ++p) {
-      if (p + kPrefetch < at_x) prefetch_value(D, row[L[p + kPrefetch]] + x, false);
-      visit(p, D[row[L[p]] + x]);
-    }
-    const T* r = D + row[x];
-    for (std::size_t p = at_x; p < m; ++p) visit(p, r[L[p]]);
-    const std::size_t y = L[best_p];
-    double* z = Z + 4 * k;
-    z[0] = static_cast<double>(x);
-    z[1] = static_cast<double>(y);
-    z[2] = static_cast<double>(best);
-    z[3] = 0.0;
-    outside.erase(outside.begin() + static_cast<std::ptrdiff_t>(best_p));
+    const Candidate<T> best = prim_scan(D, P, outside.data(), AllAlive{}, 0, outside.size(), x, at_x, to_tree.data());
+    const std::size_t y = outside[best.index];
+    write_merge(Z, k, x, y, static_cast<double>(best.value), 0.0);  // the counts come with the sort
+    outside.erase(outside.begin() + static_cast<std::ptrdiff_t>(best.index));
     x = y;
     poller.poll();
   }

@@ -216,7 +216,6 @@ void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int 
 
 template <class T, LinkageMethod M>
 void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
-  constexpr T inf = std::numeric_limits<T>::infinity();
   Panels<kPanel> P(n);
   // near[i]: i's nearest live clusters (count == 0: stale).
   std::vector<Nearest<T>> near;
@@ -282,35 +281,18 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
 
   for (std::size_t k = 0; k + 1 < n; ++k) {
     if (chain.empty()) chain.push_back(live.first_alive());
-    std::size_t x = 0, y = 0;
-    T current_min = inf;
-    for (;;) {
-      x = chain.back();
-      if (near[x].count == 0) rescan(x, budget.threads());
-      if (chain.size() > 1) {
-        // SciPy starts its scan from the previous link: it wins unless something is strictly closer.
-        const std::size_t prev = chain[chain.size() - 2];
-        const T d_prev = x < prev ? D[P.at(x, prev)] : D[P.at(prev, x)];
-        if (!(near[x].v[0] < d_prev)) {
-          y = prev;
-          current_min = d_prev;
-          break;
-        }
-      }
-      y = near[x].j[0];
-      current_min = near[x].v[0];
-      chain.push_back(y);
-    }
-    chain.pop_back();
-    chain.pop_back();
-    if (x > y) std::swap(x, y);
+    const ChainPair<T> pair = reciprocal_pair<T>(
+        chain,
+        [&](std::size_t x) {
+          if (near[x].count == 0) rescan(x, budget.threads());
+          return Candidate<T>{near[x].v[0], near[x].j[0]};
+        },
+        [&](std::size_t a, std::size_t b) { return a < b ? D[P.at(a, b)] : D[P.at(b, a)]; });
+    const std::size_t x = pair.x, y = pair.y;
+    const T current_min = pair.d;
 
     const std::int64_t nx = size[x], ny = size[y];
-    double* row = Z + 4 * k;
-    row[0] = static_cast<double>(ident[x]);
-    row[1] = static_cast<double>(ident[y]);
-    row[2] = static_cast<double>(current_min);
-    row[3] = static_cast<double>(nx + ny);
+    write_merge(Z, k, ident[x], ident[y], static_cast<double>(current_min), static_cast<double>(nx + ny));
     size[x] = 0;
     size[y] = nx + ny;
     live.kill(x);
