@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -437,6 +439,34 @@ def test_private_binding_checks_its_arguments() -> None:
 
 
 # --- Ctrl-C ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the address-space size from /proc")
+def test_working_copy_that_does_not_fit_raises_memory_error_with_its_size() -> None:
+    # A separate process whose address space is capped just above what it uses: the 144 MB working copy
+    # of 6000 points cannot be allocated, and the error says how much it needed, with nothing started.
+    script = (
+        "import resource\n"
+        "import numpy as np\n"
+        "import pixclust\n"
+        "y = pixclust._core.pdist_euclidean(np.random.default_rng(0).standard_normal((6000, 3)))\n"
+        "pixclust.linkage(y[:3000 * 2999 // 2], 'ward')  # the thread team exists before the cap\n"
+        "vm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmSize:'))\n"
+        "cap = (vm + 64 * 1024) * 1024\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (cap, cap))\n"
+        "try:\n"
+        "    pixclust.linkage(y, 'ward')\n"
+        "except MemoryError as e:\n"
+        "    print('MemoryError:', e)\n"
+        "y[:3] = 1.0  # the input is still usable\n"
+        "print('ok', float(y[3:].sum()) > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    needed = 6000 * 5999 // 2 * 8
+    assert "MemoryError: pixclust.linkage: cannot allocate the working copy" in out.stdout
+    assert f"it needs {needed} bytes" in out.stdout
+    assert "ok True" in out.stdout
 
 
 @pytest.mark.parametrize("method", ["single", "average", "centroid"])
