@@ -120,8 +120,17 @@ struct FirstScan {
   }
 };
 
+// SciPy's ValueError where its find_min_dist finds no cluster closer than infinity (a NaN or infinite
+// distance), word for word so that code written against SciPy's message still matches it.
+[[noreturn]] void throw_no_neighbour() {
+  throw LinkageOverflowError(
+      "find_min_dist cannot find any neighbors closer than inf away. Check that distances contain no "
+      "negative/infinite/NaN entries. ");
+}
+
 template <class T, LinkageMethod M>
-void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller,
+                  bool reference) {
   constexpr T inf = std::numeric_limits<T>::infinity();
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
   constexpr std::size_t R = kPanel;
@@ -154,7 +163,7 @@ void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, boo
   {
     FirstScan<T> first{neighbor.data(), min_dist.data()};
     const RowSink<T> sink{&FirstScan<T>::visit, &first};
-    panels_from(src, D, n, threads, poller, &sink);
+    panels_from(src, D, n, threads, poller, &sink, reference ? finite_range<T>() : safe_range<T>(M, n));
   }
   KeyedHeap<T> heap(min_dist);
 
@@ -168,6 +177,7 @@ void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, boo
       y = neighbor[x];
       if (dist == D[P.at(x, y)]) break;
       const Candidate<T> c = nearest_above(x);
+      if (c.index == none) throw_no_neighbour();
       y = c.index;
       dist = c.value;
       neighbor[x] = y;
@@ -231,6 +241,8 @@ void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, boo
       neighbor[y] = c.index;
       min_dist[y] = c.value;
       heap.change_value(y, c.value);
+    } else if (y + 1 < dim) {
+      throw_no_neighbour();  // SciPy scans above y unless y is the last cluster (which never dies)
     }
 
     // Pack the live clusters once half the slots are dead (see compact_panels). Slots keep their
@@ -238,7 +250,7 @@ void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, boo
     // x now points at y), and the heap holds every live cluster but the last (SciPy's n - 1: the
     // larger of a pair survives, so it never dies).
     const std::size_t alive = n - k - 1;
-    if (alive * 2 <= dim && alive >= kCompactMin) {
+    if (!reference && alive * 2 <= dim && alive >= kCompactMin) {
       std::vector<std::size_t> keep;
       keep.reserve(alive);
       for (std::size_t p = 0; p < live.size(); ++p)
@@ -268,18 +280,18 @@ void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, boo
 
 template <class T>
 void generic_linkage(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
-                     CancelPoller& poller) {
+                     CancelPoller& poller, bool reference) {
   using M = LinkageMethod;
   switch (method) {
-    case M::centroid: return generic_impl<T, M::centroid>(src, W, n, Z, threads, adaptive, poller);
-    case M::median: return generic_impl<T, M::median>(src, W, n, Z, threads, adaptive, poller);
+    case M::centroid: return generic_impl<T, M::centroid>(src, W, n, Z, threads, adaptive, poller, reference);
+    case M::median: return generic_impl<T, M::median>(src, W, n, Z, threads, adaptive, poller, reference);
     default: throw std::invalid_argument("generic_linkage: method must be centroid or median");
   }
 }
 
 template void generic_linkage<float>(const float*, float*, std::size_t, LinkageMethod, double*, int, bool,
-                                     CancelPoller&);
+                                     CancelPoller&, bool);
 template void generic_linkage<double>(const double*, double*, std::size_t, LinkageMethod, double*, int, bool,
-                                      CancelPoller&);
+                                      CancelPoller&, bool);
 
 }  // namespace pixclust::detail

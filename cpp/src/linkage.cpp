@@ -2,6 +2,7 @@
 #include "pixclust/linkage.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
@@ -11,6 +12,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "linkage_common.hpp"
 #include "pixclust/pdist.hpp"
@@ -85,19 +87,96 @@ void single(const T* D, std::size_t n, double* Z, int threads, bool adaptive, de
   if (!detail::mst_single<T>(D, n, Z, threads, adaptive, poller)) throw std::invalid_argument(kNonFinite);
 }
 
+// The largest |value| of the m values (for the overflow message).
+template <class T>
+double largest_magnitude(const T* D, std::size_t m) {
+  double top = 0;
+  for (std::size_t k = 0; k < m; ++k) top = std::max(top, std::abs(static_cast<double>(D[k])));
+  return top;
+}
+
+[[noreturn]] void throw_overflow(LinkageMethod method, double top, const char* reason) {
+  char top_text[32];
+  std::snprintf(top_text, sizeof top_text, "%.3g", top);
+  throw LinkageOverflowError("linkage: the " + std::string(linkage_method_name(method)) +
+                             " distance updates overflow on these distances (the largest magnitude is " +
+                             top_text + "): working distances become infinite or NaN, and " + reason +
+                             ". Dividing the distances by a constant gives the same tree, its heights divided "
+                             "by it.");
+}
+
+// Throws LinkageOverflowError unless Z is a valid tree: row k merges two distinct clusters below n + k
+// not merged before, at a finite height, with the sum of their counts.
+void require_valid_tree(const double* Z, std::size_t n, LinkageMethod method, double top) {
+  std::vector<double> count(2 * n - 1, 1.0);
+  std::vector<unsigned char> used(2 * n - 1, 0);
+  auto id_ok = [&](double v, std::size_t k) {
+    return v >= 0 && v < static_cast<double>(n + k) && v == std::floor(v) && !used[static_cast<std::size_t>(v)];
+  };
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    const double* row = Z + 4 * k;
+    if (!std::isfinite(row[2])) throw_overflow(method, top, "SciPy would merge at a non-finite height");
+    bool ok = id_ok(row[0], k) && id_ok(row[1], k) && row[0] != row[1];
+    if (ok) {
+      const auto a = static_cast<std::size_t>(row[0]), b = static_cast<std::size_t>(row[1]);
+      used[a] = used[b] = 1;
+      count[n + k] = count[a] + count[b];
+      ok = row[3] == count[n + k];
+    }
+    if (!ok) throw_overflow(method, top, "SciPy's result would use a cluster twice");
+  }
+}
+
+template <class T>
+void dispatch(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
+              detail::CancelPoller& poller);
+
+// Inputs outside detail::safe_range (src intact and in condensed order; W its working copy, or src).
+// float32 is clustered in float64, as SciPy clusters it; float64 by SciPy's steps (reference_nn_chain,
+// or the generic algorithm in its reference mode), whose outcome is kept only when it is a valid tree.
+template <class T>
+void outside_safe_range(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads,
+                        bool adaptive, detail::CancelPoller& poller) {
+  const std::size_t m = condensed_size(n);
+  if constexpr (std::is_same_v<T, float>) {
+    (void)W;
+    WorkBuffer<double> wide(m);
+    std::copy(src, src + m, wide.get());
+    dispatch<double>(wide.get(), wide.get(), n, method, Z, threads, adaptive, poller);
+  } else {
+    if (W != src) std::copy(src, src + m, W);
+    const double top = largest_magnitude(W, m);
+    if (method == LinkageMethod::centroid || method == LinkageMethod::median) {
+      detail::generic_linkage<double>(W, W, n, method, Z, threads, adaptive, poller, true);
+    } else {
+      try {
+        detail::reference_nn_chain(W, n, method, Z, poller);
+      } catch (const detail::InvalidSciPyTree& e) {
+        throw_overflow(method, top, e.reason);
+      }
+    }
+    require_valid_tree(Z, n, method, top);
+  }
+}
+
 // The condensed matrix src, with W its working copy (W == src: overwrite it) for every method but single
 // linkage, which reads src as it is.
 template <class T>
 void dispatch(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               detail::CancelPoller& poller) {
-  switch (method) {
-    case LinkageMethod::single: return single<T>(src, n, Z, threads, adaptive, poller);
-    case LinkageMethod::complete:
-    case LinkageMethod::average:
-    case LinkageMethod::weighted:
-    case LinkageMethod::ward: return detail::nn_chain<T>(src, W, n, method, Z, threads, adaptive, poller);
-    case LinkageMethod::centroid:
-    case LinkageMethod::median: return detail::generic_linkage<T>(src, W, n, method, Z, threads, adaptive, poller);
+  try {
+    switch (method) {
+      case LinkageMethod::single: return single<T>(src, n, Z, threads, adaptive, poller);
+      case LinkageMethod::complete:
+      case LinkageMethod::average:
+      case LinkageMethod::weighted:
+      case LinkageMethod::ward: return detail::nn_chain<T>(src, W, n, method, Z, threads, adaptive, poller);
+      case LinkageMethod::centroid:
+      case LinkageMethod::median:
+        return detail::generic_linkage<T>(src, W, n, method, Z, threads, adaptive, poller, false);
+    }
+  } catch (const detail::OutsideSafeRange&) {
+    return outside_safe_range<T>(src, W, n, method, Z, threads, adaptive, poller);
   }
   throw std::invalid_argument("pixclust.linkage: unknown method");
 }
@@ -165,8 +244,12 @@ void sort_and_relabel(double* Z, std::size_t n) {
   const std::size_t rows = n - 1;
   std::vector<std::size_t> order(rows);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [Z](std::size_t a, std::size_t b) { return Z[4 * a + 2] < Z[4 * b + 2]; });
+  // numpy's order: NaN after every number (a reference run can merge at NaN; a plain < is then no
+  // ordering, and std::stable_sort's behaviour undefined).
+  std::stable_sort(order.begin(), order.end(), [Z](std::size_t a, std::size_t b) {
+    const double u = Z[4 * a + 2], v = Z[4 * b + 2];
+    return u < v || (u == u && v != v);
+  });
   std::vector<double> sorted(4 * rows);
   for (std::size_t r = 0; r < rows; ++r) std::copy_n(Z + 4 * order[r], 4, sorted.begin() + static_cast<std::ptrdiff_t>(4 * r));
 
@@ -229,7 +312,7 @@ namespace {
 // A null poller: not cancellable.
 template <class T>
 bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back, CancelPoller* poller,
-                    const RowSink<T>* rows) {
+                    const RowSink<T>* rows, SafeRange<T> range) {
   constexpr std::size_t R = kPanel;
   const bool in_place = src == dst;
   const auto panels = static_cast<std::ptrdiff_t>((n + R - 1) / R);
@@ -278,7 +361,7 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back,
         } else {
           const T v = in[start[r] + j];
           out[seq++] = v;
-          panel_bad |= static_cast<int>(!((v - v) == T(0)));  // NaN for inf and NaN, 0 otherwise
+          panel_bad |= static_cast<int>(!range.contains(v));
         }
       };
       // In Panels<R>::at order: the panel's own triangle column by column, then the full columns.
@@ -299,30 +382,44 @@ bool convert_panels(const T* src, T* dst, std::size_t n, int threads, bool back,
 }  // namespace
 
 template <class T>
-bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows) {
-  return convert_panels(src, dst, n, threads, false, &poller, rows);
+bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows,
+               SafeRange<T> range) {
+  return convert_panels(src, dst, n, threads, false, &poller, rows, range);
 }
 
 template <class T>
 void from_panels(T* D, std::size_t n, int threads) {
-  convert_panels<T>(D, D, n, threads, true, nullptr, nullptr);
+  convert_panels<T>(D, D, n, threads, true, nullptr, nullptr, finite_range<T>());
 }
 
 template <class T>
-void panels_from(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows) {
-  if (to_panels(src, dst, n, threads, poller, rows)) return;
-  // The conversion checked finiteness as it went (one pass instead of two): a rejected input that was to
-  // be overwritten is put back as it was.
-  if (src == dst) from_panels(dst, n, threads);
-  throw std::invalid_argument(kNonFinite);
+void throw_outside_range(const T* D, std::size_t n, int threads) {
+  if (!all_finite(D, condensed_size(n), threads)) throw_non_finite();
+  throw OutsideSafeRange{};
 }
 
-template bool to_panels<float>(const float*, float*, std::size_t, int, CancelPoller&, const RowSink<float>*);
-template bool to_panels<double>(const double*, double*, std::size_t, int, CancelPoller&, const RowSink<double>*);
+template <class T>
+void panels_from(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows,
+                 SafeRange<T> range) {
+  if (to_panels(src, dst, n, threads, poller, rows, range)) return;
+  // The conversion checked the range as it went (one pass instead of two): a rejected input that was to
+  // be overwritten is put back as it was.
+  if (src == dst) from_panels(dst, n, threads);
+  throw_outside_range(src, n, threads);
+}
+
+template bool to_panels<float>(const float*, float*, std::size_t, int, CancelPoller&, const RowSink<float>*,
+                               SafeRange<float>);
+template bool to_panels<double>(const double*, double*, std::size_t, int, CancelPoller&, const RowSink<double>*,
+                                SafeRange<double>);
 template void from_panels<float>(float*, std::size_t, int);
 template void from_panels<double>(double*, std::size_t, int);
-template void panels_from<float>(const float*, float*, std::size_t, int, CancelPoller&, const RowSink<float>*);
-template void panels_from<double>(const double*, double*, std::size_t, int, CancelPoller&, const RowSink<double>*);
+template void panels_from<float>(const float*, float*, std::size_t, int, CancelPoller&, const RowSink<float>*,
+                                 SafeRange<float>);
+template void panels_from<double>(const double*, double*, std::size_t, int, CancelPoller&, const RowSink<double>*,
+                                  SafeRange<double>);
+template void throw_outside_range<float>(const float*, std::size_t, int);
+template void throw_outside_range<double>(const double*, std::size_t, int);
 
 }  // namespace detail
 

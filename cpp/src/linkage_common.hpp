@@ -1,5 +1,6 @@
 // Private pieces shared by the linkage algorithms (mst.cpp, nn_chain.cpp, nn_chain_small.cpp,
-// generic_linkage.cpp): condensed indexing, SciPy's Lance-Williams updates, the list of live clusters,
+// generic_linkage.cpp, reference_linkage.cpp): condensed indexing, the range of inputs on which the
+// fast algorithms are safe, SciPy's Lance-Williams updates, the list of live clusters,
 // the prefetching row and column kernels with their deterministic chunked parallel wrappers, the
 // load-aware thread budget, and SciPy's final "stable sort by height, then relabel" step (linkage.cpp).
 #pragma once
@@ -72,20 +73,82 @@ struct RowSink {
   void* context;
 };
 
+// The inputs on which every distance update of a method stays finite and >= 0 for n points, whatever the
+// merges: inside it the fast algorithms never meet an infinity or a NaN (a scan that finds nothing below
+// infinity would leave them no valid index); outside it linkage() runs SciPy's steps literally
+// (reference_linkage.cpp), where a NaN or infinity plays out as in SciPy. See safe_range.
+template <class T>
+struct SafeRange {
+  T lo, hi;
+  bool contains(T v) const { return (v >= lo) & (v <= hi); }  // false for NaN and infinities
+};
+
+// Why these bounds hold, for M = the largest |input| (d are the working distances):
+//  - single, complete: min and max of inputs; average, weighted: means, |d| <= M, and the sums in their
+//    formulas stay within n M and 2 M.
+//  - centroid, median: the merged pair is the closest of all (Mullner's generic algorithm merges the
+//    global minimum), so d_xy <= d_xi, d_yi and the square root's argument is >= 3/4 d_xy^2 >= 0; the
+//    merged distance is <= max(d_xi, d_yi) <= M; centroid's n_x n_y d_xy^2 term is <= n^2 M^2 / 4.
+//  - ward: the merged pair are reciprocal nearest neighbours, so the argument is >= 0; s = d^2 (a+b)/(2ab)
+//    (the squared centroid distance for sizes a, b) is a weighted mean minus a square under the update,
+//    so s <= M^2 throughout and d^2 <= 2ab/(a+b) M^2 <= n/2 M^2; the formula's sums stay below n M^2.
+//  - float32 stores the updates as float32: ward's heights, up to sqrt(n/2) M, must stay below FLT_MAX.
+// Each bound keeps a factor of 2 or more in hand for rounding; negative inputs leave the square roots of
+// ward, centroid and median without their guarantee, so they are outside too. tests/test_linkage.py
+// checks the edges against SciPy.
+template <class T>
+SafeRange<T> safe_range(LinkageMethod method, std::size_t n) {
+  const double big = std::numeric_limits<double>::max();
+  const double top = static_cast<double>(std::numeric_limits<T>::max());
+  const double nd = static_cast<double>(n);
+  double lo = -top, hi = top;
+  switch (method) {
+    case LinkageMethod::single:
+    case LinkageMethod::complete: break;
+    case LinkageMethod::average: hi = std::min(top, big / (2 * nd)), lo = -hi; break;
+    case LinkageMethod::weighted: hi = std::min(top, big / 4), lo = -hi; break;
+    case LinkageMethod::ward: lo = 0, hi = std::min(top / std::sqrt(2 * nd), std::sqrt(big / (4 * nd))); break;
+    case LinkageMethod::centroid: lo = 0, hi = std::min(top, std::sqrt(big) / nd); break;
+    case LinkageMethod::median: lo = 0, hi = std::min(top, std::sqrt(big) / 2); break;
+  }
+  return {static_cast<T>(lo), static_cast<T>(hi)};
+}
+
+// Every finite value: what the reference algorithms accept.
+template <class T>
+SafeRange<T> finite_range() {
+  return {std::numeric_limits<T>::lowest(), std::numeric_limits<T>::max()};
+}
+
+// Thrown by reference_nn_chain where SciPy's chain would leave its arrays or merge a cluster with itself;
+// linkage() turns it into LinkageOverflowError. Never leaves the library.
+struct InvalidSciPyTree {
+  const char* reason;
+};
+
+// Thrown by the fast algorithms, before they change anything, for an input outside their safe range;
+// linkage() catches it and runs the reference algorithms instead. Never leaves the library.
+struct OutsideSafeRange {};
+
 // Copies the condensed matrix src into dst in panel order (dst == src: in place, through a buffer of
-// one panel per thread) and says whether every value is finite; rows, when given, sees every row.
+// one panel per thread) and says whether every value is inside `range`; rows, when given, sees every row.
 // Panels are disjoint segments of the same size in both orders, so they are converted independently,
 // on all threads. Ctrl-C is polled as it goes (Cancelled; in place, D is then left part converted).
 template <class T>
-bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller,
-               const RowSink<T>* rows = nullptr);
+bool to_panels(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows,
+               SafeRange<T> range);
 // The inverse, in place.
 template <class T>
 void from_panels(T* D, std::size_t n, int threads);
-// to_panels for the algorithms: throws SciPy's ValueError (std::invalid_argument) for a value that is not
-// finite, after putting src back in condensed order when it is dst.
+// to_panels for the algorithms. For a value outside `range` it puts src back in condensed order when it
+// is dst, then throws SciPy's ValueError (std::invalid_argument) for a value that is not finite, else
+// OutsideSafeRange.
 template <class T>
-void panels_from(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows);
+void panels_from(const T* src, T* dst, std::size_t n, int threads, CancelPoller& poller, const RowSink<T>* rows,
+                 SafeRange<T> range);
+// The throw of panels_from for condensed input that failed a range check.
+template <class T>
+[[noreturn]] void throw_outside_range(const T* D, std::size_t n, int threads);
 
 // SciPy's distance updates (scipy/cluster/_hierarchy_distance_update.pxi), operand for operand and in
 // the same order, in double: with -ffp-contract=off the compiler may not reorder or fuse them, so a
@@ -475,13 +538,20 @@ bool mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive
 // Throws SciPy's ValueError (std::invalid_argument) for a matrix with a value that is not finite.
 [[noreturn]] void throw_non_finite();
 // nn_chain below kSmallChain points (nn_chain.cpp calls it): the condensed matrix as it is, one thread.
+// nn_chain and nn_chain_small throw OutsideSafeRange for an input outside safe_range, W untouched.
 template <class T>
 void nn_chain_small(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, CancelPoller& poller);
 template <class T>
 void nn_chain(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
               CancelPoller& poller);
+// `reference`: any finite input, SciPy's steps without the packing of live clusters (a NaN can leave a
+// dead cluster in SciPy's heap, and its steps then read dead clusters' rows); else OutsideSafeRange for
+// an input outside safe_range. Throws LinkageOverflowError where SciPy raises its ValueError.
 template <class T>
 void generic_linkage(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z, int threads, bool adaptive,
-                     CancelPoller& poller);
+                     CancelPoller& poller, bool reference);
+// SciPy's nn_chain step for step on the condensed matrix D (overwritten), for inputs outside safe_range
+// (reference_linkage.cpp). Throws InvalidSciPyTree where SciPy would index outside its arrays.
+void reference_nn_chain(double* D, std::size_t n, LinkageMethod method, double* Z, CancelPoller& poller);
 
 }  // namespace pixclust::detail

@@ -222,7 +222,7 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
   {
     std::vector<Nearest<T>> rows(n);
     const RowSink<T> sink{&nearest_above_row<T>, rows.data()};
-    panels_from(src, D, n, threads, poller, &sink);
+    panels_from(src, D, n, threads, poller, &sink, safe_range<T>(M, n));
     initial_neighbours(D, P, n, threads, rows, near, poller);
   }
   std::size_t dim = n;  // slots in the working matrix: live clusters are packed now and then

@@ -39,11 +39,13 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
   std::vector<std::size_t> near_j(n, n);
   std::vector<unsigned char> known(n, 1);
   {
-    // One pass copies the matrix (unless it is to be overwritten), checks that it is finite and finds
-    // every cluster's nearest: row i offers D(i, j) to both i and j in increasing j, and a strict <
+    // One pass copies the matrix (unless it is to be overwritten), checks that it is inside the safe
+    // range (src is only read, so a rejected input is intact: see safe_range) and finds every cluster's
+    // nearest: row i offers D(i, j) to both i and j in increasing j, and a strict <
     // keeps the lowest index. Rows before i have all offered to i when row i starts (the clusters below
     // i come first, so they win ties), and row i then adds the clusters above.
     const bool copy = src != D;
+    const SafeRange<T> range = safe_range<T>(M, n);
     int bad = 0;
     for (std::size_t i = 0; i + 1 < n; ++i) {
       const T* s = src + row[i];
@@ -53,7 +55,7 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
       for (std::size_t j = i + 1; j < n; ++j) {
         const T d = s[j];
         if (copy) r[j] = d;
-        bad |= static_cast<int>(!((d - d) == T(0)));  // NaN for inf and NaN, 0 otherwise
+        bad |= static_cast<int>(!range.contains(d));
         if (d < best) {
           best = d;
           best_j = j;
@@ -67,7 +69,7 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
       near_j[i] = best_j;
       if (i % 64 == 63) poller.poll();
     }
-    if (bad != 0) throw_non_finite();
+    if (bad != 0) throw_outside_range(src, n, 1);
   }
 
   std::vector<std::size_t> live(n);  // the live clusters, in increasing order

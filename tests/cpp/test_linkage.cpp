@@ -1,10 +1,13 @@
 // The linkage kernels against a naive O(n^3) agglomeration with SciPy's update formulas, on tie-free
 // random data; thread-count independence; overwrite == copy; float32 == float64 merges; errors.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
@@ -194,6 +197,59 @@ TEST_CASE("bad input is rejected before any work") {
   CHECK_EQ(pixclust::linkage_working_bytes(10, LinkageMethod::ward, 8), std::size_t{45 * 8});
   CHECK_EQ(pixclust::linkage_working_bytes(100000, LinkageMethod::ward, 4), std::size_t{4999950000} * 4);
   CHECK_THROWS_AS(pixclust::linkage_working_bytes(std::size_t{1} << 40, LinkageMethod::ward, 8), std::length_error);
+}
+
+TEST_CASE("distances whose updates overflow: SciPy's tree when it is valid, else LinkageOverflowError") {
+  // ward on 10 equal distances of 1e200: every update is NaN, SciPy's chain merges a cluster with itself.
+  const std::size_t n = 10;
+  std::vector<double> Z(4 * (n - 1));
+  const std::vector<double> huge(pixclust::condensed_size(n), 1e200);
+  CHECK_THROWS_AS(pixclust::linkage(huge.data(), n, LinkageMethod::ward, Z.data()), pixclust::LinkageOverflowError);
+  // centroid: SciPy's own ValueError (its find_min_dist finds nothing below infinity), as std::domain_error.
+  const std::vector<double> three(3, 1e200);
+  try {
+    pixclust::linkage(three.data(), 3, LinkageMethod::centroid, Z.data());
+    CHECK(false);
+  } catch (const std::domain_error& e) {
+    CHECK(std::string(e.what()).rfind("find_min_dist", 0) == 0);
+  }
+  // Outside the safe range and yet valid: the same tree as the unscaled distances (the updates are
+  // homogeneous in the distances), heights scaled. 200 points, the largest distance past each method's
+  // bound (ward sqrt(DBL_MAX / 4n), centroid sqrt(DBL_MAX) / n, median sqrt(DBL_MAX) / 2), below where
+  // its updates on these points really overflow.
+  const std::size_t m = 200;
+  const auto D = random_distances(m, 3, 21);
+  double top = 0;
+  for (double v : D) top = std::max(top, v);
+  const std::pair<LinkageMethod, double> cases[] = {
+      {LinkageMethod::ward, 1e153}, {LinkageMethod::centroid, 1e152}, {LinkageMethod::median, 8e153}};
+  for (const auto& [method, largest] : cases) {
+    std::vector<double> scaled(D.size());
+    for (std::size_t k = 0; k < D.size(); ++k) scaled[k] = D[k] / top * largest;
+    const auto a = run(D, m, method), b = run(scaled, m, method);
+    for (std::size_t r = 0; r + 1 < m; ++r) {
+      CHECK_EQ(a[4 * r], b[4 * r]);
+      CHECK_EQ(a[4 * r + 1], b[4 * r + 1]);
+      CHECK(std::abs(b[4 * r + 2] / largest * top - a[4 * r + 2]) <= 1e-12 * a[4 * r + 2]);
+    }
+    // Negative distances leave the square roots without their guarantee: SciPy's steps, no crash.
+    std::vector<double> negative = D;
+    negative[7] = -negative[7];
+    std::vector<double> Zn(4 * (m - 1));
+    try {
+      pixclust::linkage(negative.data(), m, method, Zn.data());
+    } catch (const std::domain_error&) {  // SciPy's ValueError, or a tree SciPy would get wrong
+    }
+  }
+  // float32 ward whose heights pass FLT_MAX is clustered in float64, as SciPy clusters float32.
+  const float v = 3e38f;
+  const std::vector<float> f = {1, v, v, v, v, v, v, 2, v, v};
+  const std::vector<double> d(f.begin(), f.end());
+  std::vector<double> Zf(16), Zd(16);
+  pixclust::linkage(f.data(), 5, LinkageMethod::ward, Zf.data());
+  pixclust::linkage(d.data(), 5, LinkageMethod::ward, Zd.data());
+  CHECK(Zf == Zd);
+  CHECK(Zf[14] > static_cast<double>(std::numeric_limits<float>::max()));
 }
 
 PIXCLUST_TEST_MAIN()
