@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -476,6 +477,12 @@ void update_range(T* D, const Panels<R>& P, const std::size_t* L, const Live& li
     if (live.alive(i)) push(i, P.at(x, i), P.at(y, i));
   }
   flush();
+}
+
+// A scan that found no cluster below infinity: impossible on finite distances inside the safe range, so
+// a bug; thrown instead of indexing with the scan's "nothing found" position.
+[[noreturn]] inline void throw_no_candidate() {
+  throw std::logic_error("pixclust.linkage: internal error: a nearest-neighbour scan found no cluster");
 }
 
 // Row k of the linkage matrix: clusters a and b merged at `height` into one of `count` points.

@@ -144,6 +144,7 @@ void mst_impl(const T* D, std::size_t n, double* Z, int threads, bool adaptive, 
     const Candidate<T> best = chunked_argmin<T>(0, outside.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
       return prim_scan(D, P, L, outside, lo, hi, x, at_x, tree);
     });
+    if (best.index >= outside.size()) throw_no_candidate();
     const std::size_t y = L[best.index];
     write_merge(Z, k, x, y, static_cast<double>(best.value), 0.0);  // the counts come with the sort
     x = y;
@@ -168,6 +169,7 @@ void prim_small(const T* D, std::size_t n, double* Z, CancelPoller& poller) {
   for (std::size_t k = 0; k + 1 < n; ++k) {
     const std::size_t at_x = static_cast<std::size_t>(std::lower_bound(outside.begin(), outside.end(), x) - outside.begin());
     const Candidate<T> best = prim_scan(D, P, outside.data(), AllAlive{}, 0, outside.size(), x, at_x, to_tree.data());
+    if (best.index >= outside.size()) throw_no_candidate();
     const std::size_t y = outside[best.index];
     write_merge(Z, k, x, y, static_cast<double>(best.value), 0.0);  // the counts come with the sort
     outside.erase(outside.begin() + static_cast<std::ptrdiff_t>(best.index));

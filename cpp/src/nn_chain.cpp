@@ -275,6 +275,7 @@ void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bo
       best = scratch[0];
       for (std::size_t c = 1; c < chunks; ++c) best.merge(scratch[c]);
     }
+    if (best.count == 0) throw_no_candidate();
     for (std::size_t q = 0; q < best.count; ++q) best.j[q] = L[best.j[q]];  // positions to clusters
     set_near(i, best);
   };

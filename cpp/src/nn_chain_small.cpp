@@ -87,6 +87,7 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
             const std::size_t at_x = static_cast<std::size_t>(std::lower_bound(live.begin(), live.end(), x) - live.begin());
             const Candidate<T> c = nearest_in_range(static_cast<const T*>(D), P, live.data(), AllAlive{}, 0, live.size(), x, at_x);
             near_v[x] = c.value;
+            if (c.index >= live.size()) throw_no_candidate();
             near_j[x] = live[c.index];
             known[x] = 1;
           }

@@ -90,7 +90,9 @@ def linkage(
         A condensed distance vector (``n*(n-1)/2`` values, as :func:`scipy.spatial.distance.pdist`
         returns) or an ``n x d`` matrix of observations. A float32 condensed vector is kept as float32
         (half the memory): the distance updates are computed in double and stored in float32, so the
-        heights match SciPy's to float32 precision. Other dtypes are converted to float64, as SciPy does.
+        heights match SciPy's to float32 precision (unless 'ward' heights could pass float32's range:
+        then it is clustered in float64, SciPy's bits). Other dtypes are converted to float64, as SciPy
+        does.
     method : {'single', 'complete', 'average', 'weighted', 'centroid', 'median', 'ward'}
         The linkage criterion, as in SciPy.
     metric : str or callable
@@ -114,7 +116,14 @@ def linkage(
     ValueError
         SciPy's errors: an unknown method, 'centroid'/'median'/'ward' with a non-Euclidean metric, a
         condensed length that is not a binomial coefficient, fewer than 2 observations, non-finite
-        distances, ``y`` of more than 2 dimensions.
+        distances, ``y`` of more than 2 dimensions. And when the distance updates overflow: distances so
+        large that an update can pass the largest float (float64: from about 1e150 for 'ward',
+        'centroid' and 'median'), or negative ones for those three, are clustered by SciPy's own steps
+        in float64, so that an infinite or NaN working distance plays out as in SciPy. The result is
+        then SciPy's matrix when SciPy's is a valid tree with finite heights; where SciPy raises
+        (``find_min_dist cannot find any neighbors ...``), the same error; where SciPy's result would
+        be invalid (a cluster merged twice, an infinite or NaN height), a ValueError saying that the
+        updates overflow. Dividing the distances by a constant gives the same tree, heights divided.
     MemoryError
         When the working copy does not fit; the message says how many bytes it needs.
 
