@@ -30,16 +30,25 @@ py::array_t<double> linkage_impl(const py::array& y, LinkageMethod method, bool 
   py::array_t<double> Z({static_cast<py::ssize_t>(n - 1), py::ssize_t{4}});
   double* z = Z.mutable_data();
   const CancelCheck cancel = python_cancel_check();
-  if (overwrite) {
-    T* work = d.mutable_data();
-    // Safe: d and Z are kept alive by this frame and no Python object is touched while the GIL is
-    // released (the cancel check takes the GIL itself).
-    py::gil_scoped_release release;
-    linkage_overwrite<T>(work, n, method, z, n_threads, cancel);
-  } else {
-    const T* src = d.data();
-    py::gil_scoped_release release;
-    linkage<T>(src, n, method, z, n_threads, cancel);
+  try {
+    if (overwrite) {
+      T* work = d.mutable_data();
+      // Safe: d and Z are kept alive by this frame and no Python object is touched while the GIL is
+      // released (the cancel check takes the GIL itself).
+      py::gil_scoped_release release;
+      linkage_overwrite<T>(work, n, method, z, n_threads, cancel);
+    } else {
+      const T* src = d.data();
+      py::gil_scoped_release release;
+      linkage<T>(src, n, method, z, n_threads, cancel);
+    }
+  } catch (const LinkageMemoryError& e) {
+    // The core's message names its C++ functions; a Python caller needs no copy with overwrite_input.
+    const std::string message = "pixclust.linkage: cannot allocate the working copy of the condensed distance "
+                                "matrix: it needs " + std::to_string(e.bytes()) +
+                                " bytes (overwrite_input=True needs none)";
+    PyErr_SetString(PyExc_MemoryError, message.c_str());
+    throw py::error_already_set();
   }
   return Z;
 }

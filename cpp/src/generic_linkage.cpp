@@ -128,153 +128,166 @@ struct FirstScan {
       "negative/infinite/NaN entries. ");
 }
 
+// Müllner's generic algorithm between merges: each live cluster's candidate neighbour above it and a
+// lower bound of that distance (neighbor, min_dist), the bounds in a heap; the matrix in panels.
+// `reference`: no packing (see generic_linkage in linkage_common.hpp).
 template <class T, LinkageMethod M>
-void generic_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller,
-                  bool reference) {
-  constexpr T inf = std::numeric_limits<T>::infinity();
-  constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
-  constexpr std::size_t R = kPanel;
-  Panels<R> P(n);
-  std::size_t dim = n;  // slots in the working matrix: live clusters are packed now and then
-  std::vector<std::int64_t> size(n, 1);
-  std::vector<std::size_t> cluster_id(n);
-  for (std::size_t i = 0; i < n; ++i) cluster_id[i] = i;
-  ActiveList live(n);
-  std::vector<Candidate<T>> scratch;
-  ThreadBudget budget(threads, adaptive);
-  std::vector<std::vector<std::size_t>> undercut;  // per chunk of the update
-  std::vector<Candidate<T>> above_y;               // per chunk of the update
-
-  // The nearest live cluster above x: (distance, index), or (inf, none).
-  auto nearest_above = [&](std::size_t x) {
-    const std::size_t* L = live.data();
-    const std::size_t from = live.lower_bound(x + 1);
-    const Candidate<T> best = chunked_argmin<T>(from, live.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
-      // All positions are above x: nearest_in_range reads them along row x.
-      return nearest_in_range(D, P, L, live, lo, hi, x, from - 1);
-    });
-    return best.value < inf ? Candidate<T>{best.value, L[best.index]} : Candidate<T>{inf, none};
-  };
-
-  // Each row's nearest cluster above it, lowest index among equals, seen while the matrix is put in
-  // panel order (SciPy's first scan).
-  std::vector<std::size_t> neighbor(n - 1);
-  std::vector<T> min_dist(n - 1);
-  {
-    FirstScan<T> first{neighbor.data(), min_dist.data()};
+class GenericLinkage {
+ public:
+  GenericLinkage(const T* src, T* D, std::size_t n, int threads, bool adaptive, CancelPoller& poller, bool reference)
+      : D_(D), n_(n), dim_(n), P_(n), size_(n, 1), cluster_id_(n), live_(n), budget_(threads, adaptive),
+        poller_(poller), reference_(reference), neighbor_(n - 1), min_dist_(n - 1) {
+    for (std::size_t i = 0; i < n; ++i) cluster_id_[i] = i;
+    // Each row's nearest cluster above it, lowest index among equals, seen while the matrix is put in
+    // panel order (SciPy's first scan).
+    FirstScan<T> first{neighbor_.data(), min_dist_.data()};
     const RowSink<T> sink{&FirstScan<T>::visit, &first};
     panels_from(src, D, n, threads, poller, &sink, reference ? finite_range<T>() : safe_range<T>(M, n));
   }
-  KeyedHeap<T> heap(min_dist);
 
-  for (std::size_t k = 0; k + 1 < n; ++k) {
+  void run(double* Z) {
+    KeyedHeap<T> heap(min_dist_);
+    for (std::size_t k = 0; k + 1 < n_; ++k) {
+      const auto [x, y, dist] = closest_pair(heap, k);
+      std::size_t id_x = cluster_id_[x], id_y = cluster_id_[y];
+      const std::int64_t nx = size_[x], ny = size_[y];
+      if (id_x > id_y) std::swap(id_x, id_y);
+      write_merge(Z, k, id_x, id_y, static_cast<double>(dist), static_cast<double>(nx + ny));
+      size_[x] = 0;
+      size_[y] = nx + ny;
+      cluster_id_[y] = n_ + k;
+      live_.kill(x);
+      update(heap, x, y, static_cast<double>(dist), nx, ny);
+      // Every candidate neighbour is live (one that pointed at x now points at y), and the heap holds
+      // every live cluster but the last (SciPy's n - 1: the larger of a pair survives, so it never dies).
+      const std::size_t alive = n_ - k - 1;
+      if (!reference_ && alive * 2 <= dim_ && alive >= kCompactMin) pack(heap, alive);
+      poller_.poll();
+    }
+  }
+
+ private:
+  static constexpr T kInf = std::numeric_limits<T>::infinity();
+  static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
+  // The nearest live cluster above x: (distance, index), or (inf, none).
+  Candidate<T> nearest_above(std::size_t x) {
+    const std::size_t* L = live_.data();
+    const std::size_t from = live_.lower_bound(x + 1);
+    const Candidate<T> best = chunked_argmin<T>(from, live_.size(), budget_.threads(), scratch_, [&](std::size_t lo, std::size_t hi) {
+      // All positions are above x (x itself may be gone from the list): read along row x.
+      return nearest_in_range(D_, P_, L, live_, lo, hi, x, from, from);
+    });
+    return best.value < kInf ? Candidate<T>{best.value, L[best.index]} : Candidate<T>{kInf, kNone};
+  }
+
+  // The heap's minimum once its candidate distance is confirmed, recomputing unconfirmed ones: at most
+  // n - k re-checks, as SciPy bounds it. Removes it from the heap.
+  ChainPair<T> closest_pair(KeyedHeap<T>& heap, std::size_t k) {
     std::size_t x = 0, y = 0;
     T dist = 0;
-    // At most n - k re-checks, as SciPy bounds it.
-    for (std::size_t attempt = 0; attempt < n - k; ++attempt) {
+    for (std::size_t attempt = 0; attempt < n_ - k; ++attempt) {
       x = heap.min_key();
       dist = heap.min_value();
-      y = neighbor[x];
-      if (dist == D[P.at(x, y)]) break;
+      y = neighbor_[x];
+      if (dist == D_[P_.at(x, y)]) break;
       const Candidate<T> c = nearest_above(x);
-      if (c.index == none) throw_no_neighbour();
+      if (c.index == kNone) throw_no_neighbour();
       y = c.index;
       dist = c.value;
-      neighbor[x] = y;
-      min_dist[x] = dist;
+      neighbor_[x] = y;
+      min_dist_[x] = dist;
       heap.change_value(x, dist);
     }
     heap.remove_min();
+    return {x, y, dist};
+  }
 
-    std::size_t id_x = cluster_id[x], id_y = cluster_id[y];
-    const std::int64_t nx = size[x], ny = size[y];
-    if (id_x > id_y) std::swap(id_x, id_y);
-    write_merge(Z, k, id_x, id_y, static_cast<double>(dist), static_cast<double>(nx + ny));
-    size[x] = 0;
-    size[y] = nx + ny;
-    cluster_id[y] = n + k;
-    live.kill(x);
-
-    const double d_xy = static_cast<double>(dist);
-    const std::size_t* L = live.data();
-    const std::size_t at_x = live.lower_bound(x), at_y = live.lower_bound(y);
-    // One pass over the live clusters z does all of a merge's per-cluster work, each chunk on its own
-    // clusters (so no two threads touch the same entry), with what needs an order noted per chunk and
-    // taken in chunk order below:
-    //  - the new distances d(z, y);
-    //  - candidates that pointed at x now point at its successor y (a guess, checked when popped);
-    //  - the bounds that the new distances to y undercut (SciPy's second pass over z < y), noted in
-    //    increasing z: the heap operations below depend on their order;
-    //  - y's nearest cluster above it (SciPy's scan of row y after the update), from the values just
-    //    written: the lowest z among equals within a chunk (strict <), and across chunks in chunk order.
-    const int pass_threads = budget.threads();
-    const std::size_t chunk = chunk_size(live.size(), pass_threads);
-    const std::size_t chunks = (live.size() + chunk - 1) / chunk;
-    if (undercut.size() < chunks) undercut.resize(chunks);
-    above_y.assign(chunks, Candidate<T>{inf, none});
-    for (std::size_t c = 0; c < chunks; ++c) undercut[c].clear();
-    chunked_for(0, live.size(), chunk, pass_threads, [&](std::size_t lo, std::size_t hi) {
-      std::vector<std::size_t>& notes = undercut[lo / chunk];
-      Candidate<T>& nearest = above_y[lo / chunk];
-      update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t z) {
+  // One pass over the live clusters z does all of a merge's per-cluster work, each chunk on its own
+  // clusters (so no two threads touch the same entry), with what needs an order noted per chunk and
+  // taken in chunk order after:
+  //  - the new distances d(z, y);
+  //  - candidates that pointed at x now point at its successor y (a guess, checked when popped);
+  //  - the bounds that the new distances to y undercut (SciPy's second pass over z < y), noted in
+  //    increasing z: the heap operations depend on their order;
+  //  - y's nearest cluster above it (SciPy's scan of row y after the update), from the values just
+  //    written: the lowest z among equals within a chunk (strict <), and across chunks in chunk order.
+  void update(KeyedHeap<T>& heap, std::size_t x, std::size_t y, double d_xy, std::int64_t nx, std::int64_t ny) {
+    const std::size_t* L = live_.data();
+    const std::size_t at_x = live_.lower_bound(x), at_y = live_.lower_bound(y);
+    const int pass_threads = budget_.threads();
+    const std::size_t chunk = chunk_size(live_.size(), pass_threads);
+    const std::size_t chunks = (live_.size() + chunk - 1) / chunk;
+    if (undercut_.size() < chunks) undercut_.resize(chunks);
+    above_y_.assign(chunks, Candidate<T>{kInf, kNone});
+    for (std::size_t c = 0; c < chunks; ++c) undercut_[c].clear();
+    chunked_for(0, live_.size(), chunk, pass_threads, [&](std::size_t lo, std::size_t hi) {
+      std::vector<std::size_t>& notes = undercut_[lo / chunk];
+      Candidate<T>& nearest = above_y_[lo / chunk];
+      update_range<M>(D_, P_, L, live_, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size_.data(), [&](T d, std::size_t z) {
         if (z < y) {
-          if (z < x && neighbor[z] == x) neighbor[z] = y;
-          if (d < min_dist[z]) notes.push_back(z);
+          if (z < x && neighbor_[z] == x) neighbor_[z] = y;
+          if (d < min_dist_[z]) notes.push_back(z);
         } else if (d < nearest.value) {
           nearest = {d, z};
         }
       });
     });
-
     for (std::size_t c = 0; c < chunks; ++c) {
-      for (const std::size_t z : undercut[c]) {
-        const T d = D[P.at(z, y)];
-        neighbor[z] = y;
-        min_dist[z] = d;
+      for (const std::size_t z : undercut_[c]) {
+        const T d = D_[P_.at(z, y)];
+        neighbor_[z] = y;
+        min_dist_[z] = d;
         heap.change_value(z, d);
       }
     }
-    Candidate<T> c{inf, none};
-    for (const Candidate<T>& a : above_y)
+    Candidate<T> c{kInf, kNone};
+    for (const Candidate<T>& a : above_y_)
       if (a.value < c.value) c = a;
-    if (c.index != none) {
-      neighbor[y] = c.index;
-      min_dist[y] = c.value;
+    if (c.index != kNone) {
+      neighbor_[y] = c.index;
+      min_dist_[y] = c.value;
       heap.change_value(y, c.value);
-    } else if (y + 1 < dim) {
+    } else if (y + 1 < dim_) {
       throw_no_neighbour();  // SciPy scans above y unless y is the last cluster (which never dies)
     }
-
-    // Pack the live clusters once half the slots are dead (see compact_panels). Slots keep their
-    // order, so the tie rules are unchanged. Every candidate neighbour is live (one that pointed at
-    // x now points at y), and the heap holds every live cluster but the last (SciPy's n - 1: the
-    // larger of a pair survives, so it never dies).
-    const std::size_t alive = n - k - 1;
-    if (!reference && alive * 2 <= dim && alive >= kCompactMin) {
-      std::vector<std::size_t> keep;
-      keep.reserve(alive);
-      for (std::size_t p = 0; p < live.size(); ++p)
-        if (live.alive(live.data()[p])) keep.push_back(live.data()[p]);
-      compact_panels(D, P, keep, poller);
-      std::vector<std::size_t> renum(dim, 0);
-      for (std::size_t q = 0; q < alive; ++q) renum[keep[q]] = q;
-      for (std::size_t q = 0; q < alive; ++q) {
-        const std::size_t s = keep[q];
-        cluster_id[q] = cluster_id[s];
-        size[q] = size[s];
-        if (q + 1 < alive) {
-          neighbor[q] = renum[neighbor[s]];
-          min_dist[q] = min_dist[s];
-        }
-      }
-      heap.relabel(renum);
-      dim = alive;
-      P = Panels<R>(dim);
-      live = ActiveList(dim);
-    }
-    poller.poll();
   }
-}
+
+  // Packs the `alive` live clusters to the front (pack_live). Slots keep their order, so the tie rules
+  // are unchanged.
+  void pack(KeyedHeap<T>& heap, std::size_t alive) {
+    const Packing packing = pack_live(D_, P_, live_, dim_, poller_);
+    for (std::size_t q = 0; q < alive; ++q) {
+      const std::size_t s = packing.keep[q];
+      cluster_id_[q] = cluster_id_[s];
+      size_[q] = size_[s];
+      if (q + 1 < alive) {
+        neighbor_[q] = packing.renum[neighbor_[s]];
+        min_dist_[q] = min_dist_[s];
+      }
+    }
+    heap.relabel(packing.renum);
+    dim_ = alive;
+    P_ = Panels<kPanel>(dim_);
+    live_ = ActiveList(dim_);
+  }
+
+  T* D_;
+  std::size_t n_;
+  std::size_t dim_;  // slots in the working matrix: live clusters are packed now and then
+  Panels<kPanel> P_;
+  std::vector<std::int64_t> size_;
+  std::vector<std::size_t> cluster_id_;
+  ActiveList live_;
+  ThreadBudget budget_;
+  CancelPoller& poller_;
+  bool reference_;
+  std::vector<std::size_t> neighbor_;
+  std::vector<T> min_dist_;
+  std::vector<Candidate<T>> scratch_;
+  std::vector<std::vector<std::size_t>> undercut_;  // per chunk of the update
+  std::vector<Candidate<T>> above_y_;               // per chunk of the update
+};
 
 }  // namespace
 
@@ -283,8 +296,8 @@ void generic_linkage(const T* src, T* W, std::size_t n, LinkageMethod method, do
                      CancelPoller& poller, bool reference) {
   using M = LinkageMethod;
   switch (method) {
-    case M::centroid: return generic_impl<T, M::centroid>(src, W, n, Z, threads, adaptive, poller, reference);
-    case M::median: return generic_impl<T, M::median>(src, W, n, Z, threads, adaptive, poller, reference);
+    case M::centroid: return GenericLinkage<T, M::centroid>(src, W, n, threads, adaptive, poller, reference).run(Z);
+    case M::median: return GenericLinkage<T, M::median>(src, W, n, threads, adaptive, poller, reference).run(Z);
     default: throw std::invalid_argument("generic_linkage: method must be centroid or median");
   }
 }

@@ -39,8 +39,8 @@ std::string describe_bytes(std::size_t bytes) {
 // An uninitialised, RAII-owned buffer of m values. Large buffers are aligned to 2 MiB and offered to the
 // kernel for transparent huge pages before they are touched: the column scans of a condensed matrix hit
 // a new 4 KiB page at almost every step, and huge pages spare most of those TLB misses. Below kHugeFrom
-// the matrix is within reach of the 4 KiB TLB entries, and a huge page would cost more to clear than
-// the run: n = 200 needs 160 KB, and a fresh 2 MiB page took 80 us of a 100 us run.
+// the matrix is within reach of the 4 KiB TLB entries, and clearing a fresh huge page costs more than a
+// small run (benchmarks/bench_linkage_small.py).
 inline constexpr std::size_t kHugeFrom = std::size_t{16} << 20;
 
 template <class T>
@@ -49,13 +49,17 @@ class WorkBuffer {
   explicit WorkBuffer(std::size_t m) {
     constexpr std::size_t huge = std::size_t{1} << 21;
     const std::size_t bytes = m * sizeof(T);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
     const bool use_huge = bytes >= kHugeFrom;
+#else
+    const bool use_huge = false;  // transparent huge pages are Linux's; MSVC has no std::aligned_alloc
+#endif
     const std::size_t rounded = use_huge ? (bytes + huge - 1) / huge * huge : bytes;
-    void* p = use_huge ? std::aligned_alloc(huge, rounded) : std::malloc(bytes > 0 ? bytes : 1);
+    void* p = use_huge ? aligned(huge, rounded) : std::malloc(bytes > 0 ? bytes : 1);
     if (p == nullptr) {
-      throw LinkageMemoryError("pixclust.linkage: cannot allocate the working copy of the condensed distance "
-                               "matrix: it needs " + describe_bytes(bytes) +
-                               " (allow the input to be overwritten to need none)");
+      throw LinkageMemoryError("linkage: cannot allocate the working copy of the condensed distance matrix: it "
+                               "needs " + describe_bytes(bytes) + " (linkage_overwrite needs none)",
+                               bytes);
     }
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (use_huge) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure is harmless
@@ -65,20 +69,22 @@ class WorkBuffer {
   T* get() const { return data_.get(); }
 
  private:
+  static void* aligned(std::size_t alignment, std::size_t bytes) {
+#if defined(_WIN32)
+    (void)alignment;
+    return std::malloc(bytes);  // not reached: use_huge is false there
+#else
+    return std::aligned_alloc(alignment, bytes);
+#endif
+  }
   struct Free {
     void operator()(T* p) const noexcept { std::free(p); }
   };
   std::unique_ptr<T, Free> data_;
 };
 
-template <class T>
-void check_input(const T* D, std::size_t n, int threads) {
-  if (n < 2) {
-    throw std::invalid_argument("pixclust.linkage: needs at least 2 observations, got " + std::to_string(n));
-  }
-  if (!detail::all_finite(D, condensed_size(n), threads)) {
-    throw std::invalid_argument(kNonFinite);
-  }
+void require_two_points(std::size_t n) {
+  if (n < 2) throw std::invalid_argument("linkage: needs at least 2 observations, got " + std::to_string(n));
 }
 
 // Single linkage reads the condensed matrix in place and checks finiteness on its way through it.
@@ -178,7 +184,7 @@ void dispatch(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z
   } catch (const detail::OutsideSafeRange&) {
     return outside_safe_range<T>(src, W, n, method, Z, threads, adaptive, poller);
   }
-  throw std::invalid_argument("pixclust.linkage: unknown method");
+  throw std::invalid_argument("linkage: unknown method");
 }
 
 }  // namespace
@@ -200,7 +206,7 @@ std::size_t linkage_working_bytes(std::size_t n, LinkageMethod method, std::size
   const std::size_t other = n % 2 == 0 ? n - 1 : n;
   const std::size_t limit = std::numeric_limits<std::size_t>::max();
   if (other != 0 && (half > limit / other || half * other > limit / item_size)) {
-    throw std::length_error("pixclust.linkage: the condensed distance matrix of " + std::to_string(n) +
+    throw std::length_error("linkage: the condensed distance matrix of " + std::to_string(n) +
                             " points does not fit in memory addressable by size_t");
   }
   return half * other * item_size;
@@ -211,7 +217,7 @@ void linkage_overwrite(T* D, std::size_t n, LinkageMethod method, double* Z, int
                        const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
   detail::CancelPoller poller(cancel);
-  if (n < 2) check_input(D, n, threads);
+  require_two_points(n);
   // Single linkage checks the input as it reads it; the others as they put it in panel order.
   dispatch<T>(D, D, n, method, Z, threads, n_threads <= 0, poller);
 }
@@ -220,11 +226,11 @@ template <class T>
 void linkage(const T* D, std::size_t n, LinkageMethod method, double* Z, int n_threads, const CancelCheck& cancel) {
   const int threads = detail::resolve_threads(n_threads);
   if (method == LinkageMethod::single) {
-    if (n < 2) check_input(D, n, threads);
+    require_two_points(n);
     detail::CancelPoller poller(cancel);
     return single<T>(D, n, Z, threads, n_threads <= 0, poller);
   }
-  if (n < 2) check_input(D, n, threads);
+  require_two_points(n);
   const std::size_t m = linkage_working_bytes(n, method, sizeof(T)) / sizeof(T);
   WorkBuffer<T> work(m);
   // The copy into panel order checks finiteness as it goes: one read of the input instead of two (a bad

@@ -284,9 +284,8 @@ struct Candidate {
 // Entries per chunk of a parallel pass over m entries on `threads` threads. Chunks, not threads, are the
 // unit of the reduction: partial minima are combined in chunk order, so 1 thread and 16 find the same
 // (value, lowest index), and so does any chunk size. Larger chunks cost less per entry (each restarts
-// the prefetch stream and its per-chunk notes; ward at n = 20,000 on 2 threads: 1.92 s with 2048 against
-// 2.10 s with 1024), so a chunk is kChunk entries unless that leaves a thread fewer than four, and no
-// fewer than kMinChunk.
+// the prefetch stream and its per-chunk notes: benchmarks/bench_linkage.py), so a chunk is kChunk
+// entries unless that leaves a thread fewer than four, and no fewer than kMinChunk.
 inline constexpr std::size_t kChunk = 2048;
 inline constexpr std::size_t kMinChunk = 1024;
 inline std::size_t chunk_size(std::size_t m, int threads) {
@@ -318,12 +317,11 @@ inline void prefetch_write(const void* p) {
 #endif
 }
 
-// scan(lo, hi) -> Candidate<T> (value, list position; ties to the lowest position) over [begin, end),
-// in chunks on all threads when there is enough work; chunk minima are combined in chunk order.
-template <class T, class Scan>
-Candidate<T> chunked_argmin(std::size_t begin, std::size_t end, int threads, std::vector<Candidate<T>>& scratch,
-                            const Scan& scan) {
-  if (end <= begin) return {std::numeric_limits<T>::infinity(), end};
+// scan(lo, hi) -> Acc over [begin, end), in chunks on all threads when there is enough work; the chunks'
+// results are folded in chunk order by combine(acc, next), so the thread count cannot change the result.
+template <class Acc, class Scan, class Combine>
+Acc chunked_reduce(std::size_t begin, std::size_t end, int threads, std::vector<Acc>& scratch, const Scan& scan,
+                   const Combine& combine) {
   const std::size_t chunk = chunk_size(end - begin, threads);
   const std::size_t chunks = (end - begin + chunk - 1) / chunk;
   if (threads <= 1 || chunks < 2) return scan(begin, end);
@@ -334,10 +332,19 @@ Candidate<T> chunked_argmin(std::size_t begin, std::size_t end, int threads, std
     const std::size_t lo = begin + static_cast<std::size_t>(c) * chunk;
     scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(end, lo + chunk));
   }
-  Candidate<T> best = scratch[0];
-  for (std::size_t c = 1; c < chunks; ++c)
-    if (scratch[c].value < best.value) best = scratch[c];
-  return best;
+  Acc acc = scratch[0];
+  for (std::size_t c = 1; c < chunks; ++c) combine(acc, scratch[c]);
+  return acc;
+}
+
+// chunked_reduce of scan(lo, hi) -> Candidate<T> (value, list position; ties to the lowest position).
+template <class T, class Scan>
+Candidate<T> chunked_argmin(std::size_t begin, std::size_t end, int threads, std::vector<Candidate<T>>& scratch,
+                            const Scan& scan) {
+  if (end <= begin) return {std::numeric_limits<T>::infinity(), end};
+  return chunked_reduce(begin, end, threads, scratch, scan, [](Candidate<T>& best, const Candidate<T>& next) {
+    if (next.value < best.value) best = next;
+  });
 }
 
 // body(lo, hi) over [begin, end) in chunks of `chunk` entries, on all threads when there is enough work.
@@ -386,6 +393,23 @@ void compact_panels(T* D, const Panels<R>& P, const std::vector<std::size_t>& ke
   }
 }
 
+// The live clusters packed to the front of D (compact_panels) once half the slots are dead: keep[q] is
+// the old slot of new slot q, renum its inverse (0 for the dead).
+struct Packing {
+  std::vector<std::size_t> keep, renum;
+};
+
+template <class T, std::size_t R>
+Packing pack_live(T* D, const Panels<R>& P, const ActiveList& live, std::size_t dim, CancelPoller& poller) {
+  Packing packing;
+  for (std::size_t p = 0; p < live.size(); ++p)
+    if (live.alive(live.data()[p])) packing.keep.push_back(live.data()[p]);
+  compact_panels(D, P, packing.keep, poller);
+  packing.renum.assign(dim, 0);
+  for (std::size_t q = 0; q < packing.keep.size(); ++q) packing.renum[packing.keep[q]] = q;
+  return packing;
+}
+
 // Prefetch the value at D + k. The offset is formed in integers: for clusters in x's own panel the
 // rect() formula gives a meaningless (possibly wrapped) address, which a prefetch ignores.
 template <class T>
@@ -397,29 +421,37 @@ inline void prefetch_value(const T* D, std::size_t k, bool write) {
     prefetch_read(p);
 }
 
-// The nearest live cluster to x among list positions [lo, hi): (distance, position), ties to the lowest
-// position; x itself (at position at_x) and dead entries are skipped. Positions below at_x hold
-// clusters i < x, read down column x; the rest are read along row x. Live: ActiveList or AllAlive.
+// visit(p, D(L[p], x)) for the live clusters at list positions [lo, hi) below col_end (clusters below x,
+// read down column x, prefetched ahead), then visit(p, D(x, L[p])) for those from row_from on (clusters
+// above x, read along row x). Live: ActiveList (dead entries skipped) or AllAlive.
+template <class T, std::size_t R, class Live, class Visit>
+void for_each_distance_to(const T* D, const Panels<R>& P, const std::size_t* L, const Live& live, std::size_t lo,
+                          std::size_t hi, std::size_t x, std::size_t col_end, std::size_t row_from,
+                          const Visit& visit) {
+  const std::size_t* rect = P.rect();
+  const std::size_t col_stop = std::min(hi, col_end);
+  const std::size_t xR = x * R;
+  for (std::size_t p = lo; p < col_stop; ++p) {
+    if (p + kPrefetch < col_stop) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
+    const std::size_t i = L[p];
+    if (live.alive(i)) visit(p, D[P.at(i, x)]);
+  }
+  for (std::size_t p = std::max(lo, row_from); p < hi; ++p) {
+    const std::size_t i = L[p];
+    if (live.alive(i)) visit(p, D[P.at(x, i)]);
+  }
+}
+
+// The nearest live cluster to x among list positions [lo, hi) (col_end, row_from as for
+// for_each_distance_to): (distance, position), ties to the lowest position; (inf, hi) if none is closer.
 template <class T, std::size_t R, class Live>
 Candidate<T> nearest_in_range(const T* D, const Panels<R>& P, const std::size_t* L, const Live& live,
-                              std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
+                              std::size_t lo, std::size_t hi, std::size_t x, std::size_t col_end,
+                              std::size_t row_from) {
   Candidate<T> best{std::numeric_limits<T>::infinity(), hi};
-  const std::size_t* rect = P.rect();
-  const std::size_t col_end = std::min(hi, at_x);
-  const std::size_t xR = x * R;
-  for (std::size_t p = lo; p < col_end; ++p) {
-    if (p + kPrefetch < col_end) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
-    const std::size_t i = L[p];
-    if (!live.alive(i)) continue;
-    const T v = D[P.at(i, x)];
+  for_each_distance_to(D, P, L, live, lo, hi, x, col_end, row_from, [&best](std::size_t p, T v) {
     if (v < best.value) best = {v, p};
-  }
-  for (std::size_t p = std::max(lo, at_x + 1); p < hi; ++p) {
-    const std::size_t i = L[p];
-    if (!live.alive(i)) continue;
-    const T v = D[P.at(x, i)];
-    if (v < best.value) best = {v, p};
-  }
+  });
   return best;
 }
 
@@ -482,7 +514,7 @@ void update_range(T* D, const Panels<R>& P, const std::size_t* L, const Live& li
 // A scan that found no cluster below infinity: impossible on finite distances inside the safe range, so
 // a bug; thrown instead of indexing with the scan's "nothing found" position.
 [[noreturn]] inline void throw_no_candidate() {
-  throw std::logic_error("pixclust.linkage: internal error: a nearest-neighbour scan found no cluster");
+  throw std::logic_error("linkage: internal error: a nearest-neighbour scan found no cluster");
 }
 
 // Row k of the linkage matrix: clusters a and b merged at `height` into one of `count` points.

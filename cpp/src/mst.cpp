@@ -9,7 +9,7 @@
 // time; each step needs the new point's distances to the points already added and O(n) bookkeeping that
 // stays in cache. Adding the points from last to first, those distances are one row of the condensed
 // matrix, read front to back: the whole run is one sequential pass over the input (which also checks
-// that it is finite), 3x faster than Prim's on 2 threads at n = 20,000 (0.50 s against 1.51 s).
+// that it is finite), several times faster than Prim's (benchmarks/bench_linkage.py).
 //
 // The two agree exactly when the n - 1 merge heights are distinct: every single-linkage hierarchy then
 // has the same merges in the same order, and SciPy's matrix (rows sorted by height, ids by row) is
@@ -107,21 +107,12 @@ template <class T, std::size_t R, class Live>
 Candidate<T> prim_scan(const T* D, const Panels<R>& P, const std::size_t* L, const Live& live, std::size_t lo,
                        std::size_t hi, std::size_t x, std::size_t at_x, T* tree) {
   Candidate<T> b{std::numeric_limits<T>::infinity(), hi};
-  const std::size_t* rect = P.rect();
-  const std::size_t xR = x * R;
-  auto visit = [&](std::size_t p, T d) {
+  for_each_distance_to(D, P, L, live, lo, hi, x, at_x, at_x, [&](std::size_t p, T d) {
     const std::size_t i = L[p];
     T t = tree[i];
     if (t > d) tree[i] = t = d;
     if (t < b.value) b = {t, p};
-  };
-  const std::size_t col_end = std::min(hi, at_x);
-  for (std::size_t p = lo; p < col_end; ++p) {
-    if (p + kPrefetch < col_end) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
-    if (live.alive(L[p])) visit(p, D[P.at(L[p], x)]);
-  }
-  for (std::size_t p = std::max(lo, at_x); p < hi; ++p)
-    if (live.alive(L[p])) visit(p, D[P.at(x, L[p])]);
+  });
   return b;
 }
 
@@ -155,8 +146,7 @@ void mst_impl(const T* D, std::size_t n, double* Z, int threads, bool adaptive, 
 
 // Prim's below kSmallPrim points, where the matrix sits in the caches: plain loops on one thread over
 // the outside points kept in order (SciPy's loop without the finished points), instead of mst_impl's
-// chunked scans, or SLINK's longer step. Best of 10, 2 threads: n = 100, 10 us against 15 us; n = 1000,
-// 1.02 against 1.21 ms (SLINK); n = 2000, 5.1 against 5.9 ms; n = 2500, 10.6 against 8.8 ms.
+// chunked scans, or SLINK's longer step (crossover measured by benchmarks/bench_linkage_small.py).
 inline constexpr std::size_t kSmallPrim = 2000;
 
 template <class T>

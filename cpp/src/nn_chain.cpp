@@ -10,7 +10,7 @@
 // y is inserted where it belongs; neighbours that were x or y drop out and the rest move up (the list is
 // then shorter until the next scan of that cluster); the merged cluster's own list is found by that same
 // pass. Only a cluster that loses its whole list is marked stale, and it is rescanned only if it comes to
-// head the chain: 14% of SciPy's scans at n = 20,000 (ward). The pass itself reads one threshold per
+// head the chain, a fraction of SciPy's scans. The pass itself reads one threshold per
 // cluster: the lists that name x or y are found through a reverse index (listers), so a longer list costs
 // the pass nothing. Scans and updates run on all threads with chunk-ordered reductions. The matrix is
 // stored in row panels (linkage_common.hpp), and the live clusters are packed to its front whenever half
@@ -29,15 +29,12 @@ namespace pixclust::detail {
 
 namespace {
 
-// How many nearest neighbours each cluster remembers. Ward at n = 20,000 rescans 25,051 times with two,
-// 16,380 with four and 10,574 with eight (SciPy scans about 3n = 60,000 times); a list costs the update
-// pass nothing (see listers), only memory (n lists) and the insertion in a rescan.
+// How many nearest neighbours each cluster remembers: a longer list means fewer rescans and costs the
+// update pass nothing (see listers), only memory (n lists) and the insertion in a rescan.
 inline constexpr std::size_t kNear = 8;
 
-// Below this many points nn_chain_small.cpp's plain chain is faster: the matrix (25 MB here) is mostly
-// in the caches, where instructions cost more than memory. Ward, 2 threads, best of 10: n = 1000,
-// 4.4 ms against 8.7 ms; n = 2000, 21.0 against 25.3 ms; n = 2500, 37.4 against 37.5 ms; n = 3000,
-// 59.3 against 53.7 ms.
+// Below this many points nn_chain_small.cpp's plain chain is faster: the matrix is mostly in the caches,
+// where instructions cost more than memory (crossover measured by benchmarks/bench_linkage_small.py).
 inline constexpr std::size_t kSmallChain = 2500;
 
 template <class T>
@@ -120,23 +117,12 @@ void Nearest<T>::apply_merge(T d, std::size_t x, std::size_t y) {
 }
 
 // The nearest live clusters to x among list positions [lo, hi), as list positions; x itself (at
-// position at_x) and dead entries skipped (see nearest_in_range).
+// position at_x) skipped.
 template <class T, std::size_t R>
 Nearest<T> nearest_list_in_range(const T* D, const Panels<R>& P, const std::size_t* L, const ActiveList& live,
-                          std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
+                                  std::size_t lo, std::size_t hi, std::size_t x, std::size_t at_x) {
   Nearest<T> best;
-  const std::size_t* rect = P.rect();
-  const std::size_t col_end = std::min(hi, at_x);
-  const std::size_t xR = x * R;
-  for (std::size_t p = lo; p < col_end; ++p) {
-    if (p + kPrefetch < col_end) prefetch_value(D, rect[L[p + kPrefetch]] + xR, false);
-    const std::size_t i = L[p];
-    if (live.alive(i)) best.offer(D[P.at(i, x)], p);
-  }
-  for (std::size_t p = std::max(lo, at_x + 1); p < hi; ++p) {
-    const std::size_t i = L[p];
-    if (live.alive(i)) best.offer(D[P.at(x, i)], p);
-  }
+  for_each_distance_to(D, P, L, live, lo, hi, x, at_x, at_x + 1, [&best](std::size_t p, T v) { best.offer(v, p); });
   return best;
 }
 
@@ -214,168 +200,164 @@ void initial_neighbours(const T* D, const Panels<kPanel>& P, std::size_t n, int 
   cancel.rethrow();
 }
 
+// The chain between merges: the matrix in panels, every live cluster's nearest list (near; count == 0:
+// stale) and what lets one pass over the merged row keep those lists exact: thr[i], the last value near[i]
+// knows (-inf when stale), read by the update pass; listers[j], the clusters whose lists may name j (a
+// superset: entries go stale when a list drops j or its owner is rescanned or dies, and are checked when
+// read); seen[i], the last merge that processed i.
 template <class T, LinkageMethod M>
-void nn_chain_impl(const T* src, T* D, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
-  Panels<kPanel> P(n);
-  // near[i]: i's nearest live clusters (count == 0: stale).
-  std::vector<Nearest<T>> near;
-  {
+class NNChain {
+ public:
+  NNChain(const T* src, T* D, std::size_t n, int threads, bool adaptive, CancelPoller& poller)
+      : D_(D), n_(n), dim_(n), P_(n), ident_(n), size_(n, 1), live_(n), budget_(threads, adaptive),
+        poller_(poller), thr_(n), listers_(n), seen_(n, kNever) {
     std::vector<Nearest<T>> rows(n);
     const RowSink<T> sink{&nearest_above_row<T>, rows.data()};
     panels_from(src, D, n, threads, poller, &sink, safe_range<T>(M, n));
-    initial_neighbours(D, P, n, threads, rows, near, poller);
+    initial_neighbours(D, P_, n, threads, rows, near_, poller);
+    for (std::size_t i = 0; i < n; ++i) ident_[i] = i;
+    for (std::size_t i = 0; i < n; ++i) index_near(i);
+    chain_.reserve(n);
   }
-  std::size_t dim = n;  // slots in the working matrix: live clusters are packed now and then
-  std::vector<std::size_t> ident(n);  // slot -> SciPy's index of the cluster there
-  for (std::size_t i = 0; i < n; ++i) ident[i] = i;
-  std::vector<std::int64_t> size(n, 1);
-  ActiveList live(n);
-  std::vector<std::size_t> chain;
-  chain.reserve(n);
-  std::vector<Nearest<T>> notes, scratch;
-  ThreadBudget budget(threads, adaptive);
-  // thr[i]: the last value near[i] knows (-inf when stale), read by the update pass; listers[j]: the
-  // clusters whose lists may name j (a superset: entries go stale when a list drops j or its owner is
-  // rescanned or dies, and are checked when read); seen[i]: the last merge that processed i.
-  constexpr T stale_thr = -std::numeric_limits<T>::infinity();
-  constexpr std::size_t never = std::numeric_limits<std::size_t>::max();
-  std::vector<T> thr(n);
-  std::vector<std::vector<std::size_t>> listers(n);
-  std::vector<std::size_t> seen(n, never);
-  std::vector<std::vector<std::size_t>> cands;  // per chunk of the update pass
+
+  void run(double* Z) {
+    for (std::size_t k = 0; k + 1 < n_; ++k) {
+      if (chain_.empty()) chain_.push_back(live_.first_alive());
+      const ChainPair<T> pair = reciprocal_pair<T>(
+          chain_,
+          [&](std::size_t x) {
+            if (near_[x].count == 0) rescan(x, budget_.threads());
+            return Candidate<T>{near_[x].v[0], near_[x].j[0]};
+          },
+          [&](std::size_t a, std::size_t b) { return a < b ? D_[P_.at(a, b)] : D_[P_.at(b, a)]; });
+      const std::size_t x = pair.x, y = pair.y;
+      const std::int64_t nx = size_[x], ny = size_[y];
+      write_merge(Z, k, ident_[x], ident_[y], static_cast<double>(pair.d), static_cast<double>(nx + ny));
+      size_[x] = 0;
+      size_[y] = nx + ny;
+      live_.kill(x);
+      if (k + 2 == n_) break;  // nothing left to update
+      merge(x, y, static_cast<double>(pair.d), nx, ny, k);
+      const std::size_t alive = n_ - k - 1;
+      if (alive * 2 <= dim_ && alive >= kCompactMin) pack(alive);
+      poller_.poll();
+    }
+    sort_and_relabel(Z, n_);
+  }
+
+ private:
+  static constexpr T kStale = -std::numeric_limits<T>::infinity();
+  static constexpr std::size_t kNever = std::numeric_limits<std::size_t>::max();
+
   // Records near[i] in thr and listers.
-  auto index_near = [&](std::size_t i) {
-    const Nearest<T>& a = near[i];
-    thr[i] = a.count ? a.last() : stale_thr;
-    for (std::size_t q = 0; q < a.count; ++q) listers[a.j[q]].push_back(i);
-  };
-  auto set_near = [&](std::size_t i, const Nearest<T>& a) {
-    near[i] = a;
+  void index_near(std::size_t i) {
+    const Nearest<T>& a = near_[i];
+    thr_[i] = a.count ? a.last() : kStale;
+    for (std::size_t q = 0; q < a.count; ++q) listers_[a.j[q]].push_back(i);
+  }
+  void set_near(std::size_t i, const Nearest<T>& a) {
+    near_[i] = a;
     index_near(i);
-  };
-  for (std::size_t i = 0; i < n; ++i) index_near(i);
+  }
 
   // Exact nearest live neighbours of i by a full scan, chunk results merged in chunk order.
-  auto rescan = [&](std::size_t i, int scan_threads) {
-    const std::size_t* L = live.data();
-    const std::size_t at_i = live.lower_bound(i);
-    auto scan = [&](std::size_t lo, std::size_t hi) { return nearest_list_in_range(D, P, L, live, lo, hi, i, at_i); };
-    const std::size_t m = live.size(), chunk = chunk_size(m, scan_threads), chunks = (m + chunk - 1) / chunk;
-    Nearest<T> best;
-    if (scan_threads <= 1 || chunks < 2) {
-      best = scan(0, m);
-    } else {
-      scratch.resize(chunks);
-      const auto nchunks = static_cast<std::ptrdiff_t>(chunks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(scan_threads)
-      for (std::ptrdiff_t c = 0; c < nchunks; ++c) {
-        const std::size_t lo = static_cast<std::size_t>(c) * chunk;
-        scratch[static_cast<std::size_t>(c)] = scan(lo, std::min(m, lo + chunk));
-      }
-      best = scratch[0];
-      for (std::size_t c = 1; c < chunks; ++c) best.merge(scratch[c]);
-    }
+  void rescan(std::size_t i, int scan_threads) {
+    const std::size_t* L = live_.data();
+    const std::size_t at_i = live_.lower_bound(i);
+    auto scan = [&](std::size_t lo, std::size_t hi) { return nearest_list_in_range(D_, P_, L, live_, lo, hi, i, at_i); };
+    Nearest<T> best = chunked_reduce(std::size_t{0}, live_.size(), scan_threads, scratch_, scan,
+                                     [](Nearest<T>& acc, const Nearest<T>& next) { acc.merge(next); });
     if (best.count == 0) throw_no_candidate();
     for (std::size_t q = 0; q < best.count; ++q) best.j[q] = L[best.j[q]];  // positions to clusters
     set_near(i, best);
-  };
+  }
 
-  for (std::size_t k = 0; k + 1 < n; ++k) {
-    if (chain.empty()) chain.push_back(live.first_alive());
-    const ChainPair<T> pair = reciprocal_pair<T>(
-        chain,
-        [&](std::size_t x) {
-          if (near[x].count == 0) rescan(x, budget.threads());
-          return Candidate<T>{near[x].v[0], near[x].j[0]};
-        },
-        [&](std::size_t a, std::size_t b) { return a < b ? D[P.at(a, b)] : D[P.at(b, a)]; });
-    const std::size_t x = pair.x, y = pair.y;
-    const T current_min = pair.d;
-
-    const std::int64_t nx = size[x], ny = size[y];
-    write_merge(Z, k, ident[x], ident[y], static_cast<double>(current_min), static_cast<double>(nx + ny));
-    size[x] = 0;
-    size[y] = nx + ny;
-    live.kill(x);
-    if (k + 2 == n) break;  // nothing left to update
-
-    // D(i, y) <- update(D(i, x), D(i, y)) for every live i != y, each entry written by one chunk. The
-    // same pass keeps the neighbour cache exact (see the top of the file); each chunk keeps its own
-    // notes, read in chunk order below, so the thread count cannot change a result.
-    const double d_xy = static_cast<double>(current_min);
-    const std::size_t* L = live.data();
-    const std::size_t at_x = live.lower_bound(x), at_y = live.lower_bound(y);
-    const int pass_threads = budget.threads();
-    const std::size_t chunk = chunk_size(live.size(), pass_threads);
-    const std::size_t chunks = (live.size() + chunk - 1) / chunk;
-    if (notes.size() < chunks) notes.resize(chunks);
-    for (std::size_t c = 0; c < chunks; ++c) notes[c] = Nearest<T>{};
-    if (cands.size() < chunks) cands.resize(chunks);
-    for (std::size_t c = 0; c < chunks; ++c) cands[c].clear();
-    chunked_for(0, live.size(), chunk, pass_threads, [&](std::size_t lo, std::size_t hi) {
-      Nearest<T>& note = notes[lo / chunk];
-      std::vector<std::size_t>& cand = cands[lo / chunk];
-      update_range<M>(D, P, L, live, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size.data(), [&](T d, std::size_t i) {
+  // After merge k of x into y: D(i, y) <- update(D(i, x), D(i, y)) for every live i != y, each entry
+  // written by one chunk. The same pass keeps the neighbour lists exact (see the top of the file); each
+  // chunk keeps its own notes, read in chunk order, so the thread count cannot change a result.
+  void merge(std::size_t x, std::size_t y, double d_xy, std::int64_t nx, std::int64_t ny, std::size_t k) {
+    const std::size_t* L = live_.data();
+    const std::size_t at_x = live_.lower_bound(x), at_y = live_.lower_bound(y);
+    const int pass_threads = budget_.threads();
+    const std::size_t chunk = chunk_size(live_.size(), pass_threads);
+    const std::size_t chunks = (live_.size() + chunk - 1) / chunk;
+    if (notes_.size() < chunks) notes_.resize(chunks);
+    if (cands_.size() < chunks) cands_.resize(chunks);
+    for (std::size_t c = 0; c < chunks; ++c) {
+      notes_[c] = Nearest<T>{};
+      cands_[c].clear();
+    }
+    chunked_for(0, live_.size(), chunk, pass_threads, [&](std::size_t lo, std::size_t hi) {
+      Nearest<T>& note = notes_[lo / chunk];
+      std::vector<std::size_t>& cand = cands_[lo / chunk];
+      update_range<M>(D_, P_, L, live_, lo, hi, x, y, at_x, at_y, d_xy, nx, ny, size_.data(), [&](T d, std::size_t i) {
         // Positions are visited in increasing order within a chunk: the merged cluster's own nearest.
         if (d < note.threshold() || note.count < kNear) note.offer(d, i);
         // Lists that y may enter; those that name x or y are found through listers below.
-        if (d <= thr[i]) cand.push_back(i);
+        if (d <= thr_[i]) cand.push_back(i);
       });
     });
     // Each list is changed by the merge alone, so the order in which they are visited does not matter.
     std::vector<std::size_t> old_y;
-    old_y.swap(listers[y]);
+    old_y.swap(listers_[y]);
     auto fix = [&](std::size_t i) {
-      if (i == x || i == y || seen[i] == k || !live.alive(i)) return;
-      seen[i] = k;
-      Nearest<T>& a = near[i];
+      if (i == x || i == y || seen_[i] == k || !live_.alive(i)) return;
+      seen_[i] = k;
+      Nearest<T>& a = near_[i];
       if (a.count == 0) return;
-      a.apply_merge(i < y ? D[P.at(i, y)] : D[P.at(y, i)], x, y);
-      thr[i] = a.count ? a.last() : stale_thr;
-      if (a.lists(y)) listers[y].push_back(i);
+      a.apply_merge(i < y ? D_[P_.at(i, y)] : D_[P_.at(y, i)], x, y);
+      thr_[i] = a.count ? a.last() : kStale;
+      if (a.lists(y)) listers_[y].push_back(i);
     };
-    for (const std::size_t i : listers[x]) fix(i);
+    for (const std::size_t i : listers_[x]) fix(i);
     for (const std::size_t i : old_y) fix(i);
     for (std::size_t c = 0; c < chunks; ++c)
-      for (const std::size_t i : cands[c]) fix(i);
-    std::vector<std::size_t>().swap(listers[x]);
-    Nearest<T> near_y = notes[0];
-    for (std::size_t c = 1; c < chunks; ++c) near_y.merge(notes[c]);
+      for (const std::size_t i : cands_[c]) fix(i);
+    std::vector<std::size_t>().swap(listers_[x]);
+    Nearest<T> near_y = notes_[0];
+    for (std::size_t c = 1; c < chunks; ++c) near_y.merge(notes_[c]);
     set_near(y, near_y);
-
-    // Pack the live clusters once half the slots are dead (see compact_panels). Slots keep their
-    // order, so every comparison of indices (the tie rules) is unchanged.
-    const std::size_t alive = n - k - 1;
-    if (alive * 2 <= dim && alive >= kCompactMin) {
-      std::vector<std::size_t> keep;
-      keep.reserve(alive);
-      for (std::size_t p = 0; p < live.size(); ++p)
-        if (live.alive(live.data()[p])) keep.push_back(live.data()[p]);
-      compact_panels(D, P, keep, poller);
-      std::vector<std::size_t> renum(dim, 0);
-      for (std::size_t q = 0; q < alive; ++q) renum[keep[q]] = q;
-      for (std::size_t q = 0; q < alive; ++q) {
-        const std::size_t s = keep[q];
-        ident[q] = ident[s];
-        size[q] = size[s];
-        Nearest<T> a = near[s];
-        for (std::size_t e = 0; e < a.count; ++e) a.j[e] = renum[a.j[e]];  // listed clusters are live
-        near[q] = a;
-      }
-      for (std::size_t q = 0; q < dim; ++q) std::vector<std::size_t>().swap(listers[q]);
-      for (std::size_t q = 0; q < alive; ++q) {
-        index_near(q);
-        seen[q] = never;
-      }
-      for (std::size_t& c : chain) c = renum[c];
-      dim = alive;
-      P = Panels<kPanel>(dim);
-      live = ActiveList(dim);
-    }
-    poller.poll();
   }
-  sort_and_relabel(Z, n);
-}
+
+  // Packs the `alive` live clusters to the front (pack_live). Slots keep their order, so every
+  // comparison of indices (the tie rules) is unchanged.
+  void pack(std::size_t alive) {
+    const Packing packing = pack_live(D_, P_, live_, dim_, poller_);
+    for (std::size_t q = 0; q < alive; ++q) {
+      const std::size_t s = packing.keep[q];
+      ident_[q] = ident_[s];
+      size_[q] = size_[s];
+      Nearest<T> a = near_[s];
+      for (std::size_t e = 0; e < a.count; ++e) a.j[e] = packing.renum[a.j[e]];  // listed clusters are live
+      near_[q] = a;
+    }
+    for (std::size_t q = 0; q < dim_; ++q) std::vector<std::size_t>().swap(listers_[q]);
+    for (std::size_t q = 0; q < alive; ++q) {
+      index_near(q);
+      seen_[q] = kNever;
+    }
+    for (std::size_t& c : chain_) c = packing.renum[c];
+    dim_ = alive;
+    P_ = Panels<kPanel>(dim_);
+    live_ = ActiveList(dim_);
+  }
+
+  T* D_;
+  std::size_t n_;
+  std::size_t dim_;  // slots in the working matrix: live clusters are packed now and then
+  Panels<kPanel> P_;
+  std::vector<std::size_t> ident_;  // slot -> SciPy's index of the cluster there
+  std::vector<std::int64_t> size_;
+  ActiveList live_;
+  ThreadBudget budget_;
+  CancelPoller& poller_;
+  std::vector<std::size_t> chain_;
+  std::vector<Nearest<T>> near_, notes_, scratch_;
+  std::vector<T> thr_;
+  std::vector<std::vector<std::size_t>> listers_;
+  std::vector<std::size_t> seen_;
+  std::vector<std::vector<std::size_t>> cands_;  // per chunk of the update pass
+};
 
 }  // namespace
 
@@ -385,10 +367,10 @@ void nn_chain(const T* src, T* W, std::size_t n, LinkageMethod method, double* Z
   using M = LinkageMethod;
   if (n < kSmallChain) return nn_chain_small<T>(src, W, n, method, Z, poller);
   switch (method) {
-    case M::complete: return nn_chain_impl<T, M::complete>(src, W, n, Z, threads, adaptive, poller);
-    case M::average: return nn_chain_impl<T, M::average>(src, W, n, Z, threads, adaptive, poller);
-    case M::weighted: return nn_chain_impl<T, M::weighted>(src, W, n, Z, threads, adaptive, poller);
-    case M::ward: return nn_chain_impl<T, M::ward>(src, W, n, Z, threads, adaptive, poller);
+    case M::complete: return NNChain<T, M::complete>(src, W, n, threads, adaptive, poller).run(Z);
+    case M::average: return NNChain<T, M::average>(src, W, n, threads, adaptive, poller).run(Z);
+    case M::weighted: return NNChain<T, M::weighted>(src, W, n, threads, adaptive, poller).run(Z);
+    case M::ward: return NNChain<T, M::ward>(src, W, n, threads, adaptive, poller).run(Z);
     default: throw std::invalid_argument("nn_chain: method must be complete, average, weighted or ward");
   }
 }

@@ -4,7 +4,7 @@
 //
 // Below a few thousand points the matrix sits in the caches, and what costs time is instructions, not
 // memory: nn_chain.cpp's panel order, neighbour lists of eight, reverse index and parallel passes cost
-// more than they save there (n = 200: 0.8 ms against fastcluster's 0.14 ms). Here a link costs a scan
+// more than they save there (benchmarks/bench_linkage_small.py). Here a link costs a scan
 // of the chain's head unless its nearest neighbour is still known: one pass finds every cluster's
 // nearest first, and each merge's update pass, which computes every distance to the merged cluster,
 // keeps the others' (a cluster whose nearest was one of the two merged ones forgets it unless the
@@ -85,9 +85,10 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
         [&](std::size_t x) {
           if (!known[x]) {  // a full scan: down column x, then along row x
             const std::size_t at_x = static_cast<std::size_t>(std::lower_bound(live.begin(), live.end(), x) - live.begin());
-            const Candidate<T> c = nearest_in_range(static_cast<const T*>(D), P, live.data(), AllAlive{}, 0, live.size(), x, at_x);
-            near_v[x] = c.value;
+            const Candidate<T> c =
+                nearest_in_range(static_cast<const T*>(D), P, live.data(), AllAlive{}, 0, live.size(), x, at_x, at_x + 1);
             if (c.index >= live.size()) throw_no_candidate();
+            near_v[x] = c.value;
             near_j[x] = live[c.index];
             known[x] = 1;
           }

@@ -40,11 +40,13 @@ std::string_view linkage_method_name(LinkageMethod method) noexcept;
 // Thrown when the working copy cannot be allocated; what() says how many bytes were needed.
 class LinkageMemoryError : public std::bad_alloc {
  public:
-  explicit LinkageMemoryError(std::string message) : message_(std::move(message)) {}
+  LinkageMemoryError(std::string message, std::size_t bytes) : message_(std::move(message)), bytes_(bytes) {}
   const char* what() const noexcept override { return message_.c_str(); }
+  std::size_t bytes() const noexcept { return bytes_; }
 
  private:
   std::string message_;
+  std::size_t bytes_;
 };
 
 // Thrown when the distance updates overflow and SciPy's result would be no valid linkage matrix (or
