@@ -168,6 +168,25 @@ def test_k_larger_than_distinct_says_how_many() -> None:
     assert pixclust.quantize(img, 3, random_state=0).inertia == 0.0
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_distinct_colours_whose_squared_distance_underflows(seed: int) -> None:
+    # 1e-200 and 0 are distinct colours, but (1e-200)**2 underflows to 0: k-means++ finds no second
+    # centre at a positive distance. scikit-learn's fit on the pixels succeeds with a warning; so must
+    # quantize (it used to claim that 2 colours were fewer than 2).
+    img = np.array([[[1e-200, 0, 0], [0, 0, 0]]])
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(1\)"):
+        ref = SKKMeans(2, random_state=seed).fit(img.reshape(-1, 3))
+    with pytest.warns(RuntimeWarning, match=r"n_colors=2: only 1 palette colours have pixels"):
+        res = pixclust.quantize(img, 2, random_state=seed)
+    assert isinstance(res, pixclust.QuantizeResult)
+    assert res.inertia == ref.inertia_ == 0.0
+    assert len(np.unique(res.labels)) == len(np.unique(ref.labels_)) == 1
+    assert sorted(res.counts.tolist()) == [0, 2]
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(1\)"):
+        km = pixclust.KMeans(2, random_state=seed).fit(img.reshape(-1, 3))
+    assert km.inertia_ == 0.0 and len(np.unique(km.labels_)) == 1
+
+
 @pytest.mark.parametrize("bad", [-1, 3])
 def test_core_label_maps_refuse_indices_out_of_range(bad: int) -> None:
     # The core's label remapping and painting check every index before touching memory.

@@ -176,8 +176,9 @@ void bind_kmeans(py::module_& m) {
       },
       py::arg("X"), py::arg("sample_weight"), py::arg("n_clusters"), py::arg("n_local_trials"), py::arg("uniforms"),
       py::arg("sample_point") = py::none(), py::arg("sample_point_weight") = py::none(), py::arg("n_threads") = 0,
-      "Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct\n"
-      "points (with positive weight) than n_clusters, and only the first n_chosen rows are set.\n"
+      "Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when every point with positive\n"
+      "weight is at squared distance 0 from a chosen centre (fewer distinct points than n_clusters, or\n"
+      "distances that underflow), and only the first n_chosen rows are set.\n"
       "sample_point (int32) draws along samples (e.g. pixels) mapped to rows of X, with sample_point_weight.");
 
   m.def(

@@ -40,8 +40,9 @@ def kmeans_lloyd(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_w
     """
 def kmeans_plusplus(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, n_clusters: typing.SupportsInt | typing.SupportsIndex, n_local_trials: typing.SupportsInt | typing.SupportsIndex, uniforms: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_point: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None = None, sample_point_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None = None, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """
-    Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct
-    points (with positive weight) than n_clusters, and only the first n_chosen rows are set.
+    Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when every point with positive
+    weight is at squared distance 0 from a chosen centre (fewer distinct points than n_clusters, or
+    distances that underflow), and only the first n_chosen rows are set.
     sample_point (int32) draws along samples (e.g. pixels) mapped to rows of X, with sample_point_weight.
     """
 def lab_to_srgb(lab: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:

@@ -203,17 +203,16 @@ def _fit_points(
     random_state: np.random.RandomState,
     n_threads: int,
     init_points: Optional[np.ndarray] = None,
-    n_distinct: Optional[int] = None,
-    few_distinct: str = "raise",
     sample_point: Optional[np.ndarray] = None,
     sample_point_weight: Optional[np.ndarray] = None,
 ) -> _Run:
     """The best of ``n_init`` weighted k-means runs on ``points`` (rows as the core takes them).
 
     ``tol`` is absolute (already scaled by the mean variance). ``init_points`` is what a callable init
-    receives (the caller's data), ``n_distinct`` the number of distinct points when known.
-    With fewer distinct points than clusters, k-means++ raises ValueError (``few_distinct="raise"``) or,
-    as scikit-learn does, repeats a centre and leaves the rest to the empty-cluster rule ("repeat").
+    receives (the caller's data). When k-means++ runs out of points at a positive squared distance from
+    the chosen centres (fewer distinct points than clusters, or points so close that their squared
+    distance underflows to 0), it repeats a centre and leaves the rest to the empty-cluster rule, as
+    scikit-learn's draw does; a caller that wants an error for too few distinct points checks first.
     ``sample_point`` maps the caller's samples (pixels) to ``points``: k-means++ then draws along the
     samples, as scikit-learn does on them, and the same seed picks the same centres.
     """
@@ -230,22 +229,11 @@ def _fit_points(
             centers, _, chosen = _core.kmeans_plusplus(
                 points, weights, n_clusters, trials, uniforms, sample_point, sample_point_weight, n_threads
             )
-            if chosen < n_clusters and few_distinct == "repeat":
-                centers[chosen:] = centers[0]
-            elif chosen < n_clusters:
-                raise ValueError(
-                    f"n_clusters={n_clusters} is larger than the number of distinct points "
-                    f"({chosen if n_distinct is None else n_distinct})"
-                )
+            centers[chosen:] = centers[0]
         elif isinstance(init, str) and init == "random":
             w = np.ones(n) if weights is None else weights
-            if np.count_nonzero(w) < n_clusters and few_distinct == "repeat":
+            if np.count_nonzero(w) < n_clusters:
                 seeds = np.concatenate([np.flatnonzero(w), np.zeros(n_clusters, dtype=np.intp)])[:n_clusters]
-            elif np.count_nonzero(w) < n_clusters:
-                raise ValueError(
-                    f"n_clusters={n_clusters} is larger than the number of points with positive weight "
-                    f"({np.count_nonzero(w)})"
-                )
             else:
                 seeds = random_state.choice(n, size=n_clusters, replace=False, p=w / w.sum())
             centers = points[seeds].astype(np.float64)

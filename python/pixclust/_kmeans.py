@@ -251,12 +251,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             multiplicity = counts.astype(np.float64)
             weights = multiplicity if w is None else np.bincount(pixel_color, weights=w, minlength=len(counts))
             variance = _mean_variance(points, multiplicity if w is None else weights, whole_weights=w is None)
-            n_distinct: Optional[int] = int(colors.shape[0])
         else:
             points = X
             weights = w
             variance = _mean_variance(points, w)
-            n_distinct = None
         tol = _check_tol(self.tol) * variance
         init = self.init
         if not isinstance(init, str) and not callable(init):
@@ -272,8 +270,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             random_state=random_state,
             n_threads=threads,
             init_points=X,
-            n_distinct=n_distinct,
-            few_distinct="repeat",
             sample_point=pixel_color,
             sample_point_weight=w if pixel_color is not None else None,
         )

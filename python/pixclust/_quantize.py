@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
@@ -283,13 +284,20 @@ def quantize(
             tol=abs_tol,
             random_state=rs,
             n_threads=threads,
-            n_distinct=n_distinct,
             sample_point=pixel_color,
         )
-        results.append(
-            _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
-                    threads)
-        )
+        res = _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
+                      threads)
+        used = int(np.count_nonzero(res.counts))
+        if used < k:
+            # scikit-learn warns too: k <= the distinct colours, so the squared distances underflowed
+            warnings.warn(
+                f"n_colors={k}: only {used} palette colours have pixels; the image's colours are too close "
+                "together to tell apart (their squared distances underflow to 0)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        results.append(res)
     return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
 
 
