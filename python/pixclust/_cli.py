@@ -172,8 +172,13 @@ def _read_image(path: str, progress: _Progress) -> np.ndarray:
 def _describe(img: np.ndarray) -> str:
     c = 1 if img.ndim == 2 else img.shape[2]
     kind = {1: "grayscale", 2: "grayscale+alpha", 3: "RGB", 4: "RGBA"}[c]
-    bits = 8 * img.dtype.itemsize
-    return f"{img.shape[1]} x {img.shape[0]}, {kind}, {bits}-bit"
+    bits = f"{8 * img.dtype.itemsize}-bit" + (" float" if img.dtype.kind == "f" else "")
+    return f"{img.shape[1]} x {img.shape[0]}, {kind}, {bits}"
+
+
+def _check_dither(img: np.ndarray, args: argparse.Namespace) -> None:
+    if args.dither and img.dtype.kind == "f":
+        raise CLIError(f"--dither needs an 8- or 16-bit image; {args.input} is a float image")
 
 
 def _quantize(img: np.ndarray, ks: list[int], args: argparse.Namespace, progress: _Progress) -> list[Any]:
@@ -197,10 +202,13 @@ def _palette_lines(res: Any) -> list[str]:
 
     share = res.counts / max(int(res.counts.sum()), 1)
     order = np.argsort(-res.counts, kind="stable")
-    wide = res.palette.dtype == np.uint16
+    dtype = res.palette.dtype
     lines = []
     for j in order:
-        values = " ".join(f"{int(v):{5 if wide else 3}d}" for v in res.palette[j])
+        if dtype.kind == "f":
+            values = " ".join(f"{float(v):.4f}" for v in res.palette[j])
+        else:
+            values = " ".join(f"{int(v):{5 if dtype == np.uint16 else 3}d}" for v in res.palette[j])
         lines.append(f"  {_hex(res.palette[j], res.palette.dtype)}  ({values})  {100 * share[j]:5.1f}%")
     return lines
 
@@ -222,6 +230,7 @@ def _cmd_quantize(args: argparse.Namespace, out: Any, progress: _Progress) -> in
     dest = args.output or f"{Path(args.input).stem}-k{k}{'-dither' if args.dither else ''}.png"
     _check_output(dest, force=args.force, inputs=[args.input], image=True)
     img = _read_image(args.input, progress)
+    _check_dither(img, args)
     (res,) = _quantize(img, [k], args, progress)
     image, labels = res.image, res.labels
     if args.dither:
@@ -236,6 +245,8 @@ def _cmd_quantize(args: argparse.Namespace, out: Any, progress: _Progress) -> in
     note = ", dithered" if args.dither else ""
     if Path(dest).suffix.lower() in (".jpg", ".jpeg", ".webp"):
         note += "; lossy format: use .png for exactly these colours"
+    elif img.dtype.kind == "f" and Path(dest).suffix.lower() not in (".tif", ".tiff"):
+        note += "; float values rounded to integers: use .tif for exactly these values"
     print(f"wrote {dest}{note}", file=out)
     return 0
 
@@ -246,6 +257,7 @@ def _cmd_compare(args: argparse.Namespace, out: Any, progress: _Progress) -> int
     ks = [_k(k) for k in args.k]
     _check_output(args.output, force=args.force, inputs=[args.input], figure=True)
     img = _read_image(args.input, progress)
+    _check_dither(img, args)
     results = _quantize(img, ks, args, progress)
     with progress.step(f"drawing {args.output}"):
         fig = plot.compare(img, ks, results=results, dither=args.dither)
