@@ -356,6 +356,11 @@ def _bad_cases(tmp: Path) -> list[tuple[list[object], str]]:
         (["dendrogram", pts3, "-o", o, "--metric", "cityblock"], "Euclidean"),
         (["dendrogram", pts3, "-o", o, "--cut", 1.5, "--criterion", "maxclust"], "number of clusters"),
         (["frobnicate"], "invalid choice"),
+        (["quantize", CHELSEA, "-k", 4, "-o", o, "--threads", 99999999999], "expected a thread count from 1 to"),
+        (["compare", CHELSEA, "-k", 4, "-o", o, "--threads", 0], "expected a thread count from 1 to"),
+        (["demo", "-o", tmp / "demo", "--threads", 2**40], "expected a thread count from 1 to"),
+        (["quantize", CHELSEA, "-k", 4, "-o", o, "--seed", 2**32], "expected a seed from 0 to 4294967295"),
+        (["demo", "-o", tmp / "demo", "--seed", -5], "expected a seed from 0 to 4294967295"),
     ]
 
 

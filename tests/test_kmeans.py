@@ -424,6 +424,25 @@ def test_bad_input(X: np.ndarray, params: dict, exc: type, match: str) -> None:
         KMeans(**params).fit(X)
 
 
+@pytest.mark.parametrize("n_threads", [2**31, 2**40, "limit+1"])
+def test_thread_counts_beyond_reason_are_one_line_value_errors(n_threads: object) -> None:
+    # Past C's int, pybind11 raised a TypeError that printed the whole array; below it, OpenMP starts
+    # every thread asked for (enough of them crash the process). Every entry point says it in one line.
+    from pixclust._fit import _MAX_THREADS
+
+    n = _MAX_THREADS + 1 if n_threads == "limit+1" else n_threads
+    X = np.arange(10.0).reshape(5, 2)
+    fitted = KMeans(2, random_state=0).fit(X)
+    calls = [lambda: KMeans(2, n_threads=n).fit(X)]
+    for method in ("predict", "transform", "score"):
+        calls.append(lambda method=method: getattr(fitted.set_params(n_threads=n), method)(X))
+    for call in calls:
+        with pytest.raises(ValueError, match="n_threads") as info:
+            call()
+        assert "\n" not in str(info.value) and len(str(info.value)) < 200
+        fitted.set_params(n_threads=None)
+
+
 def test_bad_sample_weight() -> None:
     X = np.zeros((4, 2))
     with pytest.raises(ValueError, match="sample_weight"):

@@ -159,6 +159,18 @@ def test_bad_input(image: np.ndarray, n_colors: object, kwargs: dict, exc: type,
         pixclust.quantize(image, n_colors, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("n_threads", [2**31, 2**40, "limit+1"])
+def test_thread_counts_beyond_reason_are_one_line_value_errors(n_threads: object) -> None:
+    from pixclust._fit import _MAX_THREADS
+
+    n = _MAX_THREADS + 1 if n_threads == "limit+1" else n_threads
+    img = np.zeros((40, 40, 3), np.uint8)
+    img[:20] = 255
+    with pytest.raises(ValueError, match="n_threads") as info:
+        pixclust.quantize(img, 2, n_threads=n)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value) and len(str(info.value)) < 200
+
+
 def test_k_larger_than_distinct_says_how_many() -> None:
     img = np.zeros((8, 8, 3), np.uint8)
     img[:4] = 10

@@ -23,6 +23,8 @@ from pixclust._config import show_config
 
 # The largest palette: a paletted PNG holds 256 colours.
 MAX_COLORS = 256
+# numpy's RandomState takes seeds in [0, 2**32).
+MAX_SEED = 2**32 - 1
 # The tutorial's ten points (scipy.cluster.hierarchy section).
 TUTORIAL_POINTS = [[2, 2], [15, 4], [2, 3], [4, 5], [5, 5], [20, 4], [22, 7], [17, 7], [20, 10], [3, 3]]
 
@@ -537,9 +539,18 @@ def _positive_int(text: str) -> int:
 
 
 def _threads(text: str) -> int:
+    from pixclust._fit import _MAX_THREADS
+
     v = _positive_int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a thread count >= 1, got {v}")
+    if not 1 <= v <= _MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"expected a thread count from 1 to {_MAX_THREADS}, got {v}")
+    return v
+
+
+def _seed(text: str) -> int:
+    v = _positive_int(text)
+    if not 0 <= v <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got {v}")
     return v
 
 
@@ -553,7 +564,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
         if image:
-            p.add_argument("--seed", type=_positive_int, default=0, help="random seed for k-means++ (default 0)")
+            p.add_argument("--seed", type=_seed, default=0, help="random seed for k-means++ (default 0)")
             p.add_argument("--space", choices=["rgb", "lab"], default="rgb",
                            help="cluster in RGB or in CIELAB (perceptual; RGB images only)")
             p.add_argument("--threads", type=_threads, default=None, help="threads (default: all)")
@@ -602,7 +613,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        description="Quantize the bundled photo (Chelsea the cat) and cluster the tutorial's ten points; "
                                    "writes every picture into a directory.")
     m.add_argument("-o", "--output", default="pixclust-demo", help="directory (default ./pixclust-demo)")
-    m.add_argument("--seed", type=_positive_int, default=0)
+    m.add_argument("--seed", type=_seed, default=0)
     m.add_argument("--threads", type=_threads, default=None)
     m.add_argument("--force", action="store_true", help="replace files from an earlier run")
     m.add_argument("-q", "--quiet", action="store_true")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Optional, Sequence, Union
@@ -37,13 +38,18 @@ _DEDUPE_MAX_FEATURES = 4
 _UNIQUE_MAX_SAMPLES = 100_000
 
 
+# The most threads one may ask for (None, the default, is not bounded by it): OpenMP starts every
+# thread asked for, and a large enough team exhausts memory and crashes the process.
+_MAX_THREADS = max(1024, os.cpu_count() or 1)
+
+
 def _threads(n_threads: Optional[int]) -> int:
     if n_threads is None:
         return 0
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
         raise TypeError(f"n_threads: expected an int or None, got {type(n_threads).__name__}")
-    if n_threads < 1:
-        raise ValueError(f"n_threads: must be >= 1 (or None for the default), got {n_threads}")
+    if not 1 <= n_threads <= _MAX_THREADS:
+        raise ValueError(f"n_threads: must be from 1 to {_MAX_THREADS} (or None for the default), got {n_threads}")
     return int(n_threads)
 
 

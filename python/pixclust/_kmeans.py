@@ -84,7 +84,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         pixels, whole cells of nearby colours instead), which give the labels and centres of plain
         Lloyd exactly.
     n_threads : int or None, default=None
-        Threads for the core; None uses OpenMP's default (``threadpoolctl`` limits it).
+        Threads for the core, 1 to ``max(1024, os.cpu_count())``; None uses OpenMP's default
+        (``threadpoolctl`` limits it).
     dedupe : {"auto", True, False}, default="auto"
         Cluster the distinct rows (sorted) weighted by their counts: the same objective, on fewer points,
         and a fit that does not depend on the order of the rows or on whether a point is repeated or

@@ -193,7 +193,7 @@ def quantize(
     cluster_alpha : bool, default=False
         Cluster the alpha channel with the colours.
     n_threads : int or None
-        Threads for the core; None uses OpenMP's default.
+        Threads for the core, 1 to ``max(1024, os.cpu_count())``; None uses OpenMP's default.
 
     Returns
     -------
