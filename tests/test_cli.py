@@ -267,6 +267,23 @@ def test_dendrogram_labels_equal_scipy(tmp_path: Path, fmt: str) -> None:
     assert f"cut at distance 3: {expected.max()} clusters" in r.stdout
 
 
+def test_dendrogram_maxclust_above_the_point_count_is_scipys_answer(tmp_path: Path) -> None:
+    # SciPy's fcluster takes the count as a C long: 1e18 overflowed it (a traceback); any count from n
+    # up gives the same clusters, which the CLI now reports.
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    X = np.array(TUTORIAL_POINTS, dtype=float)
+    data = tmp_path / "points.csv"
+    np.savetxt(data, X, delimiter=",")
+    lab = tmp_path / "l.csv"
+    r = run("dendrogram", data, "-o", tmp_path / "d.png", "--cut", "1e18", "--criterion", "maxclust", "--labels", lab)
+    assert r.returncode == 0, r.stderr
+    expected = fcluster(linkage(X, "ward"), len(X), criterion="maxclust")
+    with open(lab, newline="") as fh:
+        assert [int(row["cluster"]) for row in csv.DictReader(fh)] == expected.tolist()
+    assert f"cut at maxclust 1e+18: {expected.max()} clusters" in r.stdout
+
+
 def test_dendrogram_condensed_maxclust_ward(tmp_path: Path) -> None:
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import pdist
@@ -355,6 +372,11 @@ def _bad_cases(tmp: Path) -> list[tuple[list[object], str]]:
         (["dendrogram", pts3, "-o", o, "--cut", 2, "--scatter", tmp / "s.png"], "needs 2-D points"),
         (["dendrogram", pts3, "-o", o, "--metric", "cityblock"], "Euclidean"),
         (["dendrogram", pts3, "-o", o, "--cut", 1.5, "--criterion", "maxclust"], "number of clusters"),
+        (["dendrogram", pts3, "-o", o, "--cut", "inf"], "--cut: expected a finite number, got 'inf'"),
+        (["dendrogram", pts3, "-o", o, "--cut", "nan"], "--cut: expected a finite number, got 'nan'"),
+        (["dendrogram", pts3, "-o", o, "--cut", "1e400"], "--cut: expected a finite number"),
+        (["dendrogram", pts3, "-o", o, "--cut", "NaN", "--criterion", "maxclust"], "--cut: expected a finite number"),
+        (["dendrogram", pts3, "-o", o, "--cut", "Infinity", "--criterion", "maxclust"], "--cut: expected a finite number"),
         (["frobnicate"], "invalid choice"),
         (["quantize", CHELSEA, "-k", 4, "-o", o, "--threads", 99999999999], "expected a thread count from 1 to"),
         (["compare", CHELSEA, "-k", 4, "-o", o, "--threads", 0], "expected a thread count from 1 to"),

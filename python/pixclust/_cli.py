@@ -399,12 +399,13 @@ def _cmd_dendrogram(args: argparse.Namespace, out: Any, progress: _Progress) -> 
         except (ValueError, TypeError) as exc:
             raise CLIError(f"linkage: {exc}") from None
     flat = None
+    cut: Optional[float] = None
     if args.cut is not None:
-        t = int(args.cut) if args.criterion == "maxclust" else float(args.cut)
-        flat = fcluster(Z, t, criterion=args.criterion)
+        # more clusters than points is n clusters; SciPy's C int cannot hold every count argparse can
+        cut = min(int(args.cut), n) if args.criterion == "maxclust" else float(args.cut)
+        flat = fcluster(Z, cut, criterion=args.criterion)
     with progress.step(f"drawing {args.output}"):
         title = f"{args.method} linkage, {n} points" + ("" if condensed else f" ({metric})")
-        cut = None if args.cut is None else (int(args.cut) if args.criterion == "maxclust" else float(args.cut))
         fig = plot.dendrogram(Z, cut, criterion=args.criterion, title=title)
         _save_figure(fig, args.output, args.force)
     if args.scatter and flat is not None:
@@ -420,7 +421,7 @@ def _cmd_dendrogram(args: argparse.Namespace, out: Any, progress: _Progress) -> 
     print(f"{args.data}: {n} points" + ("" if condensed else f" in {data.shape[1]}-D") + f"; {args.method} linkage", file=out)
     if flat is not None:
         sizes = np.bincount(flat)[1:]
-        what = f"distance {args.cut:g}" if args.criterion == "distance" else f"maxclust {int(args.cut)}"
+        what = f"distance {args.cut:g}" if args.criterion == "distance" else f"maxclust {args.cut:g}"
         print(f"cut at {what}: {len(sizes)} clusters of sizes {', '.join(str(s) for s in sizes)}", file=out)
     for path in (args.output, args.scatter, args.labels):
         if path:
@@ -547,6 +548,16 @@ def _threads(text: str) -> int:
     return v
 
 
+def _finite(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
 def _seed(text: str) -> int:
     v = _positive_int(text)
     if not 0 <= v <= MAX_SEED:
@@ -603,7 +614,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    choices=["single", "complete", "average", "weighted", "centroid", "median", "ward"],
                    help="linkage method (default ward)")
     d.add_argument("--metric", default=None, help="distance between points (default euclidean; SciPy's names)")
-    d.add_argument("--cut", type=float, default=None, help="cut height (distance) or number of clusters (maxclust)")
+    d.add_argument("--cut", type=_finite, default=None, help="cut height (distance) or number of clusters (maxclust)")
     d.add_argument("--criterion", choices=["distance", "maxclust"], default="distance")
     d.add_argument("--scatter", help="also draw the 2-D points coloured by flat cluster")
     d.add_argument("--labels", help="also write the flat cluster of each point (CSV)")
