@@ -171,6 +171,27 @@ def test_thread_counts_beyond_reason_are_one_line_value_errors(n_threads: object
     assert "\n" not in str(info.value) and len(str(info.value)) < 200
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"n_colors": 2.0}, "n_colors"), ({"n_colors": "3"}, "n_colors"), ({"n_colors": None}, "n_colors"),
+        ({"n_colors": [2, 1.5]}, "n_colors"), ({"n_colors": []}, "n_colors"), ({"max_iter": 1.5}, "max_iter"),
+        ({"tol": "x"}, "tol"), ({"n_init": 1.5}, "n_init"), ({"n_threads": 2.0}, "n_threads"),
+        ({"random_state": -1}, "random_state"), ({"random_state": 2**32}, "random_state"),
+        ({"random_state": "x"}, "random_state"), ({"space": "hsv"}, "space"), ({"cluster_alpha": 1}, "cluster_alpha"),
+    ],
+)
+def test_bad_parameters_are_value_and_type_errors(kwargs: dict, name: str) -> None:
+    # As scikit-learn's InvalidParameterError: both a ValueError and a TypeError, so that code written
+    # for KMeans (except ValueError) catches quantize's too.
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[:2] = 255
+    args = {"n_colors": 2, **kwargs}
+    with pytest.raises(ValueError, match=name) as info:
+        pixclust.quantize(img, **args)
+    assert isinstance(info.value, TypeError)
+
+
 def test_k_larger_than_distinct_says_how_many() -> None:
     img = np.zeros((8, 8, 3), np.uint8)
     img[:4] = 10

@@ -23,8 +23,6 @@ from pixclust._config import show_config
 
 # The largest palette: a paletted PNG holds 256 colours.
 MAX_COLORS = 256
-# numpy's RandomState takes seeds in [0, 2**32).
-MAX_SEED = 2**32 - 1
 # The tutorial's ten points (scipy.cluster.hierarchy section).
 TUTORIAL_POINTS = [[2, 2], [15, 4], [2, 3], [4, 5], [5, 5], [20, 4], [22, 7], [17, 7], [20, 10], [3, 3]]
 
@@ -559,9 +557,11 @@ def _finite(text: str) -> float:
 
 
 def _seed(text: str) -> int:
+    from pixclust._fit import _MAX_SEED
+
     v = _positive_int(text)
-    if not 0 <= v <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got {v}")
+    if not 0 <= v <= _MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {_MAX_SEED}, got {v}")
     return v
 
 

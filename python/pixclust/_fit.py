@@ -18,16 +18,35 @@ import numpy as np
 from pixclust import _core
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter of the wrong type or value. Both a ValueError and a TypeError, as scikit-learn's
+    ``InvalidParameterError`` is, so that code written to catch either catches it."""
+
+
+# numpy's RandomState takes int seeds in [0, 2**32).
+_MAX_SEED = 2**32 - 1
+
+
+def _check_seed(seed: Any) -> None:
+    if seed is None or seed is np.random or isinstance(seed, np.random.RandomState):
+        return
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)) and 0 <= int(seed) <= _MAX_SEED:
+        return
+    raise InvalidParameterError(
+        f"random_state: {seed!r} cannot be used to seed a numpy.random.RandomState instance (expected an int "
+        f"in [0, {_MAX_SEED}], a RandomState or None)"
+    )
+
+
 def _random_state(seed: Any) -> np.random.RandomState:
     """A ``RandomState`` from ``random_state`` as scikit-learn's estimators take it: None (numpy's global
     one), an int seed, or a ``RandomState`` used as it is."""
+    _check_seed(seed)
     if seed is None or seed is np.random:
         return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral):
-        return np.random.RandomState(int(seed))
     if isinstance(seed, np.random.RandomState):
         return seed
-    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
+    return np.random.RandomState(int(seed))
 
 
 # dtypes the core takes as they are; anything else becomes float64 as in scikit-learn.
@@ -47,25 +66,27 @@ def _threads(n_threads: Optional[int]) -> int:
     if n_threads is None:
         return 0
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
-        raise TypeError(f"n_threads: expected an int or None, got {type(n_threads).__name__}")
+        raise InvalidParameterError(f"n_threads: expected an int or None, got {type(n_threads).__name__}")
     if not 1 <= n_threads <= _MAX_THREADS:
-        raise ValueError(f"n_threads: must be from 1 to {_MAX_THREADS} (or None for the default), got {n_threads}")
+        raise InvalidParameterError(
+            f"n_threads: must be from 1 to {_MAX_THREADS} (or None for the default), got {n_threads}"
+        )
     return int(n_threads)
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+        raise InvalidParameterError(f"{name}: expected an int, got {type(value).__name__}")
     if value < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
+        raise InvalidParameterError(f"{name}: must be >= {minimum}, got {value}")
     return int(value)
 
 
 def _check_tol(tol: Any) -> float:
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
-        raise TypeError(f"tol: expected a float, got {type(tol).__name__}")
+        raise InvalidParameterError(f"tol: expected a float, got {type(tol).__name__}")
     if not np.isfinite(float(tol)) or tol < 0:
-        raise ValueError(f"tol: must be a finite number >= 0, got {tol}")
+        raise InvalidParameterError(f"tol: must be a finite number >= 0, got {tol}")
     return float(tol)
 
 
@@ -73,7 +94,7 @@ def _n_init(n_init: Any, init: Any, default: int = 10) -> int:
     """scikit-learn's ``n_init="auto"``: one run for k-means++ and given centres, ``default`` otherwise."""
     if isinstance(n_init, str):
         if n_init != "auto":
-            raise ValueError(f"n_init: expected 'auto' or an int >= 1, got {n_init!r}")
+            raise InvalidParameterError(f"n_init: expected 'auto' or an int >= 1, got {n_init!r}")
         if isinstance(init, str) and init == "k-means++":
             return 1
         if isinstance(init, str) and init == "random":

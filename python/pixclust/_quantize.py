@@ -12,7 +12,9 @@ import numpy as np
 
 from pixclust import _core
 from pixclust._fit import (
+    InvalidParameterError,
     _check_int,
+    _check_seed,
     _check_tol,
     _first_draw,
     _fit_points,
@@ -149,7 +151,7 @@ def _check_n_colors(n_colors: Any) -> list[int]:
     if isinstance(n_colors, (list, tuple, np.ndarray)):
         values = list(n_colors)
         if not values:
-            raise ValueError("n_colors: the list is empty")
+            raise InvalidParameterError("n_colors: the list is empty")
     else:
         values = [n_colors]
     return [_check_int(v, "n_colors", 1) for v in values]
@@ -216,13 +218,14 @@ def quantize(
     img = _check_image(image)
     ks = _check_n_colors(n_colors)
     if space not in ("rgb", "lab"):
-        raise ValueError(f"space: expected 'rgb' or 'lab', got {space!r}")
+        raise InvalidParameterError(f"space: expected 'rgb' or 'lab', got {space!r}")
     if not isinstance(cluster_alpha, (bool, np.bool_)):
-        raise TypeError(f"cluster_alpha: expected a bool, got {type(cluster_alpha).__name__}")
+        raise InvalidParameterError(f"cluster_alpha: expected a bool, got {type(cluster_alpha).__name__}")
     max_iter = _check_int(max_iter, "max_iter", 1)
     tol = _check_tol(tol)
     runs = _n_init(n_init, "k-means++")
     threads = _threads(n_threads)
+    _check_seed(random_state)
 
     h, w = img.shape[:2]
     channels = 1 if img.ndim == 2 else img.shape[2]
