@@ -578,3 +578,81 @@ def test_first_draw_picks_the_sample_numpy_choice_picks() -> None:
         assert parted > 0 or n == 7  # the case the helper is for occurs (n = 7: exact sums, no drift)
         picks = np.array([min(int(_first_draw(float(u), n) * n), n - 1) for u in us])
         np.testing.assert_array_equal(picks, expected)
+
+
+# -- init="random" ----------------------------------------------------------------------------------
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray, k: int) -> bool:
+    return len(set(zip(a.tolist(), b.tolist()))) == len(set(a.tolist())) == len(set(b.tolist())) <= k
+
+
+def test_random_init_draws_the_samples_numpy_choice_draws() -> None:
+    # scikit-learn's init="random" is random_state.choice(n_samples, k, replace=False, p=w / w.sum()),
+    # w the sample weights in X's dtype (ones without weights). pixclust follows numpy's algorithm
+    # without n-long arrays; the picks, and where the stream is left, must be numpy's, repeats included.
+    from pixclust._fit import _random_init_samples
+
+    cases = [(n, k, seed) for n in (1, 2, 7, 50) for k in range(1, min(n, 8) + 1) for seed in range(10)]
+    cases += [(n, k, seed) for n in (1000, 135300) for k in (1, 6, 64) for seed in range(5)]
+    cases += [(3_000_001, k, 0) for k in (6, 64)]
+    for dtype in (np.float64, np.float32):
+        for n, k, seed in cases:
+            w = np.ones(n, dtype=dtype)
+            expected_rs = np.random.RandomState(seed)
+            expected = expected_rs.choice(n, size=k, replace=False, p=w / w.sum())
+            rs = np.random.RandomState(seed)
+            got = _random_init_samples(rs, n, k, None, np.dtype(dtype))
+            np.testing.assert_array_equal(got, expected, err_msg=f"n={n} k={k} seed={seed} {dtype}")
+            assert rs.random_sample() == expected_rs.random_sample()
+    w = np.random.default_rng(0).random(500) * (np.arange(500) % 3 > 0)
+    for seed in range(10):
+        expected = np.random.RandomState(seed).choice(500, size=20, replace=False, p=w / w.sum())
+        got = _random_init_samples(np.random.RandomState(seed), 500, 20, w, np.dtype(np.float64))
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("scale", "k", "seed"), [(255.0, 6, 5), (255.0, 8, 1), (None, 6, 5)])
+def test_random_init_matches_scikit_learn_on_the_photo(chelsea: np.ndarray, scale: float | None, k: int, seed: int) -> None:
+    # The case: the cat in [0, 1], k = 6, seed 5 (798.1867 against scikit-learn's 798.1256 when
+    # the distinct colours were drawn, weighted by their counts, instead of the samples).
+    X = chelsea / scale if scale else chelsea
+    ref = SKKMeans(k, init="random", random_state=seed).fit(X)
+    km = KMeans(k, init="random", random_state=seed).fit(X)
+    assert km.inertia_ == pytest.approx(ref.inertia_, rel=1e-12)
+    assert km.n_iter_ == ref.n_iter_
+    assert _same_partition(km.labels_, ref.labels_, k)
+
+
+def test_random_init_matches_scikit_learn_on_repeated_points() -> None:
+    # Repeated points: the draw often takes two samples of one point, so runs start with duplicate
+    # centres and re-seed the empty clusters, one sample at a time, as scikit-learn does on the samples.
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(40, 3))
+    X = np.repeat(points, rng.integers(1, 60, 40), axis=0)
+    rng.shuffle(X)
+    for k in (5, 8):
+        for seed in range(6):
+            ref = SKKMeans(k, init="random", random_state=seed).fit(X)
+            for dedupe in (True, False):
+                km = KMeans(k, init="random", random_state=seed, dedupe=dedupe).fit(X)
+                assert km.inertia_ == pytest.approx(ref.inertia_, rel=1e-12), (k, seed, dedupe)
+                assert _same_partition(km.labels_, ref.labels_, k), (k, seed, dedupe)
+
+
+def test_empty_clusters_take_one_sample_of_a_repeated_point() -> None:
+    # Duplicate initial centres leave clusters empty; scikit-learn re-seeds each with one sample of the
+    # farthest points, so several can take copies of one repeated point. On the distinct rows with their
+    # counts, an empty cluster must take one copy, not all of them.
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(40, 3))
+    X = np.repeat(points, rng.integers(1, 60, 40), axis=0)
+    rng.shuffle(X)
+    far = int(np.argmax(((X - X[0]) ** 2).sum(axis=1)))
+    for rows in ([0, 0, 0, 5, far], [0, 0, 0, 0, 0, 0, 0, 0], [far, 0, far, 3, 3, 7]):
+        init = X[rows]
+        ref = SKKMeans(len(rows), init=init, n_init=1).fit(X)
+        for dedupe in (True, False):
+            km = KMeans(len(rows), init=init, n_init=1, dedupe=dedupe).fit(X)
+            assert km.inertia_ == pytest.approx(ref.inertia_, rel=1e-12), (rows, dedupe)
+            assert _same_partition(km.labels_, ref.labels_, len(rows)), (rows, dedupe)

@@ -33,10 +33,11 @@ def kmeans_distances(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], cent
     """
     Euclidean distances of every row of X to every centre, (n, k) float64.
     """
-def kmeans_lloyd(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, centers_init: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], max_iter: typing.SupportsInt | typing.SupportsIndex = 300, tol: typing.SupportsFloat | typing.SupportsIndex = 0.0, algorithm: str = 'hamerly', n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+def kmeans_lloyd(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, centers_init: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], max_iter: typing.SupportsInt | typing.SupportsIndex = 300, tol: typing.SupportsFloat | typing.SupportsIndex = 0.0, algorithm: str = 'hamerly', n_threads: typing.SupportsInt | typing.SupportsIndex = 0, sample_counts: bool = False) -> typing.Any:
     """
     One weighted k-means run from centers_init: (centers, labels, inertia, n_iter, strict_convergence).
-    tol is absolute (on the sum of squared centre shifts).
+    tol is absolute (on the sum of squared centre shifts). sample_counts: the weights are whole counts of
+    unit samples, and an empty cluster takes one sample of a far point instead of the whole point.
     """
 def kmeans_plusplus(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, n_clusters: typing.SupportsInt | typing.SupportsIndex, n_local_trials: typing.SupportsInt | typing.SupportsIndex, uniforms: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_point: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None = None, sample_point_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None = None, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """

@@ -218,6 +218,69 @@ def _first_draw(u: float, n: int) -> float:
     return (pick + 0.5) / n
 
 
+def _unit_choice_picks(us: np.ndarray, m: int, p: float) -> "list[int]":
+    """For each uniform u, the first j in [0, m) with fl(s[j] / s[m-1]) > u, s the float64 running sums
+    of p: where numpy's ``searchsorted(cumsum(p) / cumsum(p)[-1], u, side="right")`` lands on m equal
+    probabilities. The answer is within a few indices of floor(u * m) (the sums drift by about
+    m^2 * 2^-53 of a step); a window around it is checked to bracket the answer, and widened if not.
+    """
+    guesses = [min(int(u * m), m - 1) for u in us.tolist()]
+    picks: "list[Optional[int]]" = [None] * len(guesses)
+    reach = 4
+    while any(pick is None for pick in picks):
+        todo = [i for i, pick in enumerate(picks) if pick is None]
+        windows = {i: range(max(0, guesses[i] - reach), min(m, guesses[i] + reach + 1)) for i in todo}
+        at = sorted({j for w in windows.values() for j in w} | {m - 1})
+        sums = dict(zip(at, _running_sums_of_constant(p, at)))
+        last = sums[m - 1]
+        for i in todo:
+            above = [j for j in windows[i] if sums[j] / last > us[i]]
+            # bracketed: the window starts at 0 or at an index that is not above u
+            if above and (windows[i].start == 0 or above[0] > windows[i].start):
+                picks[i] = above[0]
+        reach *= 4
+    return [int(pick) for pick in picks if pick is not None]
+
+
+def _random_init_samples(
+    random_state: np.random.RandomState,
+    n_samples: int,
+    n_clusters: int,
+    sample_weight: Optional[np.ndarray],
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The samples scikit-learn's ``init="random"`` draws with the same random state:
+    ``random_state.choice(n_samples, n_clusters, replace=False, p=w / w.sum())``, w the sample weights in
+    X's float dtype (ones without weights).
+
+    Unit weights need no n-long array: p is one constant, and numpy's algorithm (draw, zero the drawn
+    entries' p, draw again for the repeats) is followed on the running sums of that constant.
+    """
+    if sample_weight is not None:
+        w = sample_weight.astype(dtype)
+        positive = np.flatnonzero(w)
+        if positive.size < n_clusters:
+            # numpy refuses; as k-means++ does, repeat a sample and leave the rest to the empty-cluster rule
+            return np.concatenate([positive, np.full(n_clusters - positive.size, positive[0])])
+        return np.asarray(random_state.choice(n_samples, size=n_clusters, replace=False, p=w / w.sum()))
+    # ones(n).sum() is n exactly, in float32 too below 2^24
+    total = dtype.type(n_samples) if dtype == np.float64 or n_samples <= 2**24 else np.ones(n_samples, dtype).sum()
+    p = float(dtype.type(1) / total)
+    found: "list[int]" = []
+    while len(found) < n_clusters:
+        us = random_state.random_sample(n_clusters - len(found))
+        drawn = sorted(found)  # their p is zero now: the running sums skip them
+        picks = []
+        for j in _unit_choice_picks(us, n_samples - len(drawn), p):
+            for d in drawn:  # the j-th sample among those not drawn yet
+                if d <= j:
+                    j += 1
+            picks.append(j)
+        for j in dict.fromkeys(picks):  # numpy keeps each pick once, in the order first drawn
+            found.append(j)
+    return np.asarray(found, dtype=np.intp)
+
+
 def _fit_points(
     points: np.ndarray,
     weights: Optional[np.ndarray],
@@ -232,6 +295,7 @@ def _fit_points(
     init_points: Optional[np.ndarray] = None,
     sample_point: Optional[np.ndarray] = None,
     sample_point_weight: Optional[np.ndarray] = None,
+    sample_counts: bool = False,
 ) -> _Run:
     """The best of ``n_init`` weighted k-means runs on ``points`` (rows as the core takes them).
 
@@ -242,9 +306,14 @@ def _fit_points(
     scikit-learn's draw does; a caller that wants an error for too few distinct points checks first.
     ``sample_point`` maps the caller's samples (pixels) to ``points``: k-means++ then draws along the
     samples, as scikit-learn does on them, and the same seed picks the same centres.
+    ``sample_counts``: the weights count unit samples (distinct points' multiplicities), and an empty
+    cluster is re-seeded with one of them, as scikit-learn re-seeds on the samples.
     """
     n = points.shape[0]
     trials = 2 + int(np.log(n_clusters))
+    # scikit-learn's sample weights have X's dtype: float32 for float32 data, else float64
+    data_dtype = (points if init_points is None else init_points).dtype
+    p_dtype = np.dtype(np.float32 if data_dtype == np.float32 else np.float64)
     best: Optional[_Run] = None
     for _ in range(n_init):
         if isinstance(init, str) and init == "k-means++":
@@ -258,11 +327,13 @@ def _fit_points(
             )
             centers[chosen:] = centers[0]
         elif isinstance(init, str) and init == "random":
-            w = np.ones(n) if weights is None else weights
-            if np.count_nonzero(w) < n_clusters:
-                seeds = np.concatenate([np.flatnonzero(w), np.zeros(n_clusters, dtype=np.intp)])[:n_clusters]
+            # scikit-learn's draw over the caller's samples, then each drawn sample's point
+            if sample_point is None:
+                seeds = _random_init_samples(random_state, n, n_clusters, weights, p_dtype)
             else:
-                seeds = random_state.choice(n, size=n_clusters, replace=False, p=w / w.sum())
+                seeds = sample_point[
+                    _random_init_samples(random_state, len(sample_point), n_clusters, sample_point_weight, p_dtype)
+                ]
             centers = points[seeds].astype(np.float64)
         elif callable(init):
             data = points if init_points is None else init_points
@@ -273,7 +344,7 @@ def _fit_points(
         if not np.all(np.isfinite(centers)):
             raise ValueError("init: the initial centres contain NaN or infinity")
         centers, labels, inertia, n_iter, _ = _core.kmeans_lloyd(
-            points, weights, centers, max_iter, tol, "hamerly", n_threads
+            points, weights, centers, max_iter, tol, "hamerly", n_threads, sample_counts
         )
         if best is None or (inertia < best.inertia and not _same_clustering(labels, best.labels, n_clusters)):
             best = _Run(centers, labels, float(inertia), int(n_iter))

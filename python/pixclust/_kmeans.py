@@ -69,7 +69,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     n_clusters : int, default=8
         The number of clusters (colours).
     init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features)
-        How to choose the initial centres, as in scikit-learn.
+        How to choose the initial centres, as in scikit-learn: with the same ``random_state``, both
+        "k-means++" and "random" draw the samples scikit-learn draws (on the distinct rows too).
     n_init : "auto" or int, default="auto"
         Number of runs from different seeds; the best (lowest inertia) is kept. "auto": 1 for
         "k-means++" and given centres, 10 for "random" and callables.
@@ -298,6 +299,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             init_points=X,
             sample_point=pixel_color,
             sample_point_weight=w if pixel_color is not None else None,
+            sample_counts=pixel_color is not None and w is None,
         )
         if pixel_color is not None:
             # clusters with a point: counted on the distinct points (each is there at least once), not

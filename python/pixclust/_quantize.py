@@ -288,6 +288,7 @@ def quantize(
             random_state=rs,
             n_threads=threads,
             sample_point=pixel_color,
+            sample_counts=True,
         )
         res = _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
                       threads)

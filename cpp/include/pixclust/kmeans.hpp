@@ -25,6 +25,10 @@ struct KMeansOptions {
   double tol = 0.0;
   KMeansAlgorithm algorithm = KMeansAlgorithm::hamerly;
   int n_threads = 0;  // 0: max_threads()
+  // The weights are whole counts of unit-weight samples (distinct points and their multiplicities): an
+  // empty cluster is re-seeded with one sample of a far point, not the whole point, so that the run is
+  // scikit-learn's on the samples themselves.
+  bool sample_counts = false;
 };
 
 struct KMeansStats {
