@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,6 +140,68 @@ def test_quantize_grayscale_and_tiff(tmp_path: Path, images: dict[str, Path]) ->
     assert colours(out2) <= 7
 
 
+def _float_tiff(path: Path, values: np.ndarray) -> Path:
+    im = Image.fromarray(values.astype(np.float32))
+    assert im.mode == "F"  # Pillow's 32-bit float mode, as a float TIFF holds it
+    im.save(path)
+    return path
+
+
+def test_float_tiff_in_0_1_is_read_as_a_float_image(tmp_path: Path) -> None:
+    # A float image in [0, 1] is intensities (what matplotlib's imread gives for a float image), not
+    # an error claiming its values lie outside 0-65535.
+    grey = np.asarray(Image.open(CHELSEA).convert("L"), dtype=np.float64) / 255.0
+    path = _float_tiff(tmp_path / "grey.tif", grey)
+    got = _io.read_image(path)
+    assert got.dtype == np.float32 and got.shape == grey.shape
+    np.testing.assert_array_equal(got, grey.astype(np.float32))
+    # Whole-valued float images keep reading as 16-bit.
+    whole = _io.read_image(_float_tiff(tmp_path / "whole.tif", np.round(grey * 300)))
+    assert whole.dtype == np.uint16 and int(whole.max()) == int(np.round(grey * 300).max())
+
+
+def test_quantize_float_tiff(tmp_path: Path) -> None:
+    from sklearn.cluster import KMeans as SKKMeans
+
+    grey = np.asarray(Image.open(CHELSEA).convert("L"), dtype=np.float64) / 255.0
+    src = _float_tiff(tmp_path / "grey.tif", grey)
+    out = tmp_path / "grey-k4.tif"
+    r = run("quantize", src, "-k", 4, "-o", out, "--seed", 1)
+    assert r.returncode == 0, r.stderr
+    assert "32-bit float" in r.stdout
+    got = _io.read_image(out)
+    assert got.dtype == np.float32 and got.shape == grey.shape and len(np.unique(got)) == 4
+    # scikit-learn on the file's values in float64 (its float32 arithmetic takes another path)
+    ref = SKKMeans(4, random_state=1).fit(grey.astype(np.float32).astype(np.float64).reshape(-1, 1))
+    np.testing.assert_allclose(np.sort(np.unique(got)), np.sort(ref.cluster_centers_.ravel()), rtol=1e-6)
+    png = tmp_path / "grey-k4.png"
+    r = run("quantize", src, "-k", 4, "-o", png, "--seed", 1)
+    assert r.returncode == 0 and "use .tif" in r.stdout, r.stderr
+    assert _io.read_image(png).dtype == np.uint16 and len(np.unique(_io.read_image(png))) == 4
+
+
+def test_unusable_float_and_32_bit_images_say_why_and_name_the_file(tmp_path: Path) -> None:
+    ramp = np.linspace(0.0, 300.5, 12).reshape(3, 4)
+    wide = _float_tiff(tmp_path / "wide.tif", ramp)
+    with pytest.raises(_io.ImageReadError, match=re.escape(f"{wide}: a 32-bit float (F-mode) image with values from 0 to 300.5 ")):
+        _io.read_image(wide)
+    nan = ramp / 300.5
+    nan[1, 2] = np.nan
+    bad = _float_tiff(tmp_path / "nan.tif", nan)
+    with pytest.raises(_io.ImageReadError, match=re.escape(f"{bad}: a 32-bit float (F-mode) image with NaN")):
+        _io.read_image(bad)
+    big = tmp_path / "i32.tif"
+    Image.fromarray(np.array([[0, 7], [9, 100000]], dtype=np.int32)).save(big)
+    with pytest.raises(_io.ImageReadError, match=re.escape(f"{big}: a 32-bit integer (I-mode) image with values from 0 to 100000 ")):
+        _io.read_image(big)
+    r = run("quantize", wide, "-k", 3, "-o", tmp_path / "o.png")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and str(wide) in r.stderr
+    fine = _float_tiff(tmp_path / "fine.tif", ramp / 300.5)
+    r = run("quantize", fine, "-k", 3, "--dither", "-o", tmp_path / "d.png")
+    assert r.returncode == 2 and "--dither needs an 8- or 16-bit image" in r.stderr and "Traceback" not in r.stderr
+    assert sorted(os.listdir(tmp_path)) == ["fine.tif", "i32.tif", "nan.tif", "wide.tif"]
+
+
 # ----------------------------------------------------------------------------- compare and palette
 
 
@@ -202,6 +265,23 @@ def test_dendrogram_labels_equal_scipy(tmp_path: Path, fmt: str) -> None:
     expected = fcluster(linkage(X, "single"), 3, criterion="distance")
     assert [int(row["cluster"]) for row in rows] == expected.tolist()
     assert f"cut at distance 3: {expected.max()} clusters" in r.stdout
+
+
+def test_dendrogram_maxclust_above_the_point_count_is_scipys_answer(tmp_path: Path) -> None:
+    # SciPy's fcluster takes the count as a C long: 1e18 overflowed it (a traceback); any count from n
+    # up gives the same clusters, which the CLI now reports.
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    X = np.array(TUTORIAL_POINTS, dtype=float)
+    data = tmp_path / "points.csv"
+    np.savetxt(data, X, delimiter=",")
+    lab = tmp_path / "l.csv"
+    r = run("dendrogram", data, "-o", tmp_path / "d.png", "--cut", "1e18", "--criterion", "maxclust", "--labels", lab)
+    assert r.returncode == 0, r.stderr
+    expected = fcluster(linkage(X, "ward"), len(X), criterion="maxclust")
+    with open(lab, newline="") as fh:
+        assert [int(row["cluster"]) for row in csv.DictReader(fh)] == expected.tolist()
+    assert f"cut at maxclust 1e+18: {expected.max()} clusters" in r.stdout
 
 
 def test_dendrogram_condensed_maxclust_ward(tmp_path: Path) -> None:
@@ -292,7 +372,17 @@ def _bad_cases(tmp: Path) -> list[tuple[list[object], str]]:
         (["dendrogram", pts3, "-o", o, "--cut", 2, "--scatter", tmp / "s.png"], "needs 2-D points"),
         (["dendrogram", pts3, "-o", o, "--metric", "cityblock"], "Euclidean"),
         (["dendrogram", pts3, "-o", o, "--cut", 1.5, "--criterion", "maxclust"], "number of clusters"),
+        (["dendrogram", pts3, "-o", o, "--cut", "inf"], "--cut: expected a finite number, got 'inf'"),
+        (["dendrogram", pts3, "-o", o, "--cut", "nan"], "--cut: expected a finite number, got 'nan'"),
+        (["dendrogram", pts3, "-o", o, "--cut", "1e400"], "--cut: expected a finite number"),
+        (["dendrogram", pts3, "-o", o, "--cut", "NaN", "--criterion", "maxclust"], "--cut: expected a finite number"),
+        (["dendrogram", pts3, "-o", o, "--cut", "Infinity", "--criterion", "maxclust"], "--cut: expected a finite number"),
         (["frobnicate"], "invalid choice"),
+        (["quantize", CHELSEA, "-k", 4, "-o", o, "--threads", 99999999999], "expected a thread count from 1 to"),
+        (["compare", CHELSEA, "-k", 4, "-o", o, "--threads", 0], "expected a thread count from 1 to"),
+        (["demo", "-o", tmp / "demo", "--threads", 2**40], "expected a thread count from 1 to"),
+        (["quantize", CHELSEA, "-k", 4, "-o", o, "--seed", 2**32], "expected a seed from 0 to 4294967295"),
+        (["demo", "-o", tmp / "demo", "--seed", -5], "expected a seed from 0 to 4294967295"),
     ]
 
 

@@ -407,8 +407,6 @@ def test_fewer_distinct_points_than_clusters_warns_like_sklearn() -> None:
         (np.array([[0.0, np.nan], [1.0, 2.0]]), {"n_clusters": 1}, ValueError, "NaN"),
         (np.array([[0.0, np.inf], [1.0, 2.0]]), {"n_clusters": 1}, ValueError, "infinity"),
         (np.array([["a", "b"]]), {"n_clusters": 1}, ValueError, "string|convert"),
-        (np.zeros((5, 2)), {"n_clusters": 0}, ValueError, "n_clusters: must be >= 1"),
-        (np.zeros((5, 2)), {"n_clusters": 2.0}, TypeError, "n_clusters: expected an int"),
         (np.zeros((5, 2)), {"n_clusters": 6}, ValueError, r"n_samples=5 should be >= n_clusters=6"),
         (np.zeros((5, 2)), {"n_clusters": 2, "max_iter": 0}, ValueError, "max_iter"),
         (np.zeros((5, 2)), {"n_clusters": 2, "tol": -1.0}, ValueError, "tol"),
@@ -422,6 +420,68 @@ def test_fewer_distinct_points_than_clusters_warns_like_sklearn() -> None:
 def test_bad_input(X: np.ndarray, params: dict, exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):
         KMeans(**params).fit(X)
+
+
+@pytest.mark.parametrize("n_threads", [2**31, 2**40, "limit+1"])
+def test_thread_counts_beyond_reason_are_one_line_value_errors(n_threads: object) -> None:
+    # Past C's int, pybind11 raised a TypeError that printed the whole array; below it, OpenMP starts
+    # every thread asked for (enough of them crash the process). Every entry point says it in one line.
+    from pixclust._fit import _MAX_THREADS
+
+    n = _MAX_THREADS + 1 if n_threads == "limit+1" else n_threads
+    X = np.arange(10.0).reshape(5, 2)
+    fitted = KMeans(2, random_state=0).fit(X)
+    calls = [lambda: KMeans(2, n_threads=n).fit(X)]
+    for method in ("predict", "transform", "score"):
+        calls.append(lambda method=method: getattr(fitted.set_params(n_threads=n), method)(X))
+    for call in calls:
+        with pytest.raises(ValueError, match="n_threads") as info:
+            call()
+        assert "\n" not in str(info.value) and len(str(info.value)) < 200
+        fitted.set_params(n_threads=None)
+
+
+_BAD_PARAMETERS = [
+    ("n_clusters", 0), ("n_clusters", -1), ("n_clusters", 2.0), ("n_clusters", "3"), ("n_clusters", None),
+    ("max_iter", 0), ("max_iter", 1.5), ("max_iter", "10"), ("tol", -1.0), ("tol", "x"), ("tol", np.inf),
+    ("tol", np.nan), ("n_init", 0), ("n_init", "x"), ("n_init", 1.5), ("init", "kmeans"), ("init", 3),
+    ("algorithm", "full"), ("algorithm", None), ("copy_x", "yes"), ("verbose", -1), ("random_state", -1),
+    ("random_state", "x"), ("random_state", 2**32),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), _BAD_PARAMETERS)
+def test_bad_parameters_raise_scikit_learns_error(name: str, value: object) -> None:
+    # scikit-learn raises InvalidParameterError, a ValueError and a TypeError: code written for it
+    # (except ValueError) must catch ours. Same class, same message.
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X = np.arange(20.0).reshape(10, 2)
+    params = {"n_clusters": 2, name: value}
+    with pytest.raises(InvalidParameterError) as expected:
+        SKKMeans(**params).fit(X)
+    with pytest.raises(InvalidParameterError) as got:
+        KMeans(**params).fit(X)
+    assert type(got.value) is type(expected.value)
+    assert isinstance(got.value, ValueError) and isinstance(got.value, TypeError)
+    assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("n_threads", 0), ("n_threads", 2.0), ("n_threads", "2"), ("dedupe", "yes"), ("dedupe", 2)],
+)
+@pytest.mark.parametrize("skip_validation", [False, True])
+def test_bad_pixclust_parameters_are_value_and_type_errors(name: str, value: object, skip_validation: bool) -> None:
+    # Ours (n_threads, dedupe) are checked the same way; with scikit-learn's validation switched off,
+    # pixclust's own checks still raise an error of both kinds.
+    import sklearn
+
+    X = np.arange(20.0).reshape(10, 2)
+    with sklearn.config_context(skip_parameter_validation=skip_validation):
+        with pytest.raises(ValueError, match=name) as info:
+            KMeans(2, **{name: value}).fit(X)
+    assert isinstance(info.value, TypeError)
 
 
 def test_bad_sample_weight() -> None:
@@ -518,3 +578,81 @@ def test_first_draw_picks_the_sample_numpy_choice_picks() -> None:
         assert parted > 0 or n == 7  # the case the helper is for occurs (n = 7: exact sums, no drift)
         picks = np.array([min(int(_first_draw(float(u), n) * n), n - 1) for u in us])
         np.testing.assert_array_equal(picks, expected)
+
+
+# -- init="random" ----------------------------------------------------------------------------------
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray, k: int) -> bool:
+    return len(set(zip(a.tolist(), b.tolist()))) == len(set(a.tolist())) == len(set(b.tolist())) <= k
+
+
+def test_random_init_draws_the_samples_numpy_choice_draws() -> None:
+    # scikit-learn's init="random" is random_state.choice(n_samples, k, replace=False, p=w / w.sum()),
+    # w the sample weights in X's dtype (ones without weights). pixclust follows numpy's algorithm
+    # without n-long arrays; the picks, and where the stream is left, must be numpy's, repeats included.
+    from pixclust._fit import _random_init_samples
+
+    cases = [(n, k, seed) for n in (1, 2, 7, 50) for k in range(1, min(n, 8) + 1) for seed in range(10)]
+    cases += [(n, k, seed) for n in (1000, 135300) for k in (1, 6, 64) for seed in range(5)]
+    cases += [(3_000_001, k, 0) for k in (6, 64)]
+    for dtype in (np.float64, np.float32):
+        for n, k, seed in cases:
+            w = np.ones(n, dtype=dtype)
+            expected_rs = np.random.RandomState(seed)
+            expected = expected_rs.choice(n, size=k, replace=False, p=w / w.sum())
+            rs = np.random.RandomState(seed)
+            got = _random_init_samples(rs, n, k, None, np.dtype(dtype))
+            np.testing.assert_array_equal(got, expected, err_msg=f"n={n} k={k} seed={seed} {dtype}")
+            assert rs.random_sample() == expected_rs.random_sample()
+    w = np.random.default_rng(0).random(500) * (np.arange(500) % 3 > 0)
+    for seed in range(10):
+        expected = np.random.RandomState(seed).choice(500, size=20, replace=False, p=w / w.sum())
+        got = _random_init_samples(np.random.RandomState(seed), 500, 20, w, np.dtype(np.float64))
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("scale", "k", "seed"), [(255.0, 6, 5), (255.0, 8, 1), (None, 6, 5)])
+def test_random_init_matches_scikit_learn_on_the_photo(chelsea: np.ndarray, scale: float | None, k: int, seed: int) -> None:
+    # The case: the cat in [0, 1], k = 6, seed 5 (798.1867 against scikit-learn's 798.1256 when
+    # the distinct colours were drawn, weighted by their counts, instead of the samples).
+    X = chelsea / scale if scale else chelsea
+    ref = SKKMeans(k, init="random", random_state=seed).fit(X)
+    km = KMeans(k, init="random", random_state=seed).fit(X)
+    assert km.inertia_ == pytest.approx(ref.inertia_, rel=1e-12)
+    assert km.n_iter_ == ref.n_iter_
+    assert _same_partition(km.labels_, ref.labels_, k)
+
+
+def test_random_init_matches_scikit_learn_on_repeated_points() -> None:
+    # Repeated points: the draw often takes two samples of one point, so runs start with duplicate
+    # centres and re-seed the empty clusters, one sample at a time, as scikit-learn does on the samples.
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(40, 3))
+    X = np.repeat(points, rng.integers(1, 60, 40), axis=0)
+    rng.shuffle(X)
+    for k in (5, 8):
+        for seed in range(6):
+            ref = SKKMeans(k, init="random", random_state=seed).fit(X)
+            for dedupe in (True, False):
+                km = KMeans(k, init="random", random_state=seed, dedupe=dedupe).fit(X)
+                assert km.inertia_ == pytest.approx(ref.inertia_, rel=1e-12), (k, seed, dedupe)
+                assert _same_partition(km.labels_, ref.labels_, k), (k, seed, dedupe)
+
+
+def test_empty_clusters_take_one_sample_of_a_repeated_point() -> None:
+    # Duplicate initial centres leave clusters empty; scikit-learn re-seeds each with one sample of the
+    # farthest points, so several can take copies of one repeated point. On the distinct rows with their
+    # counts, an empty cluster must take one copy, not all of them.
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(40, 3))
+    X = np.repeat(points, rng.integers(1, 60, 40), axis=0)
+    rng.shuffle(X)
+    far = int(np.argmax(((X - X[0]) ** 2).sum(axis=1)))
+    for rows in ([0, 0, 0, 5, far], [0, 0, 0, 0, 0, 0, 0, 0], [far, 0, far, 3, 3, 7]):
+        init = X[rows]
+        ref = SKKMeans(len(rows), init=init, n_init=1).fit(X)
+        for dedupe in (True, False):
+            km = KMeans(len(rows), init=init, n_init=1, dedupe=dedupe).fit(X)
+            assert km.inertia_ == pytest.approx(ref.inertia_, rel=1e-12), (rows, dedupe)
+            assert _same_partition(km.labels_, ref.labels_, len(rows)), (rows, dedupe)

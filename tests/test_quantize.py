@@ -159,6 +159,39 @@ def test_bad_input(image: np.ndarray, n_colors: object, kwargs: dict, exc: type,
         pixclust.quantize(image, n_colors, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("n_threads", [2**31, 2**40, "limit+1"])
+def test_thread_counts_beyond_reason_are_one_line_value_errors(n_threads: object) -> None:
+    from pixclust._fit import _MAX_THREADS
+
+    n = _MAX_THREADS + 1 if n_threads == "limit+1" else n_threads
+    img = np.zeros((40, 40, 3), np.uint8)
+    img[:20] = 255
+    with pytest.raises(ValueError, match="n_threads") as info:
+        pixclust.quantize(img, 2, n_threads=n)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value) and len(str(info.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"n_colors": 2.0}, "n_colors"), ({"n_colors": "3"}, "n_colors"), ({"n_colors": None}, "n_colors"),
+        ({"n_colors": [2, 1.5]}, "n_colors"), ({"n_colors": []}, "n_colors"), ({"max_iter": 1.5}, "max_iter"),
+        ({"tol": "x"}, "tol"), ({"n_init": 1.5}, "n_init"), ({"n_threads": 2.0}, "n_threads"),
+        ({"random_state": -1}, "random_state"), ({"random_state": 2**32}, "random_state"),
+        ({"random_state": "x"}, "random_state"), ({"space": "hsv"}, "space"), ({"cluster_alpha": 1}, "cluster_alpha"),
+    ],
+)
+def test_bad_parameters_are_value_and_type_errors(kwargs: dict, name: str) -> None:
+    # As scikit-learn's InvalidParameterError: both a ValueError and a TypeError, so that code written
+    # for KMeans (except ValueError) catches quantize's too.
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[:2] = 255
+    args = {"n_colors": 2, **kwargs}
+    with pytest.raises(ValueError, match=name) as info:
+        pixclust.quantize(img, **args)
+    assert isinstance(info.value, TypeError)
+
+
 def test_k_larger_than_distinct_says_how_many() -> None:
     img = np.zeros((8, 8, 3), np.uint8)
     img[:4] = 10
@@ -166,6 +199,25 @@ def test_k_larger_than_distinct_says_how_many() -> None:
     with pytest.raises(ValueError, match=r"n_colors=4 .*\(3\)"):
         pixclust.quantize(img, 4)
     assert pixclust.quantize(img, 3, random_state=0).inertia == 0.0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_distinct_colours_whose_squared_distance_underflows(seed: int) -> None:
+    # 1e-200 and 0 are distinct colours, but (1e-200)**2 underflows to 0: k-means++ finds no second
+    # centre at a positive distance. scikit-learn's fit on the pixels succeeds with a warning; so must
+    # quantize (it used to claim that 2 colours were fewer than 2).
+    img = np.array([[[1e-200, 0, 0], [0, 0, 0]]])
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(1\)"):
+        ref = SKKMeans(2, random_state=seed).fit(img.reshape(-1, 3))
+    with pytest.warns(RuntimeWarning, match=r"n_colors=2: only 1 palette colours have pixels"):
+        res = pixclust.quantize(img, 2, random_state=seed)
+    assert isinstance(res, pixclust.QuantizeResult)
+    assert res.inertia == ref.inertia_ == 0.0
+    assert len(np.unique(res.labels)) == len(np.unique(ref.labels_)) == 1
+    assert sorted(res.counts.tolist()) == [0, 2]
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(1\)"):
+        km = pixclust.KMeans(2, random_state=seed).fit(img.reshape(-1, 3))
+    assert km.inertia_ == 0.0 and len(np.unique(km.labels_)) == 1
 
 
 @pytest.mark.parametrize("bad", [-1, 3])

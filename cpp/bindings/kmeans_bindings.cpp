@@ -84,7 +84,7 @@ void bind_kmeans(py::module_& m) {
   m.def(
       "kmeans_lloyd",
       [](const py::array& X, const Weights& sample_weight, const py::array& centers_init, int max_iter, double tol,
-         const std::string& algorithm, int n_threads) {
+         const std::string& algorithm, int n_threads, bool sample_counts) {
         require_points(X);
         check_threads(n_threads);
         if (max_iter < 1) throw py::value_error("max_iter: must be >= 1, got " + std::to_string(max_iter));
@@ -94,6 +94,7 @@ void bind_kmeans(py::module_& m) {
         opt.tol = tol;
         opt.algorithm = parse_algorithm(algorithm);
         opt.n_threads = n_threads;
+        opt.sample_counts = sample_counts;
         return dispatch_points(X, "X", [&](auto tag) -> py::object {
           using T = decltype(tag);
           const auto x = as_contiguous<T>(X, "X");
@@ -121,8 +122,10 @@ void bind_kmeans(py::module_& m) {
       },
       py::arg("X"), py::arg("sample_weight"), py::arg("centers_init"), py::arg("max_iter") = 300,
       py::arg("tol") = 0.0, py::arg("algorithm") = "hamerly", py::arg("n_threads") = 0,
+      py::arg("sample_counts") = false,
       "One weighted k-means run from centers_init: (centers, labels, inertia, n_iter, strict_convergence).\n"
-      "tol is absolute (on the sum of squared centre shifts).");
+      "tol is absolute (on the sum of squared centre shifts). sample_counts: the weights are whole counts of\n"
+      "unit samples, and an empty cluster takes one sample of a far point instead of the whole point.");
 
   m.def(
       "kmeans_plusplus",
@@ -176,8 +179,9 @@ void bind_kmeans(py::module_& m) {
       },
       py::arg("X"), py::arg("sample_weight"), py::arg("n_clusters"), py::arg("n_local_trials"), py::arg("uniforms"),
       py::arg("sample_point") = py::none(), py::arg("sample_point_weight") = py::none(), py::arg("n_threads") = 0,
-      "Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct\n"
-      "points (with positive weight) than n_clusters, and only the first n_chosen rows are set.\n"
+      "Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when every point with positive\n"
+      "weight is at squared distance 0 from a chosen centre (fewer distinct points than n_clusters, or\n"
+      "distances that underflow), and only the first n_chosen rows are set.\n"
       "sample_point (int32) draws along samples (e.g. pixels) mapped to rows of X, with sample_point_weight.");
 
   m.def(

@@ -618,8 +618,11 @@ class LloydRun {
 
   // scikit-learn's rule: the empty clusters take, in order, the points farthest from their centres
   // (ties: lowest index first, so the choice is deterministic); each point's weighted sum moves from its
-  // cluster to the new one. Labels are left as they are, as scikit-learn does.
+  // cluster to the new one. Labels are left as they are, as scikit-learn does. With sample counts a point
+  // stands for that many unit samples, and each empty cluster takes one of them, as scikit-learn's rule
+  // does on the samples (several empty clusters can take copies of one point).
   void relocate(const double* C, const std::int32_t* labels, const std::vector<std::size_t>& empty) {
+    // Distinct points to rank: each gives at least one sample, so the m farthest are enough.
     const std::size_t m = std::min(empty.size(), n_);
     using Far = std::pair<double, std::size_t>;
     auto farther = [](const Far& p, const Far& q) { return p.first > q.first || (p.first == q.first && p.second < q.second); };
@@ -638,20 +641,23 @@ class LloydRun {
     std::vector<Far> all;
     for (const auto& top : best) all.insert(all.end(), top.begin(), top.end());
     std::sort(all.begin(), all.end(), farther);
-    for (std::size_t r = 0; r < m; ++r) {
-      const std::size_t i = all[r].second;
+    std::size_t r = 0;
+    for (std::size_t a = 0; a < m && r < empty.size(); ++a) {
+      const std::size_t i = all[a].second;
       const std::size_t from = static_cast<std::size_t>(labels[i]);
-      const std::size_t to = empty[r];
-      const double wi = weight(i);
-      double* sf = sums_.data() + from * (d_ + 1);
-      double* st = sums_.data() + to * (d_ + 1);
-      for (std::size_t t = 0; t < d_; ++t) {
-        const double v = static_cast<double>(point(i)[t]) * wi;
-        sf[t] -= v;
-        st[t] = v;
+      const double wi = opt_.sample_counts ? 1.0 : weight(i);
+      const double copies = opt_.sample_counts ? weight(i) : 1.0;
+      for (double c = 0.0; c < copies && r < empty.size(); c += 1.0, ++r) {
+        double* sf = sums_.data() + from * (d_ + 1);
+        double* st = sums_.data() + empty[r] * (d_ + 1);
+        for (std::size_t t = 0; t < d_; ++t) {
+          const double v = static_cast<double>(point(i)[t]) * wi;
+          sf[t] -= v;
+          st[t] = v;
+        }
+        sf[d_] -= wi;
+        st[d_] = wi;
       }
-      sf[d_] -= wi;
-      st[d_] = wi;
     }
   }
 

@@ -172,8 +172,13 @@ def _read_image(path: str, progress: _Progress) -> np.ndarray:
 def _describe(img: np.ndarray) -> str:
     c = 1 if img.ndim == 2 else img.shape[2]
     kind = {1: "grayscale", 2: "grayscale+alpha", 3: "RGB", 4: "RGBA"}[c]
-    bits = 8 * img.dtype.itemsize
-    return f"{img.shape[1]} x {img.shape[0]}, {kind}, {bits}-bit"
+    bits = f"{8 * img.dtype.itemsize}-bit" + (" float" if img.dtype.kind == "f" else "")
+    return f"{img.shape[1]} x {img.shape[0]}, {kind}, {bits}"
+
+
+def _check_dither(img: np.ndarray, args: argparse.Namespace) -> None:
+    if args.dither and img.dtype.kind == "f":
+        raise CLIError(f"--dither needs an 8- or 16-bit image; {args.input} is a float image")
 
 
 def _quantize(img: np.ndarray, ks: list[int], args: argparse.Namespace, progress: _Progress) -> list[Any]:
@@ -197,10 +202,13 @@ def _palette_lines(res: Any) -> list[str]:
 
     share = res.counts / max(int(res.counts.sum()), 1)
     order = np.argsort(-res.counts, kind="stable")
-    wide = res.palette.dtype == np.uint16
+    dtype = res.palette.dtype
     lines = []
     for j in order:
-        values = " ".join(f"{int(v):{5 if wide else 3}d}" for v in res.palette[j])
+        if dtype.kind == "f":
+            values = " ".join(f"{float(v):.4f}" for v in res.palette[j])
+        else:
+            values = " ".join(f"{int(v):{5 if dtype == np.uint16 else 3}d}" for v in res.palette[j])
         lines.append(f"  {_hex(res.palette[j], res.palette.dtype)}  ({values})  {100 * share[j]:5.1f}%")
     return lines
 
@@ -222,6 +230,7 @@ def _cmd_quantize(args: argparse.Namespace, out: Any, progress: _Progress) -> in
     dest = args.output or f"{Path(args.input).stem}-k{k}{'-dither' if args.dither else ''}.png"
     _check_output(dest, force=args.force, inputs=[args.input], image=True)
     img = _read_image(args.input, progress)
+    _check_dither(img, args)
     (res,) = _quantize(img, [k], args, progress)
     image, labels = res.image, res.labels
     if args.dither:
@@ -236,6 +245,8 @@ def _cmd_quantize(args: argparse.Namespace, out: Any, progress: _Progress) -> in
     note = ", dithered" if args.dither else ""
     if Path(dest).suffix.lower() in (".jpg", ".jpeg", ".webp"):
         note += "; lossy format: use .png for exactly these colours"
+    elif img.dtype.kind == "f" and Path(dest).suffix.lower() not in (".tif", ".tiff"):
+        note += "; float values rounded to integers: use .tif for exactly these values"
     print(f"wrote {dest}{note}", file=out)
     return 0
 
@@ -246,6 +257,7 @@ def _cmd_compare(args: argparse.Namespace, out: Any, progress: _Progress) -> int
     ks = [_k(k) for k in args.k]
     _check_output(args.output, force=args.force, inputs=[args.input], figure=True)
     img = _read_image(args.input, progress)
+    _check_dither(img, args)
     results = _quantize(img, ks, args, progress)
     with progress.step(f"drawing {args.output}"):
         fig = plot.compare(img, ks, results=results, dither=args.dither)
@@ -385,12 +397,13 @@ def _cmd_dendrogram(args: argparse.Namespace, out: Any, progress: _Progress) -> 
         except (ValueError, TypeError) as exc:
             raise CLIError(f"linkage: {exc}") from None
     flat = None
+    cut: Optional[float] = None
     if args.cut is not None:
-        t = int(args.cut) if args.criterion == "maxclust" else float(args.cut)
-        flat = fcluster(Z, t, criterion=args.criterion)
+        # more clusters than points is n clusters; SciPy's C int cannot hold every count argparse can
+        cut = min(int(args.cut), n) if args.criterion == "maxclust" else float(args.cut)
+        flat = fcluster(Z, cut, criterion=args.criterion)
     with progress.step(f"drawing {args.output}"):
         title = f"{args.method} linkage, {n} points" + ("" if condensed else f" ({metric})")
-        cut = None if args.cut is None else (int(args.cut) if args.criterion == "maxclust" else float(args.cut))
         fig = plot.dendrogram(Z, cut, criterion=args.criterion, title=title)
         _save_figure(fig, args.output, args.force)
     if args.scatter and flat is not None:
@@ -406,7 +419,7 @@ def _cmd_dendrogram(args: argparse.Namespace, out: Any, progress: _Progress) -> 
     print(f"{args.data}: {n} points" + ("" if condensed else f" in {data.shape[1]}-D") + f"; {args.method} linkage", file=out)
     if flat is not None:
         sizes = np.bincount(flat)[1:]
-        what = f"distance {args.cut:g}" if args.criterion == "distance" else f"maxclust {int(args.cut)}"
+        what = f"distance {args.cut:g}" if args.criterion == "distance" else f"maxclust {args.cut:g}"
         print(f"cut at {what}: {len(sizes)} clusters of sizes {', '.join(str(s) for s in sizes)}", file=out)
     for path in (args.output, args.scatter, args.labels):
         if path:
@@ -525,9 +538,30 @@ def _positive_int(text: str) -> int:
 
 
 def _threads(text: str) -> int:
+    from pixclust._fit import _MAX_THREADS
+
     v = _positive_int(text)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a thread count >= 1, got {v}")
+    if not 1 <= v <= _MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"expected a thread count from 1 to {_MAX_THREADS}, got {v}")
+    return v
+
+
+def _finite(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+def _seed(text: str) -> int:
+    from pixclust._fit import _MAX_SEED
+
+    v = _positive_int(text)
+    if not 0 <= v <= _MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {_MAX_SEED}, got {v}")
     return v
 
 
@@ -541,7 +575,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
         if image:
-            p.add_argument("--seed", type=_positive_int, default=0, help="random seed for k-means++ (default 0)")
+            p.add_argument("--seed", type=_seed, default=0, help="random seed for k-means++ (default 0)")
             p.add_argument("--space", choices=["rgb", "lab"], default="rgb",
                            help="cluster in RGB or in CIELAB (perceptual; RGB images only)")
             p.add_argument("--threads", type=_threads, default=None, help="threads (default: all)")
@@ -580,7 +614,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    choices=["single", "complete", "average", "weighted", "centroid", "median", "ward"],
                    help="linkage method (default ward)")
     d.add_argument("--metric", default=None, help="distance between points (default euclidean; SciPy's names)")
-    d.add_argument("--cut", type=float, default=None, help="cut height (distance) or number of clusters (maxclust)")
+    d.add_argument("--cut", type=_finite, default=None, help="cut height (distance) or number of clusters (maxclust)")
     d.add_argument("--criterion", choices=["distance", "maxclust"], default="distance")
     d.add_argument("--scatter", help="also draw the 2-D points coloured by flat cluster")
     d.add_argument("--labels", help="also write the flat cluster of each point (CSV)")
@@ -590,7 +624,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        description="Quantize the bundled photo (Chelsea the cat) and cluster the tutorial's ten points; "
                                    "writes every picture into a directory.")
     m.add_argument("-o", "--output", default="pixclust-demo", help="directory (default ./pixclust-demo)")
-    m.add_argument("--seed", type=_positive_int, default=0)
+    m.add_argument("--seed", type=_seed, default=0)
     m.add_argument("--threads", type=_threads, default=None)
     m.add_argument("--force", action="store_true", help="replace files from an earlier run")
     m.add_argument("-q", "--quiet", action="store_true")

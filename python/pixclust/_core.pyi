@@ -33,15 +33,17 @@ def kmeans_distances(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], cent
     """
     Euclidean distances of every row of X to every centre, (n, k) float64.
     """
-def kmeans_lloyd(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, centers_init: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], max_iter: typing.SupportsInt | typing.SupportsIndex = 300, tol: typing.SupportsFloat | typing.SupportsIndex = 0.0, algorithm: str = 'hamerly', n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+def kmeans_lloyd(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, centers_init: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], max_iter: typing.SupportsInt | typing.SupportsIndex = 300, tol: typing.SupportsFloat | typing.SupportsIndex = 0.0, algorithm: str = 'hamerly', n_threads: typing.SupportsInt | typing.SupportsIndex = 0, sample_counts: bool = False) -> typing.Any:
     """
     One weighted k-means run from centers_init: (centers, labels, inertia, n_iter, strict_convergence).
-    tol is absolute (on the sum of squared centre shifts).
+    tol is absolute (on the sum of squared centre shifts). sample_counts: the weights are whole counts of
+    unit samples, and an empty cluster takes one sample of a far point instead of the whole point.
     """
 def kmeans_plusplus(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, n_clusters: typing.SupportsInt | typing.SupportsIndex, n_local_trials: typing.SupportsInt | typing.SupportsIndex, uniforms: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_point: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None = None, sample_point_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None = None, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """
-    Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when there are fewer distinct
-    points (with positive weight) than n_clusters, and only the first n_chosen rows are set.
+    Greedy k-means++: (centers, indices, n_chosen); n_chosen < n_clusters when every point with positive
+    weight is at squared distance 0 from a chosen centre (fewer distinct points than n_clusters, or
+    distances that underflow), and only the first n_chosen rows are set.
     sample_point (int32) draws along samples (e.g. pixels) mapped to rows of X, with sample_point_weight.
     """
 def lab_to_srgb(lab: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Optional, Sequence, Union
@@ -17,16 +18,35 @@ import numpy as np
 from pixclust import _core
 
 
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter of the wrong type or value. Both a ValueError and a TypeError, as scikit-learn's
+    ``InvalidParameterError`` is, so that code written to catch either catches it."""
+
+
+# numpy's RandomState takes int seeds in [0, 2**32).
+_MAX_SEED = 2**32 - 1
+
+
+def _check_seed(seed: Any) -> None:
+    if seed is None or seed is np.random or isinstance(seed, np.random.RandomState):
+        return
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)) and 0 <= int(seed) <= _MAX_SEED:
+        return
+    raise InvalidParameterError(
+        f"random_state: {seed!r} cannot be used to seed a numpy.random.RandomState instance (expected an int "
+        f"in [0, {_MAX_SEED}], a RandomState or None)"
+    )
+
+
 def _random_state(seed: Any) -> np.random.RandomState:
     """A ``RandomState`` from ``random_state`` as scikit-learn's estimators take it: None (numpy's global
     one), an int seed, or a ``RandomState`` used as it is."""
+    _check_seed(seed)
     if seed is None or seed is np.random:
         return np.random.mtrand._rand
-    if isinstance(seed, numbers.Integral):
-        return np.random.RandomState(int(seed))
     if isinstance(seed, np.random.RandomState):
         return seed
-    raise ValueError(f"{seed!r} cannot be used to seed a numpy.random.RandomState instance")
+    return np.random.RandomState(int(seed))
 
 
 # dtypes the core takes as they are; anything else becomes float64 as in scikit-learn.
@@ -37,29 +57,36 @@ _DEDUPE_MAX_FEATURES = 4
 _UNIQUE_MAX_SAMPLES = 100_000
 
 
+# The most threads one may ask for (None, the default, is not bounded by it): OpenMP starts every
+# thread asked for, and a large enough team exhausts memory and crashes the process.
+_MAX_THREADS = max(1024, os.cpu_count() or 1)
+
+
 def _threads(n_threads: Optional[int]) -> int:
     if n_threads is None:
         return 0
     if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
-        raise TypeError(f"n_threads: expected an int or None, got {type(n_threads).__name__}")
-    if n_threads < 1:
-        raise ValueError(f"n_threads: must be >= 1 (or None for the default), got {n_threads}")
+        raise InvalidParameterError(f"n_threads: expected an int or None, got {type(n_threads).__name__}")
+    if not 1 <= n_threads <= _MAX_THREADS:
+        raise InvalidParameterError(
+            f"n_threads: must be from 1 to {_MAX_THREADS} (or None for the default), got {n_threads}"
+        )
     return int(n_threads)
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+        raise InvalidParameterError(f"{name}: expected an int, got {type(value).__name__}")
     if value < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {value}")
+        raise InvalidParameterError(f"{name}: must be >= {minimum}, got {value}")
     return int(value)
 
 
 def _check_tol(tol: Any) -> float:
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
-        raise TypeError(f"tol: expected a float, got {type(tol).__name__}")
+        raise InvalidParameterError(f"tol: expected a float, got {type(tol).__name__}")
     if not np.isfinite(float(tol)) or tol < 0:
-        raise ValueError(f"tol: must be a finite number >= 0, got {tol}")
+        raise InvalidParameterError(f"tol: must be a finite number >= 0, got {tol}")
     return float(tol)
 
 
@@ -67,7 +94,7 @@ def _n_init(n_init: Any, init: Any, default: int = 10) -> int:
     """scikit-learn's ``n_init="auto"``: one run for k-means++ and given centres, ``default`` otherwise."""
     if isinstance(n_init, str):
         if n_init != "auto":
-            raise ValueError(f"n_init: expected 'auto' or an int >= 1, got {n_init!r}")
+            raise InvalidParameterError(f"n_init: expected 'auto' or an int >= 1, got {n_init!r}")
         if isinstance(init, str) and init == "k-means++":
             return 1
         if isinstance(init, str) and init == "random":
@@ -191,6 +218,69 @@ def _first_draw(u: float, n: int) -> float:
     return (pick + 0.5) / n
 
 
+def _unit_choice_picks(us: np.ndarray, m: int, p: float) -> "list[int]":
+    """For each uniform u, the first j in [0, m) with fl(s[j] / s[m-1]) > u, s the float64 running sums
+    of p: where numpy's ``searchsorted(cumsum(p) / cumsum(p)[-1], u, side="right")`` lands on m equal
+    probabilities. The answer is within a few indices of floor(u * m) (the sums drift by about
+    m^2 * 2^-53 of a step); a window around it is checked to bracket the answer, and widened if not.
+    """
+    guesses = [min(int(u * m), m - 1) for u in us.tolist()]
+    picks: "list[Optional[int]]" = [None] * len(guesses)
+    reach = 4
+    while any(pick is None for pick in picks):
+        todo = [i for i, pick in enumerate(picks) if pick is None]
+        windows = {i: range(max(0, guesses[i] - reach), min(m, guesses[i] + reach + 1)) for i in todo}
+        at = sorted({j for w in windows.values() for j in w} | {m - 1})
+        sums = dict(zip(at, _running_sums_of_constant(p, at)))
+        last = sums[m - 1]
+        for i in todo:
+            above = [j for j in windows[i] if sums[j] / last > us[i]]
+            # bracketed: the window starts at 0 or at an index that is not above u
+            if above and (windows[i].start == 0 or above[0] > windows[i].start):
+                picks[i] = above[0]
+        reach *= 4
+    return [int(pick) for pick in picks if pick is not None]
+
+
+def _random_init_samples(
+    random_state: np.random.RandomState,
+    n_samples: int,
+    n_clusters: int,
+    sample_weight: Optional[np.ndarray],
+    dtype: np.dtype,
+) -> np.ndarray:
+    """The samples scikit-learn's ``init="random"`` draws with the same random state:
+    ``random_state.choice(n_samples, n_clusters, replace=False, p=w / w.sum())``, w the sample weights in
+    X's float dtype (ones without weights).
+
+    Unit weights need no n-long array: p is one constant, and numpy's algorithm (draw, zero the drawn
+    entries' p, draw again for the repeats) is followed on the running sums of that constant.
+    """
+    if sample_weight is not None:
+        w = sample_weight.astype(dtype)
+        positive = np.flatnonzero(w)
+        if positive.size < n_clusters:
+            # numpy refuses; as k-means++ does, repeat a sample and leave the rest to the empty-cluster rule
+            return np.concatenate([positive, np.full(n_clusters - positive.size, positive[0])])
+        return np.asarray(random_state.choice(n_samples, size=n_clusters, replace=False, p=w / w.sum()))
+    # ones(n).sum() is n exactly, in float32 too below 2^24
+    total = dtype.type(n_samples) if dtype == np.float64 or n_samples <= 2**24 else np.ones(n_samples, dtype).sum()
+    p = float(dtype.type(1) / total)
+    found: "list[int]" = []
+    while len(found) < n_clusters:
+        us = random_state.random_sample(n_clusters - len(found))
+        drawn = sorted(found)  # their p is zero now: the running sums skip them
+        picks = []
+        for j in _unit_choice_picks(us, n_samples - len(drawn), p):
+            for d in drawn:  # the j-th sample among those not drawn yet
+                if d <= j:
+                    j += 1
+            picks.append(j)
+        for j in dict.fromkeys(picks):  # numpy keeps each pick once, in the order first drawn
+            found.append(j)
+    return np.asarray(found, dtype=np.intp)
+
+
 def _fit_points(
     points: np.ndarray,
     weights: Optional[np.ndarray],
@@ -203,22 +293,27 @@ def _fit_points(
     random_state: np.random.RandomState,
     n_threads: int,
     init_points: Optional[np.ndarray] = None,
-    n_distinct: Optional[int] = None,
-    few_distinct: str = "raise",
     sample_point: Optional[np.ndarray] = None,
     sample_point_weight: Optional[np.ndarray] = None,
+    sample_counts: bool = False,
 ) -> _Run:
     """The best of ``n_init`` weighted k-means runs on ``points`` (rows as the core takes them).
 
     ``tol`` is absolute (already scaled by the mean variance). ``init_points`` is what a callable init
-    receives (the caller's data), ``n_distinct`` the number of distinct points when known.
-    With fewer distinct points than clusters, k-means++ raises ValueError (``few_distinct="raise"``) or,
-    as scikit-learn does, repeats a centre and leaves the rest to the empty-cluster rule ("repeat").
+    receives (the caller's data). When k-means++ runs out of points at a positive squared distance from
+    the chosen centres (fewer distinct points than clusters, or points so close that their squared
+    distance underflows to 0), it repeats a centre and leaves the rest to the empty-cluster rule, as
+    scikit-learn's draw does; a caller that wants an error for too few distinct points checks first.
     ``sample_point`` maps the caller's samples (pixels) to ``points``: k-means++ then draws along the
     samples, as scikit-learn does on them, and the same seed picks the same centres.
+    ``sample_counts``: the weights count unit samples (distinct points' multiplicities), and an empty
+    cluster is re-seeded with one of them, as scikit-learn re-seeds on the samples.
     """
     n = points.shape[0]
     trials = 2 + int(np.log(n_clusters))
+    # scikit-learn's sample weights have X's dtype: float32 for float32 data, else float64
+    data_dtype = (points if init_points is None else init_points).dtype
+    p_dtype = np.dtype(np.float32 if data_dtype == np.float32 else np.float64)
     best: Optional[_Run] = None
     for _ in range(n_init):
         if isinstance(init, str) and init == "k-means++":
@@ -230,24 +325,15 @@ def _fit_points(
             centers, _, chosen = _core.kmeans_plusplus(
                 points, weights, n_clusters, trials, uniforms, sample_point, sample_point_weight, n_threads
             )
-            if chosen < n_clusters and few_distinct == "repeat":
-                centers[chosen:] = centers[0]
-            elif chosen < n_clusters:
-                raise ValueError(
-                    f"n_clusters={n_clusters} is larger than the number of distinct points "
-                    f"({chosen if n_distinct is None else n_distinct})"
-                )
+            centers[chosen:] = centers[0]
         elif isinstance(init, str) and init == "random":
-            w = np.ones(n) if weights is None else weights
-            if np.count_nonzero(w) < n_clusters and few_distinct == "repeat":
-                seeds = np.concatenate([np.flatnonzero(w), np.zeros(n_clusters, dtype=np.intp)])[:n_clusters]
-            elif np.count_nonzero(w) < n_clusters:
-                raise ValueError(
-                    f"n_clusters={n_clusters} is larger than the number of points with positive weight "
-                    f"({np.count_nonzero(w)})"
-                )
+            # scikit-learn's draw over the caller's samples, then each drawn sample's point
+            if sample_point is None:
+                seeds = _random_init_samples(random_state, n, n_clusters, weights, p_dtype)
             else:
-                seeds = random_state.choice(n, size=n_clusters, replace=False, p=w / w.sum())
+                seeds = sample_point[
+                    _random_init_samples(random_state, len(sample_point), n_clusters, sample_point_weight, p_dtype)
+                ]
             centers = points[seeds].astype(np.float64)
         elif callable(init):
             data = points if init_points is None else init_points
@@ -258,7 +344,7 @@ def _fit_points(
         if not np.all(np.isfinite(centers)):
             raise ValueError("init: the initial centres contain NaN or infinity")
         centers, labels, inertia, n_iter, _ = _core.kmeans_lloyd(
-            points, weights, centers, max_iter, tol, "hamerly", n_threads
+            points, weights, centers, max_iter, tol, "hamerly", n_threads, sample_counts
         )
         if best is None or (inertia < best.inertia and not _same_clustering(labels, best.labels, n_clusters)):
             best = _Run(centers, labels, float(inertia), int(n_iter))

@@ -40,6 +40,8 @@ def read_image(path: PathLike) -> np.ndarray:
     8-bit grayscale, 1-bit                  (H, W) uint8
     grayscale with alpha                    (H, W, 2) uint8
     16-bit grayscale PNG/TIFF (I;16)        (H, W) uint16
+    float TIFF (F), values in [0, 1]        (H, W) float32, as they are
+    32-bit, whole numbers in 0-65535        (H, W) uint16
     CMYK, YCbCr, LAB, HSV                   converted to (H, W, 3) uint8 RGB
     ======================================  ==========================================
 
@@ -48,7 +50,8 @@ def read_image(path: PathLike) -> np.ndarray:
     FileNotFoundError, IsADirectoryError, PermissionError
         As ``open`` does.
     ImageReadError
-        Not an image, a truncated one, or a 32-bit/float image whose values do not fit 16 bits.
+        Not an image, a truncated one, or a 32-bit image whose values are neither in [0, 1] (float) nor
+        whole numbers in 0-65535.
 
     Examples
     --------
@@ -70,7 +73,7 @@ def read_image(path: PathLike) -> np.ndarray:
                     im = ImageOps.exif_transpose(im)
                 except Exception:  # a broken EXIF block must not make the pixels unreadable
                     pass
-                return _to_array(im)
+                return _to_array(im, path)
         except UnidentifiedImageError:
             raise ImageReadError(f"{path}: not an image file Pillow can read") from None
         except (OSError, SyntaxError, ValueError) as exc:
@@ -79,7 +82,7 @@ def read_image(path: PathLike) -> np.ndarray:
             raise ImageReadError(f"{path}: cannot decode the image ({exc})") from None
 
 
-def _to_array(im: Any) -> np.ndarray:
+def _to_array(im: Any, path: str) -> np.ndarray:
     a: np.ndarray
     mode = im.mode
     if mode in ("RGB", "RGBA", "L", "LA"):
@@ -93,12 +96,21 @@ def _to_array(im: Any) -> np.ndarray:
         a = np.asarray(im).astype(np.uint16)
     elif mode in ("I", "F"):
         raw = np.asarray(im)
-        if raw.size and (raw.min() < 0 or raw.max() > 65535 or (mode == "F" and np.any(raw != np.round(raw)))):
+        kind = "a 32-bit float (F-mode)" if mode == "F" else "a 32-bit integer (I-mode)"
+        if not np.all(np.isfinite(raw)):
+            raise ImageReadError(f"{path}: {kind} image with NaN or infinite values is not supported")
+        lo, hi = raw.min(), raw.max()
+        if mode == "F" and lo >= 0 and hi <= 1:
+            # float pixels in [0, 1] are intensities, as matplotlib's imread gives them
+            a = np.array(raw, dtype=np.float32)
+        elif lo >= 0 and hi <= 65535 and (mode == "I" or bool(np.all(raw == np.round(raw)))):
+            a = raw.astype(np.uint16)
+        else:
+            expected = "values in [0, 1] or whole numbers in 0-65535" if mode == "F" else "values in 0-65535"
             raise ImageReadError(
-                f"a {mode}-mode image ({'float' if mode == 'F' else '32-bit'}) with values outside 0-65535 "
-                "is not supported; convert it to 8 or 16 bits"
+                f"{path}: {kind} image with values from {lo:g} to {hi:g} is not supported (expected "
+                f"{expected}); convert it to 8 or 16 bits"
             )
-        a = raw.astype(np.uint16)
     elif mode in ("RGBa", "La"):
         a = np.array(im.convert("RGBA" if mode == "RGBa" else "LA"))
     else:
@@ -179,7 +191,9 @@ def write_image(
     ----------
     path : str or path
         The format follows the extension.
-    image : ndarray of shape (H, W) or (H, W, C), uint8 or uint16
+    image : ndarray of shape (H, W) or (H, W, C), uint8 or uint16; or (H, W) float in [0, 1]
+        A float image is written as it is to TIFF (32-bit float), as 16-bit grayscale to PNG, and as
+        8-bit grayscale to formats without 16 bits.
     labels, palette : ndarray, optional
         The (H, W) palette indices and the (k, c) uint8 palette of ``image``. When both are given, k <= 256
         and the file is a PNG, it is written in palette mode (with per-entry transparency for RGBA), so
@@ -201,7 +215,7 @@ def write_image(
     """
     Image = _pillow()
     fmt = _pil_format(path)
-    pil = _to_pil(Image, image, labels, palette, png=(fmt == "PNG"))
+    pil = _to_pil(Image, image, labels, palette, fmt)
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGBA" if pil.mode == "P" and "transparency" in pil.info else pil.mode)
         pil = pil.convert("RGB") if pil.mode in ("RGBA", "P", "LA") else pil.convert("L")
@@ -214,11 +228,23 @@ def write_image(
         pil.save(tmp, format=fmt, **options)
 
 
-def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], png: bool) -> Any:
+def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str) -> Any:
     a = np.ascontiguousarray(image)
     channels = 1 if a.ndim == 2 else a.shape[2]
+    if a.dtype.kind == "f":
+        if channels != 1:
+            raise ValueError("float colour images cannot be written by Pillow; only float grayscale")
+        a = a.reshape(a.shape[0], a.shape[1])
+        if fmt == "TIFF":
+            return Image.fromarray(a.astype(np.float32))
+        a = np.clip(a.astype(np.float64), 0.0, 1.0)
+        if fmt == "PNG":
+            a = np.rint(a * 65535.0).astype(np.uint16)
+        else:
+            a = np.rint(a * 255.0).astype(np.uint8)
+        channels = 1
     if (
-        png
+        fmt == "PNG"
         and labels is not None
         and palette is not None
         and a.dtype == np.uint8

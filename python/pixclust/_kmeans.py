@@ -9,9 +9,11 @@ first reduced to its distinct rows, weighted by their counts: the same objective
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from typing import Any, Optional
 
 import numpy as np
+from sklearn import get_config  # type: ignore[import-untyped]
 from sklearn.base import (  # type: ignore[import-untyped]
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -20,6 +22,7 @@ from sklearn.base import (  # type: ignore[import-untyped]
 )
 from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
 from sklearn.utils import check_random_state  # type: ignore[import-untyped]
+from sklearn.utils._param_validation import Interval, StrOptions  # type: ignore[import-untyped]
 from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped]
 
 from pixclust import _core
@@ -33,6 +36,8 @@ except ImportError:  # pragma: no cover - older scikit-learn
 __all__ = ["KMeans"]
 
 from pixclust._fit import (  # noqa: F401 (also imported from here)
+    InvalidParameterError,
+    _MAX_THREADS,
     _NATIVE_DTYPES,
     _DEDUPE_MAX_FEATURES,
     _UNIQUE_MAX_SAMPLES,
@@ -64,7 +69,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     n_clusters : int, default=8
         The number of clusters (colours).
     init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features)
-        How to choose the initial centres, as in scikit-learn.
+        How to choose the initial centres, as in scikit-learn: with the same ``random_state``, both
+        "k-means++" and "random" draw the samples scikit-learn draws (on the distinct rows too).
     n_init : "auto" or int, default="auto"
         Number of runs from different seeds; the best (lowest inertia) is kept. "auto": 1 for
         "k-means++" and given centres, 10 for "random" and callables.
@@ -84,7 +90,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         pixels, whole cells of nearby colours instead), which give the labels and centres of plain
         Lloyd exactly.
     n_threads : int or None, default=None
-        Threads for the core; None uses OpenMP's default (``threadpoolctl`` limits it).
+        Threads for the core, 1 to ``max(1024, os.cpu_count())``; None uses OpenMP's default
+        (``threadpoolctl`` limits it).
     dedupe : {"auto", True, False}, default="auto"
         Cluster the distinct rows (sorted) weighted by their counts: the same objective, on fewer points,
         and a fit that does not depend on the order of the rows or on whether a point is repeated or
@@ -117,6 +124,22 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     >>> bool(km.predict([[0, 0]])[0] == km.predict([[1, 1]])[0])
     True
     """
+
+    # scikit-learn's KMeans constraints, checked by scikit-learn's validator: the same
+    # InvalidParameterError (a ValueError and a TypeError) with the same messages.
+    _parameter_constraints: dict[str, list[Any]] = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"lloyd", "elkan"})],
+        "n_threads": [Interval(Integral, 1, _MAX_THREADS, closed="both"), None],
+        "dedupe": [StrOptions({"auto"}), "boolean"],
+    }
 
     def __init__(
         self,
@@ -161,14 +184,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         _check_int(self.max_iter, "max_iter", 1)
         _check_tol(self.tol)
         self._n_threads = _threads(self.n_threads)
-        if self.algorithm not in ("lloyd", "elkan"):
-            raise ValueError(f"algorithm: expected 'lloyd' or 'elkan', got {self.algorithm!r}")
-        if not (isinstance(self.dedupe, (bool, np.bool_)) or self.dedupe == "auto"):
-            raise ValueError(f"dedupe: expected 'auto', True or False, got {self.dedupe!r}")
+        if not isinstance(self.algorithm, str) or self.algorithm not in ("lloyd", "elkan"):
+            raise InvalidParameterError(f"algorithm: expected 'lloyd' or 'elkan', got {self.algorithm!r}")
+        if not (isinstance(self.dedupe, (bool, np.bool_)) or (isinstance(self.dedupe, str) and self.dedupe == "auto")):
+            raise InvalidParameterError(f"dedupe: expected 'auto', True or False, got {self.dedupe!r}")
         init = self.init
         if isinstance(init, str):
             if init not in ("k-means++", "random"):
-                raise ValueError(f"init: expected 'k-means++', 'random', a callable or an array, got {init!r}")
+                raise InvalidParameterError(
+                    f"init: expected 'k-means++', 'random', a callable or an array, got {init!r}"
+                )
         elif not callable(init):
             init = np.asarray(init)
             if init.dtype.kind not in "biuf":
@@ -226,6 +251,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self : KMeans
             The fitted estimator.
         """
+        if not get_config().get("skip_parameter_validation", False):
+            self._validate_params()  # before the data, as scikit-learn's fit
         X = self._check_X(X, reset=True)
         self._check_params(X)
         n, d = X.shape
@@ -251,12 +278,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             multiplicity = counts.astype(np.float64)
             weights = multiplicity if w is None else np.bincount(pixel_color, weights=w, minlength=len(counts))
             variance = _mean_variance(points, multiplicity if w is None else weights, whole_weights=w is None)
-            n_distinct: Optional[int] = int(colors.shape[0])
         else:
             points = X
             weights = w
             variance = _mean_variance(points, w)
-            n_distinct = None
         tol = _check_tol(self.tol) * variance
         init = self.init
         if not isinstance(init, str) and not callable(init):
@@ -272,10 +297,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             random_state=random_state,
             n_threads=threads,
             init_points=X,
-            n_distinct=n_distinct,
-            few_distinct="repeat",
             sample_point=pixel_color,
             sample_point_weight=w if pixel_color is not None else None,
+            sample_counts=pixel_color is not None and w is None,
         )
         if pixel_color is not None:
             # clusters with a point: counted on the distinct points (each is there at least once), not

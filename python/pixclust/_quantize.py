@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
@@ -11,7 +12,9 @@ import numpy as np
 
 from pixclust import _core
 from pixclust._fit import (
+    InvalidParameterError,
     _check_int,
+    _check_seed,
     _check_tol,
     _first_draw,
     _fit_points,
@@ -148,7 +151,7 @@ def _check_n_colors(n_colors: Any) -> list[int]:
     if isinstance(n_colors, (list, tuple, np.ndarray)):
         values = list(n_colors)
         if not values:
-            raise ValueError("n_colors: the list is empty")
+            raise InvalidParameterError("n_colors: the list is empty")
     else:
         values = [n_colors]
     return [_check_int(v, "n_colors", 1) for v in values]
@@ -192,7 +195,7 @@ def quantize(
     cluster_alpha : bool, default=False
         Cluster the alpha channel with the colours.
     n_threads : int or None
-        Threads for the core; None uses OpenMP's default.
+        Threads for the core, 1 to ``max(1024, os.cpu_count())``; None uses OpenMP's default.
 
     Returns
     -------
@@ -215,13 +218,14 @@ def quantize(
     img = _check_image(image)
     ks = _check_n_colors(n_colors)
     if space not in ("rgb", "lab"):
-        raise ValueError(f"space: expected 'rgb' or 'lab', got {space!r}")
+        raise InvalidParameterError(f"space: expected 'rgb' or 'lab', got {space!r}")
     if not isinstance(cluster_alpha, (bool, np.bool_)):
-        raise TypeError(f"cluster_alpha: expected a bool, got {type(cluster_alpha).__name__}")
+        raise InvalidParameterError(f"cluster_alpha: expected a bool, got {type(cluster_alpha).__name__}")
     max_iter = _check_int(max_iter, "max_iter", 1)
     tol = _check_tol(tol)
     runs = _n_init(n_init, "k-means++")
     threads = _threads(n_threads)
+    _check_seed(random_state)
 
     h, w = img.shape[:2]
     channels = 1 if img.ndim == 2 else img.shape[2]
@@ -283,13 +287,21 @@ def quantize(
             tol=abs_tol,
             random_state=rs,
             n_threads=threads,
-            n_distinct=n_distinct,
             sample_point=pixel_color,
+            sample_counts=True,
         )
-        results.append(
-            _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
-                    threads)
-        )
+        res = _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
+                      threads)
+        used = int(np.count_nonzero(res.counts))
+        if used < k:
+            # scikit-learn warns too: k <= the distinct colours, so the squared distances underflowed
+            warnings.warn(
+                f"n_colors={k}: only {used} palette colours have pixels; the image's colours are too close "
+                "together to tell apart (their squared distances underflow to 0)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        results.append(res)
     return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
 
 

@@ -250,6 +250,22 @@ TEST_CASE("an empty cluster takes the point farthest from its centre") {
   CHECK_NEAR(f.stats.inertia, 4.0 / 3.0, 1e-12);
 }
 
+TEST_CASE("with sample counts, empty clusters take one sample each, as on the repeated points") {
+  // (0, 0) three times and (10, 10) twice, as distinct points with counts and as the samples themselves;
+  // three centres on (0, 0): the two empty clusters each take a copy of (10, 10), the farthest sample.
+  const std::vector<double> P = {0, 0, 10, 10}, w = {3, 2};
+  const std::vector<double> R = {0, 0, 0, 0, 0, 0, 10, 10, 10, 10};
+  const std::vector<double> init(3 * 2, 0.0);
+  pixclust::KMeansOptions opt;
+  opt.max_iter = 1;
+  const Fit on_samples = fit(R, 2, init, opt);
+  CHECK((on_samples.centers == std::vector<double>{0, 0, 10, 10, 10, 10}));
+  opt.sample_counts = true;
+  const Fit on_counts = fit(P, 2, init, opt, &w);
+  CHECK(on_counts.centers == on_samples.centers);
+  CHECK_EQ(on_counts.stats.inertia, on_samples.stats.inertia);
+}
+
 TEST_CASE("k-means++ picks data points, and says when there are fewer distinct points than k") {
   const std::vector<double> X = {0, 0, 0, 0, 5, 5, 5, 5, 9, 1};
   std::vector<double> u(1 + 3 * 3, 0.5);

@@ -25,6 +25,10 @@ struct KMeansOptions {
   double tol = 0.0;
   KMeansAlgorithm algorithm = KMeansAlgorithm::hamerly;
   int n_threads = 0;  // 0: max_threads()
+  // The weights are whole counts of unit-weight samples (distinct points and their multiplicities): an
+  // empty cluster is re-seeded with one sample of a far point, not the whole point, so that the run is
+  // scikit-learn's on the samples themselves.
+  bool sample_counts = false;
 };
 
 struct KMeansStats {
@@ -71,8 +75,9 @@ struct SamplingOrder {
 // `uniforms` holds the random numbers in [0, 1) in the order they are used: 1 + (k - 1) * n_local_trials
 // (the caller draws them, so that its random stream is the one scikit-learn consumes).
 // Writes up to k centres (k x d) and their point indices. Returns how many centres it chose: fewer than
-// k only when every point with positive weight coincides with a chosen centre (fewer than k distinct
-// points). With a sampling order, `weights` must be the per-point sums of the samples' weights.
+// k only when every point with positive weight is at squared distance 0 from a chosen centre: fewer than
+// k distinct points, or points so close that their squared distance underflows. With a sampling order,
+// `weights` must be the per-point sums of the samples' weights.
 template <class T>
 std::size_t kmeans_plusplus(const T* X, std::size_t n, std::size_t d, const double* weights, std::size_t k,
                             std::size_t n_local_trials, const double* uniforms, double* centers,
