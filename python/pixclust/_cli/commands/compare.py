@@ -1,0 +1,28 @@
+"""``pixclust compare``: the original image beside several colour counts, as one figure."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from pixclust._cli.images import check_dither, check_k, describe, quantize_image, read_image
+from pixclust._cli.outputs import check_output, save_figure
+from pixclust._cli.progress import Progress
+
+
+def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
+    from pixclust import plot
+
+    ks = [check_k(k) for k in args.k]
+    check_output(args.output, force=args.force, inputs=[args.input], figure=True)
+    img = read_image(args.input, progress)
+    check_dither(img, args)
+    results = quantize_image(img, ks, args, progress)
+    with progress.step(f"drawing {args.output}"):
+        fig = plot.compare(img, ks, results=results, dither=args.dither)
+        save_figure(fig, args.output, args.force)
+    print(f"{args.input}: {describe(img)}", file=out)
+    for r in results:
+        print(f"  {r.n_colors:3d} colours: inertia {r.inertia:.6g}", file=out)
+    print(f"wrote {args.output} (original + {len(ks)} panels)", file=out)
+    return 0

@@ -1,0 +1,130 @@
+"""The command line's arguments: the parser, its subcommands, and the argument types."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+import numpy as np
+
+from pixclust._cli.images import MAX_COLORS
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (it prints the usage first by default)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    return v
+
+
+def _int_in(text: str, low: int, high: int, what: str) -> int:
+    v = _int(text)
+    if not low <= v <= high:
+        raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high}, got {v}")
+    return v
+
+
+def _threads(text: str) -> int:
+    from pixclust._fit import _MAX_THREADS
+
+    return _int_in(text, 1, _MAX_THREADS, "a thread count")
+
+
+def _seed(text: str) -> int:
+    from pixclust._fit import _MAX_SEED
+
+    return _int_in(text, 0, _MAX_SEED, "a seed")
+
+
+def _finite(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+def _common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
+    if image:
+        p.add_argument("--seed", type=_seed, default=0, help="random seed for k-means++ (default 0)")
+        p.add_argument("--space", choices=["rgb", "lab"], default="rgb",
+                       help="cluster in RGB or in CIELAB (perceptual; RGB images only)")
+        p.add_argument("--threads", type=_threads, default=None, help="threads (default: all)")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+
+
+def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    q = sub.add_parser("quantize", help="reduce an image to k colours",
+                       description="Reduce an image to k colours (exact k-means) and write it; prints the palette.")
+    q.add_argument("input", help="an image file (JPEG, PNG, TIFF, ...)")
+    q.add_argument("-k", type=_int, required=True, help=f"number of colours (1-{MAX_COLORS})")
+    q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here); .png gives a paletted PNG")
+    q.add_argument("--dither", action="store_true", help="serpentine Floyd-Steinberg dithering onto the palette")
+    _common(q)
+
+    c = sub.add_parser("compare", help="the original beside several colour counts",
+                       description="The original image beside one panel per colour count, each with its palette strip.")
+    c.add_argument("input")
+    c.add_argument("-k", type=_int, nargs="+", default=[10, 8, 6, 4, 2], help="colour counts (default 10 8 6 4 2)")
+    c.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg)")
+    c.add_argument("--dither", action="store_true", help="dither each panel onto its palette")
+    _common(c)
+
+    p = sub.add_parser("palette", help="palette swatches ordered by share",
+                       description="Palette swatches of an image in k colours, ordered by share of pixels.")
+    p.add_argument("input")
+    p.add_argument("-k", type=_int, required=True)
+    p.add_argument("-o", "--output", required=True)
+    _common(p)
+
+
+def _add_dendrogram(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    d = sub.add_parser("dendrogram", help="hierarchical clustering of points: dendrogram, cut, scatter, labels",
+                       description="Hierarchical clustering of points from CSV/TSV/.npy (one point per row), or of a "
+                                   "condensed distance vector (one row, or a 1-D .npy).")
+    d.add_argument("data", help="CSV, TSV or .npy")
+    d.add_argument("-o", "--output", required=True, help="the dendrogram figure")
+    d.add_argument("--method", default="ward",
+                   choices=["single", "complete", "average", "weighted", "centroid", "median", "ward"],
+                   help="linkage method (default ward)")
+    d.add_argument("--metric", default=None, help="distance between points (default euclidean; SciPy's names)")
+    d.add_argument("--cut", type=_finite, default=None, help="cut height (distance) or number of clusters (maxclust)")
+    d.add_argument("--criterion", choices=["distance", "maxclust"], default="distance")
+    d.add_argument("--scatter", help="also draw the 2-D points coloured by flat cluster")
+    d.add_argument("--labels", help="also write the flat cluster of each point (CSV)")
+    _common(d, image=False)
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    m = sub.add_parser("demo", help="every picture, on the bundled photo and the tutorial's points",
+                       description="Quantize the bundled photo (Chelsea the cat) and cluster the tutorial's ten points; "
+                                   "writes every picture into a directory.")
+    m.add_argument("-o", "--output", default="pixclust-demo", help="directory (default ./pixclust-demo)")
+    m.add_argument("--seed", type=_seed, default=0)
+    m.add_argument("--threads", type=_threads, default=None)
+    m.add_argument("--force", action="store_true", help="replace files from an earlier run")
+    m.add_argument("-q", "--quiet", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="pixclust", description="Fast, exact clustering for images and hierarchies.")
+    from pixclust import __version__
+
+    parser.add_argument("--version", action="version", version=f"pixclust {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    sub.add_parser("config", help="print the build configuration (version, compiler, OpenMP)")
+    _add_image_commands(sub)
+    _add_dendrogram(sub)
+    _add_demo(sub)
+    return parser
