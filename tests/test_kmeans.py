@@ -16,7 +16,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import pixclust
 from pixclust import KMeans
 
 DATA = Path(__file__).resolve().parents[1] / "python" / "pixclust" / "data"
@@ -530,7 +529,7 @@ def test_predict_follows_user_set_centres() -> None:
 def test_integer_moments_are_exact_and_check_their_weights(dtype: type) -> None:
     # The variance behind tol, for distinct colours with their counts, comes from exact integer moments.
     from pixclust import _core
-    from pixclust._kmeans import _mean_variance
+    from pixclust._fit import _mean_variance
 
     rng = np.random.default_rng(5)
     top = np.iinfo(dtype).max
@@ -551,6 +550,32 @@ def test_integer_moments_are_exact_and_check_their_weights(dtype: type) -> None:
             _core.integer_moments(pts, w)
     with pytest.raises(TypeError, match="points"):
         _core.integer_moments(pts.astype(np.float32), counts.astype(np.float64))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_integer_moments_are_used_up_to_the_int64_bound(dtype: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The core's moments fit int64 while sum(w) * max^2 < 2^63 (color_index.hpp): just below that bound
+    # the variance is still the exact one, rounded once; at it, the float moments take over.
+    from pixclust import _core
+    from pixclust._fit import _INT64_MOMENTS_BOUND, _mean_variance
+
+    assert _INT64_MOMENTS_BOUND == 2.0**63
+    top = float(np.iinfo(dtype).max)
+    pts = np.array([[0, 1, 2], [int(top), 3, 4], [5, int(top) - 1, 6], [7, 8, 9]], dtype=dtype)
+    each = float(int(2.0**63 / top**2) // 4)  # sum(w) * max^2 just below 2^63, beyond 2^62
+    w = np.array([each, each, each, each - 1.0])
+    assert 2.0**62 <= w.sum() * top**2 < 2.0**63
+    W, S1, S2 = _core.integer_moments(pts, w)
+    assert W == int(w.sum())
+    exact = sum(Fraction(W * s2 - s1 * s1, W * W) for s1, s2 in zip(S1, S2)) / 3
+    calls = []
+    moments = _core.integer_moments
+    monkeypatch.setattr(_core, "integer_moments", lambda *a: calls.append(1) or moments(*a))
+    assert _mean_variance(pts, w) == float(exact)
+    assert calls == [1]
+    w[0] += 4.0 * each  # past the bound: the float moments, and no call
+    _mean_variance(pts, w)
+    assert calls == [1]
 
 
 def test_first_draw_picks_the_sample_numpy_choice_picks() -> None:

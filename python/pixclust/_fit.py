@@ -1,7 +1,7 @@
 """The k-means steps that need no scikit-learn: argument checks, the data's variance, and the best of
 ``n_init`` runs of the core's k-means++ and Lloyd. ``pixclust.KMeans`` (``_kmeans``) and
-``pixclust.quantize`` (``_quantize``) share them; keeping scikit-learn out of this module keeps it out of
-``import pixclust`` (0.8 s) until the estimator itself is used.
+``pixclust.quantize`` (``_quantize``) share them; keeping scikit-learn out of this module keeps its slow
+import out of ``import pixclust`` until the estimator itself is used (tests/test_config.py checks it).
 """
 
 from __future__ import annotations
@@ -90,6 +90,16 @@ def _check_tol(tol: Any) -> float:
     return float(tol)
 
 
+def _check_lloyd_params(max_iter: Any, tol: Any, n_threads: Any) -> tuple[int, float, int]:
+    """The run parameters KMeans and quantize share, checked in one place: (max_iter, tol, threads)."""
+    return _check_int(max_iter, "max_iter", 1), _check_tol(tol), _threads(n_threads)
+
+
+def _local_trials(n_clusters: int) -> int:
+    """scikit-learn's number of k-means++ candidates per centre after the first."""
+    return 2 + int(np.log(n_clusters))
+
+
 def _n_init(n_init: Any, init: Any, default: int = 10) -> int:
     """scikit-learn's ``n_init="auto"``: one run for k-means++ and given centres, ``default`` otherwise."""
     if isinstance(n_init, str):
@@ -103,6 +113,11 @@ def _n_init(n_init: Any, init: Any, default: int = 10) -> int:
             return default
         return 1
     return _check_int(n_init, "n_init", 1)
+
+
+# The core's integer_moments needs sum(w) * max(x)^2 below 2^63 (color_index.hpp): every sum it keeps
+# is at most that, and int64 holds all below 2^63. Rounding the float product up never lets a larger one pass.
+_INT64_MOMENTS_BOUND = 2.0**63
 
 
 def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray], whole_weights: bool = False) -> float:
@@ -119,12 +134,12 @@ def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray], whole_weig
         return 0.0
     if (
         points.dtype.kind == "u"
-        and total * float(np.iinfo(points.dtype).max) ** 2 < 2.0**62  # the moments fit int64
+        and total * float(np.iinfo(points.dtype).max) ** 2 < _INT64_MOMENTS_BOUND
         and (whole_weights or bool(np.all(weights == np.floor(weights))))
     ):
         # Integer points (distinct colours) with integer weights (their counts): the moments are exact
-        # integers (int64 in the core: the guard above bounds total * max^2 below 2^62), and the
-        # variance (W*S2 - S1^2) / W^2 is computed exactly in Python integers, then rounded once.
+        # integers (int64 in the core, bounded by the guard above), and the variance
+        # (W*S2 - S1^2) / W^2 is computed exactly in Python integers, then rounded once.
         W, S1, S2 = _core.integer_moments(
             np.ascontiguousarray(points), np.ascontiguousarray(weights, dtype=np.float64)
         )
@@ -194,6 +209,10 @@ def _running_sums_of_constant(p: float, at: Sequence[int]) -> "list[float]":
     return [out[int(j)] for j in at]
 
 
+# float64's unit roundoff: one rounding moves a value by at most this much, relatively.
+_UNIT_ROUNDOFF = 2.0**-53
+
+
 def _first_draw(u: float, n: int) -> float:
     """The uniform that makes k-means++'s first draw among n unit-weight samples pick what numpy picks.
 
@@ -202,14 +221,14 @@ def _first_draw(u: float, n: int) -> float:
     moves those boundaries by up to about n^2 * 2^-53 of a sample (0.016 at 12 MP), so the core's
     floor(u * n) differs from numpy's pick for about one draw in ten thousand at 12 MP. Near a boundary,
     numpy's running sums around floor(u * n) (two samples either side, far beyond that drift) and the last
-    one are computed exactly as numpy computes them (under a millisecond), and the returned uniform is
+    one are computed exactly as numpy computes them (in O(log n) steps), and the returned uniform is
     the middle of numpy's pick.
     """
     x = u * n
     i = min(int(x), n - 1)
     # Farther from a boundary than the drift can reach (the running sum's n^2 * 2^-53, its division by
     # the last sum, the rounding of u * n: a bound with room to spare), numpy picks floor(u * n) too.
-    if min(x - i, i + 1 - x) > 4.0 * float(n) * float(n) * 2.0**-53 + 1e-6:
+    if min(x - i, i + 1 - x) > 4.0 * float(n) * float(n) * _UNIT_ROUNDOFF + 1e-6:
         return u
     lo, hi = max(0, i - 2), min(n, i + 3)
     sums = _running_sums_of_constant(1.0 / float(n), list(range(lo, hi)) + [n - 1])
@@ -242,6 +261,10 @@ def _unit_choice_picks(us: np.ndarray, m: int, p: float) -> "list[int]":
     return [int(pick) for pick in picks if pick is not None]
 
 
+# float32 holds every integer up to 2^24 (its 24-bit significand), so partial sums of ones are exact.
+_FLOAT32_EXACT_INTEGERS = 2**24
+
+
 def _random_init_samples(
     random_state: np.random.RandomState,
     n_samples: int,
@@ -263,8 +286,9 @@ def _random_init_samples(
             # numpy refuses; as k-means++ does, repeat a sample and leave the rest to the empty-cluster rule
             return np.concatenate([positive, np.full(n_clusters - positive.size, positive[0])])
         return np.asarray(random_state.choice(n_samples, size=n_clusters, replace=False, p=w / w.sum()))
-    # ones(n).sum() is n exactly, in float32 too below 2^24
-    total = dtype.type(n_samples) if dtype == np.float64 or n_samples <= 2**24 else np.ones(n_samples, dtype).sum()
+    # ones(n).sum() is n exactly, in float32 too up to _FLOAT32_EXACT_INTEGERS
+    total = (dtype.type(n_samples) if dtype == np.float64 or n_samples <= _FLOAT32_EXACT_INTEGERS
+             else np.ones(n_samples, dtype).sum())
     p = float(dtype.type(1) / total)
     found: "list[int]" = []
     while len(found) < n_clusters:
@@ -310,7 +334,7 @@ def _fit_points(
     cluster is re-seeded with one of them, as scikit-learn re-seeds on the samples.
     """
     n = points.shape[0]
-    trials = 2 + int(np.log(n_clusters))
+    trials = _local_trials(n_clusters)
     # scikit-learn's sample weights have X's dtype: float32 for float32 data, else float64
     data_dtype = (points if init_points is None else init_points).dtype
     p_dtype = np.dtype(np.float32 if data_dtype == np.float32 else np.float64)
