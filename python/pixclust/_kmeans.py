@@ -35,23 +35,20 @@ except ImportError:  # pragma: no cover - older scikit-learn
 
 __all__ = ["KMeans"]
 
-from pixclust._fit import (  # noqa: F401 (also imported from here)
-    InvalidParameterError,
-    _MAX_THREADS,
-    _NATIVE_DTYPES,
+from pixclust._fit import (
     _DEDUPE_MAX_FEATURES,
+    _MAX_THREADS,
     _UNIQUE_MAX_SAMPLES,
-    _threads,
-    _check_int,
-    _check_tol,
-    _n_init,
-    _mean_variance,
-    _Run,
-    _same_clustering,
-    _fit_points,
-    _check_centers_shape,
-    _native,
+    InvalidParameterError,
     _as_points,
+    _check_centers_shape,
+    _check_int,
+    _check_lloyd_params,
+    _fit_points,
+    _mean_variance,
+    _n_init,
+    _native,
+    _threads,
 )
 
 
@@ -181,9 +178,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def _check_params(self, X: np.ndarray) -> None:
         k = _check_int(self.n_clusters, "n_clusters", 1)
-        _check_int(self.max_iter, "max_iter", 1)
-        _check_tol(self.tol)
-        self._n_threads = _threads(self.n_threads)
+        self._max_iter, self._tol, self._n_threads = _check_lloyd_params(self.max_iter, self.tol, self.n_threads)
         if not isinstance(self.algorithm, str) or self.algorithm not in ("lloyd", "elkan"):
             raise InvalidParameterError(f"algorithm: expected 'lloyd' or 'elkan', got {self.algorithm!r}")
         if not (isinstance(self.dedupe, (bool, np.bool_)) or (isinstance(self.dedupe, str) and self.dedupe == "auto")):
@@ -282,7 +277,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             points = X
             weights = w
             variance = _mean_variance(points, w)
-        tol = _check_tol(self.tol) * variance
+        tol = self._tol * variance
         init = self.init
         if not isinstance(init, str) and not callable(init):
             init = np.asarray(init, dtype=np.float64)
@@ -292,7 +287,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             k,
             init=init,
             n_init=self._n_init,
-            max_iter=int(self.max_iter),
+            max_iter=self._max_iter,
             tol=tol,
             random_state=random_state,
             n_threads=threads,

@@ -12,21 +12,20 @@ import numpy as np
 
 from pixclust import _core
 from pixclust._fit import (
+    _NATIVE_DTYPES,
     InvalidParameterError,
     _check_int,
+    _check_lloyd_params,
     _check_seed,
-    _check_tol,
     _first_draw,
     _fit_points,
+    _local_trials,
     _mean_variance,
     _n_init,
     _random_state,
-    _threads,
 )
 
 __all__ = ["QuantizeResult", "quantize", "to_lab", "from_lab"]
-
-_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,8 @@ class QuantizeResult:
 
 
 def _value_max(dtype: np.dtype) -> float:
+    """The value of full intensity in an image of this dtype: the integer maximum, 1.0 for floats."""
+    dtype = np.dtype(dtype)
     return float(np.iinfo(dtype).max) if dtype.kind == "u" else 1.0
 
 
@@ -134,7 +135,7 @@ def _check_image(image: Any) -> np.ndarray:
         a = np.asarray(image)
     if not a.dtype.isnative:
         a = a.astype(a.dtype.newbyteorder("="))
-    if a.dtype == np.bool_ or a.dtype not in _DTYPES:
+    if a.dtype == np.bool_ or a.dtype not in _NATIVE_DTYPES:
         raise TypeError(f"image: unsupported dtype {a.dtype}; expected uint8, uint16, float32 or float64")
     if a.ndim not in (2, 3):
         raise ValueError(f"image: expected an H x W or H x W x C array, got {a.ndim}-D with shape {a.shape}")
@@ -217,33 +218,10 @@ def quantize(
     """
     img = _check_image(image)
     ks = _check_n_colors(n_colors)
-    if space not in ("rgb", "lab"):
-        raise InvalidParameterError(f"space: expected 'rgb' or 'lab', got {space!r}")
-    if not isinstance(cluster_alpha, (bool, np.bool_)):
-        raise InvalidParameterError(f"cluster_alpha: expected a bool, got {type(cluster_alpha).__name__}")
-    max_iter = _check_int(max_iter, "max_iter", 1)
-    tol = _check_tol(tol)
-    runs = _n_init(n_init, "k-means++")
-    threads = _threads(n_threads)
-    _check_seed(random_state)
-
-    h, w = img.shape[:2]
-    channels = 1 if img.ndim == 2 else img.shape[2]
-    has_alpha = channels in (2, 4) and not cluster_alpha
-    clustered = channels - 1 if has_alpha else channels
-    if space == "lab" and clustered != 3:
-        raise ValueError(f"space='lab' needs an RGB image (3 colour channels), got {clustered} to cluster")
-    if space == "lab" and img.dtype.kind == "f" and (img.min() < 0 or img.max() > 1):
-        raise ValueError("image: float values must lie in [0, 1] for space='lab'")
-
-    pixels = np.ascontiguousarray(img).reshape(h * w, channels)
-    colors, counts, pixel_color = _core.index_colors(pixels, clustered, threads)
-    n_distinct = colors.shape[0]
-    for k in ks:
-        if k > n_distinct:
-            raise ValueError(
-                f"n_colors={k} is larger than the number of distinct colours in the image ({n_distinct})"
-            )
+    max_iter, tol, runs, threads = _check_options(space, cluster_alpha, max_iter, tol, n_init, n_threads, random_state)
+    clustered = _clustered_channels(img, space, cluster_alpha)
+    pixels = np.ascontiguousarray(img).reshape(img.shape[0] * img.shape[1], -1)
+    colors, counts, pixel_color = _distinct_colors(pixels, clustered, ks, threads)
     weights = counts.astype(np.float64)
     if space == "lab":
         points = np.asarray(_core.srgb_to_lab(colors.astype(np.float64) / _value_max(img.dtype)))
@@ -252,44 +230,19 @@ def quantize(
     abs_tol = tol * _mean_variance(points, weights, whole_weights=True)
 
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
-    shared: np.random.RandomState = np.random.RandomState(0) if seeded else _random_state(random_state)
-    # With an int seed and one run, k-means++ for k reads the first 1 + (k - 1) * trials numbers of the
-    # seed's stream, trials = 2 + int(log k): colour counts with the same trials share a prefix of
-    # centres (k = 8 seeds with the first 8 centres of k = 10). Seeding once for the largest k of each
-    # group gives every k the centres its own seeding would.
+    # A generator (or None) is one stream that moves on from count to count.
+    shared = None if seeded else _random_state(random_state)
     prefix: dict[int, np.ndarray] = {}
     if seeded and runs == 1:
-        largest: dict[int, int] = {}
-        for k in ks:
-            t = 2 + int(np.log(k))
-            largest[t] = max(largest.get(t, 0), k)
-        for t, kmax in largest.items():
-            if sum(1 for k in ks if 2 + int(np.log(k)) == t) < 2:
-                continue  # nothing to share
-            uniforms = np.random.RandomState(int(random_state)).random_sample(1 + (kmax - 1) * t)
-            uniforms[0] = _first_draw(uniforms[0], len(pixel_color))
-            centers, _, chosen = _core.kmeans_plusplus(
-                points, weights, kmax, t, uniforms, pixel_color, None, threads
-            )
-            prefix[t] = centers[:chosen]
+        prefix = _shared_prefixes(points, weights, ks, int(random_state), pixel_color, threads)
     results = []
     for k in ks:
-        # An int seeds every colour count alike (as separate calls would); a generator moves on.
-        rs = np.random.RandomState(int(random_state)) if seeded else shared
-        shared_init = prefix.get(2 + int(np.log(k)))
-        run = _fit_points(
-            points,
-            weights,
-            k,
-            init=shared_init[:k] if shared_init is not None and shared_init.shape[0] >= k else "k-means++",
-            n_init=runs,
-            max_iter=max_iter,
-            tol=abs_tol,
-            random_state=rs,
-            n_threads=threads,
-            sample_point=pixel_color,
-            sample_counts=True,
-        )
+        # An int seeds every colour count alike (as separate calls would).
+        rs = np.random.RandomState(int(random_state)) if shared is None else shared
+        shared_init = prefix.get(_local_trials(k))
+        init = shared_init[:k] if shared_init is not None and shared_init.shape[0] >= k else "k-means++"
+        run = _fit_points(points, weights, k, init=init, n_init=runs, max_iter=max_iter, tol=abs_tol, random_state=rs,
+                          n_threads=threads, sample_point=pixel_color, sample_counts=True)
         res = _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
                       threads)
         used = int(np.count_nonzero(res.counts))
@@ -303,6 +256,71 @@ def quantize(
             )
         results.append(res)
     return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
+
+
+def _check_options(
+    space: Any, cluster_alpha: Any, max_iter: Any, tol: Any, n_init: Any, n_threads: Any, random_state: Any
+) -> tuple[int, float, int, int]:
+    """quantize's options, checked before any work is done: (max_iter, tol, runs, threads)."""
+    if space not in ("rgb", "lab"):
+        raise InvalidParameterError(f"space: expected 'rgb' or 'lab', got {space!r}")
+    if not isinstance(cluster_alpha, (bool, np.bool_)):
+        raise InvalidParameterError(f"cluster_alpha: expected a bool, got {type(cluster_alpha).__name__}")
+    max_iter, tol, threads = _check_lloyd_params(max_iter, tol, n_threads)
+    runs = _n_init(n_init, "k-means++")
+    _check_seed(random_state)
+    return max_iter, tol, runs, threads
+
+
+def _clustered_channels(img: np.ndarray, space: str, cluster_alpha: bool) -> int:
+    """How many of the image's channels are clustered (an alpha channel is kept unless cluster_alpha)."""
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    clustered = channels - 1 if channels in (2, 4) and not cluster_alpha else channels
+    if space == "lab" and clustered != 3:
+        raise ValueError(f"space='lab' needs an RGB image (3 colour channels), got {clustered} to cluster")
+    if space == "lab" and img.dtype.kind == "f" and (img.min() < 0 or img.max() > 1):
+        raise ValueError("image: float values must lie in [0, 1] for space='lab'")
+    return clustered
+
+
+def _distinct_colors(
+    pixels: np.ndarray, clustered: int, ks: list[int], threads: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct colours (sorted), their pixel counts and every pixel's colour number; each k must
+    be at most the number of distinct colours."""
+    colors, counts, pixel_color = _core.index_colors(pixels, clustered, threads)
+    n_distinct = colors.shape[0]
+    for k in ks:
+        if k > n_distinct:
+            raise ValueError(
+                f"n_colors={k} is larger than the number of distinct colours in the image ({n_distinct})"
+            )
+    return colors, counts, pixel_color
+
+
+def _shared_prefixes(
+    points: np.ndarray, weights: np.ndarray, ks: list[int], seed: int, pixel_color: np.ndarray, threads: int
+) -> dict[int, np.ndarray]:
+    """k-means++ centres shared by colour counts seeded with the same int, keyed by their trial count.
+
+    With an int seed and one run, k-means++ for k reads the first 1 + (k - 1) * trials numbers of the
+    seed's stream: colour counts with the same trials share a prefix of centres (k = 8 seeds with the
+    first 8 centres of k = 10). Seeding once for the largest k of each group gives every k the centres
+    its own seeding would.
+    """
+    largest: dict[int, int] = {}
+    for k in ks:
+        t = _local_trials(k)
+        largest[t] = max(largest.get(t, 0), k)
+    prefix: dict[int, np.ndarray] = {}
+    for t, kmax in largest.items():
+        if sum(1 for k in ks if _local_trials(k) == t) < 2:
+            continue  # nothing to share
+        uniforms = np.random.RandomState(seed).random_sample(1 + (kmax - 1) * t)
+        uniforms[0] = _first_draw(uniforms[0], len(pixel_color))
+        centers, _, chosen = _core.kmeans_plusplus(points, weights, kmax, t, uniforms, pixel_color, None, threads)
+        prefix[t] = centers[:chosen]
+    return prefix
 
 
 def _result(
@@ -325,13 +343,15 @@ def _result(
     else:
         values = centers
     if dtype.kind == "u":
-        palette = np.clip(np.rint(values), 0, np.iinfo(dtype).max).astype(dtype)
+        palette = np.clip(np.rint(values), 0, _value_max(dtype)).astype(dtype)
     else:
         palette = values.astype(dtype)
     counts = np.bincount(color_labels, weights=color_counts, minlength=k).astype(np.int64)
     # Each distinct colour's palette entry, then the pixels painted through their colour numbers: no
     # label map is needed for the image.
-    color_palette = np.take(palette, color_labels, axis=0)  # 4x faster than palette[color_labels]
+    # np.take, not palette[color_labels]: the same rows by a simpler path (its cost is in the
+    # pixclust-quantize rows of benchmarks/bench_kmeans.py)
+    color_palette = np.take(palette, color_labels, axis=0)
     out = np.asarray(_core.paint_pixels(pixel_color, color_palette, pixels, threads)).reshape(img.shape)
     return QuantizeResult(
         image=out,

@@ -8,9 +8,11 @@ over these.
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Sequence
 
 import numpy as np
+
+from pixclust._quantize import _value_max
 
 __all__ = ["compare", "palette", "dendrogram", "scatter", "cluster_colors"]
 
@@ -53,7 +55,7 @@ def _display(image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     """An array imshow draws faithfully, and the imshow options for it."""
     a = np.asarray(image)
     if a.dtype.kind == "u" and a.dtype != np.uint8:
-        a = a.astype(np.float64) / np.iinfo(a.dtype).max
+        a = a.astype(np.float64) / _value_max(a.dtype)
     elif a.dtype.kind == "f":
         a = np.clip(a, 0.0, 1.0)
     if a.ndim == 3 and a.shape[2] == 1:
@@ -68,8 +70,7 @@ def _display(image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
 
 def _hex(color: np.ndarray, dtype: np.dtype) -> str:
     c = np.asarray(color, dtype=np.float64).ravel()
-    top = float(np.iinfo(dtype).max) if np.dtype(dtype).kind == "u" else 1.0
-    c8 = np.clip(np.rint(c / top * 255.0), 0, 255).astype(int)
+    c8 = np.clip(np.rint(c / _value_max(dtype) * 255.0), 0, 255).astype(int)
     if c8.size == 1:
         c8 = np.repeat(c8, 3)
     return "#" + "".join(f"{v:02x}" for v in c8[:3])
@@ -77,8 +78,7 @@ def _hex(color: np.ndarray, dtype: np.dtype) -> str:
 
 def _rgb01(palette: np.ndarray) -> np.ndarray:
     p = np.asarray(palette)
-    top = float(np.iinfo(p.dtype).max) if p.dtype.kind == "u" else 1.0
-    rgb = np.clip(p.astype(np.float64) / top, 0.0, 1.0)
+    rgb = np.clip(p.astype(np.float64) / _value_max(p.dtype), 0.0, 1.0)
     if rgb.shape[1] == 1:
         rgb = np.repeat(rgb, 3, axis=1)
     return rgb[:, :3]
@@ -192,13 +192,15 @@ def compare(
             ax.set_title("Original")
         else:
             r = results[i - 1]
-            out: np.ndarray = pixclust.dither(img, r.palette) if dither else r.image
+            out, counts = r.image, r.counts
+            if dither:
+                out, labels = pixclust.dither(img, r.palette, return_labels=True)
+                counts = np.bincount(labels.ravel(), minlength=len(r.palette))
             shown, opts = _display(out)
             if titles is not None:
                 ax.set_title(titles[i - 1])
             else:
                 ax.set_title(f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + (", dithered" if dither else ""))
-            counts = r.counts if not dither else np.bincount(_labels_of(out, r.palette), minlength=len(r.palette))
             _strip(ax, r.palette, np.asarray(counts), (-0.5, w - 0.5), (h - 0.5 + gap, h - 0.5 + gap + strip))
         ax.imshow(shown, **opts)
         ax.set_xlim(-0.5, w - 0.5)
@@ -207,20 +209,6 @@ def compare(
     if title:
         fig.suptitle(title, fontsize="large")
     return fig
-
-
-def _labels_of(image: np.ndarray, pal: np.ndarray) -> np.ndarray:
-    """Palette index of every pixel of an image made only of palette colours."""
-    c = pal.shape[1]
-    flat = image.reshape(-1, image.shape[2] if image.ndim == 3 else 1)[:, :c].astype(np.int64)
-    keys = np.zeros(flat.shape[0], dtype=np.int64)
-    pkeys = np.zeros(pal.shape[0], dtype=np.int64)
-    for ch in range(c):
-        keys = keys * 65536 + flat[:, ch]
-        pkeys = pkeys * 65536 + pal[:, ch].astype(np.int64)
-    order = np.argsort(pkeys, kind="stable")
-    pos = np.searchsorted(pkeys[order], keys)
-    return order[np.clip(pos, 0, len(order) - 1)]
 
 
 def palette(
