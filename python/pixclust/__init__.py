@@ -37,9 +37,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # KMeans is a scikit-learn estimator: importing scikit-learn takes most of a second, so it is
-    # imported when the estimator is first asked for, not by ``import pixclust`` (linkage, quantize
-    # and the CLI's other commands do not need it).
+    # KMeans is a scikit-learn estimator, and scikit-learn is slow to import: it is imported when the
+    # estimator is first asked for, not by ``import pixclust`` (linkage, quantize and the CLI's other
+    # commands do not need it; tests/test_config.py checks that they do not load it).
     if name == "KMeans":
         from pixclust._kmeans import KMeans
 
