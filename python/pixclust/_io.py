@@ -12,6 +12,9 @@ import numpy as np
 
 __all__ = ["read_image", "write_image", "atomic_output", "ImageReadError"]
 
+# A paletted PNG stores one byte per pixel: at most 256 palette entries.
+_PNG_PALETTE_SIZE = 256
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -248,7 +251,7 @@ def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette
         and labels is not None
         and palette is not None
         and a.dtype == np.uint8
-        and palette.shape[0] <= 256
+        and palette.shape[0] <= _PNG_PALETTE_SIZE
         and channels in (3, 4)
     ):
         p = _paletted(Image, a, labels, palette)
@@ -270,9 +273,9 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
     if image.ndim == 3 and image.shape[2] == 4:
         # Alpha is kept per pixel; a palette PNG has one alpha per entry, so the entries are the
         # distinct (colour, alpha) pairs. Too many pairs: fall back to RGBA (still at most k colours).
-        key = labels.astype(np.int64) * 256 + image[..., 3]
+        key = labels.astype(np.int64) * 256 + image[..., 3]  # (label, alpha) as one number: alpha is a byte
         pairs, inverse = np.unique(key.ravel(), return_inverse=True)
-        if pairs.size > 256:
+        if pairs.size > _PNG_PALETTE_SIZE:
             return None
         rgb = palette[pairs // 256].astype(np.uint8)
         alpha = (pairs % 256).astype(np.uint8)

@@ -19,6 +19,8 @@ __all__ = ["compare", "palette", "dendrogram", "scatter", "cluster_colors"]
 # Space for a title line, in inches.
 _TITLE_IN = 0.42
 _ABOVE_THRESHOLD = "#9a9a9a"
+# Images wider or taller than this are shrunk on screen and on paper: nearest-neighbour would alias.
+_ANTIALIAS_ABOVE_PX = 600
 
 
 def _figure(figsize: tuple[float, float]) -> Any:
@@ -62,7 +64,7 @@ def _display(image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
         a = a[:, :, 0]
     if a.ndim == 3 and a.shape[2] == 2:  # gray + alpha -> RGBA
         a = np.concatenate([np.repeat(a[:, :, :1], 3, axis=2), a[:, :, 1:]], axis=2)
-    opts: dict[str, Any] = {"interpolation": "antialiased" if max(a.shape[:2]) > 600 else "nearest"}
+    opts: dict[str, Any] = {"interpolation": "antialiased" if max(a.shape[:2]) > _ANTIALIAS_ABOVE_PX else "nearest"}
     if a.ndim == 2:
         opts.update(cmap="gray", vmin=0, vmax=255 if a.dtype == np.uint8 else 1.0)
     return a, opts
