@@ -15,7 +15,7 @@ namespace pixclust {
 
 namespace {
 
-using detail::kChunk;
+using detail::kPointsPerChunk;
 using detail::sqdist;
 
 // The first index whose running sum of mass(i) passes target, found through the per-chunk sums
@@ -27,8 +27,8 @@ inline bool passes(double run, double target, bool reached) noexcept { return re
 
 template <class Mass>
 std::size_t scan_chunk(std::size_t n, std::size_t c, double run, double target, bool reached, Mass&& mass) {
-  const std::size_t end = std::min(n, (c + 1) * kChunk);
-  for (std::size_t i = c * kChunk; i < end; ++i) {
+  const std::size_t end = std::min(n, (c + 1) * kPointsPerChunk);
+  for (std::size_t i = c * kPointsPerChunk; i < end; ++i) {
     run += mass(i);
     if (passes(run, target, reached)) return i;
   }
@@ -84,7 +84,7 @@ void sum_chunks(std::size_t n_draw, std::vector<double>& sums, std::size_t first
                 detail::CancelPoller& poller, ChunkSum& chunk_sum) {
   detail::for_items(last - first, detail::kMinChunksPerThread, threads, poller, [&](std::size_t j) {
     const std::size_t c = first + j;
-    sums[c] = chunk_sum(c * kChunk, std::min(n_draw, (c + 1) * kChunk));
+    sums[c] = chunk_sum(c * kPointsPerChunk, std::min(n_draw, (c + 1) * kPointsPerChunk));
   });
 }
 
@@ -210,7 +210,7 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
       });
     } else {  // unit weights: each chunk weighs its length
       for (std::size_t c = 0; c < draw_sums.size(); ++c)
-        draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kChunk) - c * kChunk);
+        draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kPointsPerChunk) - c * kPointsPerChunk);
     }
     double total = 0.0;
     for (double s : draw_sums) total += s;
@@ -309,7 +309,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   // box comes closer, and the box's sum is known without a distance. (Distinct colours come sorted, so
   // consecutive points are close in the first channels.)
   constexpr std::size_t kBox = 256;
-  static_assert(kChunk % kBox == 0, "chunks hold whole boxes");
+  static_assert(kPointsPerChunk % kBox == 0, "chunks hold whole boxes");
   const std::size_t boxes = (n + kBox - 1) / kBox;
   std::vector<std::uint8_t> box_lo(boxes * D), box_hi(boxes * D);
   detail::for_chunks(n, threads, poller, [&](std::size_t, std::size_t b, std::size_t e) {
@@ -355,13 +355,13 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   // First centre: proportional to the weights (to 1 per sample along the samples).
   if (along_samples) {
     for (std::size_t c = 0; c < draw_sums.size(); ++c)
-      draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kChunk) - c * kChunk);
+      draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kPointsPerChunk) - c * kPointsPerChunk);
     put_center(0, draw(uniforms[0], static_cast<double>(n_draw), false, [](std::size_t) { return 1.0; }));
   } else {
     std::uint64_t total = 0;
     for (std::size_t c = 0; c < chunks; ++c) {
       std::uint64_t s = 0;
-      for (std::size_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) s += wt[i];
+      for (std::size_t i = c * kPointsPerChunk; i < std::min(n, (c + 1) * kPointsPerChunk); ++i) s += wt[i];
       draw_sums[c] = static_cast<double>(s);
       total += s;
     }
@@ -475,14 +475,14 @@ bool integer_seeding(const double* w, std::size_t n, std::size_t d, const Sampli
   double total = 0.0;
   if (w) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (!(detail::is_whole_weight(w[i]) && w[i] < 4294967296.0)) return false;
+      if (!(detail::is_whole_weight(w[i]) && w[i] < detail::kUint32Limit)) return false;
       total += w[i];
     }
   } else {
     total = static_cast<double>(n);
   }
   if (order.point) total = std::max(total, static_cast<double>(order.size));
-  return total * static_cast<double>(d) * 65025.0 < 9007199254740992.0;
+  return total * static_cast<double>(d) * detail::kMaxSquaredU8Diff < detail::kExactIntegerLimit;
 }
 
 }  // namespace
