@@ -109,30 +109,21 @@ std::size_t assign_hamerly(LloydState<D, T>& s, const double* C, std::int32_t* l
   if (bounds_valid) prepare_bounds(s, C);
   // Rounding accumulates in the drifts, one move per iteration: the slack grows with the iteration.
   const double slack_abs = s.slack_scale * kBoundSlackAbs * (kBoundSlackIterBase + static_cast<double>(it));
-  for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-    double* acc = s.chunk_sums(c, accumulate);
-    std::size_t n_changed = 0;
-    BlockScratch blk;
-    for (std::size_t sb = b; sb < e; sb += kBlock) {
-      const std::size_t se = std::min(e, sb + kBlock);
-      blk.m = 0;
-      std::copy(labels + sb, labels + se, blk.found);  // the settled points keep theirs
-      if (bounds_valid) {
-        filter_block(s, C, sb, se, slack_abs, labels, blk);
-      } else {
-        for (std::size_t i = sb; i < se; ++i) blk.todo[blk.m++] = static_cast<std::uint32_t>(i - sb);
-      }
-      search_block(s, C, sb, blk);
-      for (std::size_t q = 0; q < blk.m; ++q) {
-        const std::size_t i = sb + blk.todo[q];
-        s.upper[i] = std::sqrt(blk.best[q]) - s.drift[static_cast<std::size_t>(blk.found[blk.todo[q]])];
-        s.lower[i] = std::sqrt(blk.second[q]) + s.drift_max;
-      }
-      n_changed += apply_block(s, labels, sb, se, blk, accumulate, acc);
+  return for_blocks(s, accumulate, [&](std::size_t sb, std::size_t se, BlockScratch& blk, double* acc) {
+    std::copy(labels + sb, labels + se, blk.found);  // the settled points keep theirs
+    if (bounds_valid) {
+      filter_block(s, C, sb, se, slack_abs, labels, blk);
+    } else {
+      for (std::size_t i = sb; i < se; ++i) blk.todo[blk.m++] = static_cast<std::uint32_t>(i - sb);
     }
-    s.changed[c] = n_changed;
+    search_block(s, C, sb, blk);
+    for (std::size_t q = 0; q < blk.m; ++q) {
+      const std::size_t i = sb + blk.todo[q];
+      s.upper[i] = std::sqrt(blk.best[q]) - s.drift[static_cast<std::size_t>(blk.found[blk.todo[q]])];
+      s.lower[i] = std::sqrt(blk.second[q]) + s.drift_max;
+    }
+    return apply_block(s, labels, sb, se, blk, accumulate, acc);
   });
-  return s.total_changed();
 }
 
 #define PIXCLUST_INSTANTIATE(D, T)                                                                         \

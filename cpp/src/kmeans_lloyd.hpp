@@ -141,6 +141,24 @@ inline std::size_t apply_block(const LloydState<D, T>& s, std::int32_t* labels, 
   return n_changed;
 }
 
+// The pass every per-point kernel makes: for each chunk of points (in parallel), each sub-block [sb, se)
+// of it in order, f(sb, se, scratch, acc) returns how many labels it changed; acc is the chunk's sums
+// (cleared when the pass accumulates).
+template <std::size_t D, class T, class F>
+std::size_t for_blocks(LloydState<D, T>& s, bool accumulate, F&& f) {
+  for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+    double* acc = s.chunk_sums(c, accumulate);
+    std::size_t n_changed = 0;
+    BlockScratch blk;
+    for (std::size_t sb = b; sb < e; sb += kBlock) {
+      blk.m = 0;
+      n_changed += f(sb, std::min(e, sb + kBlock), blk, acc);
+    }
+    s.changed[c] = n_changed;
+  });
+  return s.total_changed();
+}
+
 // The iteration kernels. Each assigns every point to its nearest centre of C and returns how many
 // labels changed; with accumulate, also fills the per-chunk sums (full or incremental).
 template <std::size_t D, class T>
