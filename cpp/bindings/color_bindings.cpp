@@ -37,6 +37,44 @@ decltype(auto) dispatch_points(const py::array& X, const char* name, F&& f) {
                        dtype_name(X));
 }
 
+// The quantized pixels: the labels are checked against the palette in one pass before any is read.
+py::object paint(const py::array& labels, const py::array& palette, const py::array& src, int n_threads) {
+  require_ndim(labels, "labels", 1);
+  require_ndim(palette, "palette", 2);
+  require_ndim(src, "src", 2);
+  check_threads(n_threads);
+  const auto lab = as_contiguous<std::int32_t>(labels, "labels");
+  if (src.shape(0) != lab.shape(0))
+    throw py::value_error("src: expected " + std::to_string(lab.shape(0)) + " rows, got " + std::to_string(src.shape(0)));
+  if (palette.shape(1) < 1 || palette.shape(1) > src.shape(1))
+    throw py::value_error("palette: expected 1 to src.shape[1] columns");
+  if (!palette.dtype().equal(src.dtype())) throw py::type_error("palette: must have src's dtype");
+  const std::int32_t* lp = lab.data();
+  const auto k = palette.shape(0);
+  bool in_range = false;
+  {
+    py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
+    in_range = indices_in_range(lp, static_cast<std::size_t>(lab.shape(0)), k, n_threads);
+  }
+  if (!in_range) throw py::value_error("labels: an entry is not a row of palette");
+  return dispatch_points(src, "src", [&](auto tag) -> py::object {
+    using T = decltype(tag);
+    const auto pal = as_contiguous<T>(palette, "palette");
+    const auto s_ = as_contiguous<T>(src, "src");
+    py::array_t<T> out = heap_array<T>({s_.shape(0), s_.shape(1)});
+    const T* pp = pal.data();
+    const T* sp = s_.data();
+    T* op = out.mutable_data();
+    const auto n = static_cast<std::size_t>(s_.shape(0));
+    const auto ch = static_cast<std::size_t>(pal.shape(1)), stride = static_cast<std::size_t>(s_.shape(1));
+    {
+      py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
+      paint_pixels<T>(lp, n, pp, ch, sp, stride, op, n_threads);
+    }
+    return out;
+  });
+}
+
 }  // namespace
 
 void bind_color(py::module_& m) {
@@ -117,44 +155,7 @@ void bind_color(py::module_& m) {
       py::arg("values").noconvert(), py::arg("table"), py::arg("n_threads") = 0,
       "values[i] = table[values[i]], in place (int32 arrays).");
 
-  m.def(
-      "paint_pixels",
-      [](const py::array& labels, const py::array& palette, const py::array& src, int n_threads) {
-        require_ndim(labels, "labels", 1);
-        require_ndim(palette, "palette", 2);
-        require_ndim(src, "src", 2);
-        check_threads(n_threads);
-        const auto lab = as_contiguous<std::int32_t>(labels, "labels");
-        if (src.shape(0) != lab.shape(0))
-          throw py::value_error("src: expected " + std::to_string(lab.shape(0)) + " rows, got " + std::to_string(src.shape(0)));
-        if (palette.shape(1) < 1 || palette.shape(1) > src.shape(1))
-          throw py::value_error("palette: expected 1 to src.shape[1] columns");
-        if (!palette.dtype().equal(src.dtype())) throw py::type_error("palette: must have src's dtype");
-        const std::int32_t* lp = lab.data();
-        const auto k = palette.shape(0);
-        bool in_range = false;
-        {
-          py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
-          in_range = indices_in_range(lp, static_cast<std::size_t>(lab.shape(0)), k, n_threads);
-        }
-        if (!in_range) throw py::value_error("labels: an entry is not a row of palette");
-        return dispatch_points(src, "src", [&](auto tag) -> py::object {
-          using T = decltype(tag);
-          const auto pal = as_contiguous<T>(palette, "palette");
-          const auto s_ = as_contiguous<T>(src, "src");
-          py::array_t<T> out = heap_array<T>({s_.shape(0), s_.shape(1)});
-          const T* pp = pal.data();
-          const T* sp = s_.data();
-          T* op = out.mutable_data();
-          const auto n = static_cast<std::size_t>(s_.shape(0));
-          const auto ch = static_cast<std::size_t>(pal.shape(1)), stride = static_cast<std::size_t>(s_.shape(1));
-          {
-            py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
-            paint_pixels<T>(lp, n, pp, ch, sp, stride, op, n_threads);
-          }
-          return out;
-        });
-      },
+  m.def("paint_pixels", &paint,
       py::arg("labels"), py::arg("palette"), py::arg("src"), py::arg("n_threads") = 0,
       "The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.");
 
