@@ -31,12 +31,21 @@ inline CancelCheck python_cancel_check() {
   };
 }
 
+// Runs f() with the GIL released and returns its result. Safe when f touches no Python object: the
+// bindings hand it raw pointers into arrays that the calling frame keeps alive, and the cancel check
+// takes the GIL back itself.
+template <class F>
+decltype(auto) without_gil(F&& f) {
+  py::gil_scoped_release release;
+  return std::forward<F>(f)();
+}
+
 // A new C-contiguous array whose memory comes from the C heap instead of numpy's allocator. numpy asks
-// the kernel for transparent huge pages on every large array; on virtual machines that hand freed memory
-// back to the host (virtio-balloon free page reporting, as on our CI machines) a fresh huge page costs a
-// host fault, 1.3 ms per MB against 0.4 for ordinary pages. The large outputs made here (a pixel per
-// entry, written once in order) gain nothing from huge pages: on ordinary pages a 12-MP fit no longer
-// varies between 0.17 and 0.24 s with the state of the machine's free memory.
+// the kernel for transparent huge pages on every large array, and on virtual machines that hand freed
+// memory back to the host a fresh huge page costs a host fault, several times an ordinary page's. The
+// large outputs made here (a pixel per entry, written once in order) gain nothing from huge pages, and
+// on ordinary pages a fit's time does not depend on the state of the machine's free memory
+// (benchmarks/bench_kmeans.py).
 template <class T>
 py::array_t<T> heap_array(const std::vector<py::ssize_t>& shape) {
   std::size_t count = 1;

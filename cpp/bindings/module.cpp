@@ -10,6 +10,7 @@ void bind_config(py::module_& m);
 void bind_pdist(py::module_& m);
 void bind_dither(py::module_& m);
 void bind_kmeans(py::module_& m);
+void bind_color(py::module_& m);
 void bind_linkage(py::module_& m);
 }  // namespace pixclust::bindings
 
@@ -30,5 +31,6 @@ PYBIND11_MODULE(_core, m) {
   pixclust::bindings::bind_pdist(m);
   pixclust::bindings::bind_dither(m);
   pixclust::bindings::bind_kmeans(m);
+  pixclust::bindings::bind_color(m);
   pixclust::bindings::bind_linkage(m);
 }

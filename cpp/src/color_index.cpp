@@ -9,7 +9,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "kmeans_detail.hpp"
+#include "numeric_constants.hpp"
+#include "parallel.hpp"
 
 #ifdef PIXCLUST_HAVE_OPENMP
 #include <omp.h>
@@ -100,8 +101,8 @@ void for_chunks_with_tid(std::size_t n, [[maybe_unused]] int team, Body&& body) 
 #endif
 #pragma omp for schedule(dynamic, 4)
     for (std::ptrdiff_t sc = 0; sc < static_cast<std::ptrdiff_t>(chunks); ++sc) {
-      const std::size_t b = static_cast<std::size_t>(sc) * detail::kChunk;
-      body(tid, b, std::min(n, b + detail::kChunk));
+      const std::size_t b = static_cast<std::size_t>(sc) * detail::kPointsPerChunk;
+      body(tid, b, std::min(n, b + detail::kPointsPerChunk));
     }
   }
 }

@@ -1,34 +1,27 @@
-// Private helpers shared by kmeans.cpp and kmeans_init.cpp: fixed-size chunks (the unit of every sum,
-// so that results do not depend on the thread count), squared distances with the dimension known at
-// compile time for the common pixel cases, and the loop that runs chunks in parallel with cancellation
-// polls from the calling thread.
+// Private helpers shared by the k-means kernels (the Lloyd driver, its iteration kernels and k-means++):
+// squared distances with the dimension known at compile time for the common pixel cases, and the
+// nearest-centre search, one point at a time or a block of points at once.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
+#include <limits>
+#include <stdexcept>
 
+#include "numeric_constants.hpp"
 #include "parallel.hpp"  // (and omp.h)
 
 namespace pixclust::detail {
 
-// Points per chunk. Every sum over points is a sum of per-chunk partial sums, each accumulated
-// sequentially and reduced in chunk order: the same bits for any thread count.
-constexpr std::size_t kChunk = 4096;
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Chunks a thread should have before a pass is split (16 chunks = 64k points, a fraction of a
-// millisecond of work). Each parallel region ends in a join that waits for every thread of the team to be
-// scheduled; on a busy machine that wait is a scheduler time slice, so the team is also cut to the CPUs
-// that are idle (runnable_threads).
-constexpr std::size_t kMinChunksPerThread = 16;
-
-inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kChunk - 1) / kChunk; }
-
-// Whether w is a whole number in [0, 2^53) (false for NaN). Without SSE4.1 in the baseline, std::floor is
-// a library call; the round trip through int64 is two instructions.
-inline bool is_whole_weight(double w) noexcept {
-  return w >= 0.0 && w < 9007199254740992.0 && w == static_cast<double>(static_cast<std::int64_t>(w));
+// The sizes every k-means entry point needs (k also bounds the int32 labels).
+inline void check_sizes(std::size_t n, std::size_t d, std::size_t k) {
+  if (n == 0) throw std::invalid_argument("k-means: no points");
+  if (d == 0) throw std::invalid_argument("k-means: points have no coordinates");
+  if (k == 0) throw std::invalid_argument("k-means: k must be >= 1");
+  if (k > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+    throw std::invalid_argument("k-means: k does not fit the int32 labels");
 }
 
 // Squared Euclidean distance of point x to centre c, summed in coordinate order in double.
@@ -44,47 +37,95 @@ inline double sqdist(const T* x, const double* c, std::size_t d) noexcept {
   return s;
 }
 
-// Calls body(item) for items 0 .. items-1 in one parallel region, on a thread per min_per_thread items
-// at most (a small pass is not worth waking a team for). Items are handed out dynamically: on a busy
-// machine a thread that loses its core leaves its items to the others instead of holding everyone at
-// the closing barrier, and since every item keeps its own partial results (reduced later in item
-// order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for
-// Ctrl-C between its items; on cancellation every thread skips its remaining items and Cancelled is
-// thrown after the region. body must not throw.
-template <class Body>
-void for_items(std::size_t items, std::size_t min_per_thread, int threads, CancelPoller& poller, Body&& body) {
-  const std::size_t useful = std::max<std::size_t>(1, items / std::max<std::size_t>(1, min_per_thread));
-  const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
-  [[maybe_unused]] const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
-  ParallelCancel cancel(&poller);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
-  for (std::ptrdiff_t si = 0; si < static_cast<std::ptrdiff_t>(items); ++si) {
-    if (cancel.stopped()) continue;
-    body(static_cast<std::size_t>(si));
-    cancel.poll();
+// The smallest and second-smallest of values offered in index order, and the index of the smallest
+// (the first of equals: strict <).
+struct TwoSmallest {
+  double first = kInf, second = kInf;
+  std::size_t at = 0;
+  void offer(double v, std::size_t j) noexcept {
+    if (v < first) {
+      second = first;
+      first = v;
+      at = j;
+    } else if (v < second) {
+      second = v;
+    }
   }
-  cancel.rethrow();
+};
+
+// Nearest centre of x (lowest index on ties) with the smallest and second-smallest squared distances.
+template <std::size_t D, class T>
+inline std::int32_t nearest(const T* x, const double* C, std::size_t k, std::size_t d, double& best,
+                            double& second) noexcept {
+  TwoSmallest m;
+  for (std::size_t j = 0; j < k; ++j) m.offer(sqdist<D>(x, C + j * d, d), j);
+  best = m.first;
+  second = m.second;
+  return static_cast<std::int32_t>(m.at);
 }
 
-// Calls body(chunk, begin, end) for every chunk of n points (for_items over the chunks).
-template <class Body>
-void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
-  for_items(n_chunks(n), kMinChunksPerThread, threads, poller, [&](std::size_t c) {
-    const std::size_t begin = c * kChunk;
-    body(c, begin, std::min(n, begin + kChunk));
-  });
+// Points per sub-block of the vectorised nearest-centre search (its scratch lives on the stack).
+constexpr std::size_t kBlock = 256;
+
+// nearest() for m points at once, given as D coordinate columns (column t at xs + t * kBlock): the centre
+// loop outside, the point loop inside, so that the compiler computes several points per instruction.
+// Each point still sees the arithmetic of sqdist<D> (0 + d0^2 + d1^2 + ..., in coordinate order, no
+// fused multiply-add) and the centres in index order with the same comparisons, so labels and distances
+// are those of nearest(), bit for bit.
+template <std::size_t D>
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+inline void nearest_block_impl(const double* __restrict xs, std::size_t m, const double* __restrict C, std::size_t k,
+                               std::int32_t* __restrict lab, double* __restrict best, double* __restrict second) {
+  for (std::size_t i = 0; i < m; ++i) {
+    best[i] = kInf;
+    second[i] = kInf;
+    lab[i] = 0;
+  }
+  for (std::size_t j = 0; j < k; ++j) {
+    double c[D];
+    for (std::size_t t = 0; t < D; ++t) c[t] = C[j * D + t];
+    const auto label = static_cast<std::int32_t>(j);
+    for (std::size_t i = 0; i < m; ++i) {
+      double s = 0.0;
+      for (std::size_t t = 0; t < D; ++t) {
+        const double diff = xs[t * kBlock + i] - c[t];
+        s += diff * diff;
+      }
+      const double b = best[i], sc = second[i];
+      const bool closer = s < b;
+      second[i] = closer ? b : (s < sc ? s : sc);
+      best[i] = closer ? s : b;
+      lab[i] = closer ? label : lab[i];
+    }
+  }
 }
 
-// Runs f(std::integral_constant<std::size_t, D>) with D = d for the pixel dimensions 1-4, else D = 0.
-template <class F>
-decltype(auto) dispatch_dim(std::size_t d, F&& f) {
-  switch (d) {
-    case 1: return f(std::integral_constant<std::size_t, 1>{});
-    case 2: return f(std::integral_constant<std::size_t, 2>{});
-    case 3: return f(std::integral_constant<std::size_t, 3>{});
-    case 4: return f(std::integral_constant<std::size_t, 4>{});
-    default: return f(std::integral_constant<std::size_t, 0>{});
-  }
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define PIXCLUST_AVX2_DISPATCH 1
+template <std::size_t D>
+__attribute__((target("avx2"))) void nearest_block_avx2(const double* xs, std::size_t m, const double* C, std::size_t k,
+                                                        std::int32_t* lab, double* best, double* second) {
+  nearest_block_impl<D>(xs, m, C, k, lab, best, second);
+}
+#endif
+
+template <std::size_t D>
+void nearest_block_default(const double* xs, std::size_t m, const double* C, std::size_t k, std::int32_t* lab,
+                           double* best, double* second) {
+  nearest_block_impl<D>(xs, m, C, k, lab, best, second);
+}
+
+// The widest copy this CPU runs (the same results from each: the arithmetic is element by element).
+template <std::size_t D>
+void nearest_block(const double* xs, std::size_t m, const double* C, std::size_t k, std::int32_t* lab,
+                   double* best, double* second) {
+#ifdef PIXCLUST_AVX2_DISPATCH
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  if (avx2) return nearest_block_avx2<D>(xs, m, C, k, lab, best, second);
+#endif
+  nearest_block_default<D>(xs, m, C, k, lab, best, second);
 }
 
 }  // namespace pixclust::detail

@@ -15,7 +15,7 @@ namespace pixclust {
 
 namespace {
 
-using detail::kChunk;
+using detail::kPointsPerChunk;
 using detail::sqdist;
 
 // The first index whose running sum of mass(i) passes target, found through the per-chunk sums
@@ -27,8 +27,8 @@ inline bool passes(double run, double target, bool reached) noexcept { return re
 
 template <class Mass>
 std::size_t scan_chunk(std::size_t n, std::size_t c, double run, double target, bool reached, Mass&& mass) {
-  const std::size_t end = std::min(n, (c + 1) * kChunk);
-  for (std::size_t i = c * kChunk; i < end; ++i) {
+  const std::size_t end = std::min(n, (c + 1) * kPointsPerChunk);
+  for (std::size_t i = c * kPointsPerChunk; i < end; ++i) {
     run += mass(i);
     if (passes(run, target, reached)) return i;
   }
@@ -84,7 +84,7 @@ void sum_chunks(std::size_t n_draw, std::vector<double>& sums, std::size_t first
                 detail::CancelPoller& poller, ChunkSum& chunk_sum) {
   detail::for_items(last - first, detail::kMinChunksPerThread, threads, poller, [&](std::size_t j) {
     const std::size_t c = first + j;
-    sums[c] = chunk_sum(c * kChunk, std::min(n_draw, (c + 1) * kChunk));
+    sums[c] = chunk_sum(c * kPointsPerChunk, std::min(n_draw, (c + 1) * kPointsPerChunk));
   });
 }
 
@@ -178,26 +178,49 @@ inline double largest_target(const double* u, std::size_t trials, double total) 
   return reach;
 }
 
+// Writes point i of X (d coordinates) as centre `slot`.
+template <class T>
+inline void put_center(const T* X, std::size_t d, double* centers, std::int64_t* indices, std::size_t slot,
+                       std::size_t i) {
+  for (std::size_t t = 0; t < d; ++t) centers[slot * d + t] = static_cast<double>(X[i * d + t]);
+  indices[slot] = static_cast<std::int64_t>(i);
+}
+
+// The steps both seedings share: draws go along the samples when a sampling order is given, else along
+// the points; `sums` holds the per-chunk sums of the mass drawn from.
+struct Draws {
+  Draws(const SamplingOrder& o, std::size_t n)
+      : order(o), along_samples(o.point != nullptr), n_draw(along_samples ? o.size : n),
+        sums(detail::n_chunks(n_draw), 0.0) {}
+  // The point drawn by u along the running sum of mass (whose total is `total`).
+  template <class Mass>
+  std::size_t draw(double u, double total, bool reached, Mass&& mass) const {
+    const std::size_t s = sample_index(n_draw, sums, u * total, reached, mass);
+    return along_samples ? static_cast<std::size_t>(order.point[s]) : s;
+  }
+  // Unit weights along the samples: each chunk weighs its length.
+  void unit_sums() {
+    for (std::size_t c = 0; c < sums.size(); ++c)
+      sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kPointsPerChunk) - c * kPointsPerChunk);
+  }
+  const SamplingOrder& order;
+  bool along_samples;
+  std::size_t n_draw;
+  std::vector<double> sums;
+};
+
 template <std::size_t D, class T>
 std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, std::size_t k, std::size_t trials,
                      const double* uniforms, double* centers, std::int64_t* indices, const SamplingOrder& order,
                      int threads, detail::CancelPoller& poller) {
   const std::size_t chunks = detail::n_chunks(n);
   auto weight = [w](std::size_t i) { return w ? w[i] : 1.0; };
-  auto put_center = [&](std::size_t slot, std::size_t i) {
-    for (std::size_t t = 0; t < d; ++t) centers[slot * d + t] = static_cast<double>(X[i * d + t]);
-    indices[slot] = static_cast<std::int64_t>(i);
-  };
-
-  // Draws go along the samples when a sampling order is given, else along the points.
-  const bool along_samples = order.point != nullptr;
-  const std::size_t n_draw = along_samples ? order.size : n;
+  Draws draws(order, n);
+  const bool along_samples = draws.along_samples;
+  const std::size_t n_draw = draws.n_draw;
+  std::vector<double>& draw_sums = draws.sums;
   auto sample_weight = [&](std::size_t s) { return order.weight ? order.weight[s] : 1.0; };
-  std::vector<double> draw_sums(detail::n_chunks(n_draw), 0.0);
-  auto draw = [&](double u, double total, bool reached, auto&& mass) -> std::size_t {
-    const std::size_t s = sample_index(n_draw, draw_sums, u * total, reached, mass);
-    return along_samples ? static_cast<std::size_t>(order.point[s]) : s;
-  };
+  auto draw = [&](double u, double total, bool reached, auto&& mass) { return draws.draw(u, total, reached, mass); };
 
   // First centre: drawn with probability proportional to the weights.
   std::vector<double> chunk_sums(chunks, 0.0);
@@ -208,13 +231,12 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
         for (std::size_t i = b; i < e; ++i) s += sample_weight(i);
         draw_sums[c] = s;
       });
-    } else {  // unit weights: each chunk weighs its length
-      for (std::size_t c = 0; c < draw_sums.size(); ++c)
-        draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kChunk) - c * kChunk);
+    } else {
+      draws.unit_sums();
     }
     double total = 0.0;
     for (double s : draw_sums) total += s;
-    put_center(0, draw(uniforms[0], total, false, sample_weight));
+    put_center(X, d, centers, indices, 0, draw(uniforms[0], total, false, sample_weight));
   } else {
     detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       double s = 0.0;
@@ -223,7 +245,7 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
     });
     double total = 0.0;
     for (double s : draw_sums) total += s;
-    put_center(0, draw(uniforms[0], total, false, weight));
+    put_center(X, d, centers, indices, 0, draw(uniforms[0], total, false, weight));
   }
 
   // closest[i]: squared distance of point i to its nearest chosen centre.
@@ -283,55 +305,47 @@ std::size_t plusplus(const T* X, std::size_t n, std::size_t d, const double* w, 
       }
     });
     const std::size_t best = best_candidate(cand_part, chunks, trials, cand_pot);
-    put_center(slot, cand[best]);
+    put_center(X, d, centers, indices, slot, cand[best]);
     update_closest(centers + slot * d, false);
   }
   return k;
 }
 
-// The same seeding for 8-bit points with integer weights (pixel colours weighted by their counts), in
-// integers. Every quantity of the double version above is then an integer below 2^53 (checked by the
-// caller), so that version computes it exactly too: the two choose the very same centres. This one
-// keeps the coordinates as separate 32-bit columns and the distances as 32-bit integers, which the
-// compiler turns into vector code, and its per-sample draws read half the bytes.
+// plusplus_u8's view of the points: coordinates as separate 8-bit columns (widened in the loops), weights
+// and distances as 32-bit integers (4 * 255^2 < 2^32), and the points in boxes of kBox consecutive
+// points with each box's bounding box: when a centre is at least as far from a box as the farthest of
+// its points is from its nearest chosen centre, no point of the box comes closer, and the box's sum is
+// known without a distance. (Distinct colours come sorted, so consecutive points are close in the first
+// channels.)
 template <std::size_t D>
-std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, std::size_t k, std::size_t trials,
-                        const double* uniforms, double* centers, std::int64_t* indices, const SamplingOrder& order,
-                        int threads, detail::CancelPoller& poller) {
-  static_assert(D >= 1 && D <= 4, "pixel dimensions only");
-  const std::size_t chunks = detail::n_chunks(n);
-  // Coordinates as separate 8-bit columns (widened in the loops), weights and distances as 32-bit
-  // integers: 4 * 255^2 < 2^32.
-  std::vector<std::uint8_t> col(D * n);
-  std::vector<std::uint32_t> wt(n);
-  // Points in boxes of kBox consecutive points, with each box's bounding box: when a centre is at least
-  // as far from a box as the farthest of its points is from its nearest chosen centre, no point of the
-  // box comes closer, and the box's sum is known without a distance. (Distinct colours come sorted, so
-  // consecutive points are close in the first channels.)
-  constexpr std::size_t kBox = 256;
-  static_assert(kChunk % kBox == 0, "chunks hold whole boxes");
-  const std::size_t boxes = (n + kBox - 1) / kBox;
-  std::vector<std::uint8_t> box_lo(boxes * D), box_hi(boxes * D);
-  detail::for_chunks(n, threads, poller, [&](std::size_t, std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i) {
-      for (std::size_t t = 0; t < D; ++t) col[t * n + i] = X[i * D + t];
-      wt[i] = w ? static_cast<std::uint32_t>(w[i]) : 1u;
-    }
-    for (std::size_t bx = b / kBox; bx * kBox < e; ++bx) {
-      for (std::size_t t = 0; t < D; ++t) {
-        const std::uint8_t* x = col.data() + t * n;
-        std::uint8_t lo = 255, hi = 0;
-        for (std::size_t i = bx * kBox; i < std::min(e, (bx + 1) * kBox); ++i) {
-          lo = std::min(lo, x[i]);
-          hi = std::max(hi, x[i]);
-        }
-        box_lo[bx * D + t] = lo;
-        box_hi[bx * D + t] = hi;
+struct U8Columns {
+  static constexpr std::size_t kBox = 256;
+  static_assert(kPointsPerChunk % kBox == 0, "chunks hold whole boxes");
+
+  U8Columns(const std::uint8_t* X, std::size_t n, const double* w, int threads, detail::CancelPoller& poller)
+      : col(D * n), wt(n), boxes((n + kBox - 1) / kBox), box_lo(boxes * D), box_hi(boxes * D) {
+    detail::for_chunks(n, threads, poller, [&](std::size_t, std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) {
+        for (std::size_t t = 0; t < D; ++t) col[t * n + i] = X[i * D + t];
+        wt[i] = w ? static_cast<std::uint32_t>(w[i]) : 1u;
       }
-    }
-  });
+      for (std::size_t bx = b / kBox; bx * kBox < e; ++bx) {
+        for (std::size_t t = 0; t < D; ++t) {
+          const std::uint8_t* x = col.data() + t * n;
+          std::uint8_t lo = 255, hi = 0;
+          for (std::size_t i = bx * kBox; i < std::min(e, (bx + 1) * kBox); ++i) {
+            lo = std::min(lo, x[i]);
+            hi = std::max(hi, x[i]);
+          }
+          box_lo[bx * D + t] = lo;
+          box_hi[bx * D + t] = hi;
+        }
+      }
+    });
+  }
+
   // The squared distance from point ci to box bx's bounding box: a lower bound of its points' distances.
-  auto box_bound = [&](std::size_t bx, std::size_t ci) {
+  std::uint32_t box_bound(const std::uint8_t* X, std::size_t bx, std::size_t ci) const {
     std::uint32_t lb = 0;
     for (std::size_t t = 0; t < D; ++t) {
       const std::int32_t v = X[ci * D + t], lo = box_lo[bx * D + t], hi = box_hi[bx * D + t];
@@ -339,38 +353,11 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
       lb += static_cast<std::uint32_t>(gap * gap);
     }
     return lb;
-  };
-  auto put_center = [&](std::size_t slot, std::size_t i) {
-    for (std::size_t t = 0; t < D; ++t) centers[slot * D + t] = static_cast<double>(X[i * D + t]);
-    indices[slot] = static_cast<std::int64_t>(i);
-  };
-  const bool along_samples = order.point != nullptr;
-  const std::size_t n_draw = along_samples ? order.size : n;
-  std::vector<double> draw_sums(detail::n_chunks(n_draw), 0.0);
-  auto draw = [&](double u, double total, bool reached, auto&& mass) -> std::size_t {
-    const std::size_t s = sample_index(n_draw, draw_sums, u * total, reached, mass);
-    return along_samples ? static_cast<std::size_t>(order.point[s]) : s;
-  };
-
-  // First centre: proportional to the weights (to 1 per sample along the samples).
-  if (along_samples) {
-    for (std::size_t c = 0; c < draw_sums.size(); ++c)
-      draw_sums[c] = static_cast<double>(std::min(n_draw, (c + 1) * kChunk) - c * kChunk);
-    put_center(0, draw(uniforms[0], static_cast<double>(n_draw), false, [](std::size_t) { return 1.0; }));
-  } else {
-    std::uint64_t total = 0;
-    for (std::size_t c = 0; c < chunks; ++c) {
-      std::uint64_t s = 0;
-      for (std::size_t i = c * kChunk; i < std::min(n, (c + 1) * kChunk); ++i) s += wt[i];
-      draw_sums[c] = static_cast<double>(s);
-      total += s;
-    }
-    put_center(0, draw(uniforms[0], static_cast<double>(total), false,
-                       [&](std::size_t i) { return static_cast<double>(wt[i]); }));
   }
 
-  // Squared distances from every point to centre point `ci`, into out[0, n).
-  auto distances_to = [&](std::size_t ci, std::size_t b, std::size_t e, std::uint32_t* out) {
+  // Squared distances from points [b, e) to point `ci`, into out[0, e - b).
+  void distances_to(const std::uint8_t* X, std::size_t n, std::size_t ci, std::size_t b, std::size_t e,
+                    std::uint32_t* out) const {
     std::int32_t c[D];
     for (std::size_t t = 0; t < D; ++t) c[t] = X[ci * D + t];
     for (std::size_t i = b; i < e; ++i) out[i - b] = 0;
@@ -381,7 +368,51 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
         out[i - b] += static_cast<std::uint32_t>(diff * diff);
       }
     }
-  };
+  }
+
+  std::vector<std::uint8_t> col;
+  std::vector<std::uint32_t> wt;
+  std::size_t boxes;
+  std::vector<std::uint8_t> box_lo, box_hi;
+};
+
+// The same seeding for 8-bit points with integer weights (pixel colours weighted by their counts), in
+// integers. Every quantity of the double version above is then an integer below 2^53 (checked by the
+// caller), so that version computes it exactly too: the two choose the very same centres. This one
+// keeps the coordinates as separate 8-bit columns and the distances as 32-bit integers, which the
+// compiler turns into vector code, and its per-sample draws read half the bytes.
+template <std::size_t D>
+std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, std::size_t k, std::size_t trials,
+                        const double* uniforms, double* centers, std::int64_t* indices, const SamplingOrder& order,
+                        int threads, detail::CancelPoller& poller) {
+  static_assert(D >= 1 && D <= 4, "pixel dimensions only");
+  const std::size_t chunks = detail::n_chunks(n);
+  const U8Columns<D> cols(X, n, w, threads, poller);
+  const std::vector<std::uint32_t>& wt = cols.wt;
+  constexpr std::size_t kBox = U8Columns<D>::kBox;
+  const std::size_t boxes = cols.boxes;
+  Draws draws(order, n);
+  const bool along_samples = draws.along_samples;
+  const std::size_t n_draw = draws.n_draw;
+  std::vector<double>& draw_sums = draws.sums;
+  auto draw = [&](double u, double total, bool reached, auto&& mass) { return draws.draw(u, total, reached, mass); };
+
+  // First centre: proportional to the weights (to 1 per sample along the samples).
+  if (along_samples) {
+    draws.unit_sums();
+    put_center(X, D, centers, indices, 0,
+               draw(uniforms[0], static_cast<double>(n_draw), false, [](std::size_t) { return 1.0; }));
+  } else {
+    std::uint64_t total = 0;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      std::uint64_t s = 0;
+      for (std::size_t i = c * kPointsPerChunk; i < std::min(n, (c + 1) * kPointsPerChunk); ++i) s += wt[i];
+      draw_sums[c] = static_cast<double>(s);
+      total += s;
+    }
+    put_center(X, D, centers, indices, 0,
+               draw(uniforms[0], static_cast<double>(total), false, [&](std::size_t i) { return static_cast<double>(wt[i]); }));
+  }
 
   std::vector<std::uint32_t> closest(n);
   std::vector<std::uint64_t> chunk_pot(chunks);
@@ -394,12 +425,12 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
       std::uint32_t dist[kBox];
       std::uint64_t s = 0;
       for (std::size_t bx = b / kBox; bx * kBox < e; ++bx) {
-        if (!first && box_bound(bx, ci) >= box_max[bx]) {  // no point of the box comes closer
+        if (!first && cols.box_bound(X, bx, ci) >= box_max[bx]) {  // no point of the box comes closer
           s += box_pot[bx];
           continue;
         }
         const std::size_t bb = bx * kBox, be = std::min(e, bb + kBox);
-        distances_to(ci, bb, be, dist);
+        cols.distances_to(X, n, ci, bb, be, dist);
         std::uint64_t bs = 0;
         std::uint32_t bm = 0;
         for (std::size_t i = bb; i < be; ++i) {
@@ -449,12 +480,12 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
       for (std::size_t t = 0; t < trials; ++t) {
         std::uint64_t s = 0;
         for (std::size_t bx = b / kBox; bx * kBox < e; ++bx) {
-          if (box_bound(bx, cand[t]) >= box_max[bx]) {  // the candidate changes no point of the box
+          if (cols.box_bound(X, bx, cand[t]) >= box_max[bx]) {  // the candidate changes no point of the box
             s += box_pot[bx];
             continue;
           }
           const std::size_t bb = bx * kBox, be = std::min(e, bb + kBox);
-          distances_to(cand[t], bb, be, dist);
+          cols.distances_to(X, n, cand[t], bb, be, dist);
           for (std::size_t i = bb; i < be; ++i)
             s += static_cast<std::uint64_t>(wt[i]) * std::min(closest[i], dist[i - bb]);
         }
@@ -462,7 +493,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
       }
     });
     const std::size_t best = best_candidate(cand_part, chunks, trials, cand_pot);
-    put_center(slot, cand[best]);
+    put_center(X, D, centers, indices, slot, cand[best]);
     update_closest(cand[best], false);
   }
   return k;
@@ -475,14 +506,14 @@ bool integer_seeding(const double* w, std::size_t n, std::size_t d, const Sampli
   double total = 0.0;
   if (w) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (!(detail::is_whole_weight(w[i]) && w[i] < 4294967296.0)) return false;
+      if (!(detail::is_whole_weight(w[i]) && w[i] < detail::kUint32Limit)) return false;
       total += w[i];
     }
   } else {
     total = static_cast<double>(n);
   }
   if (order.point) total = std::max(total, static_cast<double>(order.size));
-  return total * static_cast<double>(d) * 65025.0 < 9007199254740992.0;
+  return total * static_cast<double>(d) * detail::kMaxSquaredU8Diff < detail::kExactIntegerLimit;
 }
 
 }  // namespace

@@ -3,11 +3,10 @@
 // What other work occupies the CPUs is measured over time, not sampled: over each window of at least
 // 100 ms, the CPU time the whole machine spent busy (/proc/stat) less the CPU time this process spent
 // (CLOCK_PROCESS_CPUTIME_ID, every thread of ours included, spinning OpenMP workers too), divided by
-// the window's length. An earlier version compared the instantaneous runnable count of /proc/loadavg
-// with this process's runnable threads (/proc/self/task): the two readings are taken at different
-// instants, and an OpenMP worker that went from spinning to sleeping in between was taken for another
-// process, so on an idle 2-CPU machine a third of the passes ran on one thread (linkage at n = 20,000:
-// 3.0 s instead of 2.4 s; a 12-MP k-means fit: 0.19 s instead of 0.15 s).
+// the window's length. Instantaneous readings (/proc/loadavg against this process's runnable threads)
+// are taken at different instants and mistake our own OpenMP workers, going from spinning to sleeping,
+// for other work, so an idle machine would run passes on fewer threads than it has
+// (benchmarks/bench_threads.py shows the scaling).
 #include "parallel.hpp"
 
 #include <algorithm>
@@ -69,8 +68,8 @@ int runnable_threads(int wanted) noexcept {
   static std::chrono::steady_clock::time_point last_time;
   static std::atomic<bool> known{false};
   static std::atomic<double> others{0.0};  // CPUs' worth of other work over the last window
-  // Looked up once: glibc answers hardware_concurrency() by reading /sys/devices/system/cpu/online,
-  // about 6 us, and the linkage kernels ask twice per merge (it was 15% of a run at n = 20,000).
+  // Looked up once: glibc answers hardware_concurrency() by reading a /sys file, and the linkage
+  // kernels ask twice per merge (benchmarks/bench_linkage.py).
   static const int hw = static_cast<int>(std::thread::hardware_concurrency());
   const int cpus = hw > 0 ? hw : wanted;
   {

@@ -1,11 +1,15 @@
 // Private helpers for the OpenMP kernels: thread-count resolution, exceptions out of parallel regions,
-// rate-limited cancellation polls.
+// rate-limited cancellation polls, and the loop over fixed-size chunks of points that the k-means and
+// colour kernels share.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <exception>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 
 #ifdef PIXCLUST_HAVE_OPENMP
@@ -123,5 +127,62 @@ class ParallelCancel {
   std::atomic<bool> stop_{false};
   ExceptionCatcher catcher_;
 };
+
+// Points per chunk of the k-means and colour kernels. Every sum over points is a sum of per-chunk
+// partial sums, each accumulated sequentially and reduced in chunk order: the same bits for any thread
+// count. (The linkage kernels have their own chunk, linkage_common.hpp's kChunk.)
+constexpr std::size_t kPointsPerChunk = 4096;
+
+// Chunks a thread should have before a pass is split (64k points, a fraction of a millisecond of
+// work): each parallel region ends in a join that waits for every thread of the team to be scheduled,
+// which on a busy machine is a scheduler time slice; the team is also cut to the idle CPUs
+// (runnable_threads).
+constexpr std::size_t kMinChunksPerThread = 16;
+
+inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kPointsPerChunk - 1) / kPointsPerChunk; }
+
+// Calls body(item) for items 0 .. items-1 in one parallel region, on a thread per min_per_thread items
+// at most (a small pass is not worth waking a team for). Items are handed out dynamically: on a busy
+// machine a thread that loses its core leaves its items to the others instead of holding everyone at
+// the closing barrier, and since every item keeps its own partial results (reduced later in item
+// order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for
+// Ctrl-C between its items; on cancellation every thread skips its remaining items and Cancelled is
+// thrown after the region. body must not throw.
+template <class Body>
+void for_items(std::size_t items, std::size_t min_per_thread, int threads, CancelPoller& poller, Body&& body) {
+  const std::size_t useful = std::max<std::size_t>(1, items / std::max<std::size_t>(1, min_per_thread));
+  const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
+  [[maybe_unused]] const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
+  ParallelCancel cancel(&poller);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
+  for (std::ptrdiff_t si = 0; si < static_cast<std::ptrdiff_t>(items); ++si) {
+    if (cancel.stopped()) continue;
+    body(static_cast<std::size_t>(si));
+    cancel.poll();
+  }
+  cancel.rethrow();
+}
+
+// Calls body(chunk, begin, end) for every chunk of n points (for_items over the chunks).
+template <class Body>
+void for_chunks(std::size_t n, int threads, CancelPoller& poller, Body&& body) {
+  for_items(n_chunks(n), kMinChunksPerThread, threads, poller, [&](std::size_t c) {
+    const std::size_t begin = c * kPointsPerChunk;
+    body(c, begin, std::min(n, begin + kPointsPerChunk));
+  });
+}
+
+// Runs f(std::integral_constant<std::size_t, D>) with D = d for the pixel dimensions 1-4, else D = 0:
+// the kernels' inner loops get the pixel widths at compile time.
+template <class F>
+decltype(auto) dispatch_dim(std::size_t d, F&& f) {
+  switch (d) {
+    case 1: return f(std::integral_constant<std::size_t, 1>{});
+    case 2: return f(std::integral_constant<std::size_t, 2>{});
+    case 3: return f(std::integral_constant<std::size_t, 3>{});
+    case 4: return f(std::integral_constant<std::size_t, 4>{});
+    default: return f(std::integral_constant<std::size_t, 0>{});
+  }
+}
 
 }  // namespace pixclust::detail

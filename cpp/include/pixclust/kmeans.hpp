@@ -41,7 +41,10 @@ struct KMeansStats {
 // assign, update, re-seed empty clusters with the points farthest from their centres, stop when no label
 // changes or the squared centre shift is <= tol; then re-assign so that the labels are those of the final
 // centres. Ties go to the lowest centre index.
-//   X        n x d points; weights: n non-negative weights or nullptr (all 1)
+//   X        n x d points; weights: n finite, non-negative weights or nullptr (all 1). The weights are
+//            not checked (a pass over them per call): others give unspecified centres, never an
+//            out-of-bounds access. n, d, k >= 1, options.max_iter >= 1, options.tol >= 0 are checked
+//            (std::invalid_argument).
 //   centers  k x d, in: the initial centres, out: the final ones
 //   labels   n outputs
 template <class T>
