@@ -7,10 +7,13 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -81,7 +84,15 @@ py::array_t<T, py::array::c_style> as_contiguous(const py::array& a, const char*
     throw py::type_error(std::string(name) + ": expected dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
                          ", got " + dtype_name(a));
   }
-  return py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(a);
+  auto arr = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(a);
+  // A C-contiguous view at an odd byte offset (a view of a byte buffer) would reach the kernels as a
+  // misaligned T*, undefined behaviour: such an array is copied into aligned memory.
+  if (reinterpret_cast<std::uintptr_t>(arr.data()) % alignof(T) != 0) {
+    py::array_t<T, py::array::c_style> aligned(std::vector<py::ssize_t>(arr.shape(), arr.shape() + arr.ndim()));
+    std::memcpy(aligned.mutable_data(), arr.data(), static_cast<std::size_t>(arr.nbytes()));
+    return aligned;
+  }
+  return arr;
 }
 
 inline void require_ndim(const py::array& a, const char* name, py::ssize_t ndim) {
@@ -91,8 +102,14 @@ inline void require_ndim(const py::array& a, const char* name, py::ssize_t ndim)
   }
 }
 
+// OpenMP starts every thread it is asked for (libgomp: per-thread data on the stack, a crash from about
+// 10^5 threads), so an explicit count is bounded as the Python layer bounds it (pixclust._fit).
 inline int check_threads(int n_threads) {
   if (n_threads < 0) throw py::value_error("n_threads: must be >= 0 (0 means the default), got " + std::to_string(n_threads));
+  const int most = std::max(1024, static_cast<int>(std::thread::hardware_concurrency()));
+  if (n_threads > most) {
+    throw py::value_error("n_threads: must be at most " + std::to_string(most) + ", got " + std::to_string(n_threads));
+  }
   return n_threads;
 }
 
