@@ -117,8 +117,6 @@ def hints(inp: dict[str, Any]) -> list[str]:
     for name, v in inp["args"].items():
         if name == "n_threads" and isinstance(v, int) and v >= HUGE_THREADS:
             out.append(f"n_threads >= {HUGE_THREADS}")
-        if isinstance(v, T.Arr) and "unaligned" in v.layout:
-            out.append("misaligned array")
     if inp["target"] == "kmeans" and isinstance(inp["args"].get("init"), T.Arr):
         # Hamerly's bounds carry rounding errors of the order of the centres' moves times epsilon
         X = np.asarray(T.materialize(inp["args"]["X"]), dtype=np.float64)
@@ -436,9 +434,9 @@ def excerpt(stderr: str, lines: int = 14) -> str:
 def _frame(stderr: str) -> str:
     """The signature's location: ASan's or UBSan's summary, or the innermost frame of pixclust or of the
     targets in a faulthandler dump, or the last line printed."""
-    m = re.search(r"SUMMARY: (\w+Sanitizer: .*)", stderr)
+    m = re.search(r"SUMMARY: (\w+Sanitizer: .*)|(\w+Sanitizer: CHECK failed: .*)", stderr)
     if m:
-        return m.group(1)[:120]
+        return (m.group(1) or m.group(2))[:120]
     m = re.search(r"(runtime error: .*)", stderr)
     if m:
         return "UBSan " + m.group(1)[:120]
