@@ -437,9 +437,9 @@ def _frame(stderr: str) -> str:
     m = re.search(r"SUMMARY: (\w+Sanitizer: .*)|(\w+Sanitizer: CHECK failed: .*)", stderr)
     if m:
         return (m.group(1) or m.group(2))[:120]
-    m = re.search(r"(runtime error: .*)", stderr)
+    m = re.search(r"([\w.-]+:\d+:\d+: runtime error: .*)", stderr)
     if m:
-        return "UBSan " + m.group(1)[:120]
+        return "UBSan " + m.group(1)[:140]
     for line in stderr.splitlines():
         f = re.search(r'File "([^"]+)", line (\d+) in (\S+)', line)
         if f and ("pixclust" in f.group(1) or "targets.py" in f.group(1)):
@@ -590,7 +590,8 @@ class Campaign:
         else:
             self.counts[target][f"FINDING {kind}"] += 1
             where = _frame(stderr)
-            sig = _signature(target, kind, where, hints(inp))
+            extra = ["misaligned array"] if "misaligned address" in where else []
+            sig = _signature(target, kind, where, extra + hints(inp))
             known = self.findings.get(sig)
             path = None
             if task and task["cmd"] == "replay":
@@ -674,6 +675,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--save-dir", default=str(CRASHERS))
     p.add_argument("--json", type=Path, help="write the report here as JSON")
     p.add_argument("--strict", action="store_true", help="fail on the open defects of fuzz/known.py too")
+    p.add_argument("--skip-layouts", default="", help="comma-separated array layouts not to draw (e.g. unaligned)")
     opts = p.parse_args(argv)
 
     if opts.show:
@@ -695,6 +697,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return status
     if opts.seed is None:
         opts.seed = random.SystemRandom().getrandbits(32)
+    if opts.skip_layouts:
+        os.environ["PIXCLUST_FUZZ_SKIP_LAYOUTS"] = opts.skip_layouts  # read by targets.py in the children
     if opts.replay:
         files = list(opts.replay)
     elif opts.no_corpus:

@@ -91,7 +91,8 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
     s["linkage-complete-1e300"] = ("linkage", lk(_pdist(pts) * 1e300, "complete"), "no arithmetic: no overflow")
     s["linkage-ward-overwrite"] = ("linkage", lk(_pdist(pts), "ward", overwrite=True), "")
     s["linkage-weighted-readonly-overwrite"] = ("linkage", lk(_pdist(pts), "weighted", True, layout="ro"), "")
-    s["linkage-average-unaligned-swapped"] = ("linkage", lk(_pdist(pts), "average", layout="swap+unaligned"), "")
+    s["linkage-average-byteswapped"] = ("linkage", lk(_pdist(pts), "average", layout="swap"), "")
+    s["linkage-average-unaligned"] = ("linkage", lk(_pdist(pts), "average", layout="unaligned"), "")
     s["linkage-single-nan"] = ("linkage", lk(np.array([1.0, np.nan, 2.0]), "single"), "")
     s["linkage-ward-bad-length"] = ("linkage", lk(np.ones(4), "ward"), "")
     s["linkage-centroid-two-points"] = ("linkage", lk(np.array([2.5]), "centroid"), "")
@@ -151,7 +152,7 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
     s["core_color-lab-nan-huge"] = ("core_color", {"fn": "lab_to_srgb", "lab": Arr(np.array(
         [[np.nan, 0, 0], [1e308, -1e308, 5e-324], [-0.0, 0, 0]]))}, "")
     s["core_pdist-unaligned-float32"] = (
-        "core_pdist", {"X": Arr(rng.random((40, 3)).astype(np.float32), "unaligned+col"), "n_threads": 2}, "")
+        "core_pdist", {"X": Arr(rng.random((40, 3)).astype(np.float32), "unaligned"), "n_threads": 2}, "")
     return s
 
 
