@@ -8,19 +8,20 @@
 
 Options: --workers N (default: the CPUs), --targets a,b (see fuzz/targets.py), --seed S, --timeout S
 (an input running longer is a hang), --json PATH (the report, machine-readable), --save-dir DIR (where
-new crashers go; default fuzz/crashers/).
+new crashers go; default fuzz/crashers/), --no-corpus, --strict, --skip-layouts L (see below).
 
 Every outcome of an input must be a result that passes its target's oracle or a clean exception
-(ValueError, TypeError, MemoryError, OverflowError). The inputs run in child processes: each input is
-written to a journal file (one pwrite) before it is called, so when a child dies (a signal, an exit, or a
-hang past --timeout), this process reads the input it died on, saves it under --save-dir as .npz (with
-the child's last stderr lines beside it, .txt), starts a new child and goes on. Wrong results and
-unclean exceptions are saved the same way. The report gives the inputs per second, the outcomes by kind
-for each target, and every finding, grouped by signature (target, kind, innermost Python frame, and
-what the input has that explains it), with a command that reproduces it. Exit status 1 if anything was
-found, except findings of the open defects listed in fuzz/known.py (reported, not yet fixed; --strict
-counts them too). Seeds: fuzz/corpus/*.npz (fuzz/seeds.py writes the hand-made ones); a share of the new
-inputs are mutations of them.
+(ValueError, TypeError, MemoryError, OverflowError). Each worker is a process forked from a server that
+has imported everything once, and writes each input to a journal file (one pwrite) before calling it;
+when a worker dies (a signal, an exit, a hang past --timeout: killed), this process reads the input it
+died on, saves it under --save-dir as .npz with what the worker printed (.txt), and the server forks
+another. Wrong results and unclean exceptions are saved the same way. The report gives the inputs per
+second, the outcomes by kind for each target, and every finding, grouped by signature (target, kind,
+crash location: innermost pixclust frame or sanitizer report, and what in the input explains it), with
+a command that reproduces it. Exit status 1 if anything was found, except findings of the open defects
+listed in fuzz/known.py (reported, not fixed yet; --strict counts them too; --skip-layouts unaligned
+stops drawing misaligned arrays while their defect is open). Seeds: fuzz/corpus/*.npz (fuzz/seeds.py
+writes the hand-made ones); 30% of the batches of new inputs are mutations of them.
 """
 
 from __future__ import annotations

@@ -21,7 +21,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 FUZZ = REPO / "fuzz"
 SEEDS = sorted((FUZZ / "corpus").glob("*.npz"))
-pytestmark = pytest.mark.fuzz
+pytestmark = [
+    pytest.mark.fuzz,
+    # the driver forks its workers from a server process (POSIX) and is only run on Linux so far
+    pytest.mark.skipif(sys.platform != "linux", reason="fuzz/fuzz.py runs on Linux"),
+]
 
 
 def _open_defects() -> dict[str, tuple[str, str, bool]]:
