@@ -204,9 +204,6 @@ def uint_pixels(rng: np.random.Generator, n: int, d: int, dtype: Any, distinct: 
     return palette[rng.integers(0, len(palette), n)].astype(dtype)
 
 
-# --- linkage ---------------------------------------------------------------------------------------
-
-
 def rare(draw: Callable[..., Any], p: float) -> bool:
     """True with probability p. Hypothesis leans its integers towards 0 and the bounds, which would make a
     rare branch common; a multiplicative hash of the draw spreads those over [0, 1) first."""
@@ -215,9 +212,13 @@ def rare(draw: Callable[..., Any], p: float) -> bool:
 
 
 def threads(draw: Callable[..., Any], core: bool = False) -> Any:
+    """n_threads for the public API (None or >= 1) or, with core, for the private bindings."""
     if rare(draw, 0.01):
         return draw(st.sampled_from(HUGE_THREADS))
     return draw(st.sampled_from(CORE_THREADS if core else THREADS))
+
+
+# --- linkage ---------------------------------------------------------------------------------------
 
 
 def _condensed_points(draw: Callable[..., Any]) -> int:
