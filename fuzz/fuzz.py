@@ -90,6 +90,20 @@ def load_input(path: Path) -> dict[str, Any]:
     return {"target": meta["target"], "args": args, "note": meta.get("note", "")}
 
 
+def save_path(save_dir: Path, signature: str) -> Optional[Path]:
+    """Where the next input of a finding goes, or None when MAX_SAVED of its signature are there already
+    (counted on disk: workers come and go, and a later campaign adds to an earlier one's)."""
+    import hashlib
+
+    parts = signature.split(" | ")
+    stem = re.sub(r"[^\w.-]+", "_", f"{parts[0]}-{parts[1]}")[:60]
+    tag = hashlib.sha1(signature.encode()).hexdigest()[:10]
+    taken = sorted(save_dir.glob(f"{stem}-{tag}-*.npz"))
+    if len(taken) >= MAX_SAVED:
+        return None
+    return save_dir / f"{stem}-{tag}-{len(taken) + 1}-{os.getpid()}.npz"
+
+
 def show_input(inp: dict[str, Any], limit: int = 40) -> str:
     """The input as Python source (arrays written out when small enough to read)."""
     parts = []
@@ -228,7 +242,6 @@ class Child:
         self.seq = 0
         self.save_dir = save_dir
         self.proto = proto
-        self.saved: collections.Counter[str] = collections.Counter()
 
     def send(self, msg: dict[str, Any]) -> None:
         self.proto.write(json.dumps(msg) + "\n")
@@ -254,10 +267,8 @@ class Child:
     def _finding(self, payload: bytes, kind: str, detail: str, save: bool) -> dict[str, Any]:
         inp = pickle.loads(payload)  # as it was before the call (a call may write into its arguments)
         sig = _signature(inp["target"], kind, detail.splitlines()[-1] if detail else "", hints(inp))
-        self.saved[sig] += 1
-        path = None
-        if save and self.saved[sig] <= MAX_SAVED:
-            path = self.save_dir / f"{inp['target']}-{kind.replace(' ', '_')}-{os.getpid()}-{self.seq}.npz"
+        path = save_path(self.save_dir, sig) if save else None
+        if path is not None:
             save_input(path, inp, note=f"{kind}: {detail}")
         return {"signature": sig, "target": inp["target"], "kind": kind, "detail": detail,
                 "path": str(path) if path else None, "show": show_input(inp)}
@@ -593,12 +604,11 @@ class Campaign:
             where = _frame(stderr)
             extra = ["misaligned array"] if "misaligned address" in where else []
             sig = _signature(target, kind, where, extra + hints(inp))
-            known = self.findings.get(sig)
-            path = None
             if task and task["cmd"] == "replay":
-                path = Path(task["file"])  # already saved
-            elif known is None or len(known["paths"]) < MAX_SAVED:
-                path = self.save_dir / f"{target}-{kind.split(' ')[0]}-{int(time.time() * 1000)}-{w.index}.npz"
+                path: Optional[Path] = Path(task["file"])  # already saved
+            else:
+                path = save_path(self.save_dir, sig)
+            if path is not None and path.parent == self.save_dir:
                 save_input(path, inp, note=f"{kind}: {where}")
                 path.with_suffix(".txt").write_text(f"{kind}\n\n{show_input(inp)}\n\nstderr:\n{excerpt(stderr, 40)}\n")
             self.add_finding({"signature": sig, "target": target, "kind": kind, "detail": excerpt(stderr),
