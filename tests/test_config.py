@@ -93,6 +93,18 @@ def test_cli_config_runs() -> None:
     assert out.stdout.startswith(f"pixclust {pixclust.__version__}")
 
 
+def test_sanitized_module_when_asked() -> None:
+    # tools/asan_pytest.sh sets this: the run must import the ASan+UBSan build of the module, installed in
+    # the script's own environment, with both runtimes loaded, or it would pass without checking anything.
+    where = os.environ.get("PIXCLUST_EXPECT_SANITIZED")
+    if not where:
+        pytest.skip("only in the sanitizer run")
+    core = Path(_core.__file__).resolve()
+    assert Path(where).resolve() in core.parents, core
+    maps = Path("/proc/self/maps").read_text()
+    assert "libasan" in maps and "libubsan" in maps
+
+
 def test_installed_wheel_when_asked() -> None:
     # The wheel test (tools/wheel_test.sh) sets this: the package must come from the installed wheel,
     # with its own bundled OpenMP runtime, not from the source tree.
