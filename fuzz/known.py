@@ -17,13 +17,6 @@ import re
 
 # signature pattern -> (tag in the names of its seeds, what is wrong, whether only a sanitizer sees it)
 OPEN: dict[str, tuple[str, str, bool]] = {
-    r"n_threads >= 10000": (
-        "n_threads",
-        "n_threads reaches OpenMP's num_threads() unbounded (binding check_threads, Python _threads): "
-        "libgomp's team start allocates per-thread data on the stack (SIGSEGV from ~10^5 threads) or "
-        "exits the process (exit 1, 'libgomp: Out of memory allocating ...' at 2^31-1)",
-        False,
-    ),
     r"init centres 1e10 x the data's spread away": (
         "hamerly",
         "KMeans with given initial centres far from the data (1e12 times its spread and more, or past "
@@ -31,14 +24,6 @@ OPEN: dict[str, tuple[str, str, bool]] = {
         "keep stale labels, so labels_ are not the nearest final centres and inertia_ is not theirs; "
         "the core's 'lloyd' algorithm gets it right",
         False,
-    ),
-    r"misaligned array": (
-        "unaligned",
-        "the bindings hand the kernels misaligned pointers: as_contiguous() asks numpy for C order but not "
-        "for alignment, so a C-contiguous array whose data is not aligned to its item size (a view of a "
-        "byte buffer at an odd offset) reaches the C++ as a misaligned T*; undefined behaviour (UBSan: "
-        "'load of misaligned address'); x86 tolerates it, strict-alignment targets need not",
-        True,
     ),
     r"color_index\.cpp.*signed integer overflow": (
         "moments-past-bound",

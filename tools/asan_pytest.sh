@@ -72,9 +72,7 @@ echo "== tests took $((SECONDS - start)) s"
 # sanitizers see (reads past an end, misaligned loads, undefined arithmetic) that the release build survives.
 echo "== ${FUZZ_BUDGET:-90} s of new fuzz inputs against the sanitized module"
 start=$SECONDS
-# Misaligned arrays are an open defect (fuzz/known.py) that UBSan stops every such input on: not drawn
-# here until it is fixed, so that the budget goes to the rest.
-"$venv/bin/python" fuzz/fuzz.py --budget "${FUZZ_BUDGET:-90}" --no-corpus --skip-layouts unaligned \
+"$venv/bin/python" fuzz/fuzz.py --budget "${FUZZ_BUDGET:-90}" --no-corpus \
   --save-dir "$work/crashers" || status=1
 echo "== fuzzing took $((SECONDS - start)) s"
 exit $status
