@@ -72,7 +72,7 @@ echo "== tests took $((SECONDS - start)) s"
 # sanitizers see (reads past an end, misaligned loads, undefined arithmetic) that the release build survives.
 echo "== ${FUZZ_BUDGET:-90} s of new fuzz inputs against the sanitized module"
 start=$SECONDS
-"$venv/bin/python" fuzz/fuzz.py --budget "${FUZZ_BUDGET:-90}" --no-corpus \
+"$venv/bin/python" fuzz/fuzz.py --budget "${FUZZ_BUDGET:-90}" --seed "${FUZZ_SEED:-20261204}" --no-corpus \
   --save-dir "$work/crashers" || status=1
 echo "== fuzzing took $((SECONDS - start)) s"
 exit $status
