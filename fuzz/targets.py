@@ -721,7 +721,7 @@ def _bend(draw: Callable[..., Any], args: dict[str, Any], ints: tuple[str, ...] 
             bad = base.copy()
             info = np.iinfo(bad.dtype)
             bad.reshape(-1)[draw(st.integers(0, bad.size - 1))] = draw(st.sampled_from(
-                (info.max, info.min, -1 if info.min < 0 else 0, min(len(bad), int(info.max))))))
+                (info.max, info.min, -1 if info.min < 0 else 0, min(len(bad), int(info.max)))))
             args[name] = Arr(bad, v.layout)
     elif isinstance(v, str):
         args[name] = draw(st.sampled_from(("", "nearest", "lloyd", "hamerly", "ward", "x" * 200)))
