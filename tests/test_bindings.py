@@ -55,3 +55,13 @@ def test_thread_counts_are_bounded_in_the_binding() -> None:
     assert out.returncode == 0, out.stderr
     most = max(1024, os.cpu_count() or 1)
     assert out.stdout.count(f"n_threads: must be at most {most}") == 2, out.stdout
+
+
+def test_misaligned_in_place_labels_are_refused() -> None:
+    # remap_labels writes values in place, so a misaligned array cannot be copied: a ValueError.
+    values = misaligned(np.array([0, 1, 2], np.int32))
+    with pytest.raises(ValueError, match="values: must be aligned"):
+        _core.remap_labels(values, np.array([2, 1, 0], np.int32))
+    ok = np.array([0, 1, 2], np.int32)
+    _core.remap_labels(ok, np.array([2, 1, 0], np.int32))
+    assert ok.tolist() == [2, 1, 0]

@@ -142,6 +142,10 @@ void bind_color(py::module_& m) {
         check_threads(n_threads);
         const auto t = as_contiguous<std::int32_t>(table, "table");
         if (!values.writeable()) throw py::value_error("values: must be writeable");
+        // Written in place, so a misaligned array cannot be copied first (UB as an int32_t*): refused.
+        if (reinterpret_cast<std::uintptr_t>(values.data()) % alignof(std::int32_t) != 0) {
+          throw py::value_error("values: must be aligned to 4 bytes (it is written in place)");
+        }
         const auto n = static_cast<std::size_t>(values.shape(0));
         std::int32_t* vp = values.mutable_data();
         const std::int32_t* tp = t.data();
