@@ -637,6 +637,25 @@ def test_random_init_draws_the_samples_numpy_choice_draws() -> None:
         np.testing.assert_array_equal(got, expected)
 
 
+def test_random_init_extreme_weights() -> None:
+    # Weights whose sum is subnormal or overflows make numpy's p imprecise or zero (scikit-learn raises
+    # for these); the draw is then on the weights scaled by a power of two, exactly numpy's draw for
+    # the same weights in the normal range. Found by the fuzzer: all weights 5e-324 with float32 X
+    # underflowed to zero and raised IndexError.
+    from pixclust._fit import _random_init_samples
+
+    w = np.random.default_rng(1).integers(1, 9, 300).astype(np.float64)
+    for seed in range(8):
+        expected = np.random.RandomState(seed).choice(300, size=12, replace=False, p=w / w.sum())
+        for scaled, dtype in ((w * 2.0**-1060, np.float64), (w * 2.0**1017, np.float64), (w * 2.0**-160, np.float32)):
+            got = _random_init_samples(np.random.RandomState(seed), 300, 12, scaled, np.dtype(dtype))
+            np.testing.assert_array_equal(got, expected, err_msg=f"seed={seed} max={scaled.max()} {dtype}")
+    X = np.random.default_rng(2).uniform(0, 1, (200, 5)).astype(np.float32)
+    km = KMeans(3, init="random", random_state=0).fit(X, sample_weight=np.full(200, 5e-324))
+    nearest = ((X[:, None, :].astype(np.float64) - km.cluster_centers_[None]) ** 2).sum(-1).argmin(1)
+    np.testing.assert_array_equal(km.labels_, nearest)
+
+
 @pytest.mark.parametrize(("scale", "k", "seed"), [(255.0, 6, 5), (255.0, 8, 1), (None, 6, 5)])
 def test_random_init_matches_scikit_learn_on_the_photo(chelsea: np.ndarray, scale: float | None, k: int, seed: int) -> None:
     # The case: the cat in [0, 1], k = 6, seed 5 (798.1867 against scikit-learn's 798.1256 when

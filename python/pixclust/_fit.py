@@ -281,11 +281,20 @@ def _random_init_samples(
     """
     if sample_weight is not None:
         w = sample_weight.astype(dtype)
+        with np.errstate(over="ignore"):
+            total = w.sum()
+        if not np.finfo(dtype).tiny <= total < np.inf:
+            # scikit-learn refuses (all weights underflow in X's dtype) or its p is imprecise (a subnormal
+            # sum) or zero (an infinite one): draw on the float64 weights scaled by a power of two, which
+            # is exact and leaves p as it is (tests/test_kmeans_errors.py::test_random_init_extreme_weights)
+            w = sample_weight.astype(np.float64)
+            w = np.ldexp(w, -int(np.frexp(w.max())[1]))
+            total = w.sum()
         positive = np.flatnonzero(w)
         if positive.size < n_clusters:
             # numpy refuses; as k-means++ does, repeat a sample and leave the rest to the empty-cluster rule
             return np.concatenate([positive, np.full(n_clusters - positive.size, positive[0])])
-        return np.asarray(random_state.choice(n_samples, size=n_clusters, replace=False, p=w / w.sum()))
+        return np.asarray(random_state.choice(n_samples, size=n_clusters, replace=False, p=w / total))
     # ones(n).sum() is n exactly, in float32 too up to _FLOAT32_EXACT_INTEGERS
     total = (dtype.type(n_samples) if dtype == np.float64 or n_samples <= _FLOAT32_EXACT_INTEGERS
              else np.ones(n_samples, dtype).sum())
