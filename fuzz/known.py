@@ -17,14 +17,6 @@ import re
 
 # signature pattern -> (tag in the names of its seeds, what is wrong, whether only a sanitizer sees it)
 OPEN: dict[str, tuple[str, str, bool]] = {
-    r"init centres 1e10 x the data's spread away": (
-        "hamerly",
-        "KMeans with given initial centres far from the data (1e12 times its spread and more, or past "
-        "sqrt(DBL_MAX)): Hamerly's bounds keep rounding errors of the first huge centre move, points "
-        "keep stale labels, so labels_ are not the nearest final centres and inertia_ is not theirs; "
-        "the core's 'lloyd' algorithm gets it right",
-        False,
-    ),
     r"color_index\.cpp.*signed integer overflow": (
         "moments-past-bound",
         "_core.integer_moments does not check the bound it documents (sum(w) * max(x)^2 < 2^63; the "

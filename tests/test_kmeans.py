@@ -637,6 +637,23 @@ def test_random_init_draws_the_samples_numpy_choice_draws() -> None:
         np.testing.assert_array_equal(got, expected)
 
 
+def test_labels_after_a_last_relocation() -> None:
+    # The labels did not change in the last iteration, but its update re-seeded an empty cluster with a
+    # distinct point whose whole weight left its label's centre (here the weights are not counts, so the
+    # distinct point moves as one): labels_ must still be the nearest final centres, and inertia_ theirs.
+    # Found by the fuzzer; scikit-learn returns the stale labels in this case.
+    X = np.array([[0, 0], [1e15, 1e15], [0, 0], [1e15, 1e15], [0, 0]], dtype=np.float64)
+    w = np.full(5, 1e-250)
+    for dedupe in (True, False):
+        for algorithm in ("lloyd", "elkan"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                km = KMeans(3, init=X[[0, 1, 0]], n_init=1, tol=0, algorithm=algorithm, dedupe=dedupe).fit(X, sample_weight=w)
+            d2 = ((X[:, None, :] - km.cluster_centers_[None]) ** 2).sum(-1)
+            assert (d2[np.arange(5), km.labels_] == d2.min(axis=1)).all(), (dedupe, algorithm, km.labels_)
+            assert km.inertia_ == pytest.approx(float((w * d2.min(axis=1)).sum()), rel=1e-12)
+
+
 def test_random_init_extreme_weights() -> None:
     # Weights whose sum is subnormal or overflows make numpy's p imprecise or zero (scikit-learn raises
     # for these); the draw is then on the weights scaled by a power of two, exactly numpy's draw for

@@ -103,7 +103,8 @@ std::int32_t ColorGrid::whole_cell_label(std::uint32_t key, const double* C, std
     nearest_box.offer(near, j);
   }
   const double other_near = nearest_box.at == best ? nearest_box.second : nearest_box.first;
-  if (!(best_far + kCellMargin < other_near)) return -1;
+  // the relative term: centres far from the data (given as init) round these sums far above kCellMargin
+  if (!(best_far + kCellMargin + kCellMarginRel * other_near < other_near)) return -1;
   far_out = best_far;
   near_out = other_near;
   return static_cast<std::int32_t>(best);
@@ -143,7 +144,8 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, s
       // the centres have moved since (as Hamerly's are), stay apart by kCellGap: then no colour of it
       // is within kCellGap of being as close to another centre, far above any rounding.
       const std::int32_t was = cell_whole_[cell];
-      if (was >= 0 && cell_upper_[cell] + s.drift[static_cast<std::size_t>(was)] + kCellGap <
+      const double gap = kCellGap + kBoundSlackRel * s.drift_max;  // the drifts' rounding, as in Hamerly's
+      if (was >= 0 && cell_upper_[cell] + s.drift[static_cast<std::size_t>(was)] + gap <
                           cell_lower_[cell] - s.drift_max) {
         if (owner) {
           cell_whole_next_[cell] = was;

@@ -83,7 +83,9 @@ void filter_block(LloydState<D, T>& s, const double* C, std::size_t sb, std::siz
     cand[nc] = static_cast<std::uint32_t>(q);
     nc += settled[q] ? 0 : 1;
   }
-  double gap[kBlock];  // u + slack - max(half, lower): the point needs a full search when >= 0
+  // u + slack - max(half, lower): the point needs a full search unless it is < 0 (NaN, from an infinite
+  // drift of a centre given at -DBL_MAX, is searched: fuzz seed kmeans-hamerly-init-dblmax)
+  double gap[kBlock];
   for (std::size_t r = 0; r < nc; ++r) {
     const std::size_t i = sb + cand[r];
     const auto ua = static_cast<std::size_t>(b.found[cand[r]]);
@@ -97,7 +99,7 @@ void filter_block(LloydState<D, T>& s, const double* C, std::size_t sb, std::siz
   }
   for (std::size_t r = 0; r < nc; ++r) {
     b.todo[b.m] = cand[r];
-    b.m += gap[r] >= 0.0 ? 1 : 0;
+    b.m += gap[r] < 0.0 ? 0 : 1;
   }
 }
 
@@ -107,8 +109,12 @@ template <std::size_t D, class T>
 std::size_t assign_hamerly(LloydState<D, T>& s, const double* C, std::int32_t* labels, bool bounds_valid,
                            bool accumulate, int it) {
   if (bounds_valid) prepare_bounds(s, C);
-  // Rounding accumulates in the drifts, one move per iteration: the slack grows with the iteration.
-  const double slack_abs = s.slack_scale * kBoundSlackAbs * (kBoundSlackIterBase + static_cast<double>(it));
+  // Rounding accumulates in the drifts, one move per iteration: the slack grows with the iteration. It
+  // scales with the drifts as well as the data: bounds stored relative to a drift of 1e17 (centres
+  // started far from the data) keep its rounding, 16, whatever the data's scale (fuzz seeds
+  // kmeans-hamerly-init-*).
+  const double slack_abs =
+      (s.slack_scale + s.drift_max) * kBoundSlackAbs * (kBoundSlackIterBase + static_cast<double>(it));
   return for_blocks(s, accumulate, [&](std::size_t sb, std::size_t se, BlockScratch& blk, double* acc) {
     std::copy(labels + sb, labels + se, blk.found);  // the settled points keep theirs
     if (bounds_valid) {

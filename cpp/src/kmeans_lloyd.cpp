@@ -41,11 +41,12 @@ class LloydRun {
     std::fill(labels, labels + s_.n, std::int32_t{-1});
     if (s_.hamerly() && !grid_) s_.slack_scale = data_scale();
     bool bounds_valid = false;  // Hamerly's bounds are set by the first full assignment
+    bool stale = false;         // labels unchanged, but a re-seeded cluster took a point's weight
     int it = 0;
     for (; it < s_.opt.max_iter; ++it) {
       const std::size_t changed = assign(centers, labels, bounds_valid, /*accumulate=*/true, it);
       bounds_valid = s_.hamerly();
-      update_centers(centers, labels);
+      const bool relocated = update_centers(centers, labels);
       double shift_total = 0.0, shift_max = 0.0;
       for (std::size_t j = 0; j < s_.k; ++j) {
         shift_total += shift_[j] * shift_[j];
@@ -55,14 +56,17 @@ class LloydRun {
       s_.drift_max += shift_max;
       std::copy(new_centers_.begin(), new_centers_.end(), centers);
       if (changed == 0) {
+        // A re-seeded cluster moved a point's weight away from its label's centre: the labels are stale
+        // (scikit-learn returns them so; tests/test_kmeans.py::test_labels_after_a_last_relocation).
         stats.strict_convergence = true;
+        stale = relocated;
         break;
       }
       if (shift_total <= s_.opt.tol) break;
     }
     stats.n_iter = std::min(it + 1, s_.opt.max_iter);
     // The centres moved after the last assignment: give every point the label of its final centre.
-    if (!stats.strict_convergence) assign(centers, labels, bounds_valid, /*accumulate=*/false, it);
+    if (!stats.strict_convergence || stale) assign(centers, labels, bounds_valid, /*accumulate=*/false, it);
     stats.inertia = inertia(centers, labels);
     return stats;
   }
@@ -118,8 +122,9 @@ class LloydRun {
     return m * std::sqrt(static_cast<double>(s_.d));
   }
 
-  // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and shift_ result.
-  void update_centers(const double* C, const std::int32_t* labels) {
+  // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and shift_ result. True when
+  // a cluster was re-seeded.
+  bool update_centers(const double* C, const std::int32_t* labels) {
     // Chunks in order: the float sums do not depend on the thread count. With exact integer sums the
     // chunks hold the changes since the last iteration, added to the running sums (exact in any order).
     std::vector<double>& target = s_.incremental ? base_sums_ : sums_;
@@ -142,6 +147,7 @@ class LloydRun {
       for (std::size_t t = 0; t < d; ++t) out[t] = wj > 0.0 ? s[t] / wj : s[t];
       shift_[j] = std::sqrt(sqdist<0>(out, C + j * d, d));
     }
+    return !empty.empty();
   }
 
   // scikit-learn's rule: the empty clusters take, in order, the points farthest from their centres

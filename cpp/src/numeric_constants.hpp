@@ -18,7 +18,7 @@ constexpr double kUint32Limit = 4294967296.0;
 constexpr double kMaxSquaredU8Diff = 65025.0;
 
 // Hamerly's bound test: a point is settled only when its bounds are apart by more than the rounding of
-// the distances they come from. The absolute slack is data_scale * kBoundSlackAbs * (kBoundSlackIterBase +
+// the distances they come from. The absolute slack is (data_scale + drift_max) * kBoundSlackAbs * (kBoundSlackIterBase +
 // iteration) (rounding accumulates in the drifts, one move per iteration); the relative slack is
 // kBoundSlackRel times the bound. Both are orders of magnitude above double rounding (2^-52 per
 // operation), so skipping a comparison never changes a label (tests/cpp/test_kmeans.cpp: hamerly equals
@@ -31,6 +31,9 @@ constexpr double kBoundSlackRel = 1e-10;
 // distance to that centre is below every other centre's smallest by kCellMargin: squared distances of
 // 8-bit colours are below 2e5 and rounded to 1e-10 or better.
 constexpr double kCellMargin = 1e-6;
+// ... plus this fraction of the distances, for centres far outside the 8-bit range (double rounding of a
+// sum of three squares is below 1e-15 of it).
+constexpr double kCellMarginRel = 1e-12;
 // How far apart (in distance, not squared) a whole cell's bounds must stay for its test to be skipped:
 // the squared distances then differ by at least kCellGap^2 = 1e-8, far above their rounding (1e-10).
 constexpr double kCellGap = 1e-4;
