@@ -60,6 +60,7 @@ BATCH_SECONDS = 5.0  # a generating batch ends by then, so that a budget is kept
 MAX_SAVED = 3  # saved inputs per finding signature
 MUTATE_SHARE = 0.3  # of the batches, those that mutate saved inputs
 HUGE_THREADS = 10_000  # far above any machine's cores: libgomp cannot start such a team
+RESTART = 75  # a worker's exit status that asks its fork server for a fresh one
 
 
 # --- inputs on disk --------------------------------------------------------------------------------
@@ -240,6 +241,7 @@ class Child:
     def __init__(self, journal: str, save_dir: Path, proto: Any) -> None:
         self.fd = os.open(journal, os.O_RDWR)
         self.seq = 0
+        self.tainted = False
         self.save_dir = save_dir
         self.proto = proto
 
@@ -263,6 +265,8 @@ class Child:
             finding = self._finding(payload, "harness error", "".join(traceback.format_exception(e))[-1500:], save)
         os.pwrite(self.fd, bytes([DONE]), 16)
         self.send({"target": inp["target"], "outcome": outcome, "finding": finding, "seq": self.seq})
+        # A wrong result may come with writes out of bounds: this worker's heap is no longer trusted.
+        self.tainted = self.tainted or finding is not None
 
     def _finding(self, payload: bytes, kind: str, detail: str, save: bool) -> dict[str, Any]:
         inp = pickle.loads(payload)  # as it was before the call (a call may write into its arguments)
@@ -286,7 +290,7 @@ class Child:
                   suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False)
         @given(strategy)
         def body(args: dict[str, Any]) -> None:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self.tainted:
                 raise _Stop
             self.execute({"target": target, "args": args})
 
@@ -329,7 +333,8 @@ def child_main(journal: str, save_dir: str) -> None:
         code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         if code == 0:
             return  # the parent closed our stdin: done
-        proto.write(json.dumps({"died": code, "pid": pid}) + "\n")
+        if code != RESTART:
+            proto.write(json.dumps({"died": code, "pid": pid}) + "\n")
 
 
 def _serve(journal: str, save_dir: str, proto: Any) -> None:
@@ -341,7 +346,10 @@ def _serve(journal: str, save_dir: str, proto: Any) -> None:
             child.execute(load_input(Path(cmd["file"])), save=False)  # the file is the saved input
         else:
             child.generate(cmd["target"], cmd["seed"], cmd["count"], cmd["deadline"], cmd["mutate"])
-        child.send({"end": True, "seq": child.seq})
+        child.send({"end": True, "seq": child.seq, "restart": child.tainted})
+        if child.tainted:  # the later inputs get a fresh fork: a delayed crash here would be blamed on them
+            proto.flush()
+            os._exit(RESTART)
 
 
 # --- the parent: hands out work, watches the children, reads what a dead one was running -----------
@@ -554,6 +562,8 @@ class Campaign:
             if w.task and w.task["cmd"] == "generate":
                 self.assigned -= w.task["count"] - w.task["done"]
             w.task = None
+            if msg.get("restart"):
+                w.pid = 0  # until the new worker says it is ready
         else:
             target = msg["target"]
             self.counts[target][msg["outcome"]] += 1
