@@ -40,6 +40,14 @@ OPEN: dict[str, tuple[str, str, bool]] = {
         "'load of misaligned address'); x86 tolerates it, strict-alignment targets need not",
         True,
     ),
+    r"labels_ are not the nearest centres.*empty clusters to relocate": (
+        "relocation",
+        "KMeans: an empty cluster re-seeded in the last iteration (its farthest point moved to it) and "
+        "the run then stops on unchanged labels, so labels_ predate the move and are not the nearest "
+        "final centres; e.g. duplicated initial centres and weights ~1e-250, where a centre moves by one "
+        "ulp, which scikit-learn does not, so the second iteration relocates; also in _core.kmeans_lloyd",
+        False,
+    ),
     r"color_index\.cpp.*signed integer overflow": (
         "moments-past-bound",
         "_core.integer_moments does not check the bound it documents (sum(w) * max(x)^2 < 2^63; the "

@@ -372,7 +372,8 @@ def run_linkage(args: dict[str, Any]) -> str:
     method, ow, olo = args["method"], args["overwrite_input"], args["optimal_ordering"]
     arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
     ref_in = np.array(arr, copy=True)  # ours may overwrite y
-    n = int((1 + math.isqrt(1 + 8 * arr.shape[0])) // 2) if arr.ndim == 1 else 0
+    # a mutated seed may hand linkage observations (2-D) instead of distances
+    n = int((1 + math.isqrt(1 + 8 * arr.shape[0])) // 2) if arr.ndim == 1 else arr.shape[0] if arr.ndim == 2 else 0
     ok, ours = _call(lambda: pixclust.linkage(y, method, optimal_ordering=olo, overwrite_input=ow))
     ref_ok, ref = _call(lambda: _scipy_linkage(ref_in, method, optimal_ordering=olo))
     refusal = ow and isinstance(y, np.ndarray) and not y.flags.writeable  # pixclust's own keyword
@@ -720,7 +721,7 @@ def _bend(draw: Callable[..., Any], args: dict[str, Any], ints: tuple[str, ...] 
             bad = base.copy()
             info = np.iinfo(bad.dtype)
             bad.reshape(-1)[draw(st.integers(0, bad.size - 1))] = draw(st.sampled_from(
-                (info.max, info.min, -1 if info.min < 0 else 0, len(bad))))
+                (info.max, info.min, -1 if info.min < 0 else 0, min(len(bad), info.max))))
             args[name] = Arr(bad, v.layout)
     elif isinstance(v, str):
         args[name] = draw(st.sampled_from(("", "nearest", "lloyd", "hamerly", "ward", "x" * 200)))
