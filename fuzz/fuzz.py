@@ -303,8 +303,9 @@ class Child:
             finding = self._finding(payload, "harness error", "".join(traceback.format_exception(e))[-1500:], save)
         os.pwrite(self.fd, bytes([DONE]), 16)
         self.send({"target": inp["target"], "outcome": outcome, "finding": finding, "seq": self.seq})
-        # A wrong result may come with writes out of bounds: this worker's heap is no longer trusted.
-        self.tainted = self.tainted or finding is not None
+        # A wrong result, or a refusal of overflowing distances, may come with writes out of bounds: this
+        # worker's heap is no longer trusted.
+        self.tainted = self.tainted or finding is not None or any(s in outcome for s in T.SUSPECT)
 
     def _finding(self, payload: bytes, kind: str, detail: str, save: bool) -> dict[str, Any]:
         inp = pickle.loads(payload)  # as it was before the call (a call may write into its arguments)
@@ -549,8 +550,10 @@ class Campaign:
         weights = [T.TARGETS[n].weight for n in self.names]
         target = self.rng.choices(self.names, weights)[0]
         deadline = now + BATCH_SECONDS if end is None else min(end, now + BATCH_SECONDS)
-        # a share of the batches mutates the seeds of the target instead of drawing from scratch
-        seeds = self.seeds.get(target, [])
+        # a share of the batches mutates the seeds of the target instead of drawing from scratch; not the
+        # seeds that failed their replay: their neighbours mostly repeat the same finding
+        failed = {r["file"] for r in self.replays if r["outcome"].startswith("FINDING")}
+        seeds = [f for f in self.seeds.get(target, []) if f not in failed]
         mutate = seeds if seeds and self.rng.random() < MUTATE_SHARE else []
         return {"cmd": "generate", "target": target, "seed": self.rng.getrandbits(63), "count": count,
                 "deadline": deadline, "done": 0, "mutate": mutate}
@@ -746,7 +749,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     p.add_argument("--targets", default="", help="comma-separated target names (default: all)")
     p.add_argument("--seed", type=int, default=None, help="seeds the choice of targets and batches")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds after which an input is a hang")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds after which an input is a hang")
     p.add_argument("--corpus", type=Path, default=CORPUS)
     p.add_argument("--no-corpus", action="store_true", help="skip the seed corpus")
     p.add_argument("--save-dir", default=str(CRASHERS))
