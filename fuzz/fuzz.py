@@ -60,6 +60,7 @@ BATCH_SECONDS = 5.0  # a generating batch ends by then, so that a budget is kept
 MAX_SAVED = 3  # saved inputs per finding signature
 MUTATE_SHARE = 0.3  # of the batches, those that mutate saved inputs
 HUGE_THREADS = 10_000  # far above any machine's cores: libgomp cannot start such a team
+RESTART = 75  # a worker's exit status that asks its fork server for a fresh one
 
 
 # --- inputs on disk --------------------------------------------------------------------------------
@@ -132,16 +133,21 @@ def hints(inp: dict[str, Any]) -> list[str]:
     for name, v in inp["args"].items():
         if name == "n_threads" and isinstance(v, int) and v >= HUGE_THREADS:
             out.append(f"n_threads >= {HUGE_THREADS}")
-    if inp["target"] == "kmeans" and isinstance(inp["args"].get("init"), T.Arr):
-        # Hamerly's bounds carry rounding errors of the order of the centres' moves times epsilon
+    if inp["target"] == "kmeans":
         X = np.asarray(T.materialize(inp["args"]["X"]), dtype=np.float64)
-        C = np.asarray(inp["args"]["init"].base, dtype=np.float64)
+        init, k = inp["args"].get("init"), inp["args"].get("n_clusters")
+        C = np.asarray(init.base, dtype=np.float64) if isinstance(init, T.Arr) else X[:k] if init == "callable" else None
         with np.errstate(all="ignore"):
-            if X.size and C.size:
+            if C is not None and X.size and C.size:
+                # Hamerly's bounds carry rounding errors of the order of the centres' moves times epsilon
                 spread = float(np.max(X) - np.min(X))
                 far = float(np.max(np.abs(C - np.mean(X))))
                 if not far <= 1e10 * max(spread, 1e-300):
                     out.append("init centres 1e10 x the data's spread away")
+            if X.ndim == 2 and isinstance(k, int) and (
+                    (C is not None and C.ndim == 2 and len(np.unique(C, axis=0)) < len(C))
+                    or k > len(np.unique(X, axis=0))):
+                out.append("empty clusters to relocate")
     if inp["target"] in ("linkage", "linkage_obs", "core_linkage"):
         try:
             if linkage_overflows(inp):
@@ -149,6 +155,49 @@ def hints(inp: dict[str, Any]) -> list[str]:
         except Exception as e:  # the explanation is a courtesy; never lose the finding over it
             out.append(f"(overflow check failed: {type(e).__name__})")
     return out
+
+
+def _lance_williams(method: str, da: Any, db: Any, dab: float, na: float, nb: float, ni: Any) -> Any:
+    """SciPy's update of the distances to a merged cluster (as tests/test_linkage.py replays them)."""
+    if method == "single":
+        return np.minimum(da, db)
+    if method == "complete":
+        return np.maximum(da, db)
+    if method == "average":
+        return (na * da + nb * db) / (na + nb)
+    if method == "weighted":
+        return 0.5 * (da + db)
+    if method == "ward":
+        t = 1.0 / (na + nb + ni)
+        return np.sqrt((ni + na) * t * da * da + (ni + nb) * t * db * db - ni * t * dab * dab)
+    if method == "centroid":
+        return np.sqrt(((na * da * da + nb * db * db) - na * nb * dab * dab / (na + nb)) / (na + nb))
+    return np.sqrt(0.5 * (da * da + db * db) - 0.25 * dab * dab)
+
+
+def _greedy_float32_overflows(D: np.ndarray, method: str) -> bool:
+    """Whether the plain greedy algorithm overflows a float32 working matrix: every update computed in
+    double and stored in float32, as pixclust does. Rounding to float32 makes ties (and breaks them) that
+    SciPy's double matrix does not have, so pixclust's merges, and where they overflow, can differ."""
+    n = len(D)
+    W = D.astype(np.float32).astype(np.float64)
+    np.fill_diagonal(W, np.inf)
+    size = np.ones(n)
+    alive = np.ones(n, dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(n - 1):
+            M = np.where(alive[:, None] & alive[None, :], W, np.inf)
+            a, b = np.unravel_index(int(np.argmin(M)), M.shape)
+            new = _lance_williams(method, W[a], W[b], W[a, b], size[a], size[b], size)
+            alive[b] = False
+            live = alive.copy()
+            live[a] = False
+            if np.any(~np.isfinite(new[live])) or np.any(np.abs(new[live]) > 0.9 * T.F32_MAX):
+                return True
+            W[a, :] = W[:, a] = new.astype(np.float32)
+            W[a, a] = np.inf
+            size[a] += size[b]
+    return False
 
 
 def linkage_overflows(inp: dict[str, Any]) -> bool:
@@ -185,32 +234,22 @@ def linkage_overflows(inp: dict[str, Any]) -> bool:
     n = len(Z) + 1
     if n > 3000:
         return False
+    if f32 and n <= 400 and _greedy_float32_overflows(squareform(y), method):
+        return True
     D = squareform(y)
     size = np.ones(n)
     slot = {i: i for i in range(n)}  # cluster id -> row of D
     alive = np.ones(n, dtype=bool)
-    lim = T.F32_MAX if f32 else np.inf
+    # pixclust's float32 path already overflows a few percent below FLT_MAX (ward: inf where SciPy's
+    # height is 3.29e38; seed linkage-overflow-ward-float32-below-fltmax): a margin of 10%
+    lim = 0.9 * T.F32_MAX if f32 else np.inf
     with np.errstate(all="ignore"):
         for k, (a, b, _, _) in enumerate(Z):
             sa, sb = slot.pop(int(a)), slot.pop(int(b))
             alive[sa] = alive[sb] = False
             da, db, dab = D[sa], D[sb], D[sa, sb]
-            na, nb, ni = size[sa], size[sb], size
-            if method == "single":
-                new = np.minimum(da, db)
-            elif method == "complete":
-                new = np.maximum(da, db)
-            elif method == "average":
-                new = (na * da + nb * db) / (na + nb)
-            elif method == "weighted":
-                new = 0.5 * (da + db)
-            elif method == "ward":
-                t = 1.0 / (na + nb + ni)
-                new = np.sqrt((ni + na) * t * da * da + (ni + nb) * t * db * db - ni * t * dab * dab)
-            elif method == "centroid":
-                new = np.sqrt(((na * da * da + nb * db * db) - na * nb * dab * dab / (na + nb)) / (na + nb))
-            else:
-                new = np.sqrt(0.5 * (da * da + db * db) - 0.25 * dab * dab)
+            na, nb = size[sa], size[sb]
+            new = _lance_williams(method, da, db, dab, na, nb, size)
             live = new[alive]
             if live.size and (not np.all(np.isfinite(live)) or np.max(np.abs(live)) > lim):
                 return True
@@ -240,6 +279,7 @@ class Child:
     def __init__(self, journal: str, save_dir: Path, proto: Any) -> None:
         self.fd = os.open(journal, os.O_RDWR)
         self.seq = 0
+        self.tainted = False
         self.save_dir = save_dir
         self.proto = proto
 
@@ -263,6 +303,9 @@ class Child:
             finding = self._finding(payload, "harness error", "".join(traceback.format_exception(e))[-1500:], save)
         os.pwrite(self.fd, bytes([DONE]), 16)
         self.send({"target": inp["target"], "outcome": outcome, "finding": finding, "seq": self.seq})
+        # A wrong result, or a refusal of overflowing distances, may come with writes out of bounds: this
+        # worker's heap is no longer trusted.
+        self.tainted = self.tainted or finding is not None or any(s in outcome for s in T.SUSPECT)
 
     def _finding(self, payload: bytes, kind: str, detail: str, save: bool) -> dict[str, Any]:
         inp = pickle.loads(payload)  # as it was before the call (a call may write into its arguments)
@@ -286,7 +329,7 @@ class Child:
                   suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False)
         @given(strategy)
         def body(args: dict[str, Any]) -> None:
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self.tainted:
                 raise _Stop
             self.execute({"target": target, "args": args})
 
@@ -329,7 +372,8 @@ def child_main(journal: str, save_dir: str) -> None:
         code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         if code == 0:
             return  # the parent closed our stdin: done
-        proto.write(json.dumps({"died": code, "pid": pid}) + "\n")
+        if code != RESTART:
+            proto.write(json.dumps({"died": code, "pid": pid}) + "\n")
 
 
 def _serve(journal: str, save_dir: str, proto: Any) -> None:
@@ -341,7 +385,10 @@ def _serve(journal: str, save_dir: str, proto: Any) -> None:
             child.execute(load_input(Path(cmd["file"])), save=False)  # the file is the saved input
         else:
             child.generate(cmd["target"], cmd["seed"], cmd["count"], cmd["deadline"], cmd["mutate"])
-        child.send({"end": True, "seq": child.seq})
+        child.send({"end": True, "seq": child.seq, "restart": child.tainted})
+        if child.tainted:  # the later inputs get a fresh fork: a delayed crash here would be blamed on them
+            proto.flush()
+            os._exit(RESTART)
 
 
 # --- the parent: hands out work, watches the children, reads what a dead one was running -----------
@@ -471,6 +518,7 @@ class Campaign:
         self.replays: list[dict[str, Any]] = []
         self.generated = 0
         self.assigned = 0
+        self.rest: list[tuple[str, int, list[str]]] = []  # (target, inputs, seeds) of batches cut short
         self.seeds: dict[str, list[str]] = collections.defaultdict(list)
         if not opts.no_corpus:
             for f in sorted(Path(opts.corpus).glob("*.npz")):
@@ -481,6 +529,13 @@ class Campaign:
     def next_task(self, files: list[Path], end: Optional[float]) -> Optional[dict[str, Any]]:
         if files:
             return {"cmd": "replay", "file": str(files.pop(0))}
+        if self.rest and (end is None or time.monotonic() < end):
+            # the rest of a batch cut short (a crash, a fresh worker): the same target goes on, so that
+            # targets that crash often are not drawn less often than their weight says
+            target, count, mutate = self.rest.pop()
+            deadline = time.monotonic() + BATCH_SECONDS if end is None else min(end, time.monotonic() + BATCH_SECONDS)
+            return {"cmd": "generate", "target": target, "seed": self.rng.getrandbits(63), "count": count,
+                    "deadline": deadline, "done": 0, "mutate": mutate}
         if self.opts.inputs is None and end is None:
             return None
         now = time.monotonic()
@@ -495,8 +550,10 @@ class Campaign:
         weights = [T.TARGETS[n].weight for n in self.names]
         target = self.rng.choices(self.names, weights)[0]
         deadline = now + BATCH_SECONDS if end is None else min(end, now + BATCH_SECONDS)
-        # a share of the batches mutates the seeds of the target instead of drawing from scratch
-        seeds = self.seeds.get(target, [])
+        # a share of the batches mutates the seeds of the target instead of drawing from scratch; not the
+        # seeds that failed their replay: their neighbours mostly repeat the same finding
+        failed = {r["file"] for r in self.replays if r["outcome"].startswith("FINDING")}
+        seeds = [f for f in self.seeds.get(target, []) if f not in failed]
         mutate = seeds if seeds and self.rng.random() < MUTATE_SHARE else []
         return {"cmd": "generate", "target": target, "seed": self.rng.getrandbits(63), "count": count,
                 "deadline": deadline, "done": 0, "mutate": mutate}
@@ -552,8 +609,13 @@ class Campaign:
             self.dead(w, msg["died"])
         elif "end" in msg:
             if w.task and w.task["cmd"] == "generate":
-                self.assigned -= w.task["count"] - w.task["done"]
+                if msg.get("restart"):
+                    self._cut(w.task, w.task["done"])
+                else:  # ended by its deadline (or Hypothesis ran out of inputs): the rest is not owed
+                    self.assigned -= w.task["count"] - w.task["done"]
             w.task = None
+            if msg.get("restart"):
+                w.pid = 0  # until the new worker says it is ready
         else:
             target = msg["target"]
             self.counts[target][msg["outcome"]] += 1
@@ -565,6 +627,13 @@ class Campaign:
                 self.replays.append({"file": w.task["file"], "outcome": msg["outcome"], "finding": msg["finding"]})
             if msg["finding"]:
                 self.add_finding(msg["finding"])
+
+    def _cut(self, task: dict[str, Any], done: int) -> None:
+        """A batch ended after `done` of its inputs: the rest is handed out again, same target."""
+        if task["count"] > done and time.monotonic() < task["deadline"]:
+            self.rest.append((task["target"], task["count"] - done, task["mutate"]))
+        else:
+            self.assigned -= task["count"] - done
 
     def add_finding(self, f: dict[str, Any]) -> None:
         entry = self.findings.setdefault(f["signature"], {**f, "count": 0, "paths": []})
@@ -618,7 +687,7 @@ class Campaign:
                                  "finding": {"kind": kind, "detail": excerpt(stderr)}})
         elif task:
             self.generated += running
-            self.assigned -= task["count"] - task["done"] - running  # the rest of the batch is handed out again
+            self._cut(task, task["done"] + running)
 
     # report -----------------------------------------------------------------------------------------
 
@@ -680,7 +749,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     p.add_argument("--targets", default="", help="comma-separated target names (default: all)")
     p.add_argument("--seed", type=int, default=None, help="seeds the choice of targets and batches")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds after which an input is a hang")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds after which an input is a hang")
     p.add_argument("--corpus", type=Path, default=CORPUS)
     p.add_argument("--no-corpus", action="store_true", help="skip the seed corpus")
     p.add_argument("--save-dir", default=str(CRASHERS))

@@ -57,6 +57,10 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
     s["linkage-overflow-average-dblmax"] = ("linkage", lk(np.array([1, M, M, M, M, M]), "average"), known)
     s["linkage-overflow-ward-float32-3e38"] = (
         "linkage", lk(np.array([1, v, v, v, v, v, v, 2, v, v], np.float32), "ward"), known)
+    s["linkage-overflow-ward-float32-below-fltmax"] = (
+        "linkage", lk(np.array([3e38, 2, 1e-45, 3e38, 0, 3e38, 0, 1e-20, 3, 1e30], np.float32), "ward"),
+        "float32: the last height is inf where SciPy's is 3.29e38 and no update along SciPy's merges passes "
+        "FLT_MAX (found by the long campaign, reduced to 5 points); contract: the same heights or ValueError")
     s["core_linkage-overflow-weighted-dblmax"] = (
         "core_linkage", {"y": Arr(np.array([1, M, M, M, M, M])), "method": "weighted", "overwrite_input": True,
                          "n_threads": 1}, known)
@@ -79,6 +83,10 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
     s["kmeans-hamerly-init-dblmax"] = (
         "kmeans", km(rng.integers(0, 65536, (200, 3)).astype(np.uint16), 3,
                      init=np.array([[1000.0, 1000, 1000], [-M, 0, 0], [6e4, 6e4, 6e4]]), max_iter=2), hamerly)
+    relocation = "labels_ are not the nearest centres: an empty cluster relocated in the last iteration"
+    dup = np.array([[0.0, 0], [1e15, 1e15], [0, 0], [1e15, 1e15], [0, 0]])
+    s["kmeans-relocation-stale-labels"] = (
+        "kmeans", {**km(dup, 3, init=dup[[0, 1, 0]], w=np.full(5, 1e-250)), "tol": 0.0}, relocation)
     # --- ordinary inputs: every method, both dtypes, ties, odd layouts, SciPy's errors ---
     for method in METHODS:
         s[f"linkage-{method}-random"] = ("linkage", lk(_pdist(pts), method), "")

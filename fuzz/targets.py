@@ -53,6 +53,11 @@ BIG_INTS = (0, 1, 2**31 - 1, 2**31, 2**32, 2**32 + 1, 2**62, 2**62 + 1, 2**63 - 
             2**64, -1, -(2**63))
 
 
+# Outcomes of inputs whose distances overflow: a clean refusal, but the call may have written out of
+# bounds first (the known linkage defect), so fuzz.py gives the next inputs a fresh worker.
+SUSPECT = ("overflow", "SciPy's matrix is invalid")
+
+
 class Finding(Exception):
     """A wrong result or an unclean exception: the oracle's verdict, with what was wrong."""
 
@@ -257,7 +262,8 @@ def linkage_input(draw: Callable[..., Any]) -> dict[str, Any]:
         "y": y if dtype != "list" else y.base.tolist(),
         "method": method,
         "overwrite_input": draw(st.sampled_from((False, False, True))),
-        "optimal_ordering": draw(st.integers(0, 19)) == 0,
+        # SciPy's optimal leaf ordering takes minutes from a few thousand points: small inputs only
+        "optimal_ordering": n <= 200 and draw(st.integers(0, 19)) == 0,
     }
 
 
@@ -331,7 +337,7 @@ def judge_linkage(ok: bool, ours: Any, ref_ok: bool, ref: Any, n: int, mode: str
         if isinstance(ours, MemoryError) or allowed_refusal:
             return name
         if not ref_ok:
-            return f"{name} (SciPy raises)"
+            return f"{name} (SciPy raises{': overflow' if 'find_min_dist' in str(ref) else ''})"
         if not _is_valid_linkage(ref, n):
             return f"{name} (SciPy's matrix is invalid)"
         if f32 and isinstance(ours, ValueError):

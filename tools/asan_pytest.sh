@@ -16,6 +16,10 @@ dev_venv=${VENV:-$repo/.venv}
 work=${PIXCLUST_ASAN_DIR:-$repo/build/asan}
 venv=$work/venv
 
+if [ ! -x "$dev_venv/bin/python" ]; then
+  echo "asan_pytest: no development environment at $dev_venv (pip install -e '.[test]' there, or set VENV)" >&2
+  exit 1
+fi
 deps=$("$dev_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
