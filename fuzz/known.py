@@ -17,14 +17,6 @@ import re
 
 # signature pattern -> (tag in the names of its seeds, what is wrong, whether only a sanitizer sees it)
 OPEN: dict[str, tuple[str, str, bool]] = {
-    r"color_index\.cpp.*signed integer overflow": (
-        "moments-past-bound",
-        "_core.integer_moments does not check the bound it documents (sum(w) * max(x)^2 < 2^63; the "
-        "caller is to check it, and pixclust's own caller does): past it the int64 sums overflow, "
-        "undefined behaviour (UBSan: 'signed integer overflow' in color_index.cpp) and wrong sums; only "
-        "the private binding reaches it",
-        True,
-    ),
 }
 
 

@@ -148,7 +148,7 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
                         "centers": Arr(X[:3].copy(), "unaligned"), "n_threads": 1}, "")
     s["core_index-moments-past-bound"] = (
         "core_index", {"fn": "integer_moments", "points": Arr(np.full((4, 3), 65535, np.uint16)),
-                       "weights": Arr(np.full(4, 2.0**52))}, "sum(w) * max^2 >= 2^63: the caller's bound")
+                       "weights": Arr(np.full(4, 2**52))}, "sum(w) * max^2 >= 2^63: a ValueError")
     s["core_index-colors-channels-past-columns"] = (
         "core_index", {"fn": "index_colors", "pixels": Arr(img.reshape(-1, 3)), "channels": 4, "n_threads": 0}, "")
     s["core_index-paint-label-out-of-range"] = (

@@ -808,7 +808,8 @@ def core_index_input(draw: Callable[..., Any]) -> dict[str, Any]:
         args = _bend(draw, args, ints=("channels",) if draw(st.integers(0, 9)) == 0 else ())
     elif fn == "integer_moments":
         dtype = draw(st.sampled_from(("uint8", "uint16")))
-        w = rng.integers(0, draw(st.sampled_from((2, 1000, 2**20))), n).astype(float)
+        w = rng.integers(0, draw(st.sampled_from((2, 1000, 2**20, 2**40, 2**62))), n)
+        w = w.astype(float) if draw(st.integers(0, 9)) == 0 else w  # float weights: a TypeError
         args = _bend(draw, {"points": Arr(uint_pixels(rng, n, C, dtype, 50), layout(draw)), "weights": Arr(w, layout(draw))})
     elif fn == "remap_labels":
         m = draw(st.integers(1, 300))
@@ -886,8 +887,9 @@ def _check_linkage_core(out: Any, kw: dict[str, Any]) -> None:
 
 def _check_moments(out: Any, kw: dict[str, Any]) -> None:
     p, w = np.asarray(kw["points"]), np.asarray(kw["weights"])
-    if p.size and float(w.sum()) * float(p.max()) ** 2 >= 2.0**62:
-        return  # past the documented bound the sums may wrap; the caller checks it first
+    top = int(np.iinfo(p.dtype).max)
+    if sum(int(v) for v in w.tolist()) * top * top >= 2**63:  # exact, in Python integers
+        raise Finding("wrong result", "integer moments past their bound sum(w) * max^2 < 2^63 were not refused")
     total, s1, s2 = out
     pi, wi = p.astype(np.int64), w.astype(np.int64)
     if total != int(wi.sum()) or list(s1) != (wi @ pi).tolist() or list(s2) != (wi @ (pi * pi)).tolist():

@@ -535,21 +535,24 @@ def test_integer_moments_are_exact_and_check_their_weights(dtype: type) -> None:
     top = np.iinfo(dtype).max
     pts = rng.integers(0, top, size=(5000, 3), endpoint=True).astype(dtype)
     counts = rng.integers(1, 1000, size=5000)
-    W, S1, S2 = _core.integer_moments(pts, counts.astype(np.float64))
+    W, S1, S2 = _core.integer_moments(pts, counts)
     big = pts.astype(object)
     assert W == int(counts.sum())
     assert S1 == [int((big[:, j] * counts).sum()) for j in range(3)]
     assert S2 == [int((big[:, j] ** 2 * counts).sum()) for j in range(3)]
     # the same variance as the repeated points give, to the last bit of the exact value's rounding
     exact = sum(Fraction(W * s2 - s1 * s1, W * W) for s1, s2 in zip(S1, S2)) / 3
-    assert _mean_variance(pts, counts.astype(np.float64)) == float(exact)
-    for bad in [np.nan, -1.0, 0.5, 2.0**60]:
-        w = counts.astype(np.float64)
+    assert _mean_variance(pts, counts) == float(exact)
+    assert _mean_variance(pts, counts.astype(np.float64)) == float(exact)  # whole float weights: tested, then the same
+    for bad in [-1, 2**60]:
+        w = counts.copy()
         w[7] = bad
         with pytest.raises(ValueError, match="weights"):
             _core.integer_moments(pts, w)
+    with pytest.raises(TypeError, match="weights"):  # counts are integers: no float re-checked in C++
+        _core.integer_moments(pts, counts.astype(np.float64))
     with pytest.raises(TypeError, match="points"):
-        _core.integer_moments(pts.astype(np.float32), counts.astype(np.float64))
+        _core.integer_moments(pts.astype(np.float32), counts)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
@@ -565,8 +568,13 @@ def test_integer_moments_are_used_up_to_the_int64_bound(dtype: type, monkeypatch
     each = float(int(2.0**63 / top**2) // 4)  # sum(w) * max^2 just below 2^63, beyond 2^62
     w = np.array([each, each, each, each - 1.0])
     assert 2.0**62 <= w.sum() * top**2 < 2.0**63
-    W, S1, S2 = _core.integer_moments(pts, w)
+    W, S1, S2 = _core.integer_moments(pts, w.astype(np.int64))
     assert W == int(w.sum())
+    # the core checks the bound itself (the fuzzer once reached int64 overflow through the private binding)
+    limit = (2**63 - 1) // int(top) ** 2
+    assert _core.integer_moments(pts, np.array([limit, 0, 0, 0]))[0] == limit
+    with pytest.raises(ValueError, match="2\\^63"):
+        _core.integer_moments(pts, np.array([limit - 5, 0, 0, 6]))
     exact = sum(Fraction(W * s2 - s1 * s1, W * W) for s1, s2 in zip(S1, S2)) / 3
     calls = []
     moments = _core.integer_moments

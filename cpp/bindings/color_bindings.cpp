@@ -114,7 +114,7 @@ void bind_color(py::module_& m) {
       [](const py::array& points, const py::array& weights) {
         require_ndim(points, "points", 2);
         require_ndim(weights, "weights", 1);
-        const auto w = as_contiguous<double>(weights, "weights");
+        const auto w = as_contiguous<std::int64_t>(weights, "weights");
         if (w.shape(0) != points.shape(0))
           throw py::value_error("weights: expected " + std::to_string(points.shape(0)) + " values, got " +
                                 std::to_string(w.shape(0)));
@@ -122,7 +122,6 @@ void bind_color(py::module_& m) {
           using T = decltype(tag);
           const auto p = as_contiguous<T>(points, "points");
           const auto n = static_cast<std::size_t>(p.shape(0)), d = static_cast<std::size_t>(p.shape(1));
-          // Exact in int64 while sum(w) * max^2 < 2^63: the caller checks that bound first.
           const IntegerMoments mo = integer_moments<T>(p.data(), n, d, w.data());
           return py::make_tuple(mo.total, mo.s1, mo.s2);
         };
@@ -132,7 +131,7 @@ void bind_color(py::module_& m) {
       },
       py::arg("points"), py::arg("weights"),
       "(sum w, per-column sums of w*x, per-column sums of w*x^2) in exact integers, for uint8/uint16 points\n"
-      "with integer weights whose sum times the largest squared value stays below 2^63.");
+      "with int64 weights (counts); ValueError unless they are non-negative and sum(w) * max(dtype)^2 < 2^63.");
 
   m.def(
       "remap_labels",

@@ -426,11 +426,22 @@ void paint_pixels(const std::int32_t* labels, std::size_t n, const T* palette, s
 }
 
 template <class T>
-IntegerMoments integer_moments(const T* points, std::size_t n, std::size_t d, const double* weights) {
+IntegerMoments integer_moments(const T* points, std::size_t n, std::size_t d, const std::int64_t* weights) {
+  // Every sum is at most sum(w) * max(T)^2, and each partial total is checked before it is used: no
+  // int64 operation below can overflow (fuzz seed core_index-moments-past-bound, UBSan).
+  constexpr auto top = static_cast<std::int64_t>(std::numeric_limits<T>::max());
+  constexpr std::int64_t limit = std::numeric_limits<std::int64_t>::max() / (top * top);
   IntegerMoments out;
   out.s1.assign(d, 0);
   out.s2.assign(d, 0);
-  bool ok = true;
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (weights[i] < 0) throw std::invalid_argument("integer_moments: weights must be non-negative");
+    if (weights[i] > limit - total)
+      throw std::invalid_argument("integer_moments: sum(weights) * max(T)^2 must stay below 2^63");
+    total += weights[i];
+  }
+  out.total = total;
   // One pass, no temporary (a fresh 4 MB buffer costs more in page faults than the sums). The pixel
   // widths get the width at compile time and the sums in locals (registers).
   detail::dispatch_dim(d, [&](auto width) {
@@ -439,32 +450,26 @@ IntegerMoments integer_moments(const T* points, std::size_t n, std::size_t d, co
     std::int64_t a1[D > 0 ? D : 1] = {}, a2[D > 0 ? D : 1] = {};
     std::int64_t* t1 = D > 0 ? a1 : out.s1.data();
     std::int64_t* t2 = D > 0 ? a2 : out.s2.data();
-    std::int64_t total = 0;
     for (std::size_t i = 0; i < n; ++i) {
-      const double wi = weights[i];
-      const bool whole = detail::is_whole_weight(wi);
-      const std::int64_t iw = whole ? static_cast<std::int64_t>(wi) : 0;
-      ok &= whole;
-      total += iw;
+      const std::int64_t iw = weights[i];
       for (std::size_t t = 0; t < dim; ++t) {
         const auto v = static_cast<std::int64_t>(points[i * dim + t]);
         t1[t] += iw * v;
         t2[t] += iw * v * v;
       }
     }
-    out.total = total;
     if (D > 0) {
       std::copy(a1, a1 + dim, out.s1.begin());
       std::copy(a2, a2 + dim, out.s2.begin());
     }
   });
-  if (!ok) throw std::invalid_argument("weights: must be non-negative integers below 2^53");
   return out;
 }
 
-template IntegerMoments integer_moments<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t, const double*);
+template IntegerMoments integer_moments<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t,
+                                                      const std::int64_t*);
 template IntegerMoments integer_moments<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t,
-                                                       const double*);
+                                                       const std::int64_t*);
 
 #define PIXCLUST_PAINT_INSTANTIATE(T)                                                                 \
   template void paint_pixels<T>(const std::int32_t*, std::size_t, const T*, std::size_t, const T*, \

@@ -23,7 +23,7 @@ def index_colors(pixels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], cha
 def integer_moments(points: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], weights: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> typing.Any:
     """
     (sum w, per-column sums of w*x, per-column sums of w*x^2) in exact integers, for uint8/uint16 points
-    with integer weights whose sum times the largest squared value stays below 2^63.
+    with int64 weights (counts); ValueError unless they are non-negative and sum(w) * max(dtype)^2 < 2^63.
     """
 def kmeans_assign(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], sample_weight: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]] | None, centers: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """

@@ -115,36 +115,37 @@ def _n_init(n_init: Any, init: Any, default: int = 10) -> int:
     return _check_int(n_init, "n_init", 1)
 
 
-# The core's integer_moments needs sum(w) * max(x)^2 below 2^63 (color_index.hpp): every sum it keeps
-# is at most that, and int64 holds all below 2^63. Rounding the float product up never lets a larger one pass.
+# The core's integer_moments refuses sum(w) * max(dtype)^2 from 2^63 (color_index.hpp), past which its
+# int64 sums would overflow; this guard keeps such data on the float path instead. Rounding the float
+# product up never lets a larger one pass.
 _INT64_MOMENTS_BOUND = 2.0**63
 
 
-def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray], whole_weights: bool = False) -> float:
+def _mean_variance(points: np.ndarray, weights: Optional[np.ndarray]) -> float:
     """Mean over the coordinates of the (weighted) variance: scikit-learn's ``_tolerance`` divided by tol.
 
     With weights it is the variance of the data in which point i occurs weights[i] times, so that the
-    distinct-row path and a weighted fit stop where the plain fit on the repeated points stops.
-    whole_weights: the caller knows the weights are whole numbers (colour counts), which spares the test.
+    distinct-row path and a weighted fit stop where the plain fit on the repeated points stops. Integer
+    weights are counts (the distinct colours' multiplicities): whole numbers without a test.
     """
     if weights is None:
         return float(np.mean(np.var(points, axis=0, dtype=np.float64)))
-    total = weights.sum()
+    counts = weights.dtype.kind in "iu"
+    total = float(weights.sum(dtype=np.float64))
     if total <= 0:
         return 0.0
     if (
         points.dtype.kind == "u"
         and total * float(np.iinfo(points.dtype).max) ** 2 < _INT64_MOMENTS_BOUND
-        and (whole_weights or bool(np.all(weights == np.floor(weights))))
+        and (counts or bool(np.all(weights == np.floor(weights))))
     ):
         # Integer points (distinct colours) with integer weights (their counts): the moments are exact
         # integers (int64 in the core, bounded by the guard above), and the variance
         # (W*S2 - S1^2) / W^2 is computed exactly in Python integers, then rounded once.
-        W, S1, S2 = _core.integer_moments(
-            np.ascontiguousarray(points), np.ascontiguousarray(weights, dtype=np.float64)
-        )
+        W, S1, S2 = _core.integer_moments(np.ascontiguousarray(points), np.ascontiguousarray(weights, dtype=np.int64))
         var_sum = sum((Fraction(W * s2 - s1 * s1, W * W) for s1, s2 in zip(S1, S2)), Fraction(0))
         return float(var_sum / points.shape[1])
+    weights = weights.astype(np.float64, copy=False)
     # No BLAS here: its worker threads keep spinning after a call and take the CPUs our kernels need.
     pts = points.astype(np.float64, copy=False)
     mean = np.add.reduce(pts * weights[:, None], axis=0) / total

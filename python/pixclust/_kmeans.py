@@ -270,9 +270,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 pixel_color = np.ascontiguousarray(inverse.reshape(-1), dtype=np.int32)
         if pixel_color is not None:
             points = colors
-            multiplicity = counts.astype(np.float64)
-            weights = multiplicity if w is None else np.bincount(pixel_color, weights=w, minlength=len(counts))
-            variance = _mean_variance(points, multiplicity if w is None else weights, whole_weights=w is None)
+            weights = counts.astype(np.float64) if w is None else np.bincount(pixel_color, weights=w, minlength=len(counts))
+            variance = _mean_variance(points, counts if w is None else weights)
         else:
             points = X
             weights = w

@@ -227,7 +227,7 @@ def quantize(
         points = np.asarray(_core.srgb_to_lab(colors.astype(np.float64) / _value_max(img.dtype)))
     else:
         points = colors
-    abs_tol = tol * _mean_variance(points, weights, whole_weights=True)
+    abs_tol = tol * _mean_variance(points, counts)
 
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
     # A generator (or None) is one stream that moves on from count to count.

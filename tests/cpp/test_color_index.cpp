@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <random>
 #include <vector>
@@ -120,6 +121,21 @@ TEST_CASE("remap_labels, bad arguments") {
   const std::vector<std::uint8_t> px(12);
   CHECK_THROWS_AS(pixclust::index_colors(px.data(), 4, 5, 5, nullptr), std::invalid_argument);
   CHECK_THROWS_AS(pixclust::index_colors(px.data(), 4, 3, 2, nullptr), std::invalid_argument);
+}
+
+TEST_CASE("integer_moments: exact int64 sums, the bound 2^63 checked before any sum") {
+  const std::vector<std::uint16_t> pts = {65535, 1, 2, 3, 65535, 5};  // two points of 3 values
+  const std::vector<std::int64_t> w = {3, 4};
+  const auto m = pixclust::integer_moments(pts.data(), 2, 3, w.data());
+  CHECK_EQ(m.total, 7);
+  CHECK((m.s1 == std::vector<std::int64_t>{3 * 65535 + 4 * 3, 3 * 1 + 4 * 65535, 3 * 2 + 4 * 5}));
+  CHECK((m.s2 == std::vector<std::int64_t>{3LL * 65535 * 65535 + 4 * 9, 3 + 4LL * 65535 * 65535, 3 * 4 + 4 * 25}));
+  // sum(w) * 65535^2 < 2^63 holds up to limit and fails one past it; a negative count is refused
+  const std::int64_t limit = std::numeric_limits<std::int64_t>::max() / (65535LL * 65535LL);
+  const std::vector<std::int64_t> at = {limit - 1, 1}, past = {limit, 1}, negative = {-1, 1};
+  CHECK_EQ(pixclust::integer_moments(pts.data(), 2, 3, at.data()).total, limit);
+  CHECK_THROWS_AS(pixclust::integer_moments(pts.data(), 2, 3, past.data()), std::invalid_argument);
+  CHECK_THROWS_AS(pixclust::integer_moments(pts.data(), 2, 3, negative.data()), std::invalid_argument);
 }
 
 TEST_CASE("sRGB <-> CIELAB: white, black, a round trip") {

@@ -44,14 +44,14 @@ void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table
 
 // The weighted moments of integer points (distinct colours and their counts) in exact integers: the
 // total weight, and per column the sums of w * x and of w * x^2 (the mean variance behind k-means' tol,
-// exactly). n points of d values; weights must be non-negative integers below 2^53
-// (std::invalid_argument otherwise), and the caller keeps sum(w) * max(x)^2 below 2^63.
+// exactly). n points of d values; weights (counts) must be non-negative with sum(w) * max(T)^2 below 2^63,
+// which keeps every sum exact in int64 (std::invalid_argument otherwise, before any sum).
 struct IntegerMoments {
   std::int64_t total = 0;
   std::vector<std::int64_t> s1, s2;  // d values each
 };
 template <class T>
-IntegerMoments integer_moments(const T* points, std::size_t n, std::size_t d, const double* weights);
+IntegerMoments integer_moments(const T* points, std::size_t n, std::size_t d, const std::int64_t* weights);
 
 // The quantized image: out pixel p gets palette row labels[p] in its first `channels` values and keeps
 // src's remaining values (alpha) when stride > channels. out and src are n x stride; src may be nullptr
@@ -72,9 +72,9 @@ extern template ColorIndex<double> index_colors<double>(const double*, std::size
                                                         std::int32_t*, int, const CancelCheck&);
 
 extern template IntegerMoments integer_moments<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t,
-                                                            const double*);
+                                                            const std::int64_t*);
 extern template IntegerMoments integer_moments<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t,
-                                                             const double*);
+                                                             const std::int64_t*);
 
 #define PIXCLUST_PAINT_EXTERN(T)                                                                       \
   extern template void paint_pixels<T>(const std::int32_t*, std::size_t, const T*, std::size_t, const T*, \
