@@ -234,6 +234,50 @@ def test_compare_grid_has_two_rows_of_three_panels(tmp_path: Path) -> None:
     assert 300 / 451 < height / width < (300 + 0.1 * 451) / 451
 
 
+def _bands(ink: np.ndarray, axis: int, least: int = 100) -> list[tuple[int, int]]:
+    return [r_ for r_ in _runs(ink.mean(axis=axis) > 0.3) if r_[1] > least]
+
+
+def test_compare_width_dpi_ncols_and_title(tmp_path: Path) -> None:
+    out = tmp_path / "wide.png"
+    r = run("compare", CHELSEA, "-k", 4, 2, "--width", 800, "--dpi", 80, "-o", out)
+    assert r.returncode == 0, r.stderr
+    with Image.open(out) as im:
+        assert im.size[0] == 800 and im.info["Title"] == "chelsea.png: k-means in RGB"
+    # One column of three panels, 400 pixels wide, with a title of our own; CIELAB without a title of ours
+    tall = tmp_path / "tall.png"
+    r = run("compare", CHELSEA, "-k", 4, 2, "--width", 400, "--ncols", 1, "--title", "my cat", "-o", tall)
+    assert r.returncode == 0, r.stderr
+    with Image.open(tall) as im:
+        assert im.size[0] == 400 and im.info["Title"] == "my cat" and im.size[1] > 2.5 * 400 * 300 / 451
+        ink = np.abs(np.asarray(im.convert("RGB")).astype(int) - 255).sum(axis=2) > 30
+    assert len(_bands(ink, 0)) == 1 and len(_bands(ink, 1)) == 3
+    lab = tmp_path / "lab.png"
+    r = run("compare", CHELSEA, "-k", 3, "--space", "lab", "--dpi", 200, "--width", 1000, "-o", lab)
+    assert r.returncode == 0, r.stderr
+    with Image.open(lab) as im:
+        assert im.size[0] == 1000 and "CIELAB" in im.info["Title"]
+
+
+def test_compare_panels_hold_only_palette_colours(tmp_path: Path) -> None:
+    # The 12-MP case in small: a photo larger than its panel is shrunk to the panel's size, and the
+    # quantized panel (found in the file by Pillow) holds only the k colours the same k-means gives.
+    big = tmp_path / "big.png"
+    Image.open(CHELSEA).convert("RGB").resize((1804, 1200), Image.BICUBIC).save(big)
+    out = tmp_path / "two.png"
+    r = run("compare", big, "-k", 5, "--ncols", 2, "--width", 900, "--seed", 2, "-o", out)
+    assert r.returncode == 0, r.stderr
+    grid = np.asarray(Image.open(out).convert("RGB"))
+    ink = np.abs(grid.astype(int) - 255).sum(axis=2) > 30
+    cols, rows = _bands(ink, 0), _bands(ink, 1)
+    assert len(cols) == 2 and rows
+    (x, wd), (y, ht) = cols[1], max(rows, key=lambda b: b[1])
+    panel = grid[y + 3: y + ht - 3, x + 3: x + wd - 3].reshape(-1, 3)
+    drawn = {tuple(c) for c in np.unique(panel, axis=0).tolist()}
+    palette = pixclust.quantize(_io.read_image(big), 5, random_state=2).palette
+    assert drawn <= {tuple(c) for c in palette.tolist()} and len(drawn) >= 3
+
+
 def test_palette_swatches(tmp_path: Path) -> None:
     out = tmp_path / "sw.png"
     r = run("palette", CHELSEA, "-k", 8, "-o", out)
@@ -383,6 +427,10 @@ def _bad_cases(tmp: Path) -> list[tuple[list[object], str]]:
         (["demo", "-o", tmp / "demo", "--threads", 2**40], "expected a thread count from 1 to"),
         (["quantize", CHELSEA, "-k", 4, "-o", o, "--seed", 2**32], "expected a seed from 0 to 4294967295"),
         (["demo", "-o", tmp / "demo", "--seed", -5], "expected a seed from 0 to 4294967295"),
+        (["compare", CHELSEA, "-o", o, "--width", 5], "--width: expected a width in pixels from 100 to 20000"),
+        (["compare", CHELSEA, "-o", o, "--dpi", "nan"], "--dpi: expected a finite number"),
+        (["compare", CHELSEA, "-o", o, "--dpi", 0], "--dpi: expected pixels per inch from 10 to 1200"),
+        (["compare", CHELSEA, "-o", o, "--ncols", 0], "--ncols: expected a number of columns from 1 to 64"),
     ]
 
 

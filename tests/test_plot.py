@@ -41,9 +41,13 @@ def test_compare_panels_titles_aspect_and_strips(photo: np.ndarray) -> None:
     panels = [ax for ax in fig.axes if ax.images]
     assert len(panels) == 6 and len(fig.axes) == 6  # 2 x 3, no empty cell
     assert [ax.get_title() for ax in panels] == ["Original"] + [f"{k} colours" for k in ks]
-    np.testing.assert_array_equal(panels[0].images[0].get_array(), photo)
+    # 451 pixels drawn 3.4 in x 110 dpi = 374 across: a 374 x 249 copy, of the result's own pixels
+    assert panels[0].images[0].get_array().shape == (249, 374, 3)
     for ax, r in zip(panels[1:], results):
-        np.testing.assert_array_equal(ax.images[0].get_array(), r.image)
+        shown = np.asarray(ax.images[0].get_array())
+        rows = (np.arange(249) + 0.5) * 300 / 249
+        cols = (np.arange(374) + 0.5) * 451 / 374
+        np.testing.assert_array_equal(shown, r.image[rows.astype(int)][:, cols.astype(int)])
         # The palette strip: one patch per colour, widths proportional to the pixel counts.
         widths = np.array([p.get_width() for p in ax.patches])
         assert len(widths) == r.n_colors
@@ -72,6 +76,48 @@ def test_compare_dithered_gray_and_one_row(photo: np.ndarray) -> None:
     assert panels[0].images[0].get_cmap().name == "gray"
     with pytest.raises(ValueError, match="titles"):
         plot.compare(grey, [3, 2], titles=["only one"])
+
+
+def _rendered_colours(fig, ax) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The distinct RGB colours Agg drew inside the picture of ``ax`` (2 pixels in from its edges)."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    box = ax.images[0].get_window_extent(canvas.get_renderer())
+    height = rgba.shape[0]
+    y0, y1 = int(np.ceil(height - box.y1)) + 2, int(np.floor(height - box.y0)) - 2
+    x0, x1 = int(np.ceil(box.x0)) + 2, int(np.floor(box.x1)) - 2
+    assert y1 - y0 > 20 and x1 - x0 > 20
+    return np.unique(rgba[y0:y1, x0:x1, :3].reshape(-1, 3), axis=0)
+
+
+@pytest.mark.parametrize("dpi", [60, 110, 300])
+def test_compare_panels_show_only_palette_colours(dpi: int) -> None:
+    # A 2400 x 1600 photo (the cat, enlarged by Pillow) drawn at three sizes: what Agg paints inside
+    # each quantized panel is a subset of that panel's palette, as Pillow-independent numpy counts it.
+    from PIL import Image
+
+    big = np.asarray(Image.open(PHOTO).convert("RGB").resize((2400, 1600), Image.BICUBIC))
+    ks = [6, 3]
+    results = pixclust.quantize(big, ks, random_state=0)
+    fig = plot.compare(big, ks, results=results, panel_width=2.5, dpi=dpi)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert max(panels[1].images[0].get_array().shape) <= 2.5 * dpi + 1  # a display-sized copy
+    for ax, r in zip(panels[1:], results):
+        drawn = {tuple(c) for c in _rendered_colours(fig, ax).tolist()}
+        assert drawn <= {tuple(c) for c in r.palette.tolist()}, (dpi, r.n_colors)
+        assert len(drawn) >= 2
+    # The original and --smooth panels are averaged: colours outside the palette appear there.
+    smooth = plot.compare(big, ks, results=results, panel_width=2.5, dpi=dpi, smooth=True)
+    drawn = _rendered_colours(smooth, [ax for ax in smooth.axes if ax.images][1])
+    assert len(drawn) > 6
+
+
+def test_compare_figure_size_follows_panel_width_and_dpi(photo: np.ndarray) -> None:
+    fig = plot.compare(photo, [4, 2], ncols=2, panel_width=2.0, dpi=150)
+    assert fig.dpi == 150 and tuple(fig.get_size_inches())[0] == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="dpi"):
+        plot.compare(photo, [4], dpi=0)
 
 
 def test_palette_order_labels_and_strip() -> None:

@@ -292,13 +292,19 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
     return pil
 
 
-def save_figure(fig: Any, path: PathLike, *, force: bool = False, dpi: Optional[float] = None) -> None:
-    """Save a matplotlib figure atomically (format from the extension)."""
+def save_figure(fig: Any, path: PathLike, *, force: bool = False, dpi: Optional[float] = None, tight: bool = True,
+                title: Optional[str] = None) -> None:
+    """Save a matplotlib figure atomically (format from the extension).
+
+    ``tight`` crops the figure to what is drawn (a few pixels of margin); without it the file has the
+    figure's own size. ``title`` goes into the file's metadata (PNG, PDF and SVG).
+    """
     fmt = Path(os.fspath(path)).suffix.lower().lstrip(".")
     supported = fig.canvas.get_supported_filetypes()
     if fmt not in supported:
         raise ValueError(f"{os.fspath(path)}: cannot save a figure as {fmt or 'a file without an extension'!r}; use one of " + ", ".join(sorted(supported)))
+    options: dict[str, Any] = {"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}
+    if title and fmt in ("png", "pdf", "svg"):
+        options["metadata"] = {"Title": title}
     with atomic_output(path, force=force) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", pad_inches=0.15)
-
-
+        fig.savefig(tmp, format=fmt, dpi=dpi, **options)

@@ -23,12 +23,12 @@ _ABOVE_THRESHOLD = "#9a9a9a"
 _ANTIALIAS_ABOVE_PX = 600
 
 
-def _figure(figsize: tuple[float, float]) -> Any:
+def _figure(figsize: tuple[float, float], dpi: Optional[float] = None) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - matplotlib is in the test environment
         raise ImportError("pixclust.plot needs matplotlib: pip install pixclust[plot]") from exc
-    return Figure(figsize=figsize, layout="constrained")
+    return Figure(figsize=figsize, dpi=dpi, layout="constrained")
 
 
 def cluster_colors(n: int) -> list[str]:
@@ -53,8 +53,9 @@ def cluster_colors(n: int) -> list[str]:
     return [to_hex(tuple(hsv_to_rgb((h, 0.65, 0.85 if i % 2 else 0.65)).tolist())) for i, h in enumerate(hues)]
 
 
-def _display(image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-    """An array imshow draws faithfully, and the imshow options for it."""
+def _display(image: np.ndarray, nearest: bool) -> tuple[np.ndarray, dict[str, Any]]:
+    """An array imshow draws faithfully, and the imshow options for it (``nearest``: show only the
+    array's own values, no blend of neighbours)."""
     a = np.asarray(image)
     if a.dtype.kind == "u" and a.dtype != np.uint8:
         a = a.astype(np.float64) / _value_max(a.dtype)
@@ -64,10 +65,40 @@ def _display(image: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
         a = a[:, :, 0]
     if a.ndim == 3 and a.shape[2] == 2:  # gray + alpha -> RGBA
         a = np.concatenate([np.repeat(a[:, :, :1], 3, axis=2), a[:, :, 1:]], axis=2)
-    opts: dict[str, Any] = {"interpolation": "antialiased" if max(a.shape[:2]) > _ANTIALIAS_ABOVE_PX else "nearest"}
+    smooth = not nearest and max(a.shape[:2]) > _ANTIALIAS_ABOVE_PX
+    opts: dict[str, Any] = {"interpolation": "antialiased" if smooth else "nearest"}
     if a.ndim == 2:
         opts.update(cmap="gray", vmin=0, vmax=255 if a.dtype == np.uint8 else 1.0)
     return a, opts
+
+
+def _display_size(h: int, w: int, width_px: float) -> tuple[int, int]:
+    """(rows, columns) of the copy drawn in a panel ``width_px`` pixels wide: never more than the image."""
+    dw = int(min(w, max(1, math.ceil(width_px))))
+    return max(1, min(h, int(round(h * dw / w)))), dw
+
+
+def _nearest(a: np.ndarray, dh: int, dw: int) -> np.ndarray:
+    """The pixels at the centres of a dh x dw grid over ``a``: a smaller copy made only of its values."""
+    h, w = a.shape[:2]
+    if (dh, dw) == (h, w):
+        return a
+    rows = ((np.arange(dh) + 0.5) * (h / dh)).astype(np.intp)
+    cols = ((np.arange(dw) + 0.5) * (w / dw)).astype(np.intp)
+    out: np.ndarray = np.take(np.take(a, rows, axis=0), cols, axis=1)
+    return out
+
+
+def _box(a: np.ndarray, dh: int, dw: int) -> np.ndarray:
+    """A smaller copy averaged over f x f blocks (f the whole shrink factor), then sampled to dh x dw:
+    smooth, and made of new colours."""
+    h, w = a.shape[:2]
+    f = min(h // dh, w // dw)
+    if f > 1:
+        hh, ww = h // f * f, w // f * f
+        mean = a[:hh, :ww].reshape(hh // f, f, ww // f, f, *a.shape[2:]).mean(axis=(1, 3))
+        a = np.rint(mean).astype(a.dtype) if a.dtype.kind == "u" else mean.astype(a.dtype)
+    return _nearest(a, dh, dw)
 
 
 def _hex(color: np.ndarray, dtype: np.dtype) -> str:
@@ -112,6 +143,8 @@ def compare(
     dither: bool = False,
     ncols: int = 3,
     panel_width: float = 3.4,
+    dpi: float = 110.0,
+    smooth: bool = False,
     title: Optional[str] = None,
     titles: Optional[Sequence[str]] = None,
 ) -> Any:
@@ -119,6 +152,11 @@ def compare(
 
     The tutorial's 2 x 3 figure for ``n_colors=[10, 8, 6, 4, 2]``. The colours are counted once for
     all the colour counts (one :func:`pixclust.quantize` call with a list).
+
+    Each panel shows a copy of the image at the size it is drawn (``panel_width * dpi`` pixels across,
+    never more than the image): a quantized panel takes the pixels of its result at the centres of that
+    grid, so it shows only palette colours; the original is averaged over blocks. Drawing a 12-megapixel
+    image into a figure a thousand pixels wide is then as quick as drawing a small one.
 
     Parameters
     ----------
@@ -131,11 +169,17 @@ def compare(
     space, random_state
         Passed to :func:`pixclust.quantize`.
     dither : bool
-        Show each panel dithered onto its palette (:func:`pixclust.dither`).
+        Show each panel dithered onto its palette (:func:`pixclust.dither`), at the panel's size (the
+        dither pattern is then the one a screen shows; the strip's shares are the panel's).
     ncols : int
         Panels per row.
     panel_width : float
         Inches per panel; the height follows the image's aspect ratio.
+    dpi : float
+        The figure's pixels per inch (``fig.savefig`` uses it): with ``panel_width`` it sets the size of
+        the drawn copies.
+    smooth : bool
+        Average the quantized panels over blocks too (smoother, but with colours outside the palette).
     title : str, optional
         A title over the whole figure.
     titles : sequence of str, optional
@@ -153,23 +197,21 @@ def compare(
     >>> fig = plot.compare(img, [4, 2])
     >>> [ax.get_title() for ax in fig.axes if ax.get_title()]
     ['Original', '4 colours', '2 colours']
+    >>> fig = plot.compare(np.tile(img, (100, 100, 1)), [4], panel_width=2.0, dpi=100)
+    >>> fig.axes[1].images[0].get_array().shape  # 200 pixels across, not 4000
+    (150, 200, 3)
     """
     import pixclust
 
     img = np.asarray(image)
     ks = [int(k) for k in n_colors]
-    if not ks:
-        raise ValueError("n_colors: expected at least one colour count")
+    _check_compare(ks, titles, ncols, panel_width, dpi)
     if results is None:
         res = pixclust.quantize(img, ks, space=space, random_state=random_state)
         assert isinstance(res, list)
         results = res
     if len(results) != len(ks):
         raise ValueError(f"results: expected {len(ks)} results, got {len(results)}")
-    if titles is not None and len(titles) != len(ks):
-        raise ValueError(f"titles: expected {len(ks)} titles, got {len(titles)}")
-    if ncols < 1:
-        raise ValueError(f"ncols: expected >= 1, got {ncols}")
 
     n_panels = 1 + len(ks)
     ncols = min(ncols, n_panels)
@@ -180,8 +222,10 @@ def compare(
     gap, strip = 0.025 * w, 0.07 * w
     extent_h = h + gap + strip
     fig_h = nrows * (panel_width * extent_h / w + _TITLE_IN) + (0.45 if title else 0.0)
-    fig = _figure((ncols * panel_width, fig_h))
+    fig = _figure((ncols * panel_width, fig_h), dpi=dpi)
     grid = fig.add_gridspec(nrows, ncols)
+    size = _display_size(h, w, panel_width * dpi)
+    original = _box(img, *size)
 
     for i in range(nrows * ncols):
         row, col = divmod(i, ncols)
@@ -190,27 +234,48 @@ def compare(
         if i >= n_panels:
             continue
         if i == 0:
-            shown, opts = _display(img)
+            shown, opts = _display(original, nearest=False)
             ax.set_title("Original")
         else:
             r = results[i - 1]
-            out, counts = r.image, r.counts
-            if dither:
-                out, labels = pixclust.dither(img, r.palette, return_labels=True)
-                counts = np.bincount(labels.ravel(), minlength=len(r.palette))
-            shown, opts = _display(out)
+            shown, counts = _panel(r, img, original, size, dither, smooth)
+            shown, opts = _display(shown, nearest=not smooth)
             if titles is not None:
                 ax.set_title(titles[i - 1])
             else:
                 ax.set_title(f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + (", dithered" if dither else ""))
             _strip(ax, r.palette, np.asarray(counts), (-0.5, w - 0.5), (h - 0.5 + gap, h - 0.5 + gap + strip))
-        ax.imshow(shown, **opts)
+        # The copy is drawn over the full image's pixel coordinates, whatever its own size.
+        ax.imshow(shown, extent=(-0.5, w - 0.5, h - 0.5, -0.5), **opts)
         ax.set_xlim(-0.5, w - 0.5)
         ax.set_ylim(h - 0.5 + gap + strip, -0.5)
         ax.set_aspect("equal")
     if title:
         fig.suptitle(title, fontsize="large")
     return fig
+
+
+def _check_compare(ks: list[int], titles: Optional[Sequence[str]], ncols: int, panel_width: float, dpi: float) -> None:
+    if not ks:
+        raise ValueError("n_colors: expected at least one colour count")
+    if titles is not None and len(titles) != len(ks):
+        raise ValueError(f"titles: expected {len(ks)} titles, got {len(titles)}")
+    if ncols < 1:
+        raise ValueError(f"ncols: expected >= 1, got {ncols}")
+    if not (panel_width > 0 and dpi > 0 and math.isfinite(panel_width * dpi)):
+        raise ValueError(f"panel_width, dpi: expected positive numbers, got {panel_width} and {dpi}")
+
+
+def _panel(r: Any, img: np.ndarray, original: np.ndarray, size: tuple[int, int], dither: bool,
+           smooth: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The copy of one result drawn in its panel, and the pixel counts of its palette strip."""
+    import pixclust
+
+    if dither:
+        # Dithered at the drawn size: the pattern a screen shows, and no full-size pass per panel.
+        out, labels = pixclust.dither(original, r.palette, return_labels=True)
+        return out, np.bincount(labels.ravel(), minlength=len(r.palette))
+    return (_box if smooth else _nearest)(r.image, *size), r.counts
 
 
 def palette(

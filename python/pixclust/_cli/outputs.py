@@ -74,10 +74,15 @@ def check_output_directory(d: str, files: Iterable[str], *, force: bool) -> None
             raise CLIError(f"{p}: already exists (use --force to replace it)")
 
 
-def save_figure(fig: Any, path: str, force: bool) -> None:
+# The figures' pixels per inch, unless a command is told otherwise.
+FIGURE_DPI = 110
+
+
+def save_figure(fig: Any, path: str, force: bool, *, dpi: float = FIGURE_DPI, tight: bool = True,
+                title: Optional[str] = None) -> None:
     from pixclust import _io
 
-    _io.save_figure(fig, path, force=force, dpi=110)
+    _io.save_figure(fig, path, force=force, dpi=dpi, tight=tight, title=title)
 
 
 def write_csv(path: str, header: str, rows: Iterable[str], *, force: bool) -> None:

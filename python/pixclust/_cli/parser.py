@@ -54,6 +54,21 @@ def _finite(text: str) -> float:
     return v
 
 
+def _width(text: str) -> int:
+    return _int_in(text, 100, 20000, "a width in pixels")
+
+
+def _ncols(text: str) -> int:
+    return _int_in(text, 1, 64, "a number of columns")
+
+
+def _dpi(text: str) -> float:
+    v = _finite(text)
+    if not 10 <= v <= 1200:
+        raise argparse.ArgumentTypeError(f"expected pixels per inch from 10 to 1200, got {text}")
+    return v
+
+
 def _common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
     if image:
         p.add_argument("--seed", type=_seed, default=0, help="random seed for k-means++ (default 0)")
@@ -79,6 +94,13 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     c.add_argument("-k", type=_int, nargs="+", default=[10, 8, 6, 4, 2], help="colour counts (default 10 8 6 4 2)")
     c.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg)")
     c.add_argument("--dither", action="store_true", help="dither each panel onto its palette")
+    c.add_argument("--width", type=_width, default=1100, help="figure width in pixels (default 1100)")
+    c.add_argument("--dpi", type=_dpi, default=110, help="pixels per inch: the size of the text (default 110)")
+    c.add_argument("--ncols", type=_ncols, default=3, help="panels per row (default 3)")
+    c.add_argument("--title", default=None,
+                   help="the figure's title (default: the file's name and the colour space; '' for none)")
+    c.add_argument("--smooth", action="store_true",
+                   help="average the panels when shrinking them (smoother, but with colours outside the palettes)")
     _common(c)
 
     p = sub.add_parser("palette", help="palette swatches ordered by share",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from pixclust._cli.images import check_dither, check_k, describe, quantize_image, read_image
@@ -18,11 +19,22 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     img = read_image(args.input, progress)
     check_dither(img, args)
     results = quantize_image(img, ks, args, progress)
+    title = figure_title(args)
+    ncols = min(args.ncols, 1 + len(ks))
     with progress.step(f"drawing {args.output}"):
-        fig = plot.compare(img, ks, results=results, dither=args.dither)
-        save_figure(fig, args.output, args.force)
+        # The figure is exactly --width pixels across: the panels share it, the height follows.
+        fig = plot.compare(img, ks, results=results, dither=args.dither, ncols=ncols, title=title or None,
+                           panel_width=args.width / args.dpi / ncols, dpi=args.dpi, smooth=args.smooth)
+        save_figure(fig, args.output, args.force, dpi=args.dpi, tight=False, title=title)
     print(f"{args.input}: {describe(img)}", file=out)
     for r in results:
         print(f"  {r.n_colors:3d} colours: inertia {r.inertia:.6g}", file=out)
     print(f"wrote {args.output} (original + {len(ks)} panels)", file=out)
     return 0
+
+
+def figure_title(args: argparse.Namespace) -> str:
+    """--title as given ('' for none), else the file's name and the space the colours were clustered in."""
+    if args.title is not None:
+        return str(args.title)
+    return f"{Path(args.input).name}: k-means in {'CIELAB' if args.space == 'lab' else 'RGB'}"
