@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import subprocess
@@ -427,6 +428,16 @@ def _bad_cases(tmp: Path) -> list[tuple[list[object], str]]:
         (["demo", "-o", tmp / "demo", "--threads", 2**40], "expected a thread count from 1 to"),
         (["quantize", CHELSEA, "-k", 4, "-o", o, "--seed", 2**32], "expected a seed from 0 to 4294967295"),
         (["demo", "-o", tmp / "demo", "--seed", -5], "expected a seed from 0 to 4294967295"),
+        (["quantize", CHELSEA, "-k", 4, "-o", o, "--seed", -5], "expected a seed from 0 to 4294967295, got -5"),
+        (["quantize", CHELSEA, "-k", 4, "-o", o, "--n-init", 0], "--n-init: expected a number of runs from 1 to 1000"),
+        (["quantize", CHELSEA, "-k", 4, "-o", o, "--max-iter", 0], "--max-iter: expected an iteration count from 1"),
+        (["palette", CHELSEA, "-k", 4, "--tol", -1], "--tol: expected a tolerance >= 0, got -1"),
+        (["compare", CHELSEA, "-o", o, "--tol", "nan"], "--tol: expected a finite number"),
+        (["quantize", CHELSEA, "-k", 4, "--palette", tmp / "p.txt", "-o", o], "not both"),
+        (["quantize", CHELSEA, "-o", o], "give -k (the number of colours) or --palette"),
+        (["quantize", CHELSEA, "--palette", tmp / "missing.gpl", "-o", o], "missing.gpl: no such file"),
+        (["palette", CHELSEA, "-k", 4, "-o", tmp / "pal.ase"], "unknown format '.ase'"),
+        (["palette", CHELSEA, "-k", 4, "-o", tmp / "pal"], "unknown format '(no extension)'"),
         (["compare", CHELSEA, "-o", o, "--width", 5], "--width: expected a width in pixels from 100 to 20000"),
         (["compare", CHELSEA, "-o", o, "--dpi", "nan"], "--dpi: expected a finite number"),
         (["compare", CHELSEA, "-o", o, "--dpi", 0], "--dpi: expected pixels per inch from 10 to 1200"),
@@ -529,3 +540,95 @@ def test_demo_creates_missing_parent_directories(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert cli(["demo", "-o", str(blocker / "sub"), "-q"]) == 2
+
+
+# ------------------------------------------------------------------- palette files, JSON, --palette
+
+
+@pytest.mark.parametrize("fmt", ["json", "gpl", "txt", "css"])
+def test_palette_file_round_trip_and_quantize_onto_it(tmp_path: Path, fmt: str) -> None:
+    from pixclust._cli.palettes import read_palette
+
+    pal = tmp_path / f"pal.{fmt}"
+    r = run("palette", CHELSEA, "-k", 6, "--seed", 1, "-o", pal, "--json")
+    assert r.returncode == 0, r.stderr
+    printed = json.loads(r.stdout)
+    # The same k-means in-process, most common colour first: what the file must hold, in that order.
+    ref = pixclust.quantize(np.asarray(Image.open(CHELSEA).convert("RGB")), 6, random_state=1)
+    expected = ref.palette[np.argsort(-ref.counts, kind="stable")]
+    assert [c["rgb"] for c in printed["colors"]] == expected.tolist()
+    np.testing.assert_array_equal(read_palette(str(pal)), expected)
+    # quantize onto it: only its colours, each pixel on its nearest one (checked by brute force)
+    out = tmp_path / "onto.png"
+    r = run("quantize", CHELSEA, "--palette", pal, "-o", out)
+    assert r.returncode == 0, r.stderr
+    got = np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3).astype(np.int64)
+    src = np.asarray(Image.open(CHELSEA).convert("RGB")).reshape(-1, 3).astype(np.int64)
+    d = ((src[:, None, :] - expected[None, :, :].astype(np.int64)) ** 2).sum(axis=2)
+    np.testing.assert_array_equal(((src - got) ** 2).sum(axis=1), d.min(axis=1))
+    dith = tmp_path / "onto-dither.png"
+    assert run("quantize", CHELSEA, "--palette", pal, "--dither", "-o", dith, "-q").returncode == 0
+    used = {tuple(c) for c in np.unique(np.asarray(Image.open(dith).convert("RGB")).reshape(-1, 3), axis=0).tolist()}
+    assert used <= {tuple(c) for c in expected.tolist()} and len(used) == 6
+
+
+def test_json_tables_are_valid_and_match_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "q.png"
+    r = run("quantize", CHELSEA, "-k", 5, "-o", out, "--json")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["k"] == 5 and doc["output"] == str(out) and doc["size"] == [451, 300]
+    colours, counts = np.unique(np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3), axis=0, return_counts=True)
+    in_file = {tuple(c): int(n) for c, n in zip(colours.tolist(), counts)}
+    assert {tuple(c["rgb"]): c["count"] for c in doc["colors"]} == in_file
+    assert all(c["hex"] == "#%02x%02x%02x" % tuple(c["rgb"]) for c in doc["colors"])
+    assert sum(c["share"] for c in doc["colors"]) == pytest.approx(1.0)
+    assert [c["count"] for c in doc["colors"]] == sorted(in_file.values(), reverse=True)
+    # -q does not silence what --json asks for; it silences the table (256 lines without it)
+    assert json.loads(run("palette", CHELSEA, "-k", 2, "--json", "-q").stdout)["k"] == 2
+    r = run("quantize", CHELSEA, "-k", 256, "-o", tmp_path / "q256.png", "-q")
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+    assert len(run("quantize", CHELSEA, "-k", 256, "-o", tmp_path / "q256.png", "--force").stdout.splitlines()) > 256
+
+
+def test_palette_from_a_quantized_image_and_from_too_many_colours(tmp_path: Path) -> None:
+    q = tmp_path / "q.png"
+    assert run("quantize", CHELSEA, "-k", 7, "-o", q, "-q").returncode == 0
+    out = tmp_path / "rocket-on-cat.png"
+    r = run("quantize", ROCKET, "--palette", q, "-o", out)
+    assert r.returncode == 0, r.stderr
+    cat = {tuple(c) for c in np.unique(np.asarray(Image.open(q).convert("RGB")).reshape(-1, 3), axis=0).tolist()}
+    used = {tuple(c) for c in np.unique(np.asarray(Image.open(out).convert("RGB")).reshape(-1, 3), axis=0).tolist()}
+    assert used <= cat and "the 7 colours of" in r.stdout
+    r = run("quantize", ROCKET, "--palette", CHELSEA, "-o", tmp_path / "no.png")
+    assert r.returncode == 2 and "a palette image holds at most 256" in r.stderr
+    assert not (tmp_path / "no.png").exists()
+
+
+def test_knobs_reach_k_means(tmp_path: Path) -> None:
+    img = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    for opts, kw in ((["--max-iter", 1], {"max_iter": 1}), (["--n-init", 3, "--tol", 0.5], {"n_init": 3, "tol": 0.5})):
+        r = run("palette", CHELSEA, "-k", 6, "--json", *opts)
+        assert r.returncode == 0, r.stderr
+        ref = pixclust.quantize(img, 6, random_state=0, **kw)
+        assert json.loads(r.stdout)["inertia"] == pytest.approx(ref.inertia, rel=1e-12), opts
+    assert "number of colours" in run("palette", "--help").stdout
+
+
+@pytest.mark.parametrize("name, text, line, what", [
+    ("bad.txt", "#a07b60\n\n#12345g\n", 3, "expected a colour like #a37e65"),
+    ("bad.gpl", "GIMP Palette\nName: x\n#\n1 2 3\tone\n4 300 6\ttwo\n", 5, "expected three values from 0 to 255"),
+    ("bad.gpl", "JASC-PAL\n", 1, "expected 'GIMP Palette'"),
+    ("bad.css", ":root {\n  --a: #000000;\n  --b: red;\n}\n", 3, "expected a colour like"),
+    ("bad.json", '{"colors": [\n  {"hex": "#000000"},\n  {"rgb": [1, 2]}\n]}\n', 3, "colour 2: expected"),
+    ("bad.json", '{"colors": [\n  {"hex": "#000000"},,\n]}\n', 2, "not valid JSON"),
+    ("empty.txt", "\n", 0, "no colours in the palette"),
+])
+def test_malformed_palette_files_name_the_file_and_line(tmp_path: Path, name: str, text: str, line: int, what: str) -> None:
+    pal = tmp_path / name
+    pal.write_text(text)
+    out = tmp_path / "o.png"
+    r = run("quantize", CHELSEA, "--palette", pal, "-o", out)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert (f"{pal}:{line}: " if line else f"{pal}: ") + what in r.stderr, r.stderr
+    assert not out.exists()

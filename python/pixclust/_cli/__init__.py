@@ -12,6 +12,7 @@ and quantizing an image), ``points`` (the CSV/TSV/.npy reader of ``dendrogram``)
 
 from __future__ import annotations
 
+import io
 import sys
 
 from pixclust._cli.errors import CLIError
@@ -30,10 +31,13 @@ def run(argv: list[str]) -> int:
     if args.command == "config":
         show_config()
         return 0
-    progress = Progress(getattr(args, "quiet", False))
+    quiet = getattr(args, "quiet", False)
+    progress = Progress(quiet)
     prog = f"pixclust {args.command}"
+    # -q silences the report on standard output too; --json is asked for, so it still prints.
+    out = io.StringIO() if quiet and not getattr(args, "json", False) else sys.stdout
     try:
-        return COMMANDS[args.command](args, sys.stdout, progress)
+        return COMMANDS[args.command](args, out, progress)
     except (CLIError, ImportError) as exc:
         progress.newline()
         print(f"{prog}: error: {exc}", file=sys.stderr)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import numpy as np
 
@@ -52,24 +53,56 @@ def quantize_image(img: np.ndarray, ks: list[int], args: argparse.Namespace, pro
     what = ", ".join(str(k) for k in ks)
     with progress.step(f"k-means on {mp:.1f} MP in {args.space.upper()}, {what} colour{'s' if ks != [1] else ''}"):
         try:
-            res = pixclust.quantize(img, ks, space=args.space, random_state=args.seed, n_threads=args.threads)
+            res = pixclust.quantize(img, ks, space=args.space, random_state=args.seed, n_threads=args.threads,
+                                    n_init=args.n_init, max_iter=args.max_iter, tol=args.tol)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
     assert isinstance(res, list)  # a list of counts gives a list
     return res
 
 
-def palette_lines(res: Any) -> list[str]:
-    from pixclust.plot import _hex
+@dataclass(frozen=True)
+class Mapped:
+    """An image mapped onto a given palette (what ``quantize --palette`` writes and prints)."""
 
-    share = res.counts / max(int(res.counts.sum()), 1)
-    order = np.argsort(-res.counts, kind="stable")
-    dtype = res.palette.dtype
-    lines = []
-    for j in order:
-        if dtype.kind == "f":
-            values = " ".join(f"{float(v):.4f}" for v in res.palette[j])
-        else:
-            values = " ".join(f"{int(v):{5 if dtype == np.uint16 else 3}d}" for v in res.palette[j])
-        lines.append(f"  {_hex(res.palette[j], res.palette.dtype)}  ({values})  {100 * share[j]:5.1f}%")
-    return lines
+    image: np.ndarray
+    labels: np.ndarray
+    palette: np.ndarray
+    counts: np.ndarray
+    inertia: float
+
+
+def fit_palette(img: np.ndarray, palette: np.ndarray, path: str) -> np.ndarray:
+    """The (k, 3) uint8 colours of a palette file in the image's channels (gray for a gray image)."""
+    if img.dtype != np.uint8:
+        raise CLIError(f"--palette {path}: needs an 8-bit image (palette files hold 8-bit colours); "
+                       f"this one is {describe(img)}")
+    if img.ndim == 3 and img.shape[2] >= 3:
+        return palette
+    if np.any(palette != palette[:, :1]):
+        raise CLIError(f"--palette {path}: has colours that are not gray, and the image is grayscale")
+    return np.ascontiguousarray(palette[:, :1])
+
+
+def map_to_palette(img: np.ndarray, palette: np.ndarray, dither: bool, threads: Optional[int]) -> Mapped:
+    """Every pixel the nearest palette colour (lowest index on ties), or dithered onto the palette."""
+    import pixclust
+    from pixclust import _core
+
+    n = 0 if threads is None else threads
+    pixels = np.ascontiguousarray(img).reshape(img.shape[0] * img.shape[1], -1)
+    channels = palette.shape[1]
+    if dither:
+        image, labels = pixclust.dither(img, palette, return_labels=True)
+        counts = np.bincount(labels.ravel(), minlength=len(palette))
+        diff = image.reshape(pixels.shape)[:, :channels].astype(np.float64) - pixels[:, :channels]
+        return Mapped(image, labels, palette, counts, float(np.einsum("ij,ij->", diff, diff)))
+    colors, color_counts, pixel_color = _core.index_colors(pixels, channels, n)
+    color_labels, inertia = _core.kmeans_assign(colors.astype(np.float64), color_counts.astype(np.float64),
+                                                palette.astype(np.float64), n)
+    color_labels = np.asarray(color_labels, dtype=np.int32)
+    image = np.asarray(_core.paint_pixels(pixel_color, np.take(palette, color_labels, axis=0), pixels, n))
+    labels = np.asarray(pixel_color, dtype=np.int32).copy()
+    _core.remap_labels(labels, color_labels, n)
+    counts = np.bincount(color_labels, weights=color_counts, minlength=len(palette)).astype(np.int64)
+    return Mapped(image.reshape(img.shape), labels.reshape(img.shape[:2]), palette, counts, float(inertia))

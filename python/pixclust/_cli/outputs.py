@@ -10,7 +10,7 @@ from typing import Any, Iterable, Optional, Sequence
 from pixclust._cli.errors import CLIError
 
 # The figure formats matplotlib's Agg, PDF, SVG and PS backends write.
-_FIGURE_EXTENSIONS = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".eps", ".ps")
+FIGURE_EXTENSIONS = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".eps", ".ps")
 
 
 def _same_path(a: str, b: str) -> bool:
@@ -40,7 +40,7 @@ def check_output(path: str, *, force: bool, inputs: Sequence[str] = (), image: b
             raise CLIError(str(exc)) from None
     if figure:
         ext = Path(path).suffix.lower()
-        if ext not in _FIGURE_EXTENSIONS:
+        if ext not in FIGURE_EXTENSIONS:
             raise CLIError(f"{path}: cannot save a figure as {ext or 'a file without an extension'!r}; use .png, .pdf or .svg")
     if os.path.isdir(path):
         raise CLIError(f"{path}: is a directory")

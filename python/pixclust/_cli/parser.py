@@ -69,23 +69,47 @@ def _dpi(text: str) -> float:
     return v
 
 
+def _n_init(text: str) -> int:
+    return _int_in(text, 1, 1000, "a number of runs")
+
+
+def _max_iter(text: str) -> int:
+    return _int_in(text, 1, 1_000_000, "an iteration count")
+
+
+def _tol(text: str) -> float:
+    v = _finite(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a tolerance >= 0, got {text}")
+    return v
+
+
 def _common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
     if image:
         p.add_argument("--seed", type=_seed, default=0, help="random seed for k-means++ (default 0)")
         p.add_argument("--space", choices=["rgb", "lab"], default="rgb",
                        help="cluster in RGB or in CIELAB (perceptual; RGB images only)")
         p.add_argument("--threads", type=_threads, default=None, help="threads (default: all)")
+        p.add_argument("--n-init", type=_n_init, default=1,
+                       help="k-means++ runs per colour count; the lowest inertia is kept (default 1)")
+        p.add_argument("--max-iter", type=_max_iter, default=300, help="most Lloyd iterations per run (default 300)")
+        p.add_argument("--tol", type=_tol, default=1e-4,
+                       help="stop when the centres move less than this, relative to the pixels' variance (default 1e-4)")
     p.add_argument("--force", action="store_true", help="replace existing output files")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress messages and no report on standard output (--json still prints)")
 
 
 def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q = sub.add_parser("quantize", help="reduce an image to k colours",
                        description="Reduce an image to k colours (exact k-means) and write it; prints the palette.")
     q.add_argument("input", help="an image file (JPEG, PNG, TIFF, ...)")
-    q.add_argument("-k", type=_int, required=True, help=f"number of colours (1-{MAX_COLORS})")
+    q.add_argument("-k", type=_int, help=f"number of colours (1-{MAX_COLORS}); not with --palette")
     q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here); .png gives a paletted PNG")
+    q.add_argument("--palette", metavar="FILE",
+                   help="map onto this palette instead of k-means: .json, .gpl, .txt, .css, or an image's colours")
     q.add_argument("--dither", action="store_true", help="serpentine Floyd-Steinberg dithering onto the palette")
+    q.add_argument("--json", action="store_true", help="print the palette table as JSON")
     _common(q)
 
     c = sub.add_parser("compare", help="the original beside several colour counts",
@@ -106,8 +130,10 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p = sub.add_parser("palette", help="palette swatches ordered by share",
                        description="Palette swatches of an image in k colours, ordered by share of pixels.")
     p.add_argument("input")
-    p.add_argument("-k", type=_int, required=True)
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-k", type=_int, required=True, help=f"number of colours (1-{MAX_COLORS})")
+    p.add_argument("-o", "--output", help="swatches (.png, .pdf, .svg) or a palette file: .json, .gpl (GIMP, "
+                                          "Inkscape), .txt (hex lines), .css (custom properties)")
+    p.add_argument("--json", action="store_true", help="print the palette table as JSON")
     _common(p)
 
 
