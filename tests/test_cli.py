@@ -632,3 +632,63 @@ def test_malformed_palette_files_name_the_file_and_line(tmp_path: Path, name: st
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert (f"{pal}:{line}: " if line else f"{pal}: ") + what in r.stderr, r.stderr
     assert not out.exists()
+
+
+# -------------------------------------------------------------------------------------------- pipes
+
+
+def test_standard_input_and_output(tmp_path: Path) -> None:
+    cmd = _script()
+    r = subprocess.run(cmd + ["quantize", "-", "-k", "8", "-o", "-"],
+                       input=CHELSEA.read_bytes(), capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout[:8] == b"\x89PNG\r\n\x1a\n"  # the image alone on stdout; the report went to stderr
+    assert b"standard input: 451 x 300" in r.stderr and b"wrote standard output" in r.stderr
+    piped = tmp_path / "piped.png"
+    piped.write_bytes(r.stdout)
+    file = tmp_path / "file.png"
+    assert run("quantize", CHELSEA, "-k", 8, "-o", file, "-q").returncode == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(piped).convert("RGB")), np.asarray(Image.open(file).convert("RGB")))
+    # --format: the data says JPEG on the way in; TIFF on the way out, as Pillow reads it
+    jpeg = subprocess.run(cmd + ["quantize", "-", "-k", "4", "-o", "-", "--format", "tif", "-q"],
+                          input=ROCKET.read_bytes(), capture_output=True, timeout=120)
+    assert jpeg.returncode == 0 and jpeg.stderr == b"", jpeg.stderr
+    tif = tmp_path / "out.tif"
+    tif.write_bytes(jpeg.stdout)
+    with Image.open(tif) as im:
+        assert im.format == "TIFF" and im.size == (640, 427)
+        assert len(np.unique(np.asarray(im.convert("RGB")).reshape(-1, 3), axis=0)) <= 4
+    for args, message in ((["-o", "-", "--format", "xyz"], "--format xyz: cannot write"),
+                          (["-o", "-", "--json"], "--json and -o - both want standard output"),
+                          (["-o", tmp_path / "f.png", "--format", "png"], "--format is for -o -"),
+                          ([], "give -o FILE")):
+        bad = subprocess.run(cmd + ["quantize", "-", "-k", "4"] + [str(a) for a in args],
+                             input=CHELSEA.read_bytes(), capture_output=True, timeout=120)
+        assert bad.returncode == 2 and message.encode() in bad.stderr and bad.stdout == b"", (args, bad.stderr)
+        assert len(bad.stderr.strip().splitlines()) == 1
+    empty = subprocess.run(cmd + ["quantize", "-", "-k", "4", "-o", "-"], input=b"", capture_output=True, timeout=120)
+    assert empty.returncode == 2 and b"standard input: no data" in empty.stderr
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    # 2000 x 1500 as BMP on stdout: 9 MB, far more than a pipe holds, so the writer must meet the
+    # closed pipe (a reader that stops early, as `| head -c 100` does).
+    big = tmp_path / "big.png"
+    Image.open(CHELSEA).convert("RGB").resize((2000, 1500)).save(big)
+    with subprocess.Popen(_script() + ["quantize", str(big), "-k", "3", "-o", "-", "--format", "bmp", "-q"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        assert p.stdout is not None and p.stderr is not None
+        assert p.stdout.read(100)[:2] == b"BM"
+        p.stdout.close()
+        err = p.stderr.read()
+        assert p.wait(timeout=120) == 141
+    assert err == b"", err  # no "Broken pipe", no traceback
+    # the printed table too: 257 lines into a reader that takes one
+    with subprocess.Popen(_script() + ["palette", str(CHELSEA), "-k", "256", "-q", "--json"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as p:
+        assert p.stdout is not None and p.stderr is not None
+        assert p.stdout.readline() == "{\n"
+        p.stdout.close()
+        err = p.stderr.read()
+        assert p.wait(timeout=120) in (0, 141)
+    assert err == ""

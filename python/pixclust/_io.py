@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -64,25 +65,31 @@ def read_image(path: PathLike) -> np.ndarray:
     >>> img.shape, img.dtype
     ((300, 451, 3), dtype('uint8'))
     """
+    path = os.fspath(path)
+    with open(path, "rb") as fh:  # OSErrors (missing, directory, permission) surface as they are
+        return read_image_file(fh, path)
+
+
+def read_image_file(fh: Any, name: str) -> np.ndarray:
+    """:func:`read_image` from an open binary file (seekable: a pipe's bytes go through ``io.BytesIO``);
+    ``name`` is what error messages call it. The format is taken from the data."""
     Image = _pillow()
     from PIL import ImageOps, UnidentifiedImageError
 
-    path = os.fspath(path)
-    with open(path, "rb") as fh:  # OSErrors (missing, directory, permission) surface as they are
-        try:
-            with Image.open(fh) as im:
-                im.load()
-                try:
-                    im = ImageOps.exif_transpose(im)
-                except Exception:  # a broken EXIF block must not make the pixels unreadable
-                    pass
-                return _to_array(im, path)
-        except UnidentifiedImageError:
-            raise ImageReadError(f"{path}: not an image file Pillow can read") from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            if isinstance(exc, ImageReadError):
-                raise
-            raise ImageReadError(f"{path}: cannot decode the image ({exc})") from None
+    try:
+        with Image.open(fh) as im:
+            im.load()
+            try:
+                im = ImageOps.exif_transpose(im)
+            except Exception:  # a broken EXIF block must not make the pixels unreadable
+                pass
+            return _to_array(im, name)
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{name}: not an image file Pillow can read") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, ImageReadError):
+            raise
+        raise ImageReadError(f"{name}: cannot decode the image ({exc})") from None
 
 
 def _to_array(im: Any, path: str) -> np.ndarray:
@@ -216,8 +223,25 @@ def write_image(
     >>> bool((read_image(p) == img).all())
     True
     """
-    Image = _pillow()
     fmt = _pil_format(path)
+    pil, options = _encoder(image, labels, palette, fmt)
+    with atomic_output(path, force=force) as tmp:
+        pil.save(tmp, format=fmt, **options)
+
+
+def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, palette: Optional[np.ndarray] = None,
+                 ext: str = ".png") -> bytes:
+    """The bytes :func:`write_image` would write to a file with extension ``ext`` (for a pipe)."""
+    fmt = _pil_format(f"image{ext}")
+    pil, options = _encoder(image, labels, palette, fmt)
+    buf = io.BytesIO()
+    pil.save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str) -> tuple[Any, dict[str, Any]]:
+    """The Pillow image to save in format ``fmt``, and the save options."""
+    Image = _pillow()
     pil = _to_pil(Image, image, labels, palette, fmt)
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGBA" if pil.mode == "P" and "transparency" in pil.info else pil.mode)
@@ -227,8 +251,7 @@ def write_image(
     options: dict[str, Any] = ({"optimize": True} if small else {"compress_level": 6}) if fmt == "PNG" else {}
     if fmt == "JPEG":
         options = {"quality": 95}
-    with atomic_output(path, force=force) as tmp:
-        pil.save(tmp, format=fmt, **options)
+    return pil, options
 
 
 def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str) -> Any:

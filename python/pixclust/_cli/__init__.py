@@ -13,6 +13,7 @@ and quantizing an image), ``points`` (the CSV/TSV/.npy reader of ``dendrogram``)
 from __future__ import annotations
 
 import io
+import os
 import sys
 
 from pixclust._cli.errors import CLIError
@@ -37,7 +38,11 @@ def run(argv: list[str]) -> int:
     # -q silences the report on standard output too; --json is asked for, so it still prints.
     out = io.StringIO() if quiet and not getattr(args, "json", False) else sys.stdout
     try:
-        return COMMANDS[args.command](args, out, progress)
+        code = COMMANDS[args.command](args, out, progress)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return _closed_pipe()
     except (CLIError, ImportError) as exc:
         progress.newline()
         print(f"{prog}: error: {exc}", file=sys.stderr)
@@ -53,3 +58,12 @@ def run(argv: list[str]) -> int:
         progress.newline()
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+
+def _closed_pipe() -> int:
+    """Standard output was closed by its reader (``| head``): end quietly, as a program killed by
+    SIGPIPE would (status 128 + 13), with nothing more written to the closed pipe at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13

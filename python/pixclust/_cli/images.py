@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import sys
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -22,8 +24,17 @@ def check_k(value: int) -> int:
 
 
 def read_image(path: str, progress: Progress) -> np.ndarray:
+    """An image file, or standard input for "-" (its format taken from the data)."""
     from pixclust import _io
 
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise CLIError("standard input: no data (pipe an image in, or give a file name)")
+        try:
+            return _io.read_image_file(io.BytesIO(data), "standard input")
+        except _io.ImageReadError as exc:
+            raise CLIError(str(exc)) from None
     with reading(path, directory="is a directory, not an image"):
         try:
             with progress.step(f"reading {path}"):

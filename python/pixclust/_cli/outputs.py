@@ -93,3 +93,16 @@ def write_csv(path: str, header: str, rows: Iterable[str], *, force: bool) -> No
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(header + "\n")
             fh.writelines(f"{row}\n" for row in rows)
+
+
+def write_stdout(data: bytes) -> None:
+    """All of ``data`` on standard output. An unbuffered stdout (python -u, PYTHONUNBUFFERED) writes
+    only part of a large block to a pipe and says how much: go on from there until all is out (a
+    closed pipe then raises BrokenPipeError)."""
+    import sys
+
+    view = memoryview(data)
+    while view:
+        n = sys.stdout.buffer.write(view)
+        view = view[n if n is not None else 0:]
+    sys.stdout.buffer.flush()

@@ -4,14 +4,15 @@ an image; prints the palette (a table, or JSON with --json)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 from pixclust._cli.errors import CLIError
 from pixclust._cli.images import check_dither, check_k, describe, fit_palette, map_to_palette, quantize_image, read_image
-from pixclust._cli.outputs import check_output
+from pixclust._cli.outputs import check_output, write_stdout
 from pixclust._cli.palettes import dump_json, entries, read_palette, table_lines
 from pixclust._cli.progress import Progress
 
@@ -25,9 +26,7 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     if args.palette is None and args.k is None:
         raise CLIError("give -k (the number of colours) or --palette FILE")
     k = None if args.k is None else check_k(args.k)
-    tag = f"k{k}" if k is not None else Path(args.palette).stem
-    dest = args.output or f"{Path(args.input).stem}-{tag}{'-dither' if args.dither else ''}.png"
-    check_output(dest, force=args.force, inputs=[args.input], image=True)
+    dest, ext = _destination(args, k)
     given = read_palette(args.palette) if args.palette is not None else None
     img = read_image(args.input, progress)
     check_dither(img, args)
@@ -42,10 +41,38 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
         if args.dither:
             with progress.step("dithering"):
                 image, labels = pixclust.dither(img, res.palette, return_labels=True)
-    with progress.step(f"writing {dest}"):
-        _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force)
+    if dest == "-":
+        # Encoded whole before the first byte goes out: a failure leaves nothing half-written.
+        write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext))
+        out = sys.stderr if out is sys.stdout else out  # the report must not mix with the image
+    else:
+        with progress.step(f"writing {dest}"):
+            _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force)
     _report(args, img, res, dest, out)
     return 0
+
+
+def _destination(args: argparse.Namespace, k: Optional[int]) -> tuple[str, str]:
+    """The output path ("-" for standard output) and its extension, checked before any work."""
+    from pixclust import _io
+
+    if args.output == "-":
+        if args.json:
+            raise CLIError("--json and -o - both want standard output; write the image to a file")
+        ext = "." + (args.format or "png").lower().lstrip(".")
+        try:
+            _io.check_writable_image_path(f"image{ext}")
+        except ValueError:
+            raise CLIError(f"--format {args.format}: cannot write this format; use png, jpg, tif, bmp or webp") from None
+        return "-", ext
+    if args.format is not None:
+        raise CLIError("--format is for -o - (standard output); a file's format follows its extension")
+    if args.input == "-" and not args.output:
+        raise CLIError("reading standard input: give -o FILE, or -o - for standard output")
+    tag = f"k{k}" if k is not None else Path(args.palette).stem
+    dest = args.output or f"{Path(args.input).stem}-{tag}{'-dither' if args.dither else ''}.png"
+    check_output(dest, force=args.force, inputs=[args.input] if args.input != "-" else [], image=True)
+    return dest, Path(dest).suffix.lower()
 
 
 def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out: Any) -> None:
@@ -59,7 +86,7 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
                "output": dest, "colors": entries(res)}
         out.write(dump_json(doc))
         return
-    print(f"{args.input}: {describe(img)}; {how}", file=out)
+    print(f"{'standard input' if args.input == '-' else args.input}: {describe(img)}; {how}", file=out)
     print("palette (share of pixels):", file=out)
     print("\n".join(table_lines(res)), file=out)
     print(f"inertia: {res.inertia:.6g}{unit}", file=out)
@@ -68,4 +95,4 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
         note += "; lossy format: use .png for exactly these colours"
     elif img.dtype.kind == "f" and Path(dest).suffix.lower() not in (".tif", ".tiff"):
         note += "; float values rounded to integers: use .tif for exactly these values"
-    print(f"wrote {dest}{note}", file=out)
+    print(f"wrote {'standard output' if dest == '-' else dest}{note}", file=out)
