@@ -50,13 +50,17 @@ class Centroids {
   }
   double size(std::size_t a) const { return size_[a]; }
 
-  // Cluster x merged into slot y: the size-weighted mean (midpoint: median, or two empty clusters).
+  // Cluster x merged into slot y: the size-weighted mean (midpoint: median, or two empty clusters). A
+  // coordinate the two share is kept as it is (the mean of 3 copies would round): copies of a point then
+  // stay at distance exactly 0, as weights require (test_weights_are_repeated_points).
   void merge(std::size_t x, std::size_t y, bool midpoint) {
     const double sx = size_[x], sy = size_[y], s = sx + sy;
-    double* cx = c_.data() + x * d_;
+    const double* cx = c_.data() + x * d_;
     double* cy = c_.data() + y * d_;
-    for (std::size_t k = 0; k < d_; ++k)
+    for (std::size_t k = 0; k < d_; ++k) {
+      if (cx[k] == cy[k]) continue;
       cy[k] = midpoint || s == 0 ? 0.5 * (cx[k] + cy[k]) : (sx * cx[k] + sy * cy[k]) / s;
+    }
     size_[y] = s;
     size_[x] = 0;
   }

@@ -12,16 +12,33 @@
 
 namespace pixclust::detail {
 
-// The distance between rows a and b (d values each) with pdist's operations in pdist's order: a sum over
-// the coordinates from the first, in double, from 0.0 (SciPy's distance_metrics.h accumulates each pair
-// sequentially; its unrolling runs across pairs, not coordinates), so a float64 input gives pdist's bits
-// (tests/test_linkage_vector.py, test_single_matches_scipy). float32 values are widened first, as pdist
-// widens float32 observations. norm_a, norm_b: the rows' norms, read by cosine only.
+// The dot product as SciPy's compiled pdist computes it for cosine: two interleaved partial sums over the
+// even-length prefix, added, then the last coordinate if d is odd. Its C source sums in order, but the
+// wheel's build vectorises that loop in two lanes; measured bit for bit against scipy 1.17's pdist for
+// d = 2..33 (tests/test_linkage_vector.py, test_single_matches_scipy, cosine).
+template <class T>
+inline double pdist_dot(const T* a, const T* b, std::size_t d) {
+  double s0 = 0.0, s1 = 0.0;
+  std::size_t k = 0;
+  for (; k + 1 < d; k += 2) {
+    s0 += static_cast<double>(a[k]) * static_cast<double>(b[k]);
+    s1 += static_cast<double>(a[k + 1]) * static_cast<double>(b[k + 1]);
+  }
+  double s = s0 + s1;
+  if (k < d) s += static_cast<double>(a[k]) * static_cast<double>(b[k]);
+  return s;
+}
+
+// The distance between rows a and b (d values each) with pdist's operations in pdist's order: for the
+// differences, a sum over the coordinates from the first, in double, from 0.0 (SciPy's
+// distance_metrics.h accumulates each pair sequentially; its unrolling runs across pairs, not
+// coordinates), so a float64 input gives pdist's bits (tests/test_linkage_vector.py,
+// test_single_matches_scipy). float32 values are widened first, as pdist widens float32 observations.
+// norm_a, norm_b: the rows' norms, read by cosine only.
 template <VectorMetric M, class T>
 inline double vector_distance(const T* a, const T* b, std::size_t d, double norm_a, double norm_b) {
   if constexpr (M == VectorMetric::cosine) {
-    double dot = 0.0;
-    for (std::size_t k = 0; k < d; ++k) dot += static_cast<double>(a[k]) * static_cast<double>(b[k]);
+    const double dot = pdist_dot(a, b, d);
     double cosine = dot / (norm_a * norm_b);
     if (std::fabs(cosine) > 1.0) cosine = std::copysign(1.0, cosine);  // SciPy clips the rounding error
     return 1.0 - cosine;
@@ -45,15 +62,11 @@ inline double vector_distance(const T* a, const T* b, std::size_t d, double norm
   }
 }
 
-// pdist's row norms for cosine: sqrt of the sum of squares, in order.
+// pdist's row norms for cosine: sqrt of the row's dot product with itself (the same two-lane sum).
 template <class T>
 std::vector<double> row_norms(const T* X, std::size_t n, std::size_t d) {
   std::vector<double> norms(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    double s = 0.0;
-    for (std::size_t k = 0; k < d; ++k) s += static_cast<double>(X[i * d + k]) * static_cast<double>(X[i * d + k]);
-    norms[i] = std::sqrt(s);
-  }
+  for (std::size_t i = 0; i < n; ++i) norms[i] = std::sqrt(pdist_dot(X + i * d, X + i * d, d));
   return norms;
 }
 
