@@ -12,6 +12,7 @@ void bind_dither(py::module_& m);
 void bind_kmeans(py::module_& m);
 void bind_color(py::module_& m);
 void bind_linkage(py::module_& m);
+void bind_linkage_vector(py::module_& m);
 }  // namespace pixclust::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -33,4 +34,5 @@ PYBIND11_MODULE(_core, m) {
   pixclust::bindings::bind_kmeans(m);
   pixclust::bindings::bind_color(m);
   pixclust::bindings::bind_linkage(m);
+  pixclust::bindings::bind_linkage_vector(m);
 }

@@ -18,7 +18,7 @@ from pixclust._config import show_config
 from pixclust._core import __version__
 from pixclust._dither import dither
 from pixclust._quantize import QuantizeResult, from_lab, quantize, to_lab
-from pixclust.hierarchy import linkage
+from pixclust.hierarchy import linkage, linkage_vector
 
 if TYPE_CHECKING:
     from pixclust._kmeans import KMeans
@@ -30,6 +30,7 @@ __all__ = [
     "dither",
     "from_lab",
     "linkage",
+    "linkage_vector",
     "quantize",
     "show_config",
     "to_lab",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'max_threads', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
+__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -53,6 +53,10 @@ def lab_to_srgb(lab: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> nump
 def linkage(y: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], method: str, overwrite_input: bool = False, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """
     SciPy's (n-1, 4) linkage matrix of a condensed distance vector (float32 or float64). With overwrite_input the vector itself is the working matrix and is left scrambled.
+    """
+def linkage_vector(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], method: str, metric: str, sample_weight: typing.Any = None, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    SciPy's (n-1, 4) linkage matrix of an (n, d) float32 or float64 array of observations, without the distance matrix (single, ward, centroid, median); sample_weight: None or n float64 whole counts.
     """
 def max_threads() -> int:
     """

@@ -1,4 +1,5 @@
-"""Hierarchical clustering with SciPy's answers: :func:`linkage`.
+"""Hierarchical clustering with SciPy's answers: :func:`linkage`, and :func:`linkage_vector` from
+observations without the distance matrix.
 
 The result is the very ``(n-1, 4)`` matrix :func:`scipy.cluster.hierarchy.linkage` returns, so everything
 in :mod:`scipy.cluster.hierarchy` (``fcluster``, ``dendrogram``, ``cophenet``, ``leaves_list``, ...)
@@ -8,6 +9,7 @@ works on it unchanged.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from typing import Any, Callable, Union
 
@@ -18,7 +20,7 @@ from scipy.spatial import distance  # type: ignore[import-untyped]
 
 from pixclust import _core
 
-__all__ = ["linkage"]
+__all__ = ["linkage", "linkage_vector"]
 
 # SciPy's method table (a dict, so that an unhashable method raises SciPy's TypeError).
 _LINKAGE_METHODS = {
@@ -31,8 +33,17 @@ _LINKAGE_METHODS = {
     "weighted": 6,
 }
 _EUCLIDEAN_METHODS = ("centroid", "median", "ward")
+# What linkage_vector computes without the matrix.
+_VECTOR_METHODS = ("single", "ward", "centroid", "median")
+_VECTOR_METRICS = ("euclidean", "sqeuclidean", "cityblock", "chebyshev", "cosine")
+# Whole-number weights up to this sum add exactly in float64.
+_MAX_WEIGHT_SUM = 2**53
 
 Metric = Union[str, Callable[..., float]]
+
+_SQUARE_WARNING = (
+    "The symmetric non-negative hollow observation matrix looks suspiciously like an uncondensed distance matrix"
+)
 
 
 def _as_float_array(y: npt.ArrayLike) -> tuple[npt.NDArray[Any], bool]:
@@ -125,7 +136,9 @@ def linkage(
         be invalid (a cluster merged twice, an infinite or NaN height), a ValueError saying that the
         updates overflow. Dividing the distances by a constant gives the same tree, heights divided.
     MemoryError
-        When the working copy does not fit; the message says how many bytes it needs.
+        When the working copy does not fit; the message says how many bytes it needs. Observations whose
+        condensed matrix would not fit in free memory go to :func:`linkage_vector` (with a
+        ResourceWarning) where it can compute them; elsewhere this is raised before any allocation.
 
     Warns
     -----
@@ -159,12 +172,9 @@ def linkage(
         condensed = arr
     elif arr.ndim == 2:
         if _looks_like_square_distances(arr):
-            warnings.warn(
-                "The symmetric non-negative hollow observation matrix looks suspiciously like an "
-                "uncondensed distance matrix",
-                ClusterWarning,
-                stacklevel=2,
-            )
+            warnings.warn(_SQUARE_WARNING, ClusterWarning, stacklevel=2)
+        if (vector_Z := _without_matrix_if_needed(arr, method, metric, optimal_ordering)) is not None:
+            return vector_Z
         if metric == "euclidean":
             # float32 observations give SciPy's float64 distances too: the kernel widens before it
             # subtracts, exactly as SciPy's float64 conversion does.
@@ -186,4 +196,166 @@ def linkage(
     Z: npt.NDArray[np.float64] = _core.linkage(condensed, method, overwrite_input=overwrite)
     if optimal_ordering:
         return np.asarray(optimal_leaf_ordering(Z, condensed), dtype=np.float64)
+    return Z
+
+
+def _available_memory() -> int:
+    """Bytes of physical memory free now: ``os.sysconf`` SC_AVPHYS_PAGES * SC_PAGE_SIZE.
+
+    Where the system does not say, a number larger than any matrix (the matrix path then runs and
+    raises its own MemoryError if it must). Module-level so that tests can replace it.
+    """
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 2**63
+
+
+def _without_matrix_if_needed(
+    X: npt.NDArray[Any], method: str, metric: Metric, optimal_ordering: bool
+) -> npt.NDArray[np.float64] | None:
+    """:func:`linkage_vector`'s result when the condensed matrix of ``X`` would not fit, else None.
+
+    The matrix path needs the float64 condensed matrix (``8 n(n-1)/2`` bytes, overwritten in place by
+    the clustering) and, with ``optimal_ordering``, a working copy of it for every method but
+    'single'. Raises MemoryError, before anything is allocated, where no path without it exists.
+    """
+    n = X.shape[0]
+    condensed = 8 * (n * (n - 1) // 2)
+    needed = condensed * (2 if optimal_ordering and method != "single" else 1)
+    available = _available_memory()
+    if needed <= available:
+        return None
+    vector_ok = method in _VECTOR_METHODS and not optimal_ordering
+    if not vector_ok or not isinstance(metric, str) or not (
+        metric == "euclidean" or (method == "single" and metric in _VECTOR_METRICS)
+    ):
+        raise MemoryError(
+            f"pixclust.linkage: the condensed distance matrix of {n} observations needs {needed} bytes "
+            f"and {available} bytes are available; method={method!r} with metric={metric!r}"
+            f"{' and optimal_ordering' if optimal_ordering else ''} cannot be computed without it "
+            f"(pixclust.linkage_vector computes {', '.join(_VECTOR_METHODS)} without the matrix)"
+        )
+    warnings.warn(
+        f"pixclust.linkage: the condensed distance matrix of {n} observations needs {needed} bytes and "
+        f"{available} bytes are available: computed by pixclust.linkage_vector instead, without the matrix",
+        ResourceWarning,
+        stacklevel=3,
+    )
+    return linkage_vector(X, method, metric)
+
+
+def _observations(X: npt.ArrayLike) -> npt.NDArray[Any]:
+    """``X`` as a C-ordered (n, d) float32 or float64 array of finite values, or the error naming X."""
+    arr = np.asarray(X)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"X: expected an array of real numbers, got dtype {arr.dtype}")
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float64, copy=False)
+    arr = np.ascontiguousarray(arr)
+    if arr.ndim != 2:
+        raise ValueError(f"X: expected a 2-D array of observations (n, d), got {arr.ndim}-D")
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"X: needs at least 1 observation of at least 1 coordinate, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError("The observation matrix X must contain only finite values.")
+    return arr
+
+
+def _sample_weight(sample_weight: npt.ArrayLike, n: int) -> npt.NDArray[np.float64]:
+    """The weights as float64 whole numbers >= 0 with a positive sum, or the error naming them."""
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight: expected an array of numbers, got dtype {w.dtype}")
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight: expected shape ({n},), one weight per observation, got {w.shape}")
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if not (np.isfinite(w).all() and (w >= 0).all() and (w == np.floor(w)).all()):
+        raise ValueError("sample_weight: expected whole numbers >= 0 (the number of copies of each point)")
+    total = float(w.sum())
+    if not 0 < total <= _MAX_WEIGHT_SUM:
+        raise ValueError(f"sample_weight: the weights must have a positive sum of at most 2**53, got {total}")
+    return w
+
+
+def linkage_vector(
+    X: npt.ArrayLike,
+    method: str = "single",
+    metric: str = "euclidean",
+    *,
+    sample_weight: npt.ArrayLike | None = None,
+) -> npt.NDArray[np.float64]:
+    """Hierarchical clustering of observations without the distance matrix, in O(n d) memory.
+
+    fastcluster's ``linkage_vector`` under the same name and signature: the distances are computed as
+    they are needed, never stored, so ``n = 10**6`` points need megabytes where the condensed matrix of
+    :func:`linkage` would need 4 TB. The result is SciPy's ``(n-1, 4)`` linkage matrix.
+
+    Exactness, on float64 input:
+
+    - 'single': :func:`scipy.cluster.hierarchy.linkage` ``(X, "single", metric)`` to the bit, ties
+      included (Prim's tree as SciPy grows it, each distance computed as
+      :func:`scipy.spatial.distance.pdist` computes it).
+    - 'ward', 'centroid', 'median': SciPy's merges whenever no two candidate distances tie, and heights
+      within about 1e-12 relative: they are computed from cluster centroids, which round differently
+      from SciPy's updates of stored distances (as fastcluster's ``linkage_vector`` does).
+
+    float32 input gives the result of the same values in float64 (every distance is computed in
+    double). The result does not depend on the number of threads.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        The observations, finite real numbers. float32 and float64 are used as they are, other real
+        dtypes converted to float64.
+    method : {'single', 'ward', 'centroid', 'median'}
+        The linkage criterion. 'complete', 'average' and 'weighted' need the distance matrix: use
+        :func:`linkage`.
+    metric : {'euclidean', 'sqeuclidean', 'cityblock', 'chebyshev', 'cosine'}
+        The distance between observations, as :func:`scipy.spatial.distance.pdist` defines it.
+        'ward', 'centroid' and 'median' need 'euclidean'.
+    sample_weight : array_like of shape (n,), optional
+        Keyword only. Whole numbers >= 0, at least one positive: how many copies of each observation
+        there are. The tree above the zero-height merges of the copies is that of the repeated points,
+        and ``Z[:, 3]`` sums the weights; 'ward' and 'centroid' use them as the cluster sizes.
+
+    Returns
+    -------
+    Z : ndarray of shape (n-1, 4), float64
+        The linkage matrix, as :func:`scipy.cluster.hierarchy.linkage` returns it.
+
+    Raises
+    ------
+    ValueError
+        An unknown method or metric, a method that needs the matrix, a non-Euclidean metric with
+        'ward', 'centroid' or 'median', ``X`` not 2-D, empty or not finite, bad weights, or distances
+        that are not finite (a cosine distance to an all-zero row; coordinates so far apart that the
+        distances overflow).
+    TypeError
+        ``X`` or ``sample_weight`` not real numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pixclust
+    >>> from scipy.cluster import hierarchy
+    >>> X = np.array([[2, 2], [15, 4], [2, 3], [4, 5], [5, 5],
+    ...               [20, 4], [22, 7], [17, 7], [20, 10], [3, 3]], dtype=float)
+    >>> np.array_equal(pixclust.linkage_vector(X, "single"), hierarchy.linkage(X, "single"))
+    True
+    >>> Z = pixclust.linkage_vector(X, "ward")
+    >>> hierarchy.fcluster(Z, 2, criterion="maxclust")
+    array([1, 2, 1, 1, 1, 2, 2, 2, 2, 1], dtype=int32)
+    """
+    if not isinstance(method, str) or method not in _VECTOR_METHODS:
+        needs_matrix = isinstance(method, str) and method in _LINKAGE_METHODS
+        hint = "; it needs the distance matrix: use pixclust.linkage" if needs_matrix else ""
+        raise ValueError(f"method: expected one of {', '.join(_VECTOR_METHODS)}, got {method!r}{hint}")
+    if not isinstance(metric, str) or metric not in _VECTOR_METRICS:
+        raise ValueError(f"metric: expected one of {', '.join(_VECTOR_METRICS)}, got {metric!r}")
+    if method in _EUCLIDEAN_METHODS and metric != "euclidean":
+        raise ValueError(f"`method={method}` requires the distance metric to be Euclidean")
+    arr = _observations(X)
+    w = None if sample_weight is None else _sample_weight(sample_weight, arr.shape[0])
+    Z: npt.NDArray[np.float64] = _core.linkage_vector(arr, method, metric, w)
     return Z

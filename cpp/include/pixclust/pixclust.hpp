@@ -8,4 +8,5 @@
 #include "pixclust/dither.hpp"
 #include "pixclust/kmeans.hpp"
 #include "pixclust/linkage.hpp"
+#include "pixclust/linkage_vector.hpp"
 #include "pixclust/pdist.hpp"

@@ -1,0 +1,109 @@
+"""pixclust.linkage_vector against fastcluster.linkage_vector and SciPy: time and peak memory.
+
+    python benchmarks/bench_linkage_vector.py                          # n = 10^4 and 10^5, 3-D and 16-D
+    python benchmarks/bench_linkage_vector.py --sizes 10000 --dims 3   # a quick look
+    python benchmarks/bench_linkage_vector.py --million                # adds n = 10^6, single only
+
+Points are standard normal, saved once; every measurement runs in a fresh subprocess that loads them,
+so that one library's allocations cannot flatter or burden the next. Peak memory is the resident-set
+high-water mark during the call (VmHWM, reset just before it through /proc/self/clear_refs) minus the
+resident set just before it (Linux only). SciPy needs the condensed matrix (8 n(n-1)/2 bytes): it runs
+only where that is below --scipy-max-bytes (n = 10^4 by default); "-" marks a run left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+METHODS = ["single", "ward", "centroid", "median"]
+LIBRARIES = ["pixclust", "fastcluster", "scipy"]
+
+CHILD = r"""
+import json, sys, time
+import numpy as np
+
+def status_kib(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1])
+
+library, method, path = sys.argv[1:4]
+X = np.load(path)
+if library == "pixclust":
+    import pixclust
+    run = lambda: pixclust.linkage_vector(X, method)
+elif library == "fastcluster":
+    import fastcluster
+    run = lambda: fastcluster.linkage_vector(X, method)
+else:
+    from scipy.cluster import hierarchy
+    run = lambda: hierarchy.linkage(X, method)
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+before = status_kib("VmRSS:")
+t0 = time.perf_counter()
+Z = run()
+seconds = time.perf_counter() - t0
+print(json.dumps({"seconds": seconds, "peak_mib": (status_kib("VmHWM:") - before) / 1024}))
+"""
+
+
+def measure(library: str, method: str, path: str, timeout: float) -> dict | None:
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, library, method, path],
+            capture_output=True, text=True, timeout=timeout, check=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--dims", type=int, nargs="+", default=[3, 16])
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
+    parser.add_argument("--million", action="store_true", help="also n = 10^6, single linkage only")
+    parser.add_argument("--scipy-max-bytes", type=float, default=1e9)
+    parser.add_argument("--timeout", type=float, default=3600)
+    args = parser.parse_args()
+    import numpy as np
+
+    runs = [(n, d, m) for n in args.sizes for d in args.dims for m in args.methods]
+    if args.million:
+        runs += [(1_000_000, d, "single") for d in args.dims]
+    print(f"cores: {os.cpu_count()}")
+    header = f"{'n':>8} {'d':>3} {'method':<9}" + "".join(f"{lib + ' s':>15}{'MiB':>8}" for lib in LIBRARIES)
+    print(header + f"{'fc/px':>8}{'sp/px':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, d, method in runs:
+            path = str(Path(tmp) / f"X_{n}_{d}.npy")
+            if not Path(path).exists():
+                np.save(path, np.random.default_rng(n + d).normal(size=(n, d)))
+            row = f"{n:>8} {d:>3} {method:<9}"
+            seconds = {}
+            for lib in LIBRARIES:
+                result = None
+                if lib != "scipy" or 8 * n * (n - 1) / 2 <= args.scipy_max_bytes:
+                    result = measure(lib, method, path, args.timeout)
+                if result is None:
+                    row += f"{'-':>15}{'-':>8}"
+                else:
+                    seconds[lib] = result["seconds"]
+                    row += f"{result['seconds']:>15.3f}{result['peak_mib']:>8.1f}"
+            for lib in ("fastcluster", "scipy"):
+                ratio = seconds[lib] / seconds["pixclust"] if lib in seconds and "pixclust" in seconds else None
+                row += f"{ratio:>8.2f}" if ratio is not None else f"{'':>8}"
+            print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+// Ward, centroid and median linkage from observations, on cluster centroids and sizes instead of a
+// distance matrix: O(n d) memory.
+//
+// Every distance is a function of two clusters' centroids and sizes: ward's is
+// sqrt(2 |A||B| / (|A| + |B|)) ||c_A - c_B||, centroid's and median's ||c_A - c_B||; a merge replaces the
+// two centroids by their size-weighted mean (ward, centroid) or their midpoint (median). These are the
+// quantities SciPy's Lance-Williams updates track, rounded differently (heights within 1e-12 relative,
+// tests/test_linkage_vector.py). The comparisons use the squared forms (the square root is monotone) and
+// the heights take the root once.
+//
+// Ward is reducible, and runs SciPy's nearest-neighbour chain (reciprocal_pair: ties to the previous
+// link, else the lowest index); the rows are then sorted by height and relabelled as SciPy does.
+// Centroid and median are not (a merge can bring clusters closer) and run Müllner's generic algorithm:
+// every cluster keeps a candidate nearest neighbour above it and a lower bound of that distance; the
+// smallest bound is merged once its distance is confirmed, else recomputed. Merging x < y keeps the new
+// cluster in slot y, and the ids are assigned as the merges happen, as SciPy's fast_linkage does. Instead
+// of SciPy's heap, the smallest bound is found by a scan of the bounds (ties to the lowest index), which
+// costs less than the O(n d) update pass that each merge needs anyway.
+//
+// Every scan runs on all threads with chunk-ordered reductions, and every per-cluster write belongs to
+// one chunk: the result does not depend on the thread count.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "linkage_vector_common.hpp"
+
+namespace pixclust::detail {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Rows of initial-neighbour scans handed out at a time (row i scans n - 1 - i others).
+constexpr std::size_t kRowsPerChunk = 16;
+
+class Centroids {
+ public:
+  template <class T>
+  Centroids(const T* X, std::size_t n, std::size_t d, const double* size)
+      : d_(d), c_(X, X + n * d), size_(size, size + n) {}
+
+  double sq_dist(std::size_t a, std::size_t b) const {
+    return vector_distance<VectorMetric::sqeuclidean>(c_.data() + a * d_, c_.data() + b * d_, d_, 0.0, 0.0);
+  }
+  // |A||B| / (|A| + |B|) ||c_A - c_B||^2: half the squared ward distance. Zero for a size-zero cluster.
+  double ward_key(std::size_t a, std::size_t b) const {
+    const double p = size_[a] * size_[b];
+    return p == 0 ? 0.0 : p / (size_[a] + size_[b]) * sq_dist(a, b);
+  }
+  double size(std::size_t a) const { return size_[a]; }
+
+  // Cluster x merged into slot y: the size-weighted mean (midpoint: median, or two empty clusters). A
+  // coordinate the two share is kept as it is (the mean of 3 copies would round): copies of a point then
+  // stay at distance exactly 0, as weights require (test_weights_are_repeated_points).
+  void merge(std::size_t x, std::size_t y, bool midpoint) {
+    const double sx = size_[x], sy = size_[y], s = sx + sy;
+    const double* cx = c_.data() + x * d_;
+    double* cy = c_.data() + y * d_;
+    for (std::size_t k = 0; k < d_; ++k) {
+      if (cx[k] == cy[k]) continue;
+      cy[k] = midpoint || s == 0 ? 0.5 * (cx[k] + cy[k]) : (sx * cx[k] + sy * cy[k]) / s;
+    }
+    size_[y] = s;
+    size_[x] = 0;
+  }
+
+ private:
+  std::size_t d_;
+  std::vector<double> c_;
+  std::vector<double> size_;
+};
+
+void ward_chain(Centroids& C, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
+  ActiveList live(n);
+  ThreadBudget budget(threads, adaptive);
+  std::vector<Candidate<double>> scratch;
+  std::vector<std::size_t> chain;
+  auto nearest = [&](std::size_t x) {
+    const std::size_t* L = live.data();
+    const Candidate<double> best =
+        chunked_argmin<double>(0, live.size(), budget.threads(), scratch, [&](std::size_t lo, std::size_t hi) {
+          Candidate<double> b{kInf, hi};
+          for (std::size_t p = lo; p < hi; ++p) {
+            const std::size_t i = L[p];
+            if (i == x || !live.alive(i)) continue;
+            const double v = C.ward_key(x, i);
+            if (v < b.value) b = {v, p};
+          }
+          return b;
+        });
+    if (best.index >= live.size()) throw_non_finite();
+    return Candidate<double>{best.value, L[best.index]};
+  };
+  auto distance = [&](std::size_t a, std::size_t b) { return C.ward_key(a, b); };
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    if (chain.empty()) chain.push_back(live.first_alive());
+    const ChainPair<double> pair = reciprocal_pair<double>(chain, nearest, distance);
+    write_merge(Z, k, pair.x, pair.y, std::sqrt(2.0 * pair.d), 0.0);  // the counts come with the sort
+    C.merge(pair.x, pair.y, false);
+    live.kill(pair.x);
+    poller.poll();
+  }
+  sort_and_relabel(Z, n);
+}
+
+// Müllner's generic algorithm on centroids (see the top of this file).
+class Generic {
+ public:
+  Generic(Centroids& C, std::size_t n, bool median, int threads, bool adaptive, CancelPoller& poller)
+      : C_(C), n_(n), median_(median), live_(n), budget_(threads, adaptive), poller_(poller), neighbor_(n, n),
+        bound_(n, kInf), id_(n) {
+    for (std::size_t i = 0; i < n; ++i) id_[i] = i;
+    // Each cluster's nearest above it, lowest index among equals; each row written by one chunk.
+    chunked_for(0, n, kRowsPerChunk, threads, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i)
+        for (std::size_t j = i + 1; j < n; ++j) {
+          const double v = C_.sq_dist(i, j);
+          if (v < bound_[i]) bound_[i] = v, neighbor_[i] = j;
+        }
+    });
+  }
+
+  void run(double* Z) {
+    for (std::size_t k = 0; k + 1 < n_; ++k) {
+      const auto [x, y, key] = closest_pair();
+      const std::size_t a = id_[x], b = id_[y];
+      write_merge(Z, k, a < b ? a : b, a < b ? b : a, std::sqrt(key), C_.size(x) + C_.size(y));
+      C_.merge(x, y, median_);
+      id_[y] = n_ + k;
+      live_.kill(x);
+      bound_[x] = kInf;
+      update(x, y);
+      poller_.poll();
+    }
+  }
+
+ private:
+  // The smallest bound once its distance is confirmed (recomputing the unconfirmed ones).
+  ChainPair<double> closest_pair() {
+    for (;;) {
+      const std::size_t* L = live_.data();
+      const Candidate<double> m =
+          chunked_argmin<double>(0, live_.size(), budget_.threads(), scratch_, [&](std::size_t lo, std::size_t hi) {
+            Candidate<double> b{kInf, hi};
+            for (std::size_t p = lo; p < hi; ++p)
+              if (live_.alive(L[p]) && bound_[L[p]] < b.value) b = {bound_[L[p]], p};
+            return b;
+          });
+      if (m.index >= live_.size()) throw_non_finite();  // only NaN or infinite distances are left
+      const std::size_t x = L[m.index], y = neighbor_[x];
+      const double v = C_.sq_dist(x, y);
+      if (v == m.value) return {x, y, v};
+      const Candidate<double> c = nearest_above(x);
+      bound_[x] = c.value;
+      neighbor_[x] = c.index;
+    }
+  }
+
+  Candidate<double> nearest_above(std::size_t x) {
+    const std::size_t* L = live_.data();
+    const std::size_t from = live_.lower_bound(x + 1);
+    const Candidate<double> best =
+        chunked_argmin<double>(from, live_.size(), budget_.threads(), scratch_, [&](std::size_t lo, std::size_t hi) {
+          Candidate<double> b{kInf, hi};
+          for (std::size_t p = lo; p < hi; ++p) {
+            if (!live_.alive(L[p])) continue;
+            const double v = C_.sq_dist(x, L[p]);
+            if (v < b.value) b = {v, p};
+          }
+          return b;
+        });
+    return best.index < live_.size() ? Candidate<double>{best.value, L[best.index]} : Candidate<double>{kInf, n_};
+  }
+
+  // After x merged into y: clusters below y that pointed at x point at y (their bound stays a lower
+  // bound), a new distance to y below a bound replaces it, and y's own nearest above is found.
+  void update(std::size_t x, std::size_t y) {
+    const std::size_t* L = live_.data();
+    const Candidate<double> above = chunked_argmin<double>(
+        0, live_.size(), budget_.threads(), scratch_, [&](std::size_t lo, std::size_t hi) {
+          Candidate<double> b{kInf, hi};
+          for (std::size_t p = lo; p < hi; ++p) {
+            const std::size_t z = L[p];
+            if (z == y || !live_.alive(z)) continue;
+            const double v = C_.sq_dist(z, y);
+            if (z > y) {
+              if (v < b.value) b = {v, p};
+              continue;
+            }
+            if (neighbor_[z] == x) neighbor_[z] = y;
+            if (v < bound_[z]) bound_[z] = v, neighbor_[z] = y;
+          }
+          return b;
+        });
+    if (above.index < live_.size()) {
+      bound_[y] = above.value;
+      neighbor_[y] = L[above.index];
+    } else {
+      bound_[y] = kInf;
+      neighbor_[y] = n_;
+    }
+  }
+
+  Centroids& C_;
+  std::size_t n_;
+  bool median_;
+  ActiveList live_;
+  ThreadBudget budget_;
+  CancelPoller& poller_;
+  std::vector<std::size_t> neighbor_;
+  std::vector<double> bound_;
+  std::vector<std::size_t> id_;
+  std::vector<Candidate<double>> scratch_;
+};
+
+}  // namespace
+
+template <class T>
+void centroid_linkage(const T* X, std::size_t n, std::size_t d, LinkageMethod method, const double* size, double* Z,
+                      int threads, bool adaptive, CancelPoller& poller) {
+  Centroids C(X, n, d, size);
+  if (method == LinkageMethod::ward) return ward_chain(C, n, Z, threads, adaptive, poller);
+  Generic(C, n, method == LinkageMethod::median, threads, adaptive, poller).run(Z);
+}
+
+template void centroid_linkage<float>(const float*, std::size_t, std::size_t, LinkageMethod, const double*, double*,
+                                      int, bool, CancelPoller&);
+template void centroid_linkage<double>(const double*, std::size_t, std::size_t, LinkageMethod, const double*,
+                                       double*, int, bool, CancelPoller&);
+
+}  // namespace pixclust::detail

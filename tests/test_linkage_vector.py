@@ -1,0 +1,164 @@
+"""pixclust.linkage_vector against SciPy's linkage and fastcluster.linkage_vector, and linkage()'s switch
+to it when the distance matrix would not fit."""
+
+from __future__ import annotations
+
+import fastcluster
+import numpy as np
+import pytest
+from scipy.cluster import hierarchy
+
+import pixclust
+from pixclust import _core, hierarchy as pixclust_hierarchy
+
+METRICS = ["euclidean", "sqeuclidean", "cityblock", "chebyshev", "cosine"]
+CENTROID_METHODS = ["ward", "centroid", "median"]
+
+
+def assert_same_merges(Z, ref, rtol=1e-12, atol=0.0):
+    """Columns 0, 1, 3 identical, heights close: the contract for ward, centroid and median."""
+    np.testing.assert_array_equal(Z[:, [0, 1, 3]], ref[:, [0, 1, 3]])
+    np.testing.assert_allclose(Z[:, 2], ref[:, 2], rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("d", [1, 2, 3, 8, 16])
+def test_single_matches_scipy(metric, d):
+    rng = np.random.default_rng(d * 7 + len(metric))
+    X = rng.normal(size=(int(rng.integers(300, 1200)), d))
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, "single", metric), hierarchy.linkage(X, "single", metric))
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("d", [1, 2, 3, 8])
+def test_single_matches_scipy_with_ties(metric, d):
+    # Small integers: many equal distances, so SciPy's tie order (Prim's from point 0, lowest index,
+    # stable sort by height) decides the matrix. Shifted by 1 so that cosine meets no zero row.
+    rng = np.random.default_rng(d)
+    X = rng.integers(0, 4, size=(600, d)).astype(np.float64) + 1
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, "single", metric), hierarchy.linkage(X, "single", metric))
+
+
+def test_single_matches_scipy_at_2000_points():
+    X = np.random.default_rng(2000).normal(size=(2000, 3))
+    np.testing.assert_array_equal(pixclust.linkage_vector(X), hierarchy.linkage(X, "single"))
+
+
+@pytest.mark.parametrize("method", CENTROID_METHODS)
+@pytest.mark.parametrize("d", [1, 2, 3, 8, 16])
+def test_centroid_methods_match_scipy_and_fastcluster(method, d):
+    rng = np.random.default_rng(d + 100)
+    X = rng.normal(size=(2000 if d == 3 else 700, d))
+    Z = pixclust.linkage_vector(X, method)
+    assert_same_merges(Z, fastcluster.linkage_vector(X, method))
+    # SciPy's Lance-Williams updates lose relative precision on the smallest heights (a square root of a
+    # difference): 1e-12 relative, plus 1e-12 of the tallest height.
+    ref = hierarchy.linkage(X, method)
+    assert_same_merges(Z, ref, atol=1e-12 * ref[:, 2].max())
+
+
+def test_float32_is_the_float64_of_its_values():
+    X = np.random.default_rng(5).normal(size=(800, 3)).astype(np.float32)
+    X64 = X.astype(np.float64)
+    np.testing.assert_array_equal(pixclust.linkage_vector(X), hierarchy.linkage(X64, "single"))
+    for method in CENTROID_METHODS:
+        np.testing.assert_array_equal(pixclust.linkage_vector(X, method), pixclust.linkage_vector(X64, method))
+
+
+def _partition(labels):
+    """Labels renumbered by first appearance: equal partitions give equal arrays."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    return np.argsort(np.argsort(first))[inverse]
+
+
+def _leaf_counts(Z):
+    """Z with its count column counting leaves, which SciPy's validity check requires of fcluster's input."""
+    n = len(Z) + 1
+    count = np.ones(2 * n - 1)
+    out = Z.copy()
+    for r, (a, b) in enumerate(Z[:, :2].astype(int)):
+        count[n + r] = out[r, 3] = count[a] + count[b]
+    return out
+
+
+@pytest.mark.parametrize("method", ["single", "ward", "centroid"])
+def test_weights_are_repeated_points(method):
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(80, 2))
+    w = rng.integers(1, 5, size=80)
+    Zw = pixclust.linkage_vector(X, method, sample_weight=w)
+    Zr = pixclust.linkage_vector(np.repeat(X, w, axis=0), method)
+    zero = int(w.sum()) - len(X)  # the copies merge first, at height 0
+    assert np.all(Zr[:zero, 2] == 0) and np.all(Zr[zero:, 2] > 0)
+    np.testing.assert_allclose(Zr[zero:, 2], Zw[:, 2], rtol=1e-12)
+    np.testing.assert_array_equal(Zr[zero:, 3], Zw[:, 3])
+    first_copy = np.concatenate([[0], np.cumsum(w)[:-1]])
+    heights = np.sort(Zw[:, 2])
+    for t in (heights[:-1] + heights[1:])[:: len(heights) // 6] / 2:
+        np.testing.assert_array_equal(
+            _partition(hierarchy.fcluster(_leaf_counts(Zw), t, "distance")),
+            _partition(hierarchy.fcluster(Zr, t, "distance")[first_copy]),
+        )
+
+
+@pytest.mark.parametrize("method", ["single", "ward", "centroid", "median"])
+def test_thread_count_does_not_change_a_bit(method):
+    X = np.random.default_rng(3).normal(size=(6000, 2))
+    one = _core.linkage_vector(X, method, "euclidean", None, 1)
+    two = _core.linkage_vector(X, method, "euclidean", None, 2)
+    assert one.tobytes() == two.tobytes()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"method": "complete"}, ValueError, "method: .*needs the distance matrix"),
+        ({"method": "nearest"}, ValueError, "method: "),
+        ({"metric": "minkowski"}, ValueError, "metric: "),
+        ({"method": "ward", "metric": "cityblock"}, ValueError, "Euclidean"),
+        ({"X": np.ones(5)}, ValueError, "X: expected a 2-D"),
+        ({"X": np.ones((0, 2))}, ValueError, "X: needs at least 1"),
+        ({"X": np.array([[0.0, 1.0], [np.inf, 1.0]])}, ValueError, "X must contain only finite values"),
+        ({"X": np.array([["a", "b"]])}, TypeError, "X: "),
+        ({"sample_weight": [1, 2]}, ValueError, "sample_weight: expected shape"),
+        ({"sample_weight": [1, 0.5, 1]}, ValueError, "sample_weight: expected whole numbers"),
+        ({"sample_weight": [1, -1, 1]}, ValueError, "sample_weight: expected whole numbers"),
+        ({"sample_weight": [0, 0, 0]}, ValueError, "sample_weight: .*positive sum"),
+        ({"sample_weight": ["a", "b", "c"]}, TypeError, "sample_weight: "),
+        ({"X": np.array([[0.0, 0.0], [1.0, 2.0], [3.0, 1.0]]), "metric": "cosine"}, ValueError, "finite values"),
+    ],
+)
+def test_bad_input(kwargs, error, match):
+    args = {"X": np.random.default_rng(0).normal(size=(3, 2))} | kwargs
+    with pytest.raises(error, match=match):
+        pixclust.linkage_vector(**args)
+
+
+def test_binding_checks_memory_safety():
+    with pytest.raises(TypeError, match="X: expected dtype"):
+        _core.linkage_vector(np.ones((3, 2), dtype=np.int64), "single", "euclidean", None, 0)
+    with pytest.raises(ValueError, match="sample_weight: expected 3"):
+        _core.linkage_vector(np.ones((3, 2)), "single", "euclidean", np.ones(2), 0)
+
+
+@pytest.mark.parametrize("method", ["single", "ward", "centroid", "median"])
+def test_linkage_switches_when_the_matrix_does_not_fit(monkeypatch, method):
+    X = np.random.default_rng(1).normal(size=(200, 3))
+    monkeypatch.setattr(pixclust_hierarchy, "_available_memory", lambda: 1000)
+    with pytest.warns(ResourceWarning, match="linkage_vector") as record:
+        Z = pixclust.linkage(X, method)
+    assert len(record) == 1
+    np.testing.assert_array_equal(Z, pixclust.linkage_vector(X, method))
+
+
+@pytest.mark.parametrize("method", ["complete", "average", "weighted"])
+def test_linkage_raises_memory_error_before_allocating(monkeypatch, method):
+    X = np.random.default_rng(1).normal(size=(200, 3))
+    monkeypatch.setattr(pixclust_hierarchy, "_available_memory", lambda: 1000)
+    with pytest.raises(MemoryError, match=f"needs {8 * 200 * 199 // 2} bytes"):
+        pixclust.linkage(X, method)
+
+
+def test_linkage_keeps_the_matrix_path_when_it_fits():
+    X = np.random.default_rng(1).normal(size=(200, 3))
+    np.testing.assert_array_equal(pixclust.linkage(X, "ward"), hierarchy.linkage(X, "ward"))
