@@ -3,6 +3,8 @@ to it when the distance matrix would not fit."""
 
 from __future__ import annotations
 
+import os
+
 import fastcluster
 import numpy as np
 import pytest
@@ -72,7 +74,7 @@ def _partition(labels):
 
 
 def _leaf_counts(Z):
-    """Z with its count column counting leaves, which SciPy's validity check requires of fcluster's input."""
+    """Z with its count column recomputed as leaf counts from its ids (an independent reckoning)."""
     n = len(Z) + 1
     count = np.ones(2 * n - 1)
     out = Z.copy()
@@ -91,12 +93,13 @@ def test_weights_are_repeated_points(method):
     zero = int(w.sum()) - len(X)  # the copies merge first, at height 0
     assert np.all(Zr[:zero, 2] == 0) and np.all(Zr[zero:, 2] > 0)
     np.testing.assert_allclose(Zr[zero:, 2], Zw[:, 2], rtol=1e-12)
-    np.testing.assert_array_equal(Zr[zero:, 3], Zw[:, 3])
+    assert hierarchy.is_valid_linkage(Zw)  # the count column counts leaves, as SciPy requires
+    np.testing.assert_array_equal(Zw, _leaf_counts(Zw))
     first_copy = np.concatenate([[0], np.cumsum(w)[:-1]])
     heights = np.sort(Zw[:, 2])
     for t in (heights[:-1] + heights[1:])[:: len(heights) // 6] / 2:
         np.testing.assert_array_equal(
-            _partition(hierarchy.fcluster(_leaf_counts(Zw), t, "distance")),
+            _partition(hierarchy.fcluster(Zw, t, "distance")),
             _partition(hierarchy.fcluster(Zr, t, "distance")[first_copy]),
         )
 
@@ -162,3 +165,13 @@ def test_linkage_raises_memory_error_before_allocating(monkeypatch, method):
 def test_linkage_keeps_the_matrix_path_when_it_fits():
     X = np.random.default_rng(1).normal(size=(200, 3))
     np.testing.assert_array_equal(pixclust.linkage(X, "ward"), hierarchy.linkage(X, "ward"))
+
+
+def test_available_memory_is_a_plausible_byte_count():
+    # MemAvailable counts the page cache the kernel can reclaim: at least the free pages, at most the total
+    got = pixclust_hierarchy._available_memory()
+    free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert 0 < got <= total
+    if os.path.exists("/proc/meminfo"):
+        assert got >= 0.5 * free  # free pages move between the two reads; MemAvailable includes them

@@ -1,4 +1,4 @@
-// linkage_vector(): argument checks, the choice of algorithm, and the weights in the count column.
+// linkage_vector(): argument checks, the choice of algorithm, and the count column.
 #include "pixclust/linkage_vector.hpp"
 
 #include <cmath>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "linkage_vector_common.hpp"
+#include "numeric_constants.hpp"
 
 namespace pixclust {
 
@@ -15,8 +16,6 @@ namespace {
 
 constexpr std::string_view kMetricNames[] = {"euclidean", "sqeuclidean", "cityblock", "chebyshev", "cosine"};
 
-// Whole numbers up to 2^53 add exactly in double, so the counts are exact.
-constexpr double kMaxWeightSum = 9007199254740992.0;
 
 void check_arguments(std::size_t n, std::size_t d, LinkageMethod method, VectorMetric metric) {
   if (n < 1) throw std::invalid_argument("linkage_vector: needs at least 1 observation");
@@ -63,14 +62,14 @@ void check_weights(const double* w, std::size_t n) {
       throw std::invalid_argument("linkage_vector: weights must be whole numbers >= 0");
     sum += w[i];
   }
-  if (!(sum > 0) || sum > kMaxWeightSum)
+  if (!(sum > 0) || sum > detail::kExactIntegerLimit)  // whole numbers below 2^53 add exactly in double
     throw std::invalid_argument("linkage_vector: the weights must have a positive sum of at most 2^53");
 }
 
-// Z[:,3] as the sums of the leaves' weights (Z's ids are final).
-void weigh_counts(double* Z, std::size_t n, const double* w) {
-  std::vector<double> count(w, w + n);
-  count.resize(2 * n - 1);
+// Z[:,3] as the number of leaves (Z's ids are final): the weighted sizes would fail SciPy's validity check
+// ("excessive observations in a cluster"), and fcluster and dendrogram with it (tests/test_linkage_vector.py).
+void count_leaves(double* Z, std::size_t n) {
+  std::vector<double> count(2 * n - 1, 1.0);
   for (std::size_t r = 0; r + 1 < n; ++r) {
     double* row = Z + 4 * r;
     count[n + r] = count[static_cast<std::size_t>(row[0])] + count[static_cast<std::size_t>(row[1])];
@@ -102,7 +101,7 @@ void linkage_vector(const T* X, std::size_t n, std::size_t d, LinkageMethod meth
   detail::CancelPoller poller(cancel);
   if (method == LinkageMethod::single) {
     detail::mst_vector(X, n, d, metric, Z, threads, adaptive, poller);
-    if (weights != nullptr) weigh_counts(Z, n, weights);
+    if (weights != nullptr) count_leaves(Z, n);
     return;
   }
   const std::vector<double> size = weights != nullptr ? std::vector<double>(weights, weights + n)
@@ -111,7 +110,7 @@ void linkage_vector(const T* X, std::size_t n, std::size_t d, LinkageMethod meth
   for (const double s : size) total += s;
   check_range(X, n, d, total);
   detail::centroid_linkage(X, n, d, method, size.data(), Z, threads, adaptive, poller);
-  if (weights != nullptr) weigh_counts(Z, n, weights);
+  if (weights != nullptr) count_leaves(Z, n);
 }
 
 template void linkage_vector<float>(const float*, std::size_t, std::size_t, LinkageMethod, VectorMetric,

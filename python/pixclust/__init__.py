@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pixclust._config import show_config
 from pixclust._core import __version__
 from pixclust._dither import dither
+from pixclust._palette_tree import PaletteTree, palette_tree
 from pixclust._quantize import QuantizeResult, from_lab, quantize, to_lab
 from pixclust.hierarchy import linkage, linkage_vector
 
@@ -25,12 +26,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KMeans",
+    "PaletteTree",
     "QuantizeResult",
     "__version__",
     "dither",
     "from_lab",
     "linkage",
     "linkage_vector",
+    "palette_tree",
     "quantize",
     "show_config",
     "to_lab",

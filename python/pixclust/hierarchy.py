@@ -200,11 +200,19 @@ def linkage(
 
 
 def _available_memory() -> int:
-    """Bytes of physical memory free now: ``os.sysconf`` SC_AVPHYS_PAGES * SC_PAGE_SIZE.
+    """Bytes of memory available now: Linux's MemAvailable (free memory plus the page cache it can
+    reclaim), else ``os.sysconf`` SC_AVPHYS_PAGES * SC_PAGE_SIZE (free memory alone).
 
-    Where the system does not say, a number larger than any matrix (the matrix path then runs and
+    Where the system says neither, a number larger than any matrix (the matrix path then runs and
     raises its own MemoryError if it must). Module-level so that tests can replace it.
     """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
@@ -316,8 +324,9 @@ def linkage_vector(
         'ward', 'centroid' and 'median' need 'euclidean'.
     sample_weight : array_like of shape (n,), optional
         Keyword only. Whole numbers >= 0, at least one positive: how many copies of each observation
-        there are. The tree above the zero-height merges of the copies is that of the repeated points,
-        and ``Z[:, 3]`` sums the weights; 'ward' and 'centroid' use them as the cluster sizes.
+        there are. The tree above the zero-height merges of the copies is that of the repeated points
+        ('ward' and 'centroid' use the weights as the cluster sizes); ``Z[:, 3]`` still counts the
+        observations in each cluster, as SciPy's ``fcluster`` and ``dendrogram`` require.
 
     Returns
     -------

@@ -23,8 +23,9 @@
 // message for a non-finite distance matrix is thrown otherwise.
 //
 // weights: nullptr, or n whole numbers >= 0 with a positive sum below 2^53: the number of copies of
-// each point. The tree above the zero-height merges of the copies is that of the repeated points, and
-// Z[:,3] sums the weights; ward and centroid use them as cluster sizes. A zero-weight point is a cluster
+// each point. The tree above the zero-height merges of the copies is that of the repeated points (ward and
+// centroid use the weights as cluster sizes); Z[:,3] still counts the observations (leaves), which
+// SciPy's validity check, fcluster and dendrogram require. A zero-weight point is a cluster
 // of size zero (ward: at distance zero from every cluster).
 //
 // n_threads = 0 uses up to max_threads(), fewer while other work keeps the CPUs busy; n_threads > 0 uses
