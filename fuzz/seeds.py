@@ -111,6 +111,19 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
     s["linkage_obs-ward-float32"] = ("linkage_obs", {"X": Arr(pts.astype(np.float32)), "method": "ward",
                                                      "metric": "euclidean"}, "")
     s["linkage_obs-average-cosine"] = ("linkage_obs", {"X": Arr(pts), "method": "average", "metric": "cosine"}, "")
+    grid = np.repeat(np.array([[0.0, 0], [1, 0], [0, 1], [1, 1], [3, 0]]), 3, axis=0)  # ties everywhere
+    for method in ("single", "ward", "centroid", "median"):
+        s[f"linkage_vector-{method}-random"] = (
+            "linkage_vector", {"X": Arr(pts), "method": method, "metric": "euclidean", "sample_weight": None}, "")
+        s[f"linkage_vector-{method}-ties-weights"] = (
+            "linkage_vector", {"X": Arr(grid, "F"), "method": method, "metric": "euclidean",
+                               "sample_weight": Arr(np.arange(15.0) % 3)}, "")
+    s["linkage_vector-single-cosine-float32"] = (
+        "linkage_vector", {"X": Arr(pts.astype(np.float32)), "method": "single", "metric": "cosine",
+                           "sample_weight": None}, "")
+    s["linkage_vector-ward-far-apart"] = (
+        "linkage_vector", {"X": Arr(np.array([[0.0, 0], [1e200, 1e200], [-1e200, 3]])), "method": "ward",
+                           "metric": "euclidean", "sample_weight": None}, "distances overflow: a ValueError")
     s["linkage_obs-ward-pdist-overflows"] = (
         "linkage_obs", {"X": Arr(np.array([[0.0, 0], [1e200, 1e200], [-1e200, 3]])), "method": "ward",
                         "metric": "euclidean"}, "SciPy: distances must be finite")

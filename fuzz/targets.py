@@ -398,6 +398,54 @@ def run_linkage_obs(args: dict[str, Any]) -> str:
     return judge_linkage(ok, ours, ref_ok, ref, X.shape[0] if X.ndim == 2 else 0, "f64")
 
 
+@st.composite
+def linkage_vector_input(draw: Callable[..., Any]) -> dict[str, Any]:
+    args = draw(linkage_obs_input())
+    n = args["X"].base.shape[0]
+    # mostly what it computes (the matrix methods and other metrics with ward are refusals)
+    if draw(st.integers(0, 9)) > 0:
+        args["method"] = draw(st.sampled_from(("single", "ward", "centroid", "median")))
+        if args["method"] != "single":
+            args["metric"] = "euclidean"
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    kind = draw(st.sampled_from((None,) * 4 + ("ints", "some zero", "all zero", "fraction", "negative", "nan",
+                                                "wrong length", "huge")))
+    w: Any = None
+    if kind is not None:
+        w = rng.integers(0 if kind == "some zero" else 1, 6, n).astype(float)
+        if kind == "all zero":
+            w[:] = 0
+        elif kind == "huge":
+            w[:] = 2.0**52
+        elif kind in ("fraction", "negative", "nan") and n:
+            w[rng.integers(0, n)] = {"fraction": 0.5, "negative": -1.0, "nan": np.nan}[kind]
+        elif kind == "wrong length":
+            w = w[:-1] if n else np.ones(1)
+    return {**args, "sample_weight": None if w is None else Arr(w)}
+
+
+def run_linkage_vector(args: dict[str, Any]) -> str:
+    """linkage_vector: single is SciPy's bits (the weights change no distance), every result is a valid
+    tree; ward, centroid and median on data with ties may merge in another order, so only validity there."""
+    import pixclust
+
+    X = materialize(args["X"])
+    method, metric, w = args["method"], args["metric"], materialize(args["sample_weight"])
+    ok, ours = _call(lambda: pixclust.linkage_vector(X, method, metric, sample_weight=w))
+    if not ok:
+        return _clean(ours, "linkage_vector")
+    n = X.shape[0]
+    if n == 1 and isinstance(ours, np.ndarray) and ours.shape == (0, 4):
+        return "ok (one observation: no merge, as fastcluster)"
+    if not _is_valid_linkage(ours, n):
+        raise Finding("garbage", f"returned an invalid linkage matrix: {np.asarray(ours)[:4].tolist()}...")
+    if method == "single":
+        ref_ok, ref = _call(lambda: _scipy_linkage(np.array(X, dtype=np.float64), "single", metric))
+        if ref_ok and _is_valid_linkage(ref, n) and not np.array_equal(ours, ref):
+            raise Finding("wrong result", "single linkage from vectors differs from SciPy's")
+    return "ok"
+
+
 # --- k-means ---------------------------------------------------------------------------------------
 
 
@@ -924,6 +972,7 @@ TARGETS = {
     for t in [
         Target("linkage", linkage_input(), run_linkage, 24, "pixclust.linkage, condensed input, 7 methods, f32/f64"),
         Target("linkage_obs", linkage_obs_input(), run_linkage_obs, 8, "pixclust.linkage on observations"),
+        Target("linkage_vector", linkage_vector_input(), run_linkage_vector, 6, "pixclust.linkage_vector"),
         Target("kmeans", kmeans_input(), run_kmeans, 12, "KMeans fit/predict/transform with sample_weight"),
         Target("quantize", quantize_input(), run_quantize, 10, "pixclust.quantize"),
         Target("dither", dither_input(), run_dither, 6, "pixclust.dither"),
