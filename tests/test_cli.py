@@ -692,3 +692,44 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
         err = p.stderr.read()
         assert p.wait(timeout=120) in (0, 141)
     assert err == ""
+
+
+# ----------------------------------------------------------------------------------- metadata (#18)
+
+
+def _tagged_photo(path: Path) -> tuple[bytes, np.ndarray]:
+    """The cat stored on its side with EXIF orientation 6 (turn 90 degrees clockwise to view) and an
+    sRGB ICC profile made by Pillow; returns the profile's bytes and the upright pixels."""
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    upright = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    stored = np.rot90(upright, 1)  # what a camera held on its side stores: orientation 6 undoes it
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "pixclust-test-camera"  # Make: a tag that must survive
+    Image.fromarray(np.ascontiguousarray(stored)).save(path, icc_profile=icc, exif=exif.tobytes())
+    return icc, upright
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".webp", ".tif"])
+def test_quantize_keeps_icc_and_exif_with_orientation_reset(tmp_path: Path, ext: str) -> None:
+    src = tmp_path / "tagged.png"
+    icc, upright = _tagged_photo(src)
+    out = tmp_path / f"q{ext}"
+    r = run("quantize", src, "-k", 6, "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    with Image.open(out) as im:
+        assert im.info.get("icc_profile") == icc
+        exif = im.getexif()
+        assert exif.get(0x0112, 1) == 1  # the pixels are stored upright: a viewer must not turn them again
+        assert exif.get(0x010F) == "pixclust-test-camera"
+        assert im.size == (upright.shape[1], upright.shape[0])
+    # Upright: the quantized file is close to the upright photo, far from the stored (sideways) one.
+    got = np.asarray(Image.open(out).convert("RGB")).astype(np.float64)
+    assert np.abs(got - upright).mean() < 25
+    stripped = tmp_path / f"s{ext}"
+    assert run("quantize", src, "-k", 6, "-o", stripped, "-q", "--strip").returncode == 0
+    with Image.open(stripped) as im:
+        # (a TIFF's own structure tags are read as EXIF too: check for the camera's tags)
+        assert "icc_profile" not in im.info and 0x010F not in im.getexif() and 0x0112 not in im.getexif()

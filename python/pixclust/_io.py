@@ -6,12 +6,13 @@ import contextlib
 import io
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
-__all__ = ["read_image", "write_image", "atomic_output", "ImageReadError"]
+__all__ = ["read_image", "read_image_metadata", "write_image", "atomic_output", "ImageReadError", "Metadata"]
 
 # A paletted PNG stores one byte per pixel: at most 256 palette entries.
 _PNG_PALETTE_SIZE = 256
@@ -21,6 +22,22 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 class ImageReadError(ValueError):
     """The file exists but is not an image Pillow can read (or has a mode pixclust cannot use)."""
+
+
+# The EXIF tag that says how to turn the stored pixels upright (1: they are upright).
+_EXIF_ORIENTATION = 0x0112
+# The formats whose Pillow writer stores an ICC profile and an EXIF block.
+_METADATA_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What an image file says about its pixels beyond their values: the ICC colour profile and the
+    EXIF block (its orientation tag reset to 1, since :func:`read_image` has already turned the
+    pixels upright). Either is None when the file has none."""
+
+    icc_profile: Optional[bytes] = None
+    exif: Optional[bytes] = None
 
 
 def _pillow() -> Any:
@@ -70,26 +87,63 @@ def read_image(path: PathLike) -> np.ndarray:
         return read_image_file(fh, path)
 
 
-def read_image_file(fh: Any, name: str) -> np.ndarray:
+def read_image_metadata(path: PathLike) -> tuple[np.ndarray, Metadata]:
+    """:func:`read_image`, and the file's ICC profile and EXIF block (to write them back out).
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> from pixclust._io import read_image_metadata
+    >>> img, meta = read_image_metadata(files("pixclust") / "data" / "chelsea.png")
+    >>> img.shape, meta.icc_profile, meta.exif
+    ((300, 451, 3), None, None)
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as fh:
+        return read_image_file(fh, path, metadata=True)
+
+
+def read_image_file(fh: Any, name: str, *, metadata: bool = False) -> Any:
     """:func:`read_image` from an open binary file (seekable: a pipe's bytes go through ``io.BytesIO``);
-    ``name`` is what error messages call it. The format is taken from the data."""
+    ``name`` is what error messages call it. The format is taken from the data. With ``metadata``,
+    returns ``(array, Metadata)``."""
     Image = _pillow()
     from PIL import ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(fh) as im:
             im.load()
+            meta = _metadata(im) if metadata else None
             try:
                 im = ImageOps.exif_transpose(im)
             except Exception:  # a broken EXIF block must not make the pixels unreadable
                 pass
-            return _to_array(im, name)
+            a = _to_array(im, name)
+            return (a, meta) if metadata else a
     except UnidentifiedImageError:
         raise ImageReadError(f"{name}: not an image file Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, ImageReadError):
             raise
         raise ImageReadError(f"{name}: cannot decode the image ({exc})") from None
+
+
+def _metadata(im: Any) -> Metadata:
+    icc = im.info.get("icc_profile") or None
+    exif = None
+    try:
+        from PIL import Image
+
+        # A copy: the image's own EXIF must keep its orientation until exif_transpose has read it.
+        tags = Image.Exif()
+        tags.load(im.getexif().tobytes())
+        if len(tags):
+            if _EXIF_ORIENTATION in tags:
+                tags[_EXIF_ORIENTATION] = 1  # the pixels are turned upright on reading
+            exif = tags.tobytes()
+    except Exception:  # a broken EXIF block is dropped, not fatal
+        exif = None
+    return Metadata(icc_profile=icc, exif=exif)
 
 
 def _to_array(im: Any, path: str) -> np.ndarray:
@@ -194,6 +248,7 @@ def write_image(
     labels: Optional[np.ndarray] = None,
     palette: Optional[np.ndarray] = None,
     force: bool = False,
+    metadata: Optional[Metadata] = None,
 ) -> None:
     """Write an image atomically; a PNG of a palette image is written as a paletted PNG.
 
@@ -211,6 +266,9 @@ def write_image(
         grayscale, which holds exactly the image's gray levels and reads back as grayscale.)
     force : bool
         Replace an existing file.
+    metadata : Metadata, optional
+        The ICC profile and EXIF block to store (PNG, JPEG, WebP and TIFF; other formats have no place
+        for them).
 
     Examples
     --------
@@ -224,22 +282,23 @@ def write_image(
     True
     """
     fmt = _pil_format(path)
-    pil, options = _encoder(image, labels, palette, fmt)
+    pil, options = _encoder(image, labels, palette, fmt, metadata)
     with atomic_output(path, force=force) as tmp:
         pil.save(tmp, format=fmt, **options)
 
 
 def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, palette: Optional[np.ndarray] = None,
-                 ext: str = ".png") -> bytes:
+                 ext: str = ".png", metadata: Optional[Metadata] = None) -> bytes:
     """The bytes :func:`write_image` would write to a file with extension ``ext`` (for a pipe)."""
     fmt = _pil_format(f"image{ext}")
-    pil, options = _encoder(image, labels, palette, fmt)
+    pil, options = _encoder(image, labels, palette, fmt, metadata)
     buf = io.BytesIO()
     pil.save(buf, format=fmt, **options)
     return buf.getvalue()
 
 
-def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str) -> tuple[Any, dict[str, Any]]:
+def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str,
+             metadata: Optional[Metadata] = None) -> tuple[Any, dict[str, Any]]:
     """The Pillow image to save in format ``fmt``, and the save options."""
     Image = _pillow()
     pil = _to_pil(Image, image, labels, palette, fmt)
@@ -251,6 +310,11 @@ def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[
     options: dict[str, Any] = ({"optimize": True} if small else {"compress_level": 6}) if fmt == "PNG" else {}
     if fmt == "JPEG":
         options = {"quality": 95}
+    if metadata is not None and fmt in _METADATA_FORMATS:
+        if metadata.icc_profile:
+            options["icc_profile"] = metadata.icc_profile
+        if metadata.exif:
+            options["exif"] = metadata.exif
     return pil, options
 
 

@@ -25,6 +25,11 @@ def check_k(value: int) -> int:
 
 def read_image(path: str, progress: Progress) -> np.ndarray:
     """An image file, or standard input for "-" (its format taken from the data)."""
+    return read_image_metadata(path, progress)[0]
+
+
+def read_image_metadata(path: str, progress: Progress) -> tuple[np.ndarray, Any]:
+    """:func:`read_image`, and the file's ICC profile and EXIF block (``_io.Metadata``)."""
     from pixclust import _io
 
     if path == "-":
@@ -32,13 +37,13 @@ def read_image(path: str, progress: Progress) -> np.ndarray:
         if not data:
             raise CLIError("standard input: no data (pipe an image in, or give a file name)")
         try:
-            return _io.read_image_file(io.BytesIO(data), "standard input")
+            return _io.read_image_file(io.BytesIO(data), "standard input", metadata=True)  # type: ignore[no-any-return]
         except _io.ImageReadError as exc:
             raise CLIError(str(exc)) from None
     with reading(path, directory="is a directory, not an image"):
         try:
             with progress.step(f"reading {path}"):
-                return _io.read_image(path)
+                return _io.read_image_metadata(path)
         except _io.ImageReadError as exc:
             raise CLIError(str(exc)) from None
 

@@ -112,6 +112,8 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                    help="map onto this palette instead of k-means: .json, .gpl, .txt, .css, or an image's colours")
     q.add_argument("--dither", action="store_true", help="serpentine Floyd-Steinberg dithering onto the palette")
     q.add_argument("--json", action="store_true", help="print the palette table as JSON")
+    q.add_argument("--strip", action="store_true",
+                   help="drop the input's ICC profile and EXIF (kept by default in PNG, JPEG, WebP and TIFF)")
     _common(q)
 
     c = sub.add_parser("compare", help="the original beside several colour counts",

@@ -11,7 +11,7 @@ from typing import Any, Optional
 import numpy as np
 
 from pixclust._cli.errors import CLIError
-from pixclust._cli.images import check_dither, check_k, describe, fit_palette, map_to_palette, quantize_image, read_image
+from pixclust._cli.images import check_dither, check_k, describe, fit_palette, map_to_palette, quantize_image, read_image_metadata
 from pixclust._cli.outputs import check_output, write_stdout
 from pixclust._cli.palettes import dump_json, entries, read_palette, table_lines
 from pixclust._cli.progress import Progress
@@ -28,7 +28,8 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     k = None if args.k is None else check_k(args.k)
     dest, ext = _destination(args, k)
     given = read_palette(args.palette) if args.palette is not None else None
-    img = read_image(args.input, progress)
+    img, meta = read_image_metadata(args.input, progress)
+    meta = None if args.strip else meta
     check_dither(img, args)
     if given is not None:
         with progress.step(f"mapping onto the {len(given)} colours of {args.palette}"):
@@ -43,11 +44,11 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
                 image, labels = pixclust.dither(img, res.palette, return_labels=True)
     if dest == "-":
         # Encoded whole before the first byte goes out: a failure leaves nothing half-written.
-        write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext))
+        write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext, metadata=meta))
         out = sys.stderr if out is sys.stdout else out  # the report must not mix with the image
     else:
         with progress.step(f"writing {dest}"):
-            _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force)
+            _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force, metadata=meta)
     _report(args, img, res, dest, out)
     return 0
 
