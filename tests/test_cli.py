@@ -114,7 +114,9 @@ def test_quantize_png_with_alpha_keeps_alpha(tmp_path: Path, images: dict[str, P
     src, got = _io.read_image(images["alpha"]), _io.read_image(out)
     assert got.shape == src.shape
     np.testing.assert_array_equal(got[..., 3], src[..., 3])
-    assert colours(out, channels=3) <= 5
+    visible = src[..., 3] > 0
+    assert len(np.unique(got[visible][:, :3], axis=0)) <= 5
+    assert not got[~visible].any()  # the fully transparent column is transparent black
 
 
 def test_quantize_16_bit_png_stays_16_bit(tmp_path: Path, images: dict[str, Path]) -> None:
@@ -522,13 +524,83 @@ def test_rgba_with_few_alpha_values_is_a_paletted_png_with_transparency(tmp_path
     src = tmp_path / "cut-out.png"
     Image.fromarray(np.dstack([rgb, alpha])).save(src)
     out = tmp_path / "q.png"
-    r = run("quantize", src, "-k", 6, "-o", out)
+    r = run("quantize", src, "-k", 6, "-o", out, "--json")
     assert r.returncode == 0, r.stderr
+    # pngquant's answer: six visible colours and one transparent entry
     with Image.open(out) as im:
         assert im.mode == "P" and "transparency" in im.info
+        t = im.info["transparency"]  # Pillow gives one transparent index as an int, else per-entry alphas
+        used = np.unique(np.asarray(im))
+        trns = np.full(256, 255, np.uint8)
+        if isinstance(t, int):
+            trns[t] = 0
+        else:
+            trns[: len(t)] = np.frombuffer(t, dtype=np.uint8)
+        assert len(used) == 7
+        assert sorted(trns[used].tolist()) == [0] + [255] * 6
     got = _io.read_image(out)
     np.testing.assert_array_equal(got[..., 3], alpha)
-    assert colours(out, channels=3) <= 6
+    assert not got[alpha == 0].any()  # the hidden part of the cat does not show through
+    # The six colours are k-means on the visible pixels alone, and the shares are theirs.
+    visible = rgb[alpha == 255]
+    ref = pixclust.quantize(visible[None], 6, random_state=0)
+    assert isinstance(ref, pixclust.QuantizeResult)
+    assert {tuple(c) for c in np.unique(got[alpha == 255][:, :3], axis=0).tolist()} == \
+        {tuple(c) for c in ref.palette.tolist()}
+    doc = json.loads(r.stdout)
+    assert len(doc["colors"]) == 6 and sum(c["count"] for c in doc["colors"]) == len(visible)
+    # --alpha keep clusters the hidden pixels too: other colours, still written transparent
+    keep = tmp_path / "keep.png"
+    assert run("quantize", src, "-k", 6, "-o", keep, "--alpha", "keep", "-q").returncode == 0
+    kept = _io.read_image(keep)
+    assert not kept[alpha == 0].any()
+    assert {tuple(c) for c in np.unique(kept[alpha == 255][:, :3], axis=0).tolist()} != \
+        {tuple(c) for c in ref.palette.tolist()}
+
+
+def test_alpha_weight_and_dither_on_the_cli(tmp_path: Path) -> None:
+    rgb = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    rng = np.random.default_rng(3)
+    alpha = rng.integers(0, 256, size=rgb.shape[:2]).astype(np.uint8)
+    alpha[:, :100] = 0
+    img = np.dstack([rgb, alpha])
+    src = tmp_path / "ragged.png"
+    Image.fromarray(img).save(src)
+    r = run("palette", src, "-k", 5, "--alpha", "weight", "--json")
+    assert r.returncode == 0, r.stderr
+    ref = pixclust.quantize(img, 5, random_state=0, alpha="weight")
+    assert isinstance(ref, pixclust.QuantizeResult)
+    assert json.loads(r.stdout)["inertia"] == pytest.approx(ref.inertia, rel=1e-12)
+    out = tmp_path / "d.png"
+    assert run("quantize", src, "-k", 4, "--dither", "-o", out, "-q").returncode == 0
+    got = _io.read_image(out)
+    assert not got[alpha == 0].any()  # dithering does not reveal hidden colours either
+
+
+def test_jpeg_of_rgba_is_composited_on_the_background(tmp_path: Path) -> None:
+    # Left half hidden red (alpha 0), right half: blue at opacity 0.2 and green fully opaque.
+    img = np.zeros((64, 128, 4), np.uint8)
+    img[:, :64] = [255, 0, 0, 0]
+    img[:32, 64:] = [0, 0, 255, 51]
+    img[32:, 64:] = [0, 160, 0, 255]
+    src = tmp_path / "layers.png"
+    Image.fromarray(img).save(src)
+    for background, bg in ((None, (255, 255, 255)), ("black", (0, 0, 0)), ("#336699", (0x33, 0x66, 0x99))):
+        out = tmp_path / f"o-{bg[0]}.jpg"
+        extra = [] if background is None else ["--background", background]
+        r = run("quantize", src, "-k", 2, "-o", out, "-q", *extra)
+        assert r.returncode == 0, r.stderr
+        got = np.asarray(Image.open(out).convert("RGB")).astype(np.float64)
+        a = img[..., 3:] / 255.0
+        expected = img[..., :3] * a + np.array(bg, float) * (1 - a)  # computed here, not by pixclust
+        inner = (slice(4, 28), slice(8, 56)), (slice(4, 28), slice(72, 120)), (slice(36, 60), slice(72, 120))
+        for sl in inner:  # away from the edges, where JPEG blurs the halves together
+            assert np.abs(got[sl] - expected[sl]).max() <= 6, (background, sl)
+        assert got[4:60, 8:56, 0].min() < 250 or bg == (255, 255, 255)
+        assert np.abs(got[4:60, 8:56] - np.array(bg, float)).max() <= 6  # no red where it was hidden
+    bad = run("quantize", src, "-k", 2, "-o", tmp_path / "x.jpg", "--background", "notacolour")
+    assert bad.returncode == 2 and "expected a colour such as #ffffff" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.jpg").exists()
 
 
 def test_demo_creates_missing_parent_directories(tmp_path: Path) -> None:

@@ -30,6 +30,33 @@ _EXIF_ORIENTATION = 0x0112
 _METADATA_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF")
 
 
+# The formats Pillow writes without an alpha channel: an image with alpha is composited first.
+_NO_ALPHA_FORMATS = ("JPEG",)
+WHITE = (255, 255, 255)
+
+
+def composite(image: np.ndarray, background: tuple[int, int, int] = WHITE) -> np.ndarray:
+    """An image with alpha (gray+alpha or RGBA) laid over an 8-bit ``background`` colour, without its
+    alpha channel: ``a * colour + (1 - a) * background`` per pixel, a the opacity in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixclust._io import composite
+    >>> composite(np.array([[[255, 0, 0, 0], [255, 0, 0, 255], [0, 0, 0, 51]]], np.uint8)).tolist()
+    [[[255, 255, 255], [255, 0, 0], [204, 204, 204]]]
+    """
+    full = float(np.iinfo(image.dtype).max) if image.dtype.kind == "u" else 1.0
+    bg = np.asarray(background, dtype=np.float64) / 255.0 * full
+    if image.shape[2] == 2:  # a gray background: its luma (ITU-R 601, as Pillow's "L")
+        bg = np.array([bg @ [0.299, 0.587, 0.114]])
+    a = image[..., -1:].astype(np.float64) / full
+    out = image[..., :-1].astype(np.float64) * a + bg * (1.0 - a)
+    if image.dtype.kind == "u":
+        return np.clip(np.rint(out), 0, full).astype(image.dtype)
+    return out.astype(image.dtype)
+
+
 @dataclass(frozen=True)
 class Metadata:
     """What an image file says about its pixels beyond their values: the ICC colour profile and the
@@ -95,31 +122,34 @@ def read_image_metadata(path: PathLike) -> tuple[np.ndarray, Metadata]:
     >>> from importlib.resources import files
     >>> from pixclust._io import read_image_metadata
     >>> img, meta = read_image_metadata(files("pixclust") / "data" / "chelsea.png")
-    >>> img.shape, meta.icc_profile, meta.exif
-    ((300, 451, 3), None, None)
+    >>> img.shape, meta.icc_profile[36:40], meta.exif[:4]  # an sRGB profile ("acsp": ICC's signature)
+    ((300, 451, 3), b'acsp', b'Exif')
     """
     path = os.fspath(path)
     with open(path, "rb") as fh:
-        return read_image_file(fh, path, metadata=True)
+        return read_image_file_metadata(fh, path)
 
 
-def read_image_file(fh: Any, name: str, *, metadata: bool = False) -> Any:
+def read_image_file(fh: Any, name: str) -> np.ndarray:
     """:func:`read_image` from an open binary file (seekable: a pipe's bytes go through ``io.BytesIO``);
-    ``name`` is what error messages call it. The format is taken from the data. With ``metadata``,
-    returns ``(array, Metadata)``."""
+    ``name`` is what error messages call it. The format is taken from the data."""
+    return read_image_file_metadata(fh, name)[0]
+
+
+def read_image_file_metadata(fh: Any, name: str) -> tuple[np.ndarray, Metadata]:
+    """:func:`read_image_file`, and the file's :class:`Metadata`."""
     Image = _pillow()
     from PIL import ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(fh) as im:
             im.load()
-            meta = _metadata(im) if metadata else None
+            meta = _metadata(im)
             try:
                 im = ImageOps.exif_transpose(im)
             except Exception:  # a broken EXIF block must not make the pixels unreadable
                 pass
-            a = _to_array(im, name)
-            return (a, meta) if metadata else a
+            return _to_array(im, name), meta
     except UnidentifiedImageError:
         raise ImageReadError(f"{name}: not an image file Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -249,6 +279,7 @@ def write_image(
     palette: Optional[np.ndarray] = None,
     force: bool = False,
     metadata: Optional[Metadata] = None,
+    background: tuple[int, int, int] = WHITE,
 ) -> None:
     """Write an image atomically; a PNG of a palette image is written as a paletted PNG.
 
@@ -269,6 +300,10 @@ def write_image(
     metadata : Metadata, optional
         The ICC profile and EXIF block to store (PNG, JPEG, WebP and TIFF; other formats have no place
         for them).
+    background : (r, g, b), 8-bit, default white
+        What an image with alpha is composited on for a format without alpha (JPEG): a pixel of
+        opacity a shows ``a * colour + (1 - a) * background``, so a fully transparent one shows the
+        background, never the colour it hid.
 
     Examples
     --------
@@ -282,25 +317,29 @@ def write_image(
     True
     """
     fmt = _pil_format(path)
-    pil, options = _encoder(image, labels, palette, fmt, metadata)
+    pil, options = _encoder(image, labels, palette, fmt, metadata, background)
     with atomic_output(path, force=force) as tmp:
         pil.save(tmp, format=fmt, **options)
 
 
 def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, palette: Optional[np.ndarray] = None,
-                 ext: str = ".png", metadata: Optional[Metadata] = None) -> bytes:
+                 ext: str = ".png", metadata: Optional[Metadata] = None,
+                 background: tuple[int, int, int] = WHITE) -> bytes:
     """The bytes :func:`write_image` would write to a file with extension ``ext`` (for a pipe)."""
     fmt = _pil_format(f"image{ext}")
-    pil, options = _encoder(image, labels, palette, fmt, metadata)
+    pil, options = _encoder(image, labels, palette, fmt, metadata, background)
     buf = io.BytesIO()
     pil.save(buf, format=fmt, **options)
     return buf.getvalue()
 
 
 def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str,
-             metadata: Optional[Metadata] = None) -> tuple[Any, dict[str, Any]]:
+             metadata: Optional[Metadata] = None,
+             background: tuple[int, int, int] = (255, 255, 255)) -> tuple[Any, dict[str, Any]]:
     """The Pillow image to save in format ``fmt``, and the save options."""
     Image = _pillow()
+    if fmt in _NO_ALPHA_FORMATS and image.ndim == 3 and image.shape[2] in (2, 4):
+        image = composite(image, background)
     pil = _to_pil(Image, image, labels, palette, fmt)
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGBA" if pil.mode == "P" and "transparency" in pil.info else pil.mode)
@@ -359,13 +398,17 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
     c = palette.shape[1]
     if image.ndim == 3 and image.shape[2] == 4:
         # Alpha is kept per pixel; a palette PNG has one alpha per entry, so the entries are the
-        # distinct (colour, alpha) pairs. Too many pairs: fall back to RGBA (still at most k colours).
-        key = labels.astype(np.int64) * 256 + image[..., 3]  # (label, alpha) as one number: alpha is a byte
+        # distinct (colour, alpha) pairs, and every fully transparent pixel shares one entry (whatever
+        # its label: -1, left out of the clustering, or any). Too many pairs: fall back to RGBA.
+        alpha_px = image[..., 3]
+        key = np.where(alpha_px == 0, -1, labels.astype(np.int64) * 256 + alpha_px)  # (label, alpha) as one number
         pairs, inverse = np.unique(key.ravel(), return_inverse=True)
         if pairs.size > _PNG_PALETTE_SIZE:
             return None
-        rgb = palette[pairs // 256].astype(np.uint8)
-        alpha = (pairs % 256).astype(np.uint8)
+        seen = pairs >= 0
+        rgb = np.zeros((pairs.size, c), dtype=np.uint8)  # the transparent entry is transparent black
+        rgb[seen] = palette[pairs[seen] // 256]
+        alpha = np.where(seen, pairs % 256, 0).astype(np.uint8)
         index = inverse.reshape(labels.shape).astype(np.uint8)
         height, width = labels.shape[:2]
         pil = Image.frombytes("P", (width, height), index.tobytes())

@@ -4,6 +4,7 @@ an image; prints the palette (a table, or JSON with --json)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -11,7 +12,8 @@ from typing import Any, Optional
 import numpy as np
 
 from pixclust._cli.errors import CLIError
-from pixclust._cli.images import check_dither, check_k, describe, fit_palette, map_to_palette, quantize_image, read_image_metadata
+from pixclust._cli.images import (check_dither, check_k, describe, fit_palette, hide_transparent, map_to_palette,
+                                  quantize_image, read_image_metadata)
 from pixclust._cli.outputs import check_output, write_stdout
 from pixclust._cli.palettes import dump_json, entries, read_palette, table_lines
 from pixclust._cli.progress import Progress
@@ -34,7 +36,9 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     if given is not None:
         with progress.step(f"mapping onto the {len(given)} colours of {args.palette}"):
             res: Any = map_to_palette(img, fit_palette(img, given, args.palette), args.dither, args.threads)
-        image, labels = res.image, res.labels
+        image, labels = hide_transparent(img, res.image, res.labels, args.alpha)
+        if labels is not res.labels:  # the shares are of the visible pixels
+            res = dataclasses.replace(res, counts=np.bincount(labels[labels >= 0], minlength=len(res.palette)))
     else:
         assert k is not None  # -k or --palette, checked above
         (res,) = quantize_image(img, [k], args, progress)
@@ -42,13 +46,16 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
         if args.dither:
             with progress.step("dithering"):
                 image, labels = pixclust.dither(img, res.palette, return_labels=True)
+            image, labels = hide_transparent(img, image, labels, args.alpha)
     if dest == "-":
         # Encoded whole before the first byte goes out: a failure leaves nothing half-written.
-        write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext, metadata=meta))
+        write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext, metadata=meta,
+                                         background=args.background))
         out = sys.stderr if out is sys.stdout else out  # the report must not mix with the image
     else:
         with progress.step(f"writing {dest}"):
-            _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force, metadata=meta)
+            _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force, metadata=meta,
+                            background=args.background)
     _report(args, img, res, dest, out)
     return 0
 
@@ -91,6 +98,9 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
     print("palette (share of pixels):", file=out)
     print("\n".join(table_lines(res)), file=out)
     print(f"inertia: {res.inertia:.6g}{unit}", file=out)
+    hidden = int(img.shape[0] * img.shape[1] - np.sum(res.counts))
+    if hidden:
+        print(f"fully transparent: {hidden} pixels, left out (one transparent palette entry)", file=out)
     note = ", dithered" if args.dither else ""
     if Path(dest).suffix.lower() in (".jpg", ".jpeg", ".webp"):
         note += "; lossy format: use .png for exactly these colours"
