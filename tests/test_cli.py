@@ -314,6 +314,20 @@ def test_dendrogram_labels_equal_scipy(tmp_path: Path, fmt: str) -> None:
     assert f"cut at distance 3: {expected.max()} clusters" in r.stdout
 
 
+def test_scatter_axis_labels_come_from_the_csv_header(tmp_path: Path) -> None:
+    data = tmp_path / "pts.csv"
+    data.write_text("width_mm,height_mm\n" + "".join(f"{x},{y}\n" for x, y in TUTORIAL_POINTS))
+    scatter = tmp_path / "s.svg"
+    r = run("dendrogram", data, "-o", tmp_path / "d.png", "--cut", 3, "--scatter", scatter, "-q")
+    assert r.returncode == 0, r.stderr
+    svg = scatter.read_text()  # matplotlib's SVG keeps each text as a comment beside its glyphs
+    assert "width_mm" in svg and "height_mm" in svg
+    plain = tmp_path / "plain.csv"
+    plain.write_text("".join(f"{x},{y}\n" for x, y in TUTORIAL_POINTS))
+    r = run("dendrogram", plain, "-o", tmp_path / "d2.png", "--cut", 3, "--scatter", tmp_path / "s2.svg", "-q")
+    assert r.returncode == 0 and "width_mm" not in (tmp_path / "s2.svg").read_text()
+
+
 def test_dendrogram_maxclust_above_the_point_count_is_scipys_answer(tmp_path: Path) -> None:
     # SciPy's fcluster takes the count as a C long: 1e18 overflowed it (a traceback); any count from n
     # up gives the same clusters, which the CLI now reports.

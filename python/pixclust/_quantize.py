@@ -74,6 +74,13 @@ class QuantizeResult:
     # the (H, W) mask of the clustered pixels when some were left out (fully transparent), else None
     _visible: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        """One short line: the size, dtype, colour count and inertia, not the arrays."""
+        shape = " x ".join(str(d) for d in self.image.shape)
+        left_out = "" if self._visible is None else f", {int(self._visible.size - self._visible.sum())} pixels left out"
+        return (f"QuantizeResult(n_colors={self.n_colors}, image={shape} {self.image.dtype}, "
+                f"inertia={self.inertia:.6g}{left_out})")
+
     @functools.cached_property
     def labels(self) -> np.ndarray:
         out: np.ndarray = self._pixel_color.copy()
@@ -233,6 +240,8 @@ def quantize(
     >>> img = np.zeros((4, 4, 3), dtype=np.uint8)
     >>> img[:, 2:] = [200, 100, 50]
     >>> res = pixclust.quantize(img, 2, random_state=0)
+    >>> res
+    QuantizeResult(n_colors=2, image=4 x 4 x 3 uint8, inertia=0)
     >>> res.image.dtype, res.image.shape, float(res.inertia)
     (dtype('uint8'), (4, 4, 3), 0.0)
     >>> sorted(res.palette.tolist())
