@@ -819,3 +819,53 @@ def test_quantize_keeps_icc_and_exif_with_orientation_reset(tmp_path: Path, ext:
     with Image.open(stripped) as im:
         # (a TIFF's own structure tags are read as EXIF too: check for the camera's tags)
         assert "icc_profile" not in im.info and 0x010F not in im.getexif() and 0x0112 not in im.getexif()
+
+
+# ------------------------------------------------------------------------------ formats (#18 item 7)
+
+
+@pytest.mark.parametrize("ext, mode", [(".webp", "RGB"), (".tif", "P"), (".bmp", "P"), (".gif", "P")])
+def test_quantized_formats_hold_exactly_the_k_colours(tmp_path: Path, ext: str, mode: str) -> None:
+    out = tmp_path / f"q{ext}"
+    r = run("quantize", CHELSEA, "-k", 8, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "lossy" not in r.stdout
+    expected = pixclust.quantize(_io.read_image(CHELSEA), 8, random_state=0)
+    assert isinstance(expected, pixclust.QuantizeResult)
+    with Image.open(out) as im:
+        assert im.mode == mode, im.mode
+        if mode == "P":  # a paletted file: one byte per pixel, the k colours in its palette
+            assert len(np.unique(np.asarray(im))) == 8
+        got = np.asarray(im.convert("RGB"))
+    np.testing.assert_array_equal(got, expected.image)
+
+
+def test_lossy_webp_only_when_asked_and_lossless_only_for_webp(tmp_path: Path) -> None:
+    lossy = tmp_path / "lossy.webp"
+    r = run("quantize", CHELSEA, "-k", 8, "-o", lossy, "--no-lossless")
+    assert r.returncode == 0, r.stderr
+    assert "lossy format" in r.stdout
+    assert colours(lossy) > 100  # the blur a lossy WebP adds to a k-colour image
+    for ext, what in ((".png", "lossless already"), (".jpg", "lossy (JPEG)")):
+        bad = run("quantize", CHELSEA, "-k", 8, "-o", tmp_path / f"x{ext}", "--lossless")
+        assert bad.returncode == 2 and f"--lossless is for WebP output; {ext} is {what}" in bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / f"x{ext}").exists()
+    bad = run("quantize", CHELSEA, "-k", 8, "-o", tmp_path / "x.xyz")
+    assert bad.returncode == 2 and ".gif" in bad.stderr
+    assert "gif" in run("quantize", "--help").stdout
+
+
+def test_gif_of_a_cut_out_has_one_transparent_entry(tmp_path: Path) -> None:
+    rgb = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    alpha = np.where(np.arange(rgb.shape[1]) < 200, 0, 255).astype(np.uint8)[None, :].repeat(rgb.shape[0], 0)
+    src = tmp_path / "cut-out.png"
+    Image.fromarray(np.dstack([rgb, alpha])).save(src)
+    out = tmp_path / "q.gif"
+    assert run("quantize", src, "-k", 6, "-o", out, "-q").returncode == 0
+    with Image.open(out) as im:
+        assert im.mode == "P"
+        index = np.asarray(im)
+        t = im.info["transparency"]
+        assert isinstance(t, int)
+        assert np.array_equal(index == t, alpha == 0)  # exactly the hidden pixels are transparent
+        assert len(np.unique(index[alpha == 255])) == 6

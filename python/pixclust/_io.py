@@ -16,6 +16,9 @@ __all__ = ["read_image", "read_image_metadata", "write_image", "atomic_output", 
 
 # A paletted PNG stores one byte per pixel: at most 256 palette entries.
 _PNG_PALETTE_SIZE = 256
+# The formats written in palette mode, and whether they keep per-entry alpha (PNG), one transparent
+# entry (GIF), or none (TIFF and BMP as Pillow writes them: an image with alpha goes out as RGBA there).
+_PALETTED_ALPHA = {"PNG": "per-entry", "GIF": "one", "TIFF": "none", "BMP": "none"}
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -262,7 +265,7 @@ def _pil_format(path: PathLike) -> str:
     ext = Path(os.fspath(path)).suffix.lower()
     fmt = Image.registered_extensions().get(ext)
     if fmt is None or fmt not in Image.SAVE:
-        raise ValueError(f"{os.fspath(path)}: cannot write {ext or 'files without an extension'!r}; use .png, .jpg, .tif, .bmp or .webp")
+        raise ValueError(f"{os.fspath(path)}: cannot write {ext or 'files without an extension'!r}; use .png, .jpg, .tif, .bmp, .gif or .webp")
     return str(fmt)
 
 
@@ -280,6 +283,7 @@ def write_image(
     force: bool = False,
     metadata: Optional[Metadata] = None,
     background: tuple[int, int, int] = WHITE,
+    lossless: bool = False,
 ) -> None:
     """Write an image atomically; a PNG of a palette image is written as a paletted PNG.
 
@@ -304,6 +308,8 @@ def write_image(
         What an image with alpha is composited on for a format without alpha (JPEG): a pixel of
         opacity a shows ``a * colour + (1 - a) * background``, so a fully transparent one shows the
         background, never the colour it hid.
+    lossless : bool
+        Write a WebP losslessly (a lossy WebP of a k-colour image blurs it into thousands of colours).
 
     Examples
     --------
@@ -317,17 +323,17 @@ def write_image(
     True
     """
     fmt = _pil_format(path)
-    pil, options = _encoder(image, labels, palette, fmt, metadata, background)
+    pil, options = _encoder(image, labels, palette, fmt, metadata, background, lossless)
     with atomic_output(path, force=force) as tmp:
         pil.save(tmp, format=fmt, **options)
 
 
 def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, palette: Optional[np.ndarray] = None,
                  ext: str = ".png", metadata: Optional[Metadata] = None,
-                 background: tuple[int, int, int] = WHITE) -> bytes:
+                 background: tuple[int, int, int] = WHITE, lossless: bool = False) -> bytes:
     """The bytes :func:`write_image` would write to a file with extension ``ext`` (for a pipe)."""
     fmt = _pil_format(f"image{ext}")
-    pil, options = _encoder(image, labels, palette, fmt, metadata, background)
+    pil, options = _encoder(image, labels, palette, fmt, metadata, background, lossless)
     buf = io.BytesIO()
     pil.save(buf, format=fmt, **options)
     return buf.getvalue()
@@ -335,7 +341,7 @@ def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, pale
 
 def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str,
              metadata: Optional[Metadata] = None,
-             background: tuple[int, int, int] = (255, 255, 255)) -> tuple[Any, dict[str, Any]]:
+             background: tuple[int, int, int] = (255, 255, 255), lossless: bool = False) -> tuple[Any, dict[str, Any]]:
     """The Pillow image to save in format ``fmt``, and the save options."""
     Image = _pillow()
     if fmt in _NO_ALPHA_FORMATS and image.ndim == 3 and image.shape[2] in (2, 4):
@@ -349,6 +355,8 @@ def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[
     options: dict[str, Any] = ({"optimize": True} if small else {"compress_level": 6}) if fmt == "PNG" else {}
     if fmt == "JPEG":
         options = {"quality": 95}
+    if fmt == "WEBP":
+        options = {"lossless": True, "quality": 100, "method": 6} if lossless else {"quality": 95}
     if metadata is not None and fmt in _METADATA_FORMATS:
         if metadata.icc_profile:
             options["icc_profile"] = metadata.icc_profile
@@ -373,14 +381,14 @@ def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette
             a = np.rint(a * 255.0).astype(np.uint8)
         channels = 1
     if (
-        fmt == "PNG"
+        fmt in _PALETTED_ALPHA
         and labels is not None
         and palette is not None
         and a.dtype == np.uint8
         and palette.shape[0] <= _PNG_PALETTE_SIZE
-        and channels in (3, 4)
+        and (channels == 3 or (channels == 4 and _PALETTED_ALPHA[fmt] != "none"))
     ):
-        p = _paletted(Image, a, labels, palette)
+        p = _paletted(Image, a, labels, palette, fmt)
         if p is not None:
             return p
     if a.dtype == np.uint16:
@@ -393,7 +401,7 @@ def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette
     return Image.fromarray(a)
 
 
-def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.ndarray) -> Any:
+def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.ndarray, fmt: str = "PNG") -> Any:
     k = palette.shape[0]
     c = palette.shape[1]
     if image.ndim == 3 and image.shape[2] == 4:
@@ -413,7 +421,13 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
         height, width = labels.shape[:2]
         pil = Image.frombytes("P", (width, height), index.tobytes())
         pil.putpalette(rgb.reshape(-1).tolist(), rawmode="RGB")
-        if np.any(alpha != 255):
+        if fmt == "GIF":
+            # One transparent entry at most; partly transparent pixels do not fit: RGBA, as Pillow writes it
+            if np.any((alpha != 0) & (alpha != 255)) or np.count_nonzero(alpha == 0) > 1:
+                return None
+            if np.any(alpha == 0):
+                pil.info["transparency"] = int(np.flatnonzero(alpha == 0)[0])
+        elif np.any(alpha != 255):
             pil.info["transparency"] = bytes(alpha.tolist())
         return pil
     colours = palette.astype(np.uint8).reshape(k, c)

@@ -119,9 +119,12 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                        description="Reduce an image to k colours (exact k-means) and write it; prints the palette.")
     q.add_argument("input", help="an image file (JPEG, PNG, TIFF, ...), or - for standard input")
     q.add_argument("-k", type=_int, help=f"number of colours (1-{MAX_COLORS}); not with --palette")
-    q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here); .png gives a paletted PNG; "
-                                          "- for standard output")
-    q.add_argument("--format", help="the image format for -o - (png, jpg, tif, bmp, webp; default png)")
+    q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here): .png, .gif, .tif and .bmp are "
+                                          "paletted, .webp lossless, .jpg lossy; - for standard output")
+    q.add_argument("--format", help="the image format for -o - (png, jpg, tif, bmp, gif, webp; default png)")
+    q.add_argument("--lossless", action=argparse.BooleanOptionalAction, default=None,
+                   help="WebP only: lossless (the default: a lossy WebP blurs the k colours into thousands); "
+                        "--no-lossless for a smaller, lossy file")
     q.add_argument("--palette", metavar="FILE",
                    help="map onto this palette instead of k-means: .json, .gpl, .txt, .css, or an image's colours")
     q.add_argument("--dither", action="store_true", help="serpentine Floyd-Steinberg dithering onto the palette")

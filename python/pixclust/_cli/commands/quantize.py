@@ -50,12 +50,12 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     if dest == "-":
         # Encoded whole before the first byte goes out: a failure leaves nothing half-written.
         write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext, metadata=meta,
-                                         background=args.background))
+                                         background=args.background, lossless=args.lossless is not False))
         out = sys.stderr if out is sys.stdout else out  # the report must not mix with the image
     else:
         with progress.step(f"writing {dest}"):
             _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force, metadata=meta,
-                            background=args.background)
+                            background=args.background, lossless=args.lossless is not False)
     _report(args, img, res, dest, out)
     return 0
 
@@ -71,7 +71,8 @@ def _destination(args: argparse.Namespace, k: Optional[int]) -> tuple[str, str]:
         try:
             _io.check_writable_image_path(f"image{ext}")
         except ValueError:
-            raise CLIError(f"--format {args.format}: cannot write this format; use png, jpg, tif, bmp or webp") from None
+            raise CLIError(f"--format {args.format}: cannot write this format; use png, jpg, tif, bmp, gif or webp") from None
+        _check_lossless(args, ext)
         return "-", ext
     if args.format is not None:
         raise CLIError("--format is for -o - (standard output); a file's format follows its extension")
@@ -80,7 +81,15 @@ def _destination(args: argparse.Namespace, k: Optional[int]) -> tuple[str, str]:
     tag = f"k{k}" if k is not None else Path(args.palette).stem
     dest = args.output or f"{Path(args.input).stem}-{tag}{'-dither' if args.dither else ''}.png"
     check_output(dest, force=args.force, inputs=[args.input] if args.input != "-" else [], image=True)
+    _check_lossless(args, Path(dest).suffix.lower())
     return dest, Path(dest).suffix.lower()
+
+
+def _check_lossless(args: argparse.Namespace, ext: str) -> None:
+    if args.lossless is not None and ext != ".webp":
+        flag = "--lossless" if args.lossless else "--no-lossless"
+        raise CLIError(f"{flag} is for WebP output; {ext or 'this format'} is "
+                       + ("lossy (JPEG)" if ext in (".jpg", ".jpeg") else "lossless already"))
 
 
 def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out: Any) -> None:
@@ -102,8 +111,9 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
     if hidden:
         print(f"fully transparent: {hidden} pixels, left out (one transparent palette entry)", file=out)
     note = ", dithered" if args.dither else ""
-    if Path(dest).suffix.lower() in (".jpg", ".jpeg", ".webp"):
+    ext = Path(dest).suffix.lower() if dest != "-" else "." + (args.format or "png").lower().lstrip(".")
+    if ext in (".jpg", ".jpeg") or (ext == ".webp" and args.lossless is False):
         note += "; lossy format: use .png for exactly these colours"
-    elif img.dtype.kind == "f" and Path(dest).suffix.lower() not in (".tif", ".tiff"):
+    elif img.dtype.kind == "f" and ext not in (".tif", ".tiff"):
         note += "; float values rounded to integers: use .tif for exactly these values"
     print(f"wrote {'standard output' if dest == '-' else dest}{note}", file=out)
