@@ -628,21 +628,28 @@ def run_quantize(args: dict[str, Any]) -> str:
     results = res if isinstance(res, list) else [res]
     channels = 1 if img.ndim == 2 else img.shape[2]
     clustered = channels - 1 if channels in (2, 4) and not args["cluster_alpha"] else channels
+    # fully transparent pixels are left out of the clustering (alpha="exclude", the default): label -1
+    n = img.shape[0] * img.shape[1]
+    seen = np.asarray(img).reshape(n, channels)[:, -1] > 0 if channels in (2, 4) else np.ones(n, bool)
     for r in results:
         k = r.n_colors
         if r.image.shape != img.shape or r.image.dtype != img.dtype.newbyteorder("="):
             raise Finding("garbage", f"image {r.image.shape} {r.image.dtype} for input {img.shape} {img.dtype}")
         if r.palette.shape != (k, clustered):
             raise Finding("garbage", f"palette shape {r.palette.shape}, expected {(k, clustered)}")
-        labels = r.labels
-        _check_labels(labels.reshape(-1), img.shape[0] * img.shape[1], k, "labels")
-        if int(r.counts.sum()) != img.shape[0] * img.shape[1]:
-            raise Finding("garbage", f"counts sum to {int(r.counts.sum())}, not the {img.shape[0] * img.shape[1]} pixels")
-        flat = r.image.reshape(len(labels.reshape(-1)), channels)
-        painted = r.palette[labels.reshape(-1)]
-        if not np.array_equal(flat[:, :clustered], painted, equal_nan=True):
+        labels = r.labels.reshape(-1)
+        if labels.shape != (n,) or not np.array_equal(labels >= 0, seen):
+            raise Finding("garbage", "labels: not -1 exactly on the fully transparent pixels")
+        _check_labels(labels[seen], int(seen.sum()), k, "labels")
+        if int(r.counts.sum()) != int(seen.sum()):
+            raise Finding("garbage", f"counts sum to {int(r.counts.sum())}, not the {int(seen.sum())} visible pixels")
+        flat = r.image.reshape(n, channels)
+        painted = r.palette[labels[seen]]
+        if not np.array_equal(flat[seen][:, :clustered], painted, equal_nan=True):
             raise Finding("wrong result", "a pixel is not its label's palette colour")
-        if clustered < channels and not np.array_equal(flat[:, clustered:], np.asarray(img).reshape(-1, channels)[:, clustered:]):
+        if np.any(flat[~seen]):
+            raise Finding("wrong result", "a fully transparent pixel is not transparent black")
+        if clustered < channels and not np.array_equal(flat[:, clustered:], np.asarray(img).reshape(n, channels)[:, clustered:]):
             raise Finding("wrong result", "the alpha channel was changed")
     return "ok"
 

@@ -114,7 +114,9 @@ def test_quantize_png_with_alpha_keeps_alpha(tmp_path: Path, images: dict[str, P
     src, got = _io.read_image(images["alpha"]), _io.read_image(out)
     assert got.shape == src.shape
     np.testing.assert_array_equal(got[..., 3], src[..., 3])
-    assert colours(out, channels=3) <= 5
+    visible = src[..., 3] > 0
+    assert len(np.unique(got[visible][:, :3], axis=0)) <= 5
+    assert not got[~visible].any()  # the fully transparent column is transparent black
 
 
 def test_quantize_16_bit_png_stays_16_bit(tmp_path: Path, images: dict[str, Path]) -> None:
@@ -310,6 +312,20 @@ def test_dendrogram_labels_equal_scipy(tmp_path: Path, fmt: str) -> None:
     expected = fcluster(linkage(X, "single"), 3, criterion="distance")
     assert [int(row["cluster"]) for row in rows] == expected.tolist()
     assert f"cut at distance 3: {expected.max()} clusters" in r.stdout
+
+
+def test_scatter_axis_labels_come_from_the_csv_header(tmp_path: Path) -> None:
+    data = tmp_path / "pts.csv"
+    data.write_text("width_mm,height_mm\n" + "".join(f"{x},{y}\n" for x, y in TUTORIAL_POINTS))
+    scatter = tmp_path / "s.svg"
+    r = run("dendrogram", data, "-o", tmp_path / "d.png", "--cut", 3, "--scatter", scatter, "-q")
+    assert r.returncode == 0, r.stderr
+    svg = scatter.read_text()  # matplotlib's SVG keeps each text as a comment beside its glyphs
+    assert "width_mm" in svg and "height_mm" in svg
+    plain = tmp_path / "plain.csv"
+    plain.write_text("".join(f"{x},{y}\n" for x, y in TUTORIAL_POINTS))
+    r = run("dendrogram", plain, "-o", tmp_path / "d2.png", "--cut", 3, "--scatter", tmp_path / "s2.svg", "-q")
+    assert r.returncode == 0 and "width_mm" not in (tmp_path / "s2.svg").read_text()
 
 
 def test_dendrogram_maxclust_above_the_point_count_is_scipys_answer(tmp_path: Path) -> None:
@@ -522,13 +538,83 @@ def test_rgba_with_few_alpha_values_is_a_paletted_png_with_transparency(tmp_path
     src = tmp_path / "cut-out.png"
     Image.fromarray(np.dstack([rgb, alpha])).save(src)
     out = tmp_path / "q.png"
-    r = run("quantize", src, "-k", 6, "-o", out)
+    r = run("quantize", src, "-k", 6, "-o", out, "--json")
     assert r.returncode == 0, r.stderr
+    # pngquant's answer: six visible colours and one transparent entry
     with Image.open(out) as im:
         assert im.mode == "P" and "transparency" in im.info
+        t = im.info["transparency"]  # Pillow gives one transparent index as an int, else per-entry alphas
+        used = np.unique(np.asarray(im))
+        trns = np.full(256, 255, np.uint8)
+        if isinstance(t, int):
+            trns[t] = 0
+        else:
+            trns[: len(t)] = np.frombuffer(t, dtype=np.uint8)
+        assert len(used) == 7
+        assert sorted(trns[used].tolist()) == [0] + [255] * 6
     got = _io.read_image(out)
     np.testing.assert_array_equal(got[..., 3], alpha)
-    assert colours(out, channels=3) <= 6
+    assert not got[alpha == 0].any()  # the hidden part of the cat does not show through
+    # The six colours are k-means on the visible pixels alone, and the shares are theirs.
+    visible = rgb[alpha == 255]
+    ref = pixclust.quantize(visible[None], 6, random_state=0)
+    assert isinstance(ref, pixclust.QuantizeResult)
+    assert {tuple(c) for c in np.unique(got[alpha == 255][:, :3], axis=0).tolist()} == \
+        {tuple(c) for c in ref.palette.tolist()}
+    doc = json.loads(r.stdout)
+    assert len(doc["colors"]) == 6 and sum(c["count"] for c in doc["colors"]) == len(visible)
+    # --alpha keep clusters the hidden pixels too: other colours, still written transparent
+    keep = tmp_path / "keep.png"
+    assert run("quantize", src, "-k", 6, "-o", keep, "--alpha", "keep", "-q").returncode == 0
+    kept = _io.read_image(keep)
+    assert not kept[alpha == 0].any()
+    assert {tuple(c) for c in np.unique(kept[alpha == 255][:, :3], axis=0).tolist()} != \
+        {tuple(c) for c in ref.palette.tolist()}
+
+
+def test_alpha_weight_and_dither_on_the_cli(tmp_path: Path) -> None:
+    rgb = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    rng = np.random.default_rng(3)
+    alpha = rng.integers(0, 256, size=rgb.shape[:2]).astype(np.uint8)
+    alpha[:, :100] = 0
+    img = np.dstack([rgb, alpha])
+    src = tmp_path / "ragged.png"
+    Image.fromarray(img).save(src)
+    r = run("palette", src, "-k", 5, "--alpha", "weight", "--json")
+    assert r.returncode == 0, r.stderr
+    ref = pixclust.quantize(img, 5, random_state=0, alpha="weight")
+    assert isinstance(ref, pixclust.QuantizeResult)
+    assert json.loads(r.stdout)["inertia"] == pytest.approx(ref.inertia, rel=1e-12)
+    out = tmp_path / "d.png"
+    assert run("quantize", src, "-k", 4, "--dither", "-o", out, "-q").returncode == 0
+    got = _io.read_image(out)
+    assert not got[alpha == 0].any()  # dithering does not reveal hidden colours either
+
+
+def test_jpeg_of_rgba_is_composited_on_the_background(tmp_path: Path) -> None:
+    # Left half hidden red (alpha 0), right half: blue at opacity 0.2 and green fully opaque.
+    img = np.zeros((64, 128, 4), np.uint8)
+    img[:, :64] = [255, 0, 0, 0]
+    img[:32, 64:] = [0, 0, 255, 51]
+    img[32:, 64:] = [0, 160, 0, 255]
+    src = tmp_path / "layers.png"
+    Image.fromarray(img).save(src)
+    for background, bg in ((None, (255, 255, 255)), ("black", (0, 0, 0)), ("#336699", (0x33, 0x66, 0x99))):
+        out = tmp_path / f"o-{bg[0]}.jpg"
+        extra = [] if background is None else ["--background", background]
+        r = run("quantize", src, "-k", 2, "-o", out, "-q", *extra)
+        assert r.returncode == 0, r.stderr
+        got = np.asarray(Image.open(out).convert("RGB")).astype(np.float64)
+        a = img[..., 3:] / 255.0
+        expected = img[..., :3] * a + np.array(bg, float) * (1 - a)  # computed here, not by pixclust
+        inner = (slice(4, 28), slice(8, 56)), (slice(4, 28), slice(72, 120)), (slice(36, 60), slice(72, 120))
+        for sl in inner:  # away from the edges, where JPEG blurs the halves together
+            assert np.abs(got[sl] - expected[sl]).max() <= 6, (background, sl)
+        assert got[4:60, 8:56, 0].min() < 250 or bg == (255, 255, 255)
+        assert np.abs(got[4:60, 8:56] - np.array(bg, float)).max() <= 6  # no red where it was hidden
+    bad = run("quantize", src, "-k", 2, "-o", tmp_path / "x.jpg", "--background", "notacolour")
+    assert bad.returncode == 2 and "expected a colour such as #ffffff" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.jpg").exists()
 
 
 def test_demo_creates_missing_parent_directories(tmp_path: Path) -> None:
@@ -692,3 +778,94 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
         err = p.stderr.read()
         assert p.wait(timeout=120) in (0, 141)
     assert err == ""
+
+
+# ----------------------------------------------------------------------------------- metadata (#18)
+
+
+def _tagged_photo(path: Path) -> tuple[bytes, np.ndarray]:
+    """The cat stored on its side with EXIF orientation 6 (turn 90 degrees clockwise to view) and an
+    sRGB ICC profile made by Pillow; returns the profile's bytes and the upright pixels."""
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    upright = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    stored = np.rot90(upright, 1)  # what a camera held on its side stores: orientation 6 undoes it
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "pixclust-test-camera"  # Make: a tag that must survive
+    Image.fromarray(np.ascontiguousarray(stored)).save(path, icc_profile=icc, exif=exif.tobytes())
+    return icc, upright
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".webp", ".tif"])
+def test_quantize_keeps_icc_and_exif_with_orientation_reset(tmp_path: Path, ext: str) -> None:
+    src = tmp_path / "tagged.png"
+    icc, upright = _tagged_photo(src)
+    out = tmp_path / f"q{ext}"
+    r = run("quantize", src, "-k", 6, "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    with Image.open(out) as im:
+        assert im.info.get("icc_profile") == icc
+        exif = im.getexif()
+        assert exif.get(0x0112, 1) == 1  # the pixels are stored upright: a viewer must not turn them again
+        assert exif.get(0x010F) == "pixclust-test-camera"
+        assert im.size == (upright.shape[1], upright.shape[0])
+    # Upright: the quantized file is close to the upright photo, far from the stored (sideways) one.
+    got = np.asarray(Image.open(out).convert("RGB")).astype(np.float64)
+    assert np.abs(got - upright).mean() < 25
+    stripped = tmp_path / f"s{ext}"
+    assert run("quantize", src, "-k", 6, "-o", stripped, "-q", "--strip").returncode == 0
+    with Image.open(stripped) as im:
+        # (a TIFF's own structure tags are read as EXIF too: check for the camera's tags)
+        assert "icc_profile" not in im.info and 0x010F not in im.getexif() and 0x0112 not in im.getexif()
+
+
+# ------------------------------------------------------------------------------ formats (#18 item 7)
+
+
+@pytest.mark.parametrize("ext, mode", [(".webp", "RGB"), (".tif", "P"), (".bmp", "P"), (".gif", "P")])
+def test_quantized_formats_hold_exactly_the_k_colours(tmp_path: Path, ext: str, mode: str) -> None:
+    out = tmp_path / f"q{ext}"
+    r = run("quantize", CHELSEA, "-k", 8, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "lossy" not in r.stdout
+    expected = pixclust.quantize(_io.read_image(CHELSEA), 8, random_state=0)
+    assert isinstance(expected, pixclust.QuantizeResult)
+    with Image.open(out) as im:
+        assert im.mode == mode, im.mode
+        if mode == "P":  # a paletted file: one byte per pixel, the k colours in its palette
+            assert len(np.unique(np.asarray(im))) == 8
+        got = np.asarray(im.convert("RGB"))
+    np.testing.assert_array_equal(got, expected.image)
+
+
+def test_lossy_webp_only_when_asked_and_lossless_only_for_webp(tmp_path: Path) -> None:
+    lossy = tmp_path / "lossy.webp"
+    r = run("quantize", CHELSEA, "-k", 8, "-o", lossy, "--no-lossless")
+    assert r.returncode == 0, r.stderr
+    assert "lossy format" in r.stdout
+    assert colours(lossy) > 100  # the blur a lossy WebP adds to a k-colour image
+    for ext, what in ((".png", "lossless already"), (".jpg", "lossy (JPEG)")):
+        bad = run("quantize", CHELSEA, "-k", 8, "-o", tmp_path / f"x{ext}", "--lossless")
+        assert bad.returncode == 2 and f"--lossless is for WebP output; {ext} is {what}" in bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / f"x{ext}").exists()
+    bad = run("quantize", CHELSEA, "-k", 8, "-o", tmp_path / "x.xyz")
+    assert bad.returncode == 2 and ".gif" in bad.stderr
+    assert "gif" in run("quantize", "--help").stdout
+
+
+def test_gif_of_a_cut_out_has_one_transparent_entry(tmp_path: Path) -> None:
+    rgb = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    alpha = np.where(np.arange(rgb.shape[1]) < 200, 0, 255).astype(np.uint8)[None, :].repeat(rgb.shape[0], 0)
+    src = tmp_path / "cut-out.png"
+    Image.fromarray(np.dstack([rgb, alpha])).save(src)
+    out = tmp_path / "q.gif"
+    assert run("quantize", src, "-k", 6, "-o", out, "-q").returncode == 0
+    with Image.open(out) as im:
+        assert im.mode == "P"
+        index = np.asarray(im)
+        t = im.info["transparency"]
+        assert isinstance(t, int)
+        assert np.array_equal(index == t, alpha == 0)  # exactly the hidden pixels are transparent
+        assert len(np.unique(index[alpha == 255])) == 6

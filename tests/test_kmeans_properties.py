@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -71,8 +72,14 @@ def images(draw: st.DrawFn) -> np.ndarray:
 def test_quantize_definitions_hold(img: np.ndarray, k: int, cluster_alpha: bool, seed: int) -> None:
     channels = 1 if img.ndim == 2 else img.shape[2]
     clustered = channels - 1 if channels in (2, 4) and not cluster_alpha else channels
+    # fully transparent pixels are left out (alpha="exclude", the default)
+    seen = img.reshape(-1, channels)[:, -1] > 0 if channels in (2, 4) else np.ones(img.shape[0] * img.shape[1], bool)
+    if not seen.any():
+        with pytest.raises(ValueError, match="every pixel is fully transparent"):
+            pixclust.quantize(img, k, cluster_alpha=cluster_alpha)
+        return
     flat = img.reshape(-1, channels)[:, :clustered]
-    n_distinct = len(np.unique(flat, axis=0))
+    n_distinct = len(np.unique(flat[seen], axis=0))
     if k > n_distinct:
         try:
             pixclust.quantize(img, k, cluster_alpha=cluster_alpha)
@@ -85,12 +92,15 @@ def test_quantize_definitions_hold(img: np.ndarray, k: int, cluster_alpha: bool,
     assert res.image.shape == img.shape and res.image.dtype == img.dtype
     assert res.palette.shape == (k, clustered) and res.palette.dtype == img.dtype
     assert res.labels.shape == img.shape[:2]
-    assert int(res.counts.sum()) == img.shape[0] * img.shape[1]
+    assert int(res.counts.sum()) == int(seen.sum())
     labels = res.labels.ravel()
+    assert np.all((labels >= 0) == seen)
+    assert not res.image.reshape(-1, channels)[~seen].any()  # left out: transparent black
+    labels, flat = labels[seen], flat[seen]
     d2 = ((flat.astype(np.float64)[:, None, :] - res.centers[None]) ** 2).sum(-1)
     assert np.all(d2[np.arange(len(flat)), labels] <= d2.min(1) * (1 + 1e-12) + 1e-12)
     assert np.isclose(res.inertia, d2[np.arange(len(flat)), labels].sum(), rtol=1e-9, atol=1e-9)
-    np.testing.assert_array_equal(res.image.reshape(-1, channels)[:, :clustered], res.palette[labels])
+    np.testing.assert_array_equal(res.image.reshape(-1, channels)[seen][:, :clustered], res.palette[labels])
     if clustered < channels:
         np.testing.assert_array_equal(res.image.reshape(-1, channels)[:, clustered:],
                                       img.reshape(-1, channels)[:, clustered:])

@@ -210,3 +210,63 @@ def test_scatter_colours_match_the_dendrogram() -> None:
 def test_cluster_colors_are_distinct() -> None:
     for n in (1, 7, 10, 15, 20, 40):
         assert len(set(plot.cluster_colors(n))) == n
+
+
+def test_plots_draw_into_the_users_own_pyplot_axes_and_figure(photo: np.ndarray) -> None:
+    import matplotlib.pyplot as plt  # headless: the Agg backend, where plt.show() returns at once
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    Z = linkage(POINTS, "single")
+    flat = fcluster(Z, 3, criterion="distance")
+    pal = np.array([[255, 0, 0], [0, 128, 0], [0, 0, 255]], dtype=np.uint8)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 8))
+    try:
+        got = [plot.palette(pal, [10, 60, 30], ax=axes[0, 0], title="mine"),
+               plot.dendrogram(Z, 3, ax=axes[0, 1]),
+               plot.scatter(POINTS, flat, ax=axes[1, 0], xlabel="width", ylabel="height")]
+        for a, ax in zip(got, (axes[0, 0], axes[0, 1], axes[1, 0])):
+            assert a is ax and isinstance(a, Axes)
+        assert len(fig.axes) == 4  # nothing added: each drew into the axes it was given
+        assert plt.gcf() is fig and plt.get_fignums() == [fig.number]
+        texts = [t.get_text() for t in axes[0, 0].texts]
+        assert texts == ["#008000\n60.0%", "#0000ff\n30.0%", "#ff0000\n10.0%"] and axes[0, 0].get_title() == "mine"
+        # the share strip above the swatches: widths in the order and proportions of the counts
+        strip = [p for p in axes[0, 0].patches if p.get_y() > 1]
+        np.testing.assert_allclose([p.get_width() for p in strip], np.array([60, 30, 10]) / 100 * 3)
+        assert axes[0, 1].get_title() == "cut at distance 3: 6 clusters"
+        assert (axes[1, 0].get_xlabel(), axes[1, 0].get_ylabel()) == ("width", "height")
+        assert not axes[1, 1].has_data()
+        _draw(fig)
+        plt.show()  # the Agg backend shows nothing, and must not fail
+        # compare takes a figure: the grid goes into the user's pyplot figure (its size kept)
+        grid = plt.figure(figsize=(9, 5))
+        out = plot.compare(photo, [4, 2], fig=grid, ncols=3)
+        assert out is grid and isinstance(out, Figure) and tuple(grid.get_size_inches()) == (9, 5)
+        assert [ax.get_title() for ax in grid.axes if ax.images] == ["Original", "4 colours", "2 colours"]
+        # and into one subfigure of a larger figure, beside the user's own axes
+        big = plt.figure(figsize=(12, 5))
+        left, right = big.subfigures(1, 2)
+        left.subplots().plot([0, 1], [0, 1])
+        assert plot.compare(photo, [3], fig=right, ncols=2) is right
+        assert len(right.axes) == 2 and len(left.axes) == 1
+        _draw(big)
+    finally:
+        plt.close("all")
+
+
+def test_without_ax_a_new_figure_outside_pyplot() -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    before = plt.get_fignums()
+    fig = plot.scatter(POINTS)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before  # no global state touched
+
+
+def test_quantize_result_repr_is_short(photo: np.ndarray) -> None:
+    res = pixclust.quantize(photo, 6, random_state=0)
+    text = repr(res)
+    assert text == f"QuantizeResult(n_colors=6, image=300 x 451 x 3 uint8, inertia={res.inertia:.6g})"
+    rgba = np.dstack([photo, np.where(np.arange(451) < 100, 0, 255).astype(np.uint8)[None].repeat(300, 0)])
+    assert repr(pixclust.quantize(rgba, 3, random_state=0)).endswith(", 30000 pixels left out)")

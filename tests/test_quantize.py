@@ -106,15 +106,24 @@ def test_dtypes_and_shapes(chelsea: np.ndarray, dtype: type, shape: str) -> None
     if shape == "rgba":  # alpha kept as it was
         np.testing.assert_array_equal(res.image[..., 3], img[..., 3])
     flat = img.reshape(-1, img.shape[2] if img.ndim == 3 else 1)[:, :c]
-    assert res.inertia == pytest.approx(_inertia(flat, res.centers, res.labels.ravel()), rel=1e-9)
+    labels = res.labels.ravel()
+    seen = labels >= 0  # the fully transparent pixels are left out (label -1)
+    expected_seen = img[..., 3].ravel() > 0 if shape == "rgba" else np.ones(labels.shape, bool)
+    np.testing.assert_array_equal(seen, expected_seen)
+    assert res.inertia == pytest.approx(_inertia(flat[seen], res.centers, labels[seen]), rel=1e-9)
 
 
 def test_cluster_alpha(chelsea: np.ndarray) -> None:
     img = np.dstack([chelsea[::4, ::4], np.full(chelsea[::4, ::4].shape[:2], 255, np.uint8)])
     img[:10, :, 3] = 0
-    res = pixclust.quantize(img, 5, random_state=0, cluster_alpha=True)
+    res = pixclust.quantize(img, 5, random_state=0, cluster_alpha=True, alpha="keep")
     assert res.palette.shape == (5, 4)
     np.testing.assert_array_equal(res.image.reshape(-1, 4), res.palette[res.labels.ravel()])
+    # By default the fully transparent rows are left out: label -1, transparent black.
+    res = pixclust.quantize(img, 5, random_state=0, cluster_alpha=True)
+    assert res.palette.shape == (5, 4) and np.all(res.labels[:10] == -1) and np.all(res.labels[10:] >= 0)
+    assert not res.image[:10].any()
+    np.testing.assert_array_equal(res.image[10:].reshape(-1, 4), res.palette[res.labels[10:].ravel()])
 
 
 def test_lab_space(chelsea: np.ndarray) -> None:
@@ -272,3 +281,103 @@ def test_random_state_forms(chelsea: np.ndarray) -> None:
         pixclust.quantize(small, 5, random_state=np.random.default_rng(7))
     with pytest.raises(ValueError, match="'seven' cannot be used to seed"):
         pixclust.quantize(small, 5, random_state="seven")
+
+
+# ------------------------------------------------------------------------------ alpha (#18 item 6)
+
+
+def _cut_out(chelsea: np.ndarray) -> np.ndarray:
+    """The cat at a quarter size with a ragged alpha: a quarter of the pixels fully transparent (and
+    their hidden colours still there), the rest at opacities from 1 to 255."""
+    rgb = chelsea[::3, ::3]
+    rng = np.random.default_rng(7)
+    alpha = rng.integers(1, 256, size=rgb.shape[:2]).astype(np.uint8)
+    alpha[rng.random(rgb.shape[:2]) < 0.25] = 0
+    return np.dstack([rgb, alpha])
+
+
+def test_alpha_exclude_is_k_means_on_the_visible_pixels(chelsea: np.ndarray) -> None:
+    img = _cut_out(chelsea)
+    visible = img[..., 3] > 0
+    res = pixclust.quantize(img, 6, random_state=3)
+    assert isinstance(res, pixclust.QuantizeResult)
+    ref = SKKMeans(6, random_state=3, n_init=1).fit(img[visible][:, :3].astype(np.float64))
+    order = np.lexsort(res.centers.T), np.lexsort(ref.cluster_centers_.T)
+    np.testing.assert_allclose(res.centers[order[0]], ref.cluster_centers_[order[1]], rtol=1e-9)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+    assert res.counts.sum() == visible.sum() and res.palette.shape == (6, 3)
+    # hidden pixels: label -1, transparent black (their colour is not shown); visible: their palette entry
+    assert np.all(res.labels[~visible] == -1) and not res.image[~visible].any()
+    np.testing.assert_array_equal(res.image[visible][:, :3], res.palette[res.labels[visible]])
+    np.testing.assert_array_equal(res.image[..., 3], img[..., 3])
+    np.testing.assert_array_equal(res.counts, np.bincount(res.labels[visible], minlength=6))
+    # a list of counts gives each single call's result
+    for r in pixclust.quantize(img, [6, 4], random_state=3):
+        one = pixclust.quantize(img, r.n_colors, random_state=3)
+        np.testing.assert_array_equal(one.centers, r.centers)
+        np.testing.assert_array_equal(one.labels, r.labels)
+
+
+def test_alpha_weight_is_k_means_weighted_by_opacity(chelsea: np.ndarray) -> None:
+    img = _cut_out(chelsea)
+    visible = img[..., 3] > 0
+    X = img[visible][:, :3].astype(np.float64)
+    w = img[visible][:, 3] / 255.0
+    res = pixclust.quantize(img, 5, random_state=1, alpha="weight")
+    assert isinstance(res, pixclust.QuantizeResult)
+    km = pixclust.KMeans(5, random_state=1, n_init=1).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(res.centers, km._centers64)
+    np.testing.assert_array_equal(res.labels[visible], km.labels_)
+    assert res.inertia == km.inertia_
+    assert np.all(res.labels[~visible] == -1) and not res.image[~visible].any()
+    # Run to a fixed point (tol=0), it is one for scikit-learn's weighted Lloyd too: started from our
+    # centres, scikit-learn stays there, and the centres are the opacity-weighted means of their pixels.
+    res = pixclust.quantize(img, 5, random_state=1, alpha="weight", tol=0)
+    assert isinstance(res, pixclust.QuantizeResult)
+    sk = SKKMeans(5, init=res.centers, n_init=1, tol=0).fit(X, sample_weight=w)
+    np.testing.assert_allclose(sk.cluster_centers_, res.centers, rtol=1e-9)
+    assert res.inertia == pytest.approx(sk.inertia_, rel=1e-9)
+    np.testing.assert_array_equal(sk.labels_, res.labels[visible])
+    lab = res.labels[visible]
+    means = np.array([np.average(X[lab == j], axis=0, weights=w[lab == j]) for j in range(5)])
+    np.testing.assert_allclose(res.centers, means, rtol=1e-9)
+    # and not the unweighted answer
+    plain = pixclust.quantize(img, 5, random_state=1, tol=0)
+    assert isinstance(plain, pixclust.QuantizeResult)
+    assert np.abs(plain.centers - res.centers).max() > 0.1
+
+
+def test_alpha_keep_clusters_every_pixel(chelsea: np.ndarray) -> None:
+    img = _cut_out(chelsea)
+    res = pixclust.quantize(img, 4, random_state=0, alpha="keep")
+    ref = pixclust.quantize(np.ascontiguousarray(img[..., :3]), 4, random_state=0)
+    np.testing.assert_array_equal(res.centers, ref.centers)
+    np.testing.assert_array_equal(res.image[..., :3], ref.image)
+    np.testing.assert_array_equal(res.image[..., 3], img[..., 3])
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float64])
+def test_opaque_alpha_gives_the_same_bits_in_every_mode(chelsea: np.ndarray, dtype: type) -> None:
+    rgb = chelsea[::2, ::2]
+    full = 1.0 if dtype == np.float64 else np.iinfo(dtype).max
+    scale = full / 255.0
+    rgb = (rgb * scale).astype(dtype)
+    img = np.dstack([rgb, np.full(rgb.shape[:2], full, dtype)])
+    ref = pixclust.quantize(np.ascontiguousarray(rgb), 6, random_state=5)
+    assert isinstance(ref, pixclust.QuantizeResult)
+    for mode in ("exclude", "weight", "keep"):
+        res = pixclust.quantize(img, 6, random_state=5, alpha=mode)
+        assert isinstance(res, pixclust.QuantizeResult)
+        np.testing.assert_array_equal(res.centers, ref.centers)
+        np.testing.assert_array_equal(res.labels, ref.labels)
+        np.testing.assert_array_equal(res.image[..., :3], ref.image)
+        assert res.inertia == ref.inertia
+
+
+def test_alpha_errors() -> None:
+    img = np.zeros((3, 3, 4), np.uint8)
+    with pytest.raises(ValueError, match="every pixel is fully transparent"):
+        pixclust.quantize(img, 1)
+    assert pixclust.quantize(img, 1, alpha="keep").counts.tolist() == [9]  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="alpha: expected 'exclude', 'weight' or 'keep'"):
+        pixclust.quantize(img, 1, alpha="ignore")

@@ -6,21 +6,68 @@ import contextlib
 import io
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Optional, Union
 
 import numpy as np
 
-__all__ = ["read_image", "write_image", "atomic_output", "ImageReadError"]
+__all__ = ["read_image", "read_image_metadata", "write_image", "atomic_output", "ImageReadError", "Metadata"]
 
 # A paletted PNG stores one byte per pixel: at most 256 palette entries.
 _PNG_PALETTE_SIZE = 256
+# The formats written in palette mode, and whether they keep per-entry alpha (PNG), one transparent
+# entry (GIF), or none (TIFF and BMP as Pillow writes them: an image with alpha goes out as RGBA there).
+_PALETTED_ALPHA = {"PNG": "per-entry", "GIF": "one", "TIFF": "none", "BMP": "none"}
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
 class ImageReadError(ValueError):
     """The file exists but is not an image Pillow can read (or has a mode pixclust cannot use)."""
+
+
+# The EXIF tag that says how to turn the stored pixels upright (1: they are upright).
+_EXIF_ORIENTATION = 0x0112
+# The formats whose Pillow writer stores an ICC profile and an EXIF block.
+_METADATA_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF")
+
+
+# The formats Pillow writes without an alpha channel: an image with alpha is composited first.
+_NO_ALPHA_FORMATS = ("JPEG",)
+WHITE = (255, 255, 255)
+
+
+def composite(image: np.ndarray, background: tuple[int, int, int] = WHITE) -> np.ndarray:
+    """An image with alpha (gray+alpha or RGBA) laid over an 8-bit ``background`` colour, without its
+    alpha channel: ``a * colour + (1 - a) * background`` per pixel, a the opacity in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pixclust._io import composite
+    >>> composite(np.array([[[255, 0, 0, 0], [255, 0, 0, 255], [0, 0, 0, 51]]], np.uint8)).tolist()
+    [[[255, 255, 255], [255, 0, 0], [204, 204, 204]]]
+    """
+    full = float(np.iinfo(image.dtype).max) if image.dtype.kind == "u" else 1.0
+    bg = np.asarray(background, dtype=np.float64) / 255.0 * full
+    if image.shape[2] == 2:  # a gray background: its luma (ITU-R 601, as Pillow's "L")
+        bg = np.array([bg @ [0.299, 0.587, 0.114]])
+    a = image[..., -1:].astype(np.float64) / full
+    out = image[..., :-1].astype(np.float64) * a + bg * (1.0 - a)
+    if image.dtype.kind == "u":
+        return np.clip(np.rint(out), 0, full).astype(image.dtype)
+    return out.astype(image.dtype)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What an image file says about its pixels beyond their values: the ICC colour profile and the
+    EXIF block (its orientation tag reset to 1, since :func:`read_image` has already turned the
+    pixels upright). Either is None when the file has none."""
+
+    icc_profile: Optional[bytes] = None
+    exif: Optional[bytes] = None
 
 
 def _pillow() -> Any:
@@ -70,26 +117,66 @@ def read_image(path: PathLike) -> np.ndarray:
         return read_image_file(fh, path)
 
 
+def read_image_metadata(path: PathLike) -> tuple[np.ndarray, Metadata]:
+    """:func:`read_image`, and the file's ICC profile and EXIF block (to write them back out).
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> from pixclust._io import read_image_metadata
+    >>> img, meta = read_image_metadata(files("pixclust") / "data" / "chelsea.png")
+    >>> img.shape, meta.icc_profile[36:40], meta.exif[:4]  # an sRGB profile ("acsp": ICC's signature)
+    ((300, 451, 3), b'acsp', b'Exif')
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as fh:
+        return read_image_file_metadata(fh, path)
+
+
 def read_image_file(fh: Any, name: str) -> np.ndarray:
     """:func:`read_image` from an open binary file (seekable: a pipe's bytes go through ``io.BytesIO``);
     ``name`` is what error messages call it. The format is taken from the data."""
+    return read_image_file_metadata(fh, name)[0]
+
+
+def read_image_file_metadata(fh: Any, name: str) -> tuple[np.ndarray, Metadata]:
+    """:func:`read_image_file`, and the file's :class:`Metadata`."""
     Image = _pillow()
     from PIL import ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(fh) as im:
             im.load()
+            meta = _metadata(im)
             try:
                 im = ImageOps.exif_transpose(im)
             except Exception:  # a broken EXIF block must not make the pixels unreadable
                 pass
-            return _to_array(im, name)
+            return _to_array(im, name), meta
     except UnidentifiedImageError:
         raise ImageReadError(f"{name}: not an image file Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, ImageReadError):
             raise
         raise ImageReadError(f"{name}: cannot decode the image ({exc})") from None
+
+
+def _metadata(im: Any) -> Metadata:
+    icc = im.info.get("icc_profile") or None
+    exif = None
+    try:
+        from PIL import Image
+
+        # A copy: the image's own EXIF must keep its orientation until exif_transpose has read it.
+        tags = Image.Exif()
+        tags.load(im.getexif().tobytes())
+        if len(tags):
+            if _EXIF_ORIENTATION in tags:
+                tags[_EXIF_ORIENTATION] = 1  # the pixels are turned upright on reading
+            exif = tags.tobytes()
+    except Exception:  # a broken EXIF block is dropped, not fatal
+        exif = None
+    return Metadata(icc_profile=icc, exif=exif)
 
 
 def _to_array(im: Any, path: str) -> np.ndarray:
@@ -178,7 +265,7 @@ def _pil_format(path: PathLike) -> str:
     ext = Path(os.fspath(path)).suffix.lower()
     fmt = Image.registered_extensions().get(ext)
     if fmt is None or fmt not in Image.SAVE:
-        raise ValueError(f"{os.fspath(path)}: cannot write {ext or 'files without an extension'!r}; use .png, .jpg, .tif, .bmp or .webp")
+        raise ValueError(f"{os.fspath(path)}: cannot write {ext or 'files without an extension'!r}; use .png, .jpg, .tif, .bmp, .gif or .webp")
     return str(fmt)
 
 
@@ -194,6 +281,9 @@ def write_image(
     labels: Optional[np.ndarray] = None,
     palette: Optional[np.ndarray] = None,
     force: bool = False,
+    metadata: Optional[Metadata] = None,
+    background: tuple[int, int, int] = WHITE,
+    lossless: bool = False,
 ) -> None:
     """Write an image atomically; a PNG of a palette image is written as a paletted PNG.
 
@@ -211,6 +301,15 @@ def write_image(
         grayscale, which holds exactly the image's gray levels and reads back as grayscale.)
     force : bool
         Replace an existing file.
+    metadata : Metadata, optional
+        The ICC profile and EXIF block to store (PNG, JPEG, WebP and TIFF; other formats have no place
+        for them).
+    background : (r, g, b), 8-bit, default white
+        What an image with alpha is composited on for a format without alpha (JPEG): a pixel of
+        opacity a shows ``a * colour + (1 - a) * background``, so a fully transparent one shows the
+        background, never the colour it hid.
+    lossless : bool
+        Write a WebP losslessly (a lossy WebP of a k-colour image blurs it into thousands of colours).
 
     Examples
     --------
@@ -224,24 +323,29 @@ def write_image(
     True
     """
     fmt = _pil_format(path)
-    pil, options = _encoder(image, labels, palette, fmt)
+    pil, options = _encoder(image, labels, palette, fmt, metadata, background, lossless)
     with atomic_output(path, force=force) as tmp:
         pil.save(tmp, format=fmt, **options)
 
 
 def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, palette: Optional[np.ndarray] = None,
-                 ext: str = ".png") -> bytes:
+                 ext: str = ".png", metadata: Optional[Metadata] = None,
+                 background: tuple[int, int, int] = WHITE, lossless: bool = False) -> bytes:
     """The bytes :func:`write_image` would write to a file with extension ``ext`` (for a pipe)."""
     fmt = _pil_format(f"image{ext}")
-    pil, options = _encoder(image, labels, palette, fmt)
+    pil, options = _encoder(image, labels, palette, fmt, metadata, background, lossless)
     buf = io.BytesIO()
     pil.save(buf, format=fmt, **options)
     return buf.getvalue()
 
 
-def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str) -> tuple[Any, dict[str, Any]]:
+def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str,
+             metadata: Optional[Metadata] = None,
+             background: tuple[int, int, int] = (255, 255, 255), lossless: bool = False) -> tuple[Any, dict[str, Any]]:
     """The Pillow image to save in format ``fmt``, and the save options."""
     Image = _pillow()
+    if fmt in _NO_ALPHA_FORMATS and image.ndim == 3 and image.shape[2] in (2, 4):
+        image = composite(image, background)
     pil = _to_pil(Image, image, labels, palette, fmt)
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGBA" if pil.mode == "P" and "transparency" in pil.info else pil.mode)
@@ -251,6 +355,13 @@ def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[
     options: dict[str, Any] = ({"optimize": True} if small else {"compress_level": 6}) if fmt == "PNG" else {}
     if fmt == "JPEG":
         options = {"quality": 95}
+    if fmt == "WEBP":
+        options = {"lossless": True, "quality": 100, "method": 6} if lossless else {"quality": 95}
+    if metadata is not None and fmt in _METADATA_FORMATS:
+        if metadata.icc_profile:
+            options["icc_profile"] = metadata.icc_profile
+        if metadata.exif:
+            options["exif"] = metadata.exif
     return pil, options
 
 
@@ -270,14 +381,14 @@ def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette
             a = np.rint(a * 255.0).astype(np.uint8)
         channels = 1
     if (
-        fmt == "PNG"
+        fmt in _PALETTED_ALPHA
         and labels is not None
         and palette is not None
         and a.dtype == np.uint8
         and palette.shape[0] <= _PNG_PALETTE_SIZE
-        and channels in (3, 4)
+        and (channels == 3 or (channels == 4 and _PALETTED_ALPHA[fmt] != "none"))
     ):
-        p = _paletted(Image, a, labels, palette)
+        p = _paletted(Image, a, labels, palette, fmt)
         if p is not None:
             return p
     if a.dtype == np.uint16:
@@ -290,23 +401,33 @@ def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette
     return Image.fromarray(a)
 
 
-def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.ndarray) -> Any:
+def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.ndarray, fmt: str = "PNG") -> Any:
     k = palette.shape[0]
     c = palette.shape[1]
     if image.ndim == 3 and image.shape[2] == 4:
         # Alpha is kept per pixel; a palette PNG has one alpha per entry, so the entries are the
-        # distinct (colour, alpha) pairs. Too many pairs: fall back to RGBA (still at most k colours).
-        key = labels.astype(np.int64) * 256 + image[..., 3]  # (label, alpha) as one number: alpha is a byte
+        # distinct (colour, alpha) pairs, and every fully transparent pixel shares one entry (whatever
+        # its label: -1, left out of the clustering, or any). Too many pairs: fall back to RGBA.
+        alpha_px = image[..., 3]
+        key = np.where(alpha_px == 0, -1, labels.astype(np.int64) * 256 + alpha_px)  # (label, alpha) as one number
         pairs, inverse = np.unique(key.ravel(), return_inverse=True)
         if pairs.size > _PNG_PALETTE_SIZE:
             return None
-        rgb = palette[pairs // 256].astype(np.uint8)
-        alpha = (pairs % 256).astype(np.uint8)
+        seen = pairs >= 0
+        rgb = np.zeros((pairs.size, c), dtype=np.uint8)  # the transparent entry is transparent black
+        rgb[seen] = palette[pairs[seen] // 256]
+        alpha = np.where(seen, pairs % 256, 0).astype(np.uint8)
         index = inverse.reshape(labels.shape).astype(np.uint8)
         height, width = labels.shape[:2]
         pil = Image.frombytes("P", (width, height), index.tobytes())
         pil.putpalette(rgb.reshape(-1).tolist(), rawmode="RGB")
-        if np.any(alpha != 255):
+        if fmt == "GIF":
+            # One transparent entry at most; partly transparent pixels do not fit: RGBA, as Pillow writes it
+            if np.any((alpha != 0) & (alpha != 255)) or np.count_nonzero(alpha == 0) > 1:
+                return None
+            if np.any(alpha == 0):
+                pil.info["transparency"] = int(np.flatnonzero(alpha == 0)[0])
+        elif np.any(alpha != 255):
             pil.info["transparency"] = bytes(alpha.tolist())
         return pil
     colours = palette.astype(np.uint8).reshape(k, c)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import numbers
 import warnings
@@ -36,7 +37,9 @@ class QuantizeResult:
     ----------
     image : ndarray
         The quantized image, same shape and dtype as the input; an alpha channel that was not
-        clustered is the input's.
+        clustered is the input's. Pixels left out of the clustering (fully transparent, with
+        ``alpha="exclude"`` or ``"weight"``) are 0 in every channel: transparent black, which shows
+        nothing of the colour they hid.
     palette : ndarray of shape (n_colors, C)
         The colours in the image's dtype (rounded and clipped for integer images). C is the number of
         clustered channels: 1 for an H x W image, 3 for RGB and for RGBA with its alpha kept, 4 for RGBA
@@ -45,12 +48,14 @@ class QuantizeResult:
         The exact k-means centres in the image's value scale (CIELAB for ``space="lab"``); ``inertia``
         is measured to these.
     labels : ndarray of shape (H, W), int32
-        The palette index of every pixel (made on first access: a sweep over many colour counts that
-        only wants the images does not pay for a label map per count).
+        The palette index of every pixel, -1 for a pixel left out of the clustering (made on first
+        access: a sweep over many colour counts that only wants the images does not pay for a label map
+        per count).
     counts : ndarray of shape (n_colors,), int64
-        Pixels per palette colour.
+        Pixels per palette colour (the clustered pixels only).
     inertia : float
-        Sum over the pixels of the squared distance to their centre.
+        Sum over the clustered pixels of the squared distance to their centre (times the pixel's
+        weight with ``alpha="weight"``).
     n_colors : int
         The number of colours asked for.
     """
@@ -66,12 +71,25 @@ class QuantizeResult:
     _color_labels: np.ndarray = field(repr=False, compare=False)
     _shape: tuple[int, int] = field(repr=False, compare=False)
     _threads: int = field(default=0, repr=False, compare=False)
+    # the (H, W) mask of the clustered pixels when some were left out (fully transparent), else None
+    _visible: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        """One short line: the size, dtype, colour count and inertia, not the arrays."""
+        shape = " x ".join(str(d) for d in self.image.shape)
+        left_out = "" if self._visible is None else f", {int(self._visible.size - self._visible.sum())} pixels left out"
+        return (f"QuantizeResult(n_colors={self.n_colors}, image={shape} {self.image.dtype}, "
+                f"inertia={self.inertia:.6g}{left_out})")
 
     @functools.cached_property
     def labels(self) -> np.ndarray:
         out: np.ndarray = self._pixel_color.copy()
         _core.remap_labels(out, self._color_labels, self._threads)
-        return np.reshape(out, self._shape)
+        if self._visible is None:
+            return np.reshape(out, self._shape)
+        full = np.full(self._shape, -1, dtype=np.int32)
+        full[self._visible] = out
+        return full
 
 
 def _value_max(dtype: np.dtype) -> float:
@@ -168,6 +186,7 @@ def quantize(
     max_iter: int = 300,
     tol: float = 1e-4,
     cluster_alpha: bool = False,
+    alpha: str = "exclude",
     n_threads: Optional[int] = None,
 ) -> Union[QuantizeResult, list[QuantizeResult]]:
     """Reduce an image to ``n_colors`` colours with exact k-means.
@@ -180,7 +199,7 @@ def quantize(
     ----------
     image : array-like of shape (H, W) or (H, W, C), C in 1-4
         uint8, uint16, float32 or float64. With 2 or 4 channels the last is alpha: kept as it is
-        unless ``cluster_alpha``.
+        unless ``cluster_alpha`` (and see ``alpha`` for the fully transparent pixels).
     n_colors : int or list of int
         Colours wanted; a list (e.g. ``[10, 8, 6, 4, 2]``) returns a list of results in the same order
         and counts the colours once.
@@ -195,6 +214,18 @@ def quantize(
         Relative to the mean variance of the pixels, as in scikit-learn.
     cluster_alpha : bool, default=False
         Cluster the alpha channel with the colours.
+    alpha : {"exclude", "weight", "keep"}, default="exclude"
+        What alpha does to the clustering (images with an alpha channel only):
+
+        - ``"exclude"``: fully transparent pixels (alpha 0) are left out, as pngquant leaves them: the
+          palette has ``n_colors`` visible colours, those pixels get label -1 and are transparent black
+          in ``image``, and ``counts`` and ``inertia`` are over the visible pixels.
+        - ``"weight"``: as ``"exclude"``, and each visible pixel counts by its opacity (alpha over its
+          maximum) in the k-means objective: ``KMeans.fit(visible, sample_weight=opacity)``.
+        - ``"keep"``: every pixel is clustered whatever its alpha.
+
+        An image without alpha, or whose alpha is everywhere at its maximum, gives the same result
+        under all three.
     n_threads : int or None
         Threads for the core, 1 to ``max(1024, os.cpu_count())``; None uses OpenMP's default.
 
@@ -209,6 +240,8 @@ def quantize(
     >>> img = np.zeros((4, 4, 3), dtype=np.uint8)
     >>> img[:, 2:] = [200, 100, 50]
     >>> res = pixclust.quantize(img, 2, random_state=0)
+    >>> res
+    QuantizeResult(n_colors=2, image=4 x 4 x 3 uint8, inertia=0)
     >>> res.image.dtype, res.image.shape, float(res.inertia)
     (dtype('uint8'), (4, 4, 3), 0.0)
     >>> sorted(res.palette.tolist())
@@ -219,21 +252,66 @@ def quantize(
     img = _check_image(image)
     ks = _check_n_colors(n_colors)
     max_iter, tol, runs, threads = _check_options(space, cluster_alpha, max_iter, tol, n_init, n_threads, random_state)
+    if alpha not in ("exclude", "weight", "keep"):
+        raise InvalidParameterError(f"alpha: expected 'exclude', 'weight' or 'keep', got {alpha!r}")
     clustered = _clustered_channels(img, space, cluster_alpha)
+    visible, opacity = _visible_pixels(img, alpha)
+    fit = functools.partial(_quantize, space=space, random_state=random_state, runs=runs, max_iter=max_iter, tol=tol,
+                            threads=threads)
+    if visible is None:
+        results = fit(img, ks, clustered, None)
+    else:
+        # The clustering sees the visible pixels alone, as a 1 x n image; the results are then put
+        # back in the image's shape, the left-out pixels transparent black.
+        sub = img[visible][None]
+        results = [_put_back(r, img, visible) for r in fit(sub, ks, clustered, opacity)]
+    return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
+
+
+def _visible_pixels(img: np.ndarray, alpha: str) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    """The (H, W) mask of the pixels to cluster (None: all of them) and, for ``alpha="weight"``, their
+    opacities in (0, 1] (None: all 1)."""
+    channels = 1 if img.ndim == 2 else img.shape[2]
+    if alpha == "keep" or channels not in (2, 4):
+        return None, None
+    a = img[..., -1]
+    full = _value_max(img.dtype)
+    visible = a > 0
+    if not visible.any():
+        raise ValueError("image: every pixel is fully transparent (alpha 0): nothing to cluster "
+                         "(alpha='keep' clusters them anyway)")
+    opacity = None
+    if alpha == "weight" and np.any(a != full):
+        opacity = np.ascontiguousarray(a[visible], dtype=np.float64) / full
+    return (None if visible.all() else visible), opacity
+
+
+def _put_back(r: QuantizeResult, img: np.ndarray, visible: np.ndarray) -> QuantizeResult:
+    """A result on the visible pixels (a 1 x n image) in the whole image's shape."""
+    out = np.zeros(img.shape, dtype=img.dtype)
+    out[visible] = r.image[0]
+    return dataclasses.replace(r, image=out, _shape=(img.shape[0], img.shape[1]), _visible=visible)
+
+
+def _quantize(img: np.ndarray, ks: list[int], clustered: int, opacity: Optional[np.ndarray], *, space: str,
+              random_state: Any, runs: int, max_iter: int, tol: float, threads: int) -> list[QuantizeResult]:
+    """k-means on the image's distinct colours for each k (``opacity``: per-pixel weights, or None)."""
     pixels = np.ascontiguousarray(img).reshape(img.shape[0] * img.shape[1], -1)
     colors, counts, pixel_color = _distinct_colors(pixels, clustered, ks, threads)
-    weights = counts.astype(np.float64)
+    weights: np.ndarray = (counts.astype(np.float64) if opacity is None
+                           else np.bincount(pixel_color, weights=opacity, minlength=len(counts)))
     if space == "lab":
         points = np.asarray(_core.srgb_to_lab(colors.astype(np.float64) / _value_max(img.dtype)))
     else:
         points = colors
-    abs_tol = tol * _mean_variance(points, counts)
+    # weighted as pixclust.KMeans weighs it: quantize(alpha="weight") is KMeans.fit with the opacities
+    abs_tol = tol * _mean_variance(points, counts if opacity is None else weights)
 
     seeded = isinstance(random_state, numbers.Integral) and not isinstance(random_state, (bool, np.bool_))
     # A generator (or None) is one stream that moves on from count to count.
     shared = None if seeded else _random_state(random_state)
     prefix: dict[int, np.ndarray] = {}
-    if seeded and runs == 1:
+    if seeded and runs == 1 and opacity is None:
         prefix = _shared_prefixes(points, weights, ks, int(random_state), pixel_color, threads)
     results = []
     for k in ks:
@@ -242,7 +320,8 @@ def quantize(
         shared_init = prefix.get(_local_trials(k))
         init = shared_init[:k] if shared_init is not None and shared_init.shape[0] >= k else "k-means++"
         run = _fit_points(points, weights, k, init=init, n_init=runs, max_iter=max_iter, tol=abs_tol, random_state=rs,
-                          n_threads=threads, sample_point=pixel_color, sample_counts=True)
+                          n_threads=threads, sample_point=pixel_color, sample_point_weight=opacity,
+                          sample_counts=opacity is None)
         res = _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,
                       threads)
         used = int(np.count_nonzero(res.counts))
@@ -252,10 +331,10 @@ def quantize(
                 f"n_colors={k}: only {used} palette colours have pixels; the image's colours are too close "
                 "together to tell apart (their squared distances underflow to 0)",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         results.append(res)
-    return results if isinstance(n_colors, (list, tuple, np.ndarray)) else results[0]
+    return results
 
 
 def _check_options(

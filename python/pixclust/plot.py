@@ -1,16 +1,23 @@
 """Figures for the tutorial's pictures: quantized images side by side, palettes, dendrograms, scatters.
 
-Every function returns a :class:`matplotlib.figure.Figure` built without pyplot (no global state, no
-window: it works under any backend, and ``fig.savefig`` writes it). The command line is a thin layer
-over these.
+:func:`palette`, :func:`dendrogram` and :func:`scatter` draw into the axes given as ``ax=`` and return
+them, and :func:`compare` (a grid of panels) into the figure given as ``fig=`` and returns it, as
+matplotlib's own functions do: ``fig, ax = plt.subplots(); plot.dendrogram(Z, ax=ax); plt.show()``.
+Without them each makes and returns a :class:`matplotlib.figure.Figure` built without pyplot (no
+global state, no window: it works under any backend, ``fig.savefig`` writes it, and a notebook shows it
+inline). The command line is a thin layer over these.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence, overload
 
 import numpy as np
+
+if TYPE_CHECKING:  # matplotlib is optional: imported where it is used
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 from pixclust._quantize import _value_max
 
@@ -147,7 +154,8 @@ def compare(
     smooth: bool = False,
     title: Optional[str] = None,
     titles: Optional[Sequence[str]] = None,
-) -> Any:
+    fig: Optional[Figure] = None,
+) -> Figure:
     """The original image beside its quantized versions, each titled and with its palette strip.
 
     The tutorial's 2 x 3 figure for ``n_colors=[10, 8, 6, 4, 2]``. The colours are counted once for
@@ -184,10 +192,14 @@ def compare(
         A title over the whole figure.
     titles : sequence of str, optional
         Panel titles instead of "k colours" (one per result).
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Draw the grid into this figure (``plt.figure()``, or a subfigure of a larger one) instead of a
+        new one; its size is left as it is, and ``dpi`` only sets the size of the drawn copies.
 
     Returns
     -------
     matplotlib.figure.Figure
+        ``fig`` when given.
 
     Examples
     --------
@@ -222,7 +234,8 @@ def compare(
     gap, strip = 0.025 * w, 0.07 * w
     extent_h = h + gap + strip
     fig_h = nrows * (panel_width * extent_h / w + _TITLE_IN) + (0.45 if title else 0.0)
-    fig = _figure((ncols * panel_width, fig_h), dpi=dpi)
+    if fig is None:
+        fig = _figure((ncols * panel_width, fig_h), dpi=dpi)
     grid = fig.add_gridspec(nrows, ncols)
     size = _display_size(h, w, panel_width * dpi)
     original = _box(img, *size)
@@ -240,19 +253,22 @@ def compare(
             r = results[i - 1]
             shown, counts = _panel(r, img, original, size, dither, smooth)
             shown, opts = _display(shown, nearest=not smooth)
-            if titles is not None:
-                ax.set_title(titles[i - 1])
-            else:
-                ax.set_title(f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + (", dithered" if dither else ""))
+            ax.set_title(titles[i - 1] if titles is not None else
+                         f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + (", dithered" if dither else ""))
             _strip(ax, r.palette, np.asarray(counts), (-0.5, w - 0.5), (h - 0.5 + gap, h - 0.5 + gap + strip))
-        # The copy is drawn over the full image's pixel coordinates, whatever its own size.
-        ax.imshow(shown, extent=(-0.5, w - 0.5, h - 0.5, -0.5), **opts)
-        ax.set_xlim(-0.5, w - 0.5)
-        ax.set_ylim(h - 0.5 + gap + strip, -0.5)
-        ax.set_aspect("equal")
+        _place(ax, shown, opts, h, w, gap + strip)
     if title:
         fig.suptitle(title, fontsize="large")
     return fig
+
+
+def _place(ax: Any, shown: np.ndarray, opts: dict[str, Any], h: int, w: int, below: float) -> None:
+    """Draw a panel's copy over the full image's pixel coordinates, whatever its own size, with
+    ``below`` units under it for the strip."""
+    ax.imshow(shown, extent=(-0.5, w - 0.5, h - 0.5, -0.5), **opts)
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5 + below, -0.5)
+    ax.set_aspect("equal")
 
 
 def _check_compare(ks: list[int], titles: Optional[Sequence[str]], ncols: int, panel_width: float, dpi: float) -> None:
@@ -278,12 +294,19 @@ def _panel(r: Any, img: np.ndarray, original: np.ndarray, size: tuple[int, int],
     return (_box if smooth else _nearest)(r.image, *size), r.counts
 
 
+@overload
+def palette(colors: Any, counts: Optional[Any] = None, *, title: Optional[str] = None, per_row: int = 8,
+            ax: None = None) -> Figure: ...
+@overload
+def palette(colors: Any, counts: Optional[Any] = None, *, title: Optional[str] = None, per_row: int = 8,
+            ax: Axes) -> Axes: ...
 def palette(
     colors: Any,
     counts: Optional[Any] = None,
     *,
     title: Optional[str] = None,
     per_row: int = 8,
+    ax: Optional[Axes] = None,
 ) -> Any:
     """Palette swatches ordered by pixel share, each labelled with its hex code and share.
 
@@ -298,10 +321,13 @@ def palette(
     title : str, optional
     per_row : int
         Swatches per row.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes (the share strip above the swatches, in the same axes) instead of a new
+        figure of two axes.
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure, or ``ax`` when given
 
     Examples
     --------
@@ -311,30 +337,18 @@ def palette(
     >>> [t.get_text() for t in fig.axes[1].texts]
     ['#0000ff\\n75.0%', '#ff0000\\n25.0%']
     """
-    if hasattr(colors, "palette") and hasattr(colors, "counts"):
-        if counts is None:
-            counts = colors.counts
-        colors = colors.palette
-    pal = np.asarray(colors)
-    if pal.ndim == 1:
-        pal = pal.reshape(-1, 1)
-    if pal.ndim != 2 or pal.shape[0] < 1 or pal.shape[1] not in (1, 3, 4):
-        raise ValueError(f"colors: expected shape (k, 1), (k, 3) or (k, 4), got {pal.shape}")
+    pal, cnt = _palette_input(colors, counts)
     k = pal.shape[0]
-    if counts is not None:
-        cnt = np.asarray(counts, dtype=np.float64).ravel()
-        if cnt.shape != (k,):
-            raise ValueError(f"counts: expected {k} values, got shape {cnt.shape}")
-        order = np.argsort(-cnt, kind="stable")
-        share = cnt / max(cnt.sum(), 1.0)
-    else:
-        cnt = None
-        order = np.arange(k)
-        share = None
     per_row = max(1, min(per_row, k))
     rows = math.ceil(k / per_row)
     cell = 1.05  # inches per swatch
     units = max(float(per_row), 4.0 / cell)  # swatch columns across, padded to a 4-inch minimum width
+    if ax is not None:
+        _strip(ax, pal, cnt if cnt is not None else np.ones(k), (0.0, float(per_row)), (rows + 0.08, rows + 0.4))
+        _swatches(ax, pal, cnt, per_row, units, top=rows + 0.4)
+        if title:
+            ax.set_title(title)
+        return ax
     width = units * cell
     # The swatch area gets exactly the height its equal-aspect drawing needs: no empty band.
     swatch_h = width * (rows + 0.12) / units
@@ -346,7 +360,37 @@ def palette(
     bar.set_xlim(0, 1)
     bar.set_ylim(0, 1)
     bar.set_axis_off()
-    ax = fig.add_subplot(grid[1])
+    _swatches(fig.add_subplot(grid[1]), pal, cnt, per_row, units, top=float(rows))
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _palette_input(colors: Any, counts: Optional[Any]) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """palette's colours as a (k, C) array and its counts as float64 (or None), checked."""
+    if hasattr(colors, "palette") and hasattr(colors, "counts"):
+        if counts is None:
+            counts = colors.counts
+        colors = colors.palette
+    pal = np.asarray(colors)
+    if pal.ndim == 1:
+        pal = pal.reshape(-1, 1)
+    if pal.ndim != 2 or pal.shape[0] < 1 or pal.shape[1] not in (1, 3, 4):
+        raise ValueError(f"colors: expected shape (k, 1), (k, 3) or (k, 4), got {pal.shape}")
+    if counts is None:
+        return pal, None
+    cnt = np.asarray(counts, dtype=np.float64).ravel()
+    if cnt.shape != (pal.shape[0],):
+        raise ValueError(f"counts: expected {pal.shape[0]} values, got shape {cnt.shape}")
+    return pal, cnt
+
+
+def _swatches(ax: Any, pal: np.ndarray, cnt: Optional[np.ndarray], per_row: int, units: float, top: float) -> None:
+    """One labelled swatch per colour, most common first, ``per_row`` to a row, in ``ax``."""
+    k = pal.shape[0]
+    rows = math.ceil(k / per_row)
+    order = np.argsort(-cnt, kind="stable") if cnt is not None else np.arange(k)
+    share = cnt / max(cnt.sum(), 1.0) if cnt is not None else None
     rgb = _rgb01(pal)
     for pos, j in enumerate(order):
         r, c = divmod(pos, per_row)
@@ -358,12 +402,9 @@ def palette(
         ax.text(c + 0.5, y + 0.27, label, ha="center", va="top", fontsize=9, family="monospace")
     pad = (units - per_row) / 2.0
     ax.set_xlim(-pad, per_row + pad)
-    ax.set_ylim(-0.12, rows)
+    ax.set_ylim(-0.12, top)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    if title:
-        fig.suptitle(title)
-    return fig
 
 
 def _rect(xy: tuple[float, float], w: float, h: float, color: Any) -> Any:
@@ -388,6 +429,14 @@ def _cut_height(Z: np.ndarray, flat: np.ndarray) -> float:
     return float((lo + hi) / 2.0) if across else float(lo * 1.05 if lo else 1.0)
 
 
+@overload
+def dendrogram(Z: Any, cut: Optional[float] = None, *, criterion: str = "distance",
+               labels: Optional[Sequence[str]] = None, title: Optional[str] = None, max_leaves: int = 60,
+               ylabel: str = "merge distance", ax: None = None) -> Figure: ...
+@overload
+def dendrogram(Z: Any, cut: Optional[float] = None, *, criterion: str = "distance",
+               labels: Optional[Sequence[str]] = None, title: Optional[str] = None, max_leaves: int = 60,
+               ylabel: str = "merge distance", ax: Axes) -> Axes: ...
 def dendrogram(
     Z: Any,
     cut: Optional[float] = None,
@@ -397,6 +446,7 @@ def dendrogram(
     title: Optional[str] = None,
     max_leaves: int = 60,
     ylabel: str = "merge distance",
+    ax: Optional[Axes] = None,
 ) -> Any:
     """The dendrogram of a linkage matrix, with the cut drawn and the flat clusters coloured.
 
@@ -417,10 +467,12 @@ def dendrogram(
         Above this many points only the last ``max_leaves`` merges are drawn (the leaves then show
         their point counts), so that the labels stay readable.
     ylabel : str
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure, or ``ax`` when given
 
     Examples
     --------
@@ -442,25 +494,18 @@ def dendrogram(
     if labels is not None and len(labels) != n:
         raise ValueError(f"labels: expected {n} labels, got {len(labels)}")
 
-    flat = None
-    colors: list[str] = []
-    if cut is not None:
-        flat = hierarchy.fcluster(Z, cut, criterion=criterion)
-        colors = cluster_colors(int(flat.max()))
-        node = np.concatenate([flat, np.zeros(n - 1, dtype=flat.dtype)])
-        for i in range(n - 1):
-            a, b = int(Z[i, 0]), int(Z[i, 1])
-            node[n + i] = node[a] if node[a] != 0 and node[a] == node[b] else 0
+    flat, node, colors = _flat_clusters(Z, cut, criterion)
 
-        def link_color(node_id: int) -> str:
-            c = int(node[node_id])
-            return colors[c - 1] if c else _ABOVE_THRESHOLD
+    def link_color(node_id: int) -> str:
+        c = int(node[node_id])
+        return colors[c - 1] if c else _ABOVE_THRESHOLD
 
     truncate = n > max_leaves
     shown = max_leaves if truncate else n
-    width = float(np.clip(0.22 * shown + 1.5, 6.0, 16.0))
-    fig = _figure((width, 4.6))
-    ax = fig.add_subplot()
+    fig = None
+    if ax is None:
+        fig = _figure((float(np.clip(0.22 * shown + 1.5, 6.0, 16.0)), 4.6))
+        ax = fig.add_subplot()
     font = float(np.clip(420.0 / shown, 7.5, 11.0))
     kwargs: dict[str, Any] = {
         "ax": ax,
@@ -501,15 +546,40 @@ def dendrogram(
     ax.set_xlabel("point" if not truncate else f"point (or number of points under a merge), last {max_leaves} merges")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    return fig
+    return ax if fig is None else fig
 
 
+def _flat_clusters(Z: np.ndarray, cut: Optional[float], criterion: str) -> tuple[Any, np.ndarray, list[str]]:
+    """The flat clusters at ``cut`` (None without one), every node's cluster (0: the node spans
+    several) and the clusters' colours."""
+    from scipy.cluster import hierarchy  # type: ignore[import-untyped]
+
+    n = Z.shape[0] + 1
+    if cut is None:
+        return None, np.zeros(2 * n - 1, dtype=np.int32), []
+    flat = hierarchy.fcluster(Z, cut, criterion=criterion)
+    node = np.concatenate([flat, np.zeros(n - 1, dtype=flat.dtype)])
+    for i in range(n - 1):
+        a, b = int(Z[i, 0]), int(Z[i, 1])
+        node[n + i] = node[a] if node[a] != 0 and node[a] == node[b] else 0
+    return flat, node, cluster_colors(int(flat.max()))
+
+
+@overload
+def scatter(X: Any, labels: Optional[Any] = None, *, title: Optional[str] = None, annotate: Optional[bool] = None,
+            xlabel: Optional[str] = None, ylabel: Optional[str] = None, ax: None = None) -> Figure: ...
+@overload
+def scatter(X: Any, labels: Optional[Any] = None, *, title: Optional[str] = None, annotate: Optional[bool] = None,
+            xlabel: Optional[str] = None, ylabel: Optional[str] = None, ax: Axes) -> Axes: ...
 def scatter(
     X: Any,
     labels: Optional[Any] = None,
     *,
     title: Optional[str] = None,
     annotate: Optional[bool] = None,
+    xlabel: Optional[str] = None,
+    ylabel: Optional[str] = None,
+    ax: Optional[Axes] = None,
 ) -> Any:
     """2-D points coloured by flat cluster (cluster i gets ``cluster_colors(k)[i - 1]``, as in
     :func:`dendrogram`).
@@ -522,10 +592,14 @@ def scatter(
     title : str, optional
     annotate : bool, optional
         Write each point's index beside it (default: when n <= 40), to match it with a dendrogram leaf.
+    xlabel, ylabel : str, optional
+        The axis labels (the command line takes them from a CSV's header).
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
 
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure, or ``ax`` when given
 
     Examples
     --------
@@ -541,8 +615,10 @@ def scatter(
     # The figure takes the data's aspect ratio (within limits), so equal axis scales leave no empty band.
     span = np.ptp(P, axis=0) if n else np.ones(2)
     ratio = float(np.clip(span[1] / span[0], 0.45, 1.4)) if span[0] > 0 and span[1] > 0 else 1.0
-    fig = _figure((6.4, 6.4 * ratio * 0.78 + 1.2))
-    ax = fig.add_subplot()
+    fig = None
+    if ax is None:
+        fig = _figure((6.4, 6.4 * ratio * 0.78 + 1.2))
+        ax = fig.add_subplot()
     if labels is None:
         ax.scatter(P[:, 0], P[:, 1], s=36, color=cluster_colors(1)[0], edgecolor="white", linewidth=0.5)
     else:
@@ -575,4 +651,8 @@ def scatter(
         ax.spines[side].set_visible(False)
     if title:
         ax.set_title(title)
-    return fig
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    return ax if fig is None else fig

@@ -25,6 +25,11 @@ def check_k(value: int) -> int:
 
 def read_image(path: str, progress: Progress) -> np.ndarray:
     """An image file, or standard input for "-" (its format taken from the data)."""
+    return read_image_metadata(path, progress)[0]
+
+
+def read_image_metadata(path: str, progress: Progress) -> tuple[np.ndarray, Any]:
+    """:func:`read_image`, and the file's ICC profile and EXIF block (``_io.Metadata``)."""
     from pixclust import _io
 
     if path == "-":
@@ -32,13 +37,13 @@ def read_image(path: str, progress: Progress) -> np.ndarray:
         if not data:
             raise CLIError("standard input: no data (pipe an image in, or give a file name)")
         try:
-            return _io.read_image_file(io.BytesIO(data), "standard input")
+            return _io.read_image_file_metadata(io.BytesIO(data), "standard input")
         except _io.ImageReadError as exc:
             raise CLIError(str(exc)) from None
     with reading(path, directory="is a directory, not an image"):
         try:
             with progress.step(f"reading {path}"):
-                return _io.read_image(path)
+                return _io.read_image_metadata(path)
         except _io.ImageReadError as exc:
             raise CLIError(str(exc)) from None
 
@@ -65,11 +70,25 @@ def quantize_image(img: np.ndarray, ks: list[int], args: argparse.Namespace, pro
     with progress.step(f"k-means on {mp:.1f} MP in {args.space.upper()}, {what} colour{'s' if ks != [1] else ''}"):
         try:
             res = pixclust.quantize(img, ks, space=args.space, random_state=args.seed, n_threads=args.threads,
-                                    n_init=args.n_init, max_iter=args.max_iter, tol=args.tol)
+                                    n_init=args.n_init, max_iter=args.max_iter, tol=args.tol, alpha=args.alpha)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
     assert isinstance(res, list)  # a list of counts gives a list
     return res
+
+
+def hide_transparent(img: np.ndarray, image: np.ndarray, labels: np.ndarray, alpha: str) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels that were fully transparent in ``img`` made transparent black with label -1 (unless
+    ``alpha`` is "keep"): a dithered or mapped image must not show the colours they hid either."""
+    if alpha == "keep" or img.ndim != 3 or img.shape[2] not in (2, 4):
+        return image, labels
+    hidden = img[..., -1] == 0
+    if not hidden.any():
+        return image, labels
+    image, labels = image.copy(), labels.copy()
+    image[hidden] = 0
+    labels[hidden] = -1
+    return image, labels
 
 
 @dataclass(frozen=True)

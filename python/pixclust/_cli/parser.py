@@ -54,6 +54,16 @@ def _finite(text: str) -> float:
     return v
 
 
+def _colour(text: str) -> tuple[int, int, int]:
+    from PIL import ImageColor
+
+    try:
+        r, g, b = ImageColor.getrgb(text)[:3]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a colour such as #ffffff or white, got {text!r}") from None
+    return (r, g, b)
+
+
 def _width(text: str) -> int:
     return _int_in(text, 100, 20000, "a width in pixels")
 
@@ -95,6 +105,10 @@ def _common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
         p.add_argument("--max-iter", type=_max_iter, default=300, help="most Lloyd iterations per run (default 300)")
         p.add_argument("--tol", type=_tol, default=1e-4,
                        help="stop when the centres move less than this, relative to the pixels' variance (default 1e-4)")
+        p.add_argument("--alpha", choices=["exclude", "weight", "keep"], default="exclude",
+                       help="fully transparent pixels: left out of the clustering (exclude, the default; they get "
+                            "one transparent palette entry), left out and the rest weighted by opacity (weight), "
+                            "or clustered like the others (keep)")
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress messages and no report on standard output (--json still prints)")
@@ -105,13 +119,21 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                        description="Reduce an image to k colours (exact k-means) and write it; prints the palette.")
     q.add_argument("input", help="an image file (JPEG, PNG, TIFF, ...), or - for standard input")
     q.add_argument("-k", type=_int, help=f"number of colours (1-{MAX_COLORS}); not with --palette")
-    q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here); .png gives a paletted PNG; "
-                                          "- for standard output")
-    q.add_argument("--format", help="the image format for -o - (png, jpg, tif, bmp, webp; default png)")
+    q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here): .png, .gif, .tif and .bmp are "
+                                          "paletted, .webp lossless, .jpg lossy; - for standard output")
+    q.add_argument("--format", help="the image format for -o - (png, jpg, tif, bmp, gif, webp; default png)")
+    q.add_argument("--lossless", action=argparse.BooleanOptionalAction, default=None,
+                   help="WebP only: lossless (the default: a lossy WebP blurs the k colours into thousands); "
+                        "--no-lossless for a smaller, lossy file")
     q.add_argument("--palette", metavar="FILE",
                    help="map onto this palette instead of k-means: .json, .gpl, .txt, .css, or an image's colours")
     q.add_argument("--dither", action="store_true", help="serpentine Floyd-Steinberg dithering onto the palette")
     q.add_argument("--json", action="store_true", help="print the palette table as JSON")
+    q.add_argument("--background", type=_colour, default=(255, 255, 255), metavar="COLOUR",
+                   help="what an image with alpha is laid over in a format without alpha (JPEG): #rrggbb or a "
+                        "name (default white)")
+    q.add_argument("--strip", action="store_true",
+                   help="drop the input's ICC profile and EXIF (kept by default in PNG, JPEG, WebP and TIFF)")
     _common(q)
 
     c = sub.add_parser("compare", help="the original beside several colour counts",

@@ -23,6 +23,21 @@ def read_points(path: str) -> tuple[np.ndarray, bool]:
     return _check(path, a)
 
 
+def header(path: str) -> Optional[list[str]]:
+    """The column names of a CSV/TSV/text file's header line (its first line that is not blank, not a
+    comment and not numbers), or None."""
+    ext = Path(path).suffix.lower()
+    if ext == ".npy":
+        return None
+    delimiter = "," if ext == ".csv" else ("\t" if ext in (".tsv", ".tab") else None)
+    with open(path, encoding="utf-8") as fh:
+        for ln in fh:
+            if ln.strip() and not ln.lstrip().startswith("#"):
+                row = [f.strip() for f in (ln.split(delimiter) if delimiter else ln.split())]
+                return None if _numeric(row) else row
+    return None
+
+
 def _load_npy(path: str) -> np.ndarray:
     try:
         a: np.ndarray = np.load(path, allow_pickle=False)

@@ -10,7 +10,7 @@ import numpy as np
 
 from pixclust._cli.errors import CLIError
 from pixclust._cli.outputs import check_output, save_figure, write_csv
-from pixclust._cli.points import read_points
+from pixclust._cli.points import header, read_points
 from pixclust._cli.progress import Progress
 
 
@@ -85,7 +85,10 @@ def _draw(args: argparse.Namespace, data: np.ndarray, Z: np.ndarray, cut: Option
     if args.scatter and flat is not None:
         with progress.step(f"drawing {args.scatter}"):
             k = int(flat.max())
-            fig = plot.scatter(data, flat, title=f"{k} flat cluster{'s' if k != 1 else ''} ({args.method} linkage)")
+            names = header(args.data)
+            xlabel, ylabel = names if names is not None and len(names) == 2 else (None, None)
+            fig = plot.scatter(data, flat, title=f"{k} flat cluster{'s' if k != 1 else ''} ({args.method} linkage)",
+                               xlabel=xlabel, ylabel=ylabel)
             save_figure(fig, args.scatter, args.force)
 
 

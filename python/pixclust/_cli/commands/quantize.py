@@ -4,6 +4,7 @@ an image; prints the palette (a table, or JSON with --json)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -11,7 +12,8 @@ from typing import Any, Optional
 import numpy as np
 
 from pixclust._cli.errors import CLIError
-from pixclust._cli.images import check_dither, check_k, describe, fit_palette, map_to_palette, quantize_image, read_image
+from pixclust._cli.images import (check_dither, check_k, describe, fit_palette, hide_transparent, map_to_palette,
+                                  quantize_image, read_image_metadata)
 from pixclust._cli.outputs import check_output, write_stdout
 from pixclust._cli.palettes import dump_json, entries, read_palette, table_lines
 from pixclust._cli.progress import Progress
@@ -28,12 +30,15 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     k = None if args.k is None else check_k(args.k)
     dest, ext = _destination(args, k)
     given = read_palette(args.palette) if args.palette is not None else None
-    img = read_image(args.input, progress)
+    img, meta = read_image_metadata(args.input, progress)
+    meta = None if args.strip else meta
     check_dither(img, args)
     if given is not None:
         with progress.step(f"mapping onto the {len(given)} colours of {args.palette}"):
             res: Any = map_to_palette(img, fit_palette(img, given, args.palette), args.dither, args.threads)
-        image, labels = res.image, res.labels
+        image, labels = hide_transparent(img, res.image, res.labels, args.alpha)
+        if labels is not res.labels:  # the shares are of the visible pixels
+            res = dataclasses.replace(res, counts=np.bincount(labels[labels >= 0], minlength=len(res.palette)))
     else:
         assert k is not None  # -k or --palette, checked above
         (res,) = quantize_image(img, [k], args, progress)
@@ -41,13 +46,16 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
         if args.dither:
             with progress.step("dithering"):
                 image, labels = pixclust.dither(img, res.palette, return_labels=True)
+            image, labels = hide_transparent(img, image, labels, args.alpha)
     if dest == "-":
         # Encoded whole before the first byte goes out: a failure leaves nothing half-written.
-        write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext))
+        write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext, metadata=meta,
+                                         background=args.background, lossless=args.lossless is not False))
         out = sys.stderr if out is sys.stdout else out  # the report must not mix with the image
     else:
         with progress.step(f"writing {dest}"):
-            _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force)
+            _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force, metadata=meta,
+                            background=args.background, lossless=args.lossless is not False)
     _report(args, img, res, dest, out)
     return 0
 
@@ -63,7 +71,8 @@ def _destination(args: argparse.Namespace, k: Optional[int]) -> tuple[str, str]:
         try:
             _io.check_writable_image_path(f"image{ext}")
         except ValueError:
-            raise CLIError(f"--format {args.format}: cannot write this format; use png, jpg, tif, bmp or webp") from None
+            raise CLIError(f"--format {args.format}: cannot write this format; use png, jpg, tif, bmp, gif or webp") from None
+        _check_lossless(args, ext)
         return "-", ext
     if args.format is not None:
         raise CLIError("--format is for -o - (standard output); a file's format follows its extension")
@@ -72,7 +81,15 @@ def _destination(args: argparse.Namespace, k: Optional[int]) -> tuple[str, str]:
     tag = f"k{k}" if k is not None else Path(args.palette).stem
     dest = args.output or f"{Path(args.input).stem}-{tag}{'-dither' if args.dither else ''}.png"
     check_output(dest, force=args.force, inputs=[args.input] if args.input != "-" else [], image=True)
+    _check_lossless(args, Path(dest).suffix.lower())
     return dest, Path(dest).suffix.lower()
+
+
+def _check_lossless(args: argparse.Namespace, ext: str) -> None:
+    if args.lossless is not None and ext != ".webp":
+        flag = "--lossless" if args.lossless else "--no-lossless"
+        raise CLIError(f"{flag} is for WebP output; {ext or 'this format'} is "
+                       + ("lossy (JPEG)" if ext in (".jpg", ".jpeg") else "lossless already"))
 
 
 def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out: Any) -> None:
@@ -90,9 +107,13 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
     print("palette (share of pixels):", file=out)
     print("\n".join(table_lines(res)), file=out)
     print(f"inertia: {res.inertia:.6g}{unit}", file=out)
+    hidden = int(img.shape[0] * img.shape[1] - np.sum(res.counts))
+    if hidden:
+        print(f"fully transparent: {hidden} pixels, left out (one transparent palette entry)", file=out)
     note = ", dithered" if args.dither else ""
-    if Path(dest).suffix.lower() in (".jpg", ".jpeg", ".webp"):
+    ext = Path(dest).suffix.lower() if dest != "-" else "." + (args.format or "png").lower().lstrip(".")
+    if ext in (".jpg", ".jpeg") or (ext == ".webp" and args.lossless is False):
         note += "; lossy format: use .png for exactly these colours"
-    elif img.dtype.kind == "f" and Path(dest).suffix.lower() not in (".tif", ".tiff"):
+    elif img.dtype.kind == "f" and ext not in (".tif", ".tiff"):
         note += "; float values rounded to integers: use .tif for exactly these values"
     print(f"wrote {'standard output' if dest == '-' else dest}{note}", file=out)
