@@ -97,3 +97,50 @@ def test_bad_arguments() -> None:
         pixclust.palette_tree(np.zeros((4, 4, 3), dtype=np.int8))
     one = pixclust.palette_tree(np.zeros((3, 3, 3), dtype=np.uint8))
     assert one.linkage.shape == (0, 4) and one.cut(1).inertia == 0.0
+
+
+def test_plot_draws_the_cut_into_the_users_axes() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex, to_rgb
+    from matplotlib.patches import Rectangle
+
+    img = _image(3, 30, dtype=np.uint16)
+    tree = pixclust.palette_tree(img)
+    fig, axes = plt.subplots(1, 2)
+    try:
+        assert tree.dendrogram(6, ax=axes[1]) is axes[1]
+        swatches = [p for p in axes[1].patches if isinstance(p, Rectangle)]
+        assert len(swatches) == 6 and not axes[0].patches
+        # each swatch is one cluster of the cut at 6: its pixel-weighted mean colour, scaled to [0, 1]
+        want = sorted(to_hex(c) for c in tree.cut(6).centers / 65535.0)
+        assert sorted(to_hex(to_rgb(s.get_facecolor())) for s in swatches) == want
+        labels = [t.get_text() for t in axes[1].get_xticklabels()]
+        shares = sorted(int(round(100 * c / tree.counts.sum())) for c in tree.cut(6).counts)
+        assert sorted(int(t.split("\n")[1].rstrip("%")) for t in labels) == shares
+    finally:
+        plt.close(fig)
+
+
+def test_cli_tree(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    src = tmp_path / "in.png"
+    Image.fromarray((_image(4, 20) * 255).round().astype(np.uint8)).save(src)
+    out = tmp_path / "tree.png"
+    cmd = [sys.executable, "-m", "pixclust", "tree", str(src), "-k", "5", "-o", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with Image.open(out) as drawn:
+        assert drawn.size[0] > 100
+    assert "the tree cut into 5 clusters" in r.stdout
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)  # no --force: refused, file kept
+    assert again.returncode == 2 and again.stderr.count("\n") == 1 and "exists" in again.stderr
+    bad = subprocess.run(cmd[:-4] + ["-k", "0", "-o", str(tmp_path / "x.png")], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and "-k 0" in bad.stderr and not (tmp_path / "x.png").exists()

@@ -86,6 +86,13 @@ class PaletteTree:
                        self._clustered, self.space, self._threads)
 
 
+    def dendrogram(self, n_colors: int = 16, **kwargs: Any) -> Any:
+        """The top of the tree with colour swatches as leaves: :func:`pixclust.plot.palette_tree`."""
+        from pixclust import plot
+
+        return plot.palette_tree(self, n_colors, **kwargs)
+
+
 def _cut(Z: np.ndarray, m: int, k: int) -> np.ndarray:
     """Labels of the m leaves after the first m - k merges of Z (SciPy's form: row i forms cluster m + i)."""
     owner = np.arange(2 * m - 1)

@@ -656,3 +656,85 @@ def scatter(
     if ylabel is not None:
         ax.set_ylabel(ylabel)
     return ax if fig is None else fig
+
+
+@overload
+def palette_tree(tree: Any, n_colors: int = 16, *, title: Optional[str] = None, ax: None = None) -> Figure: ...
+@overload
+def palette_tree(tree: Any, n_colors: int = 16, *, title: Optional[str] = None, ax: Axes) -> Axes: ...
+def palette_tree(tree: Any, n_colors: int = 16, *, title: Optional[str] = None, ax: Optional[Axes] = None) -> Any:
+    """The top of a :class:`pixclust.PaletteTree`: its last merges down to ``n_colors`` clusters, each
+    leaf a swatch of its cluster's mean colour labelled with the hex code and the share of pixels.
+
+    Parameters
+    ----------
+    tree : PaletteTree
+        From :func:`pixclust.palette_tree`.
+    n_colors : int, default=16
+        Leaves drawn: the clusters of ``tree.cut(n_colors)`` (all colours when there are fewer).
+    title : str, optional
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure, or ``ax`` when given
+
+    Examples
+    --------
+    >>> import numpy as np, pixclust
+    >>> from pixclust import plot
+    >>> img = np.array([[[0, 0, 0], [10, 0, 0]], [[200, 100, 50], [255, 255, 255]]], dtype=np.uint8)
+    >>> fig = plot.palette_tree(pixclust.palette_tree(img), 3)
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['#ffffff\\n25%', '#c86432\\n25%', '#050000\\n50%']
+    """
+    from matplotlib.colors import to_hex
+    from matplotlib.patches import Rectangle
+    from scipy.cluster import hierarchy  # type: ignore[import-untyped]
+
+    Z = np.asarray(tree.linkage, dtype=np.float64)
+    m = tree.colors.shape[0]
+    p = max(1, min(int(n_colors), m))
+    rgb, share = _node_colours(tree)
+    fig = None
+    if ax is None:
+        fig = _figure((float(np.clip(0.55 * p + 1.5, 5.0, 16.0)), 4.8))
+        ax = fig.add_subplot()
+    if m > 1:
+        R = hierarchy.dendrogram(Z, p=p, truncate_mode="lastp", ax=ax, color_threshold=0.0,
+                                 above_threshold_color=_ABOVE_THRESHOLD, no_labels=True)
+        leaves = list(R["leaves"])
+        top = float(Z[-1, 2])
+    else:  # one colour: one swatch, no merge
+        leaves, top = [0], 1.0
+        ax.set_xlim(0, 10)
+    h = 0.14 * (top if top > 0 else 1.0)
+    xs = 5.0 + 10.0 * np.arange(len(leaves))
+    for x, leaf in zip(xs, leaves):
+        ax.add_patch(Rectangle((x - 4.0, -1.1 * h), 8.0, h, facecolor=rgb[leaf], edgecolor="#555555", linewidth=0.5))
+    ax.set_ylim(-1.25 * h, top * 1.05 if top > 0 else 1.0)
+    ax.set_xticks(xs, [f"{to_hex(rgb[leaf])}\n{share[leaf]:.0%}" for leaf in leaves],
+                  fontsize=float(np.clip(200.0 / len(leaves), 6.5, 10.0)), rotation=90.0 if len(leaves) > 8 else 0.0)
+    ax.set_title(title if title is not None else f"Ward's tree of {m} colours: the last {len(leaves)} clusters")
+    ax.set_ylabel("Ward distance")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax if fig is None else fig
+
+
+def _node_colours(tree: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Every node's (leaves, then merges) pixel-weighted mean colour as RGB in [0, 1], and its share of
+    the pixels."""
+    Z = np.asarray(tree.linkage)
+    m = tree.colors.shape[0]
+    w = np.asarray(tree.counts, dtype=np.float64)
+    values = np.asarray(tree.colors, dtype=np.float64)[:, :3] / _value_max(tree.colors.dtype)
+    if values.shape[1] < 3:  # gray (and gray + alpha): the gray value in every channel
+        values = np.repeat(values[:, :1], 3, axis=1)
+    weight = np.concatenate([w, np.zeros(m - 1)])
+    total = np.concatenate([values * w[:, None], np.zeros((m - 1, 3))])
+    for i, (a, b) in enumerate(Z[:, :2].astype(np.int64)):
+        weight[m + i] = weight[a] + weight[b]
+        total[m + i] = total[a] + total[b]
+    return np.clip(total / weight[:, None], 0.0, 1.0), weight / w.sum()

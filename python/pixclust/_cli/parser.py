@@ -161,6 +161,19 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     _common(p)
 
 
+def _add_tree(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    t = sub.add_parser("tree", help="Ward's tree of an image's colours, drawn with colour swatches",
+                       description="Ward's hierarchy of an image's distinct colours weighted by their pixel counts "
+                                   "(the tree of Ward's method over every pixel), drawn down to k clusters.")
+    t.add_argument("input", help="an image file, or - for standard input")
+    t.add_argument("-k", type=_int, default=16, help="clusters drawn as leaves (default 16)")
+    t.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg)")
+    t.add_argument("--space", choices=["rgb", "lab"], default="rgb",
+                   help="cluster in RGB or in CIELAB (perceptual; RGB images only)")
+    t.add_argument("--threads", type=_threads, default=None, help="threads (default: all)")
+    _common(t, image=False)
+
+
 def _add_dendrogram(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     d = sub.add_parser("dendrogram", help="hierarchical clustering of points: dendrogram, cut, scatter, labels",
                        description="Hierarchical clustering of points from CSV/TSV/.npy (one point per row), or of a "
@@ -197,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     sub.add_parser("config", help="print the build configuration (version, compiler, OpenMP)")
     _add_image_commands(sub)
+    _add_tree(sub)
     _add_dendrogram(sub)
     _add_demo(sub)
     return parser

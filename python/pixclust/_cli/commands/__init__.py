@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-from pixclust._cli.commands import compare, demo, dendrogram, palette, quantize
+from pixclust._cli.commands import compare, demo, dendrogram, palette, quantize, tree
 from pixclust._cli.progress import Progress
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Any, Progress], int]] = {
@@ -13,5 +13,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Any, Progress], int]] = {
     "compare": compare.run,
     "palette": palette.run,
     "dendrogram": dendrogram.run,
+    "tree": tree.run,
     "demo": demo.run,
 }

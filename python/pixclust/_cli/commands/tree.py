@@ -1,0 +1,39 @@
+"""``pixclust tree``: Ward's tree of an image's distinct colours (weighted by their pixel counts), drawn
+down to k clusters with colour swatches, hex codes and shares as leaves."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pixclust._cli.errors import CLIError
+from pixclust._cli.images import read_image
+from pixclust._cli.outputs import check_output, save_figure
+from pixclust._cli.progress import Progress
+
+
+def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
+    if args.k < 1:
+        raise CLIError(f"-k {args.k}: the number of clusters drawn must be >= 1")
+    check_output(args.output, force=args.force, inputs=[args.input], figure=True)
+    img = read_image(args.input, progress)
+    import pixclust
+    from pixclust import plot
+
+    with progress.step("building Ward's tree of the distinct colours"):
+        try:
+            tree = pixclust.palette_tree(img, space=args.space, n_threads=args.threads)
+        except ValueError as e:  # e.g. space="lab" on a gray image
+            raise CLIError(f"{args.input}: {e}") from None
+    m = tree.colors.shape[0]
+    k = min(args.k, m)
+    with progress.step(f"drawing {args.output}"):
+        fig = plot.palette_tree(tree, k, title=f"{Path(args.input).name}: Ward's tree of {m} colours ({args.space})")
+        save_figure(fig, args.output, args.force)
+    if not args.quiet:
+        res = tree.cut(k)
+        print(f"{m} distinct colours; the tree cut into {k} cluster{'s' if k != 1 else ''} has inertia "
+              f"{res.inertia:.6g}", file=out)
+        print(f"wrote {args.output}", file=out)
+    return 0
