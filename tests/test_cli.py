@@ -368,7 +368,7 @@ def test_demo_writes_every_picture_and_refuses_to_overwrite(tmp_path: Path) -> N
     r = run("demo", "-o", d)
     assert r.returncode == 0, r.stderr
     listed = [ln.split()[0] for ln in r.stdout.splitlines()[1:]]
-    assert len(listed) == 8 and all(Path(p).exists() for p in listed)
+    assert len(listed) == 9 and all(Path(p).exists() for p in listed)
     assert sorted(os.listdir(d)) == sorted(Path(p).name for p in listed)
     assert colours(d / "chelsea-k8.png") <= 8
     before = {p: (d / p).stat().st_mtime_ns for p in os.listdir(d)}
