@@ -137,11 +137,13 @@ def linkage(
         updates overflow. Dividing the distances by a constant gives the same tree, heights divided.
     MemoryError
         When the working copy does not fit; the message says how many bytes it needs. Observations whose
-        condensed matrix would not fit in free memory go to :func:`linkage_vector` (with a
-        ResourceWarning) where it can compute them; elsewhere this is raised before any allocation.
+        condensed matrix would not fit in available memory go to :func:`linkage_vector` where it can
+        compute them (see Warns); elsewhere this is raised before any allocation.
 
     Warns
     -----
+    RuntimeWarning
+        When observations were clustered by :func:`linkage_vector`, without the matrix.
     scipy.cluster.hierarchy.ClusterWarning
         When observations look like a square distance matrix (as SciPy warns).
 
@@ -247,7 +249,7 @@ def _without_matrix_if_needed(
     warnings.warn(
         f"pixclust.linkage: the condensed distance matrix of {n} observations needs {needed} bytes and "
         f"{available} bytes are available: computed by pixclust.linkage_vector instead, without the matrix",
-        ResourceWarning,
+        RuntimeWarning,  # not ResourceWarning: Python hides that one by default
         stacklevel=3,
     )
     return linkage_vector(X, method, metric)
