@@ -91,7 +91,7 @@ class Step:
 def _tqdm() -> Any:
     """tqdm's class, or None where it is not installed (it comes with the ``all`` extra)."""
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
         return None
     return tqdm
