@@ -869,3 +869,68 @@ def test_gif_of_a_cut_out_has_one_transparent_entry(tmp_path: Path) -> None:
         assert isinstance(t, int)
         assert np.array_equal(index == t, alpha == 0)  # exactly the hidden pixels are transparent
         assert len(np.unique(index[alpha == 255])) == 6
+
+
+# ----------------------------------------------------------------------------- progress bar (#18)
+
+
+def _under_terminal(args: list[object], env: dict[str, str]) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal (stdout a pipe); returns the status and stderr."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    with subprocess.Popen(_script() + [str(a) for a in args], stdout=subprocess.PIPE, stderr=slave,
+                          env={**os.environ, "PYTHONWARNINGS": "error", **env}) as p:
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        code = p.wait(timeout=120)
+    os.close(master)
+    return code, b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="needs a POSIX pseudo-terminal")
+def test_compare_shows_a_bar_with_a_percentage_on_a_terminal(tmp_path: Path) -> None:
+    pytest.importorskip("tqdm")
+    now = {"PIXCLUST_PROGRESS_DELAY": "0"}  # every step shows at once
+    code, err = _under_terminal(["compare", CHELSEA, "-k", 2, 4, 8, "-o", tmp_path / "c.png"], now)
+    assert code == 0, err
+    assert re.search(r"k-means:\s+100%\|.*\| 3/3", err), err  # one tick per colour count
+    assert "Traceback" not in err
+    # -q: nothing at all, terminal or not
+    code, err = _under_terminal(["compare", CHELSEA, "-k", 2, 4, "-o", tmp_path / "q.png", "-q"], now)
+    assert code == 0 and err == "", err
+    # a quick run at the usual delay is silent on a terminal too
+    code, err = _under_terminal(["compare", CHELSEA, "-k", 2, "-o", tmp_path / "d.png"], {})
+    assert code == 0 and err == "", err
+
+
+def test_no_bar_when_stderr_is_a_pipe(tmp_path: Path) -> None:
+    # stderr a pipe, every step shown at once: the step lines as before ("... 0.1 s"), never a bar
+    r = subprocess.run(_script() + ["compare", str(CHELSEA), "-k", "2", "4", "-o", str(tmp_path / "c.png")],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONWARNINGS": "error", "PIXCLUST_PROGRESS_DELAY": "0"})
+    assert r.returncode == 0, r.stderr
+    assert "%" not in r.stderr and "\r" not in r.stderr and "k-means on 0.1 MP" in r.stderr, r.stderr
+    assert all(re.fullmatch(r".* \.\.\. \d+\.\d s", line) for line in r.stderr.splitlines()), r.stderr
+    q = subprocess.run(_script() + ["compare", str(CHELSEA), "-k", "2", "-o", str(tmp_path / "q.png"), "-q"],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONWARNINGS": "error", "PIXCLUST_PROGRESS_DELAY": "0"})
+    assert q.returncode == 0 and q.stderr == "", q.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="needs a POSIX pseudo-terminal")
+def test_a_terminal_without_tqdm_gets_the_step_lines(tmp_path: Path) -> None:
+    hide = tmp_path / "no_tqdm"
+    (hide / "tqdm").mkdir(parents=True)
+    (hide / "tqdm" / "__init__.py").write_text("raise ImportError('tqdm hidden by the test')\n")
+    env = {"PIXCLUST_PROGRESS_DELAY": "0", "PYTHONPATH": os.pathsep.join([str(hide), os.environ.get("PYTHONPATH", "")])}
+    code, err = _under_terminal(["compare", CHELSEA, "-k", 2, 4, "-o", tmp_path / "c.png"], env)
+    assert code == 0, err
+    assert "%" not in err and re.search(r"k-means on 0\.1 MP in RGB, 2, 4 colours \.\.\. \d+\.\d s", err), err

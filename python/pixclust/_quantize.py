@@ -7,7 +7,7 @@ import functools
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -188,6 +188,7 @@ def quantize(
     cluster_alpha: bool = False,
     alpha: str = "exclude",
     n_threads: Optional[int] = None,
+    _on_result: Optional[Callable[[], None]] = None,
 ) -> Union[QuantizeResult, list[QuantizeResult]]:
     """Reduce an image to ``n_colors`` colours with exact k-means.
 
@@ -257,7 +258,7 @@ def quantize(
     clustered = _clustered_channels(img, space, cluster_alpha)
     visible, opacity = _visible_pixels(img, alpha)
     fit = functools.partial(_quantize, space=space, random_state=random_state, runs=runs, max_iter=max_iter, tol=tol,
-                            threads=threads)
+                            threads=threads, on_result=_on_result)
     if visible is None:
         results = fit(img, ks, clustered, None)
     else:
@@ -294,8 +295,10 @@ def _put_back(r: QuantizeResult, img: np.ndarray, visible: np.ndarray) -> Quanti
 
 
 def _quantize(img: np.ndarray, ks: list[int], clustered: int, opacity: Optional[np.ndarray], *, space: str,
-              random_state: Any, runs: int, max_iter: int, tol: float, threads: int) -> list[QuantizeResult]:
-    """k-means on the image's distinct colours for each k (``opacity``: per-pixel weights, or None)."""
+              random_state: Any, runs: int, max_iter: int, tol: float, threads: int,
+              on_result: Optional[Callable[[], None]] = None) -> list[QuantizeResult]:
+    """k-means on the image's distinct colours for each k (``opacity``: per-pixel weights, or None;
+    ``on_result``: called after each k, the command line's progress bar ticks on it)."""
     pixels = np.ascontiguousarray(img).reshape(img.shape[0] * img.shape[1], -1)
     colors, counts, pixel_color = _distinct_colors(pixels, clustered, ks, threads)
     weights: np.ndarray = (counts.astype(np.float64) if opacity is None
@@ -334,6 +337,8 @@ def _quantize(img: np.ndarray, ks: list[int], clustered: int, opacity: Optional[
                 stacklevel=3,
             )
         results.append(res)
+        if on_result is not None:
+            on_result()
     return results
 
 

@@ -67,10 +67,13 @@ def quantize_image(img: np.ndarray, ks: list[int], args: argparse.Namespace, pro
         raise CLIError("--space lab needs a colour image; this one is grayscale")
     mp = img.shape[0] * img.shape[1] / 1e6
     what = ", ".join(str(k) for k in ks)
-    with progress.step(f"k-means on {mp:.1f} MP in {args.space.upper()}, {what} colour{'s' if ks != [1] else ''}"):
+    message = f"k-means on {mp:.1f} MP in {args.space.upper()}, {what} colour{'s' if ks != [1] else ''}"
+    # one tick per colour count: a bar on a terminal, else the step line as before
+    with progress.bar("k-means", len(ks)) as bar, progress.step(message):
         try:
             res = pixclust.quantize(img, ks, space=args.space, random_state=args.seed, n_threads=args.threads,
-                                    n_init=args.n_init, max_iter=args.max_iter, tol=args.tol, alpha=args.alpha)
+                                    n_init=args.n_init, max_iter=args.max_iter, tol=args.tol, alpha=args.alpha,
+                                    _on_result=bar.tick)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
     assert isinstance(res, list)  # a list of counts gives a list

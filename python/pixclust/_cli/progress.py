@@ -1,11 +1,16 @@
-"""Progress lines on stderr for the steps that take a while; silent with --quiet."""
+"""Progress on stderr for the steps that take a while: a bar with a percentage on a terminal (with
+tqdm), step lines otherwise; silent with --quiet."""
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 from typing import Any, Optional
+
+# Seconds a step runs before it shows; the tests set 0 to see the bar on a quick run.
+DELAY_ENV = "PIXCLUST_PROGRESS_DELAY"
 
 
 class Progress:
@@ -13,17 +18,24 @@ class Progress:
 
     A step announces itself only once it has run for ``delay`` seconds (from a timer thread), and then
     reports its time when it ends: quick runs stay quiet, and a bad-input error is the only line on
-    stderr.
+    stderr. Work counted in units (the colour counts of ``compare``, the pictures of ``demo``) is a
+    :class:`Bar`: on a terminal with tqdm installed it shows a bar with a percentage after the same
+    delay, the steps inside it naming themselves on the bar; elsewhere the steps print as above.
     """
 
-    def __init__(self, quiet: bool, delay: float = 1.0) -> None:
+    def __init__(self, quiet: bool, delay: Optional[float] = None) -> None:
         self.quiet = quiet
-        self.delay = delay
+        self.delay = float(os.environ.get(DELAY_ENV, "1.0")) if delay is None else delay
         self.lock = threading.Lock()
         self.open = False  # a "step ..." line is waiting for its end
+        self.bar_: Optional[Bar] = None  # the bar that the steps now name themselves on
 
     def step(self, message: str) -> "Step":
         return Step(self, message)
+
+    def bar(self, message: str, total: int) -> "Bar":
+        """Count ``total`` units of work (``tick`` after each one); a bar inside a bar is the outer one."""
+        return Bar(self, message, total)
 
     def newline(self) -> None:
         with self.lock:
@@ -54,7 +66,9 @@ class Step:
 
     def __enter__(self) -> "Step":
         self.start = time.perf_counter()
-        if not self.progress.quiet:
+        if self.progress.bar_ is not None:
+            self.progress.bar_.describe(self.message)
+        elif not self.progress.quiet:
             self.timer = threading.Timer(self.progress.delay, self._announce)
             self.timer.daemon = True
             self.timer.start()
@@ -72,3 +86,82 @@ class Step:
                 self.progress.open = False
         if exc_type is not None:
             self.progress.newline()
+
+
+def _tqdm() -> Any:
+    """tqdm's class, or None where it is not installed (it comes with the ``all`` extra)."""
+    try:
+        from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    return tqdm
+
+
+def _screen() -> dict[str, int]:
+    """Nothing (tqdm measures the terminal) unless the terminal says it is 0 x 0 (a bare
+    pseudo-terminal), where tqdm would draw nothing at all: then 80 x 24."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except OSError:
+        size = os.terminal_size((0, 0))
+    return {} if size.columns > 0 and size.lines > 0 else {"ncols": 80, "nrows": 24}
+
+
+class Bar:
+    """Units of work shown as a bar on stderr (see :class:`Progress`), used as a context manager.
+
+    Only on a terminal, with tqdm, and not with --quiet; otherwise ``tick`` does nothing and the steps
+    inside print their lines as they always have (a pipe or a log file gets no bar).
+    """
+
+    def __init__(self, progress: Progress, message: str, total: int) -> None:
+        self.progress = progress
+        self.message = message
+        self.total = total
+        self.done = 0
+        self.what = ""  # the step now running, shown after the bar
+        self.bar: Any = None  # the tqdm bar, once shown
+        self.timer: Optional[threading.Timer] = None
+        self.tqdm: Any = None
+
+    def _show(self) -> None:
+        with self.progress.lock:
+            if self.timer is None:  # already finished
+                return
+            self.bar = self.tqdm(total=self.total, initial=self.done, desc=self.message, file=sys.stderr,
+                                 unit="", postfix=self.what or None, **_screen())
+
+    def __enter__(self) -> "Bar":
+        outer = self.progress.bar_ is not None
+        if outer or self.progress.quiet or not sys.stderr.isatty():
+            return self
+        self.tqdm = _tqdm()
+        if self.tqdm is None:
+            return self
+        self.progress.bar_ = self
+        self.timer = threading.Timer(self.progress.delay, self._show)
+        self.timer.daemon = True
+        self.timer.start()
+        return self
+
+    def describe(self, what: str) -> None:
+        with self.progress.lock:
+            self.what = what
+            if self.bar is not None:
+                self.bar.set_postfix_str(what)
+
+    def tick(self) -> None:
+        with self.progress.lock:
+            self.done += 1
+            if self.bar is not None:
+                self.bar.update(1)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self.timer is None:
+            return
+        self.timer.cancel()
+        self.progress.bar_ = None
+        with self.progress.lock:
+            self.timer = None
+            if self.bar is not None:
+                self.bar.close()

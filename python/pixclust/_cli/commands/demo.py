@@ -7,7 +7,7 @@ import argparse
 import os
 from contextlib import contextmanager
 from importlib.resources import as_file, files
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -28,8 +28,18 @@ _NAMES = {
     "scatter": "points-scatter.png",
     "labels": "points-labels.csv",
 }
-# (path, what it shows), in the order written
-Written = list[tuple[str, str]]
+
+
+class Written(list[tuple[str, str]]):
+    """(path, what it shows), in the order written; each one written ticks the progress bar."""
+
+    def __init__(self, tick: Callable[[], None]) -> None:
+        super().__init__()
+        self.tick = tick
+
+    def append(self, item: tuple[str, str]) -> None:
+        super().append(item)
+        self.tick()
 
 
 def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
@@ -37,10 +47,12 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     paths = {key: os.path.join(d, name) for key, name in _NAMES.items()}
     check_output_directory(d, paths.values(), force=args.force)
     os.makedirs(d, exist_ok=True)
-    written: Written = []
-    _photo(args, paths, written, progress)
-    _rgb_vs_lab(args, paths, written, progress)
-    _tree(paths, written, progress)
+    # one tick per file written: a bar on a terminal, else the step lines as before
+    with progress.bar("pixclust demo", len(_NAMES)) as bar:
+        written = Written(bar.tick)
+        _photo(args, paths, written, progress)
+        _rgb_vs_lab(args, paths, written, progress)
+        _tree(paths, written, progress)
     width = max(len(p) for p, _ in written)
     print(f"pixclust demo: wrote {len(written)} files into {d}", file=out)
     for p, what in written:
