@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import contextlib
+import contextvars
 import functools
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 import numpy as np
 
@@ -176,6 +178,22 @@ def _check_n_colors(n_colors: Any) -> list[int]:
     return [_check_int(v, "n_colors", 1) for v in values]
 
 
+# Called after each colour count (the CLI's progress bar ticks): a context variable rather than a
+# parameter, so that quantize's signature stays the public one (tests/test_cli.py, the progress tests).
+_ON_RESULT: contextvars.ContextVar[Optional[Callable[[], None]]] = contextvars.ContextVar("pixclust_on_result",
+                                                                                          default=None)
+
+
+@contextlib.contextmanager
+def _reporting(tick: Callable[[], None]) -> Iterator[None]:
+    """Within the block, quantize calls ``tick()`` after each colour count."""
+    token = _ON_RESULT.set(tick)
+    try:
+        yield
+    finally:
+        _ON_RESULT.reset(token)
+
+
 def quantize(
     image: Any,
     n_colors: Union[int, Sequence[int]],
@@ -188,7 +206,6 @@ def quantize(
     cluster_alpha: bool = False,
     alpha: str = "exclude",
     n_threads: Optional[int] = None,
-    _on_result: Optional[Callable[[], None]] = None,
 ) -> Union[QuantizeResult, list[QuantizeResult]]:
     """Reduce an image to ``n_colors`` colours with exact k-means.
 
@@ -258,7 +275,7 @@ def quantize(
     clustered = _clustered_channels(img, space, cluster_alpha)
     visible, opacity = _visible_pixels(img, alpha)
     fit = functools.partial(_quantize, space=space, random_state=random_state, runs=runs, max_iter=max_iter, tol=tol,
-                            threads=threads, on_result=_on_result)
+                            threads=threads, on_result=_ON_RESULT.get())
     if visible is None:
         results = fit(img, ks, clustered, None)
     else:

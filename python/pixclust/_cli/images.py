@@ -62,6 +62,7 @@ def check_dither(img: np.ndarray, args: argparse.Namespace) -> None:
 
 def quantize_image(img: np.ndarray, ks: list[int], args: argparse.Namespace, progress: Progress) -> list[Any]:
     import pixclust
+    from pixclust._quantize import _reporting
 
     if args.space == "lab" and (1 if img.ndim == 2 else img.shape[2]) not in (3, 4):
         raise CLIError("--space lab needs a colour image; this one is grayscale")
@@ -71,9 +72,9 @@ def quantize_image(img: np.ndarray, ks: list[int], args: argparse.Namespace, pro
     # one tick per colour count: a bar on a terminal, else the step line as before
     with progress.bar("k-means", len(ks)) as bar, progress.step(message):
         try:
-            res = pixclust.quantize(img, ks, space=args.space, random_state=args.seed, n_threads=args.threads,
-                                    n_init=args.n_init, max_iter=args.max_iter, tol=args.tol, alpha=args.alpha,
-                                    _on_result=bar.tick)
+            with _reporting(bar.tick):
+                res = pixclust.quantize(img, ks, space=args.space, random_state=args.seed, n_threads=args.threads,
+                                        n_init=args.n_init, max_iter=args.max_iter, tol=args.tol, alpha=args.alpha)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
     assert isinstance(res, list)  # a list of counts gives a list
