@@ -32,20 +32,20 @@ def test_public_names_are_declared() -> None:
 
 
 def test_scikit_learn_is_imported_only_for_the_estimator() -> None:
-    # scikit-learn takes most of a second to import: `import pixclust`, quantize and linkage must not
-    # pull it in; asking for pixclust.KMeans does, and gets the estimator class.
+    # scikit-learn takes most of a second to import, Dask more: `import pixclust`, quantize and linkage
+    # must pull in neither; asking for pixclust.KMeans does, and gets the estimator class.
     code = (
         "import sys, numpy as np, pixclust\n"
-        "seen = ['sklearn' in sys.modules]\n"
+        "seen = ['sklearn' in sys.modules or 'dask' in sys.modules]\n"
         "pixclust.quantize(np.arange(300, dtype=np.uint8).reshape(10, 10, 3), 3, random_state=0)\n"
         "pixclust.linkage(np.random.default_rng(0).random((20, 2)), 'ward')\n"
-        "seen.append('sklearn' in sys.modules)\n"
+        "seen.append('sklearn' in sys.modules or 'dask' in sys.modules)\n"
         "from pixclust import KMeans\n"
         "import sklearn.base\n"
-        "print(seen, 'sklearn' in sys.modules, issubclass(KMeans, sklearn.base.BaseEstimator), KMeans.__module__)\n"
+        "print(seen, 'sklearn' in sys.modules, issubclass(KMeans, sklearn.base.BaseEstimator), KMeans.__module__, 'dask' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["[False,", "False]", "True", "True", "pixclust._kmeans"]
+    assert out.stdout.split() == ["[False,", "False]", "True", "True", "pixclust._kmeans", "False"]
 
 
 def test_show_config_reports_the_build(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,6 +19,8 @@ MODULES = sorted(
 
 @pytest.mark.parametrize("name", ["pixclust", *MODULES])
 def test_docstring_examples(name: str) -> None:
+    if name == "pixclust.dask":
+        pytest.importorskip("dask")  # the pixclust[dask] extra
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"

@@ -75,6 +75,42 @@ py::object paint(const py::array& labels, const py::array& palette, const py::ar
   });
 }
 
+// The union of two sorted colour indexes (uint8 or uint16 colours, int64 counts) of one dtype.
+py::tuple merge_counts(const py::array& colors_a, const py::array& counts_a, const py::array& colors_b,
+                       const py::array& counts_b) {
+  require_ndim(colors_a, "colors_a", 2);
+  require_ndim(colors_b, "colors_b", 2);
+  require_ndim(counts_a, "counts_a", 1);
+  require_ndim(counts_b, "counts_b", 1);
+  if (colors_a.shape(1) != colors_b.shape(1) || colors_a.shape(1) < 1)
+    throw py::value_error("colors_b: expected " + std::to_string(colors_a.shape(1)) + " columns (as colors_a), got " +
+                          std::to_string(colors_b.shape(1)));
+  if (!colors_a.dtype().equal(colors_b.dtype())) throw py::type_error("colors_b: must have colors_a's dtype");
+  const auto wa = as_contiguous<std::int64_t>(counts_a, "counts_a");
+  const auto wb = as_contiguous<std::int64_t>(counts_b, "counts_b");
+  if (wa.shape(0) != colors_a.shape(0)) throw py::value_error("counts_a: expected one count per row of colors_a");
+  if (wb.shape(0) != colors_b.shape(0)) throw py::value_error("counts_b: expected one count per row of colors_b");
+  auto run = [&](auto tag) -> py::tuple {
+    using T = decltype(tag);
+    const auto a = as_contiguous<T>(colors_a, "colors_a");
+    const auto b = as_contiguous<T>(colors_b, "colors_b");
+    const auto channels = static_cast<std::size_t>(a.shape(1));
+    ColorIndex<T> merged;
+    {
+      py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
+      // unsorted input or a negative count: std::invalid_argument (ValueError) before merging
+      merged = merge_color_counts<T>(a.data(), wa.data(), static_cast<std::size_t>(a.shape(0)), b.data(), wb.data(),
+                                     static_cast<std::size_t>(b.shape(0)), channels);
+    }
+    const auto m_ = static_cast<py::ssize_t>(merged.size());
+    return py::make_tuple(vector_array<T>(std::move(merged.colors), {m_, static_cast<py::ssize_t>(channels)}),
+                          vector_array<std::int64_t>(std::move(merged.counts), {m_}));
+  };
+  if (has_dtype<std::uint8_t>(colors_a)) return run(std::uint8_t{});
+  if (has_dtype<std::uint16_t>(colors_a)) return run(std::uint16_t{});
+  throw py::type_error("colors_a: expected uint8 or uint16, got " + dtype_name(colors_a));
+}
+
 }  // namespace
 
 void bind_color(py::module_& m) {
@@ -108,6 +144,12 @@ void bind_color(py::module_& m) {
       py::arg("pixels"), py::arg("channels"), py::arg("n_threads") = 0,
       "Distinct colours of the first `channels` columns of a (n, C) pixel array:\n"
       "(colors (m, channels), counts (m,) int64, pixel_color (n,) int32).");
+
+  m.def("merge_color_counts", &merge_counts, py::arg("colors_a"), py::arg("counts_a"), py::arg("colors_b"),
+        py::arg("counts_b"),
+        "The union of two sorted colour indexes (as index_colors returns them): (colors (m, C), counts (m,)\n"
+        "int64), sorted, the counts of a colour in both summed. uint8 or uint16 colours, int64 counts;\n"
+        "ValueError unless each input is strictly sorted with non-negative counts.");
 
   m.def(
       "integer_moments",

@@ -409,6 +409,56 @@ void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table
   }
 }
 
+namespace {
+
+// Whether the n colours are strictly increasing and their counts non-negative: what a linear merge needs.
+template <class T>
+bool sorted_index(const T* colors, const std::int64_t* counts, std::size_t n, std::size_t channels) {
+  for (std::size_t j = 0; j < n; ++j) {
+    if (counts[j] < 0) return false;
+    const T* c = colors + j * channels;
+    if (j > 0 && !std::lexicographical_compare(c - channels, c, c, c + channels)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+template <class T>
+ColorIndex<T> merge_color_counts(const T* colors_a, const std::int64_t* counts_a, std::size_t n_a,
+                                 const T* colors_b, const std::int64_t* counts_b, std::size_t n_b,
+                                 std::size_t channels) {
+  if (channels < 1) throw std::invalid_argument("merge_color_counts: channels must be >= 1");
+  if (!sorted_index(colors_a, counts_a, n_a, channels) || !sorted_index(colors_b, counts_b, n_b, channels))
+    throw std::invalid_argument(
+        "merge_color_counts: the colours must be strictly increasing and the counts non-negative");
+  ColorIndex<T> out;
+  out.channels = channels;
+  out.colors.reserve((n_a + n_b) * channels);
+  out.counts.reserve(n_a + n_b);
+  std::size_t i = 0, j = 0;
+  while (i < n_a || j < n_b) {
+    const T* ca = colors_a + i * channels;
+    const T* cb = colors_b + j * channels;
+    const bool take_a = j == n_b || (i < n_a && !std::lexicographical_compare(cb, cb + channels, ca, ca + channels));
+    const bool take_b = i == n_a || (j < n_b && !std::lexicographical_compare(ca, ca + channels, cb, cb + channels));
+    std::int64_t count = 0;
+    if (take_a) count = counts_a[i];
+    if (take_b) {
+      // both are non-negative (checked above), so this is the whole overflow test
+      if (counts_b[j] > std::numeric_limits<std::int64_t>::max() - count)
+        throw std::overflow_error("merge_color_counts: a summed count passes 2^63 - 1");
+      count += counts_b[j];
+    }
+    const T* c = take_a ? ca : cb;
+    out.colors.insert(out.colors.end(), c, c + channels);
+    out.counts.push_back(count);
+    i += take_a ? 1 : 0;
+    j += take_b ? 1 : 0;
+  }
+  return out;
+}
+
 template <class T>
 void paint_pixels(const std::int32_t* labels, std::size_t n, const T* palette, std::size_t channels,
                   const T* src, std::size_t stride, T* out, int n_threads) {
@@ -479,6 +529,13 @@ PIXCLUST_PAINT_INSTANTIATE(std::uint16_t)
 PIXCLUST_PAINT_INSTANTIATE(float)
 PIXCLUST_PAINT_INSTANTIATE(double)
 #undef PIXCLUST_PAINT_INSTANTIATE
+
+#define PIXCLUST_MERGE_INSTANTIATE(T)                                                              \
+  template ColorIndex<T> merge_color_counts<T>(const T*, const std::int64_t*, std::size_t, const T*, \
+                                               const std::int64_t*, std::size_t, std::size_t);
+PIXCLUST_MERGE_INSTANTIATE(std::uint8_t)
+PIXCLUST_MERGE_INSTANTIATE(std::uint16_t)
+#undef PIXCLUST_MERGE_INSTANTIATE
 
 template ColorIndex<std::uint8_t> index_colors<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t,
                                                              std::size_t, std::int32_t*, int, const CancelCheck&);

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
+__all__: list[str] = ['build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'merge_color_counts', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -61,6 +61,12 @@ def linkage_vector(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], method
 def max_threads() -> int:
     """
     Threads a kernel uses by default (omp_get_max_threads(); threadpoolctl limits it).
+    """
+def merge_color_counts(colors_a: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], counts_a: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], colors_b: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], counts_b: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> tuple:
+    """
+    The union of two sorted colour indexes (as index_colors returns them): (colors (m, C), counts (m,)
+    int64), sorted, the counts of a colour in both summed. uint8 or uint16 colours, int64 counts;
+    ValueError unless each input is strictly sorted with non-negative counts.
     """
 def paint_pixels(labels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], src: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """

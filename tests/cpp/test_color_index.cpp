@@ -3,6 +3,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "check.hpp"
@@ -136,6 +137,51 @@ TEST_CASE("integer_moments: exact int64 sums, the bound 2^63 checked before any 
   CHECK_EQ(pixclust::integer_moments(pts.data(), 2, 3, at.data()).total, limit);
   CHECK_THROWS_AS(pixclust::integer_moments(pts.data(), 2, 3, past.data()), std::invalid_argument);
   CHECK_THROWS_AS(pixclust::integer_moments(pts.data(), 2, 3, negative.data()), std::invalid_argument);
+}
+
+TEST_CASE("merge_color_counts: the index of two chunks is the index of the whole") {
+  std::mt19937 rng(3);
+  for (std::size_t channels : {std::size_t{1}, std::size_t{3}, std::size_t{4}}) {
+    std::vector<std::uint8_t> px(30000 * channels);
+    for (auto& v : px) v = static_cast<std::uint8_t>(rng() % 6 * 50);
+    const std::size_t n = px.size() / channels, cut = n / 3;  // uneven halves
+    const auto whole = pixclust::index_colors(px.data(), n, channels, channels, nullptr, 2);
+    const auto a = pixclust::index_colors(px.data(), cut, channels, channels, nullptr, 2);
+    const auto b = pixclust::index_colors(px.data() + cut * channels, n - cut, channels, channels, nullptr, 2);
+    const auto ab = pixclust::merge_color_counts(a.colors.data(), a.counts.data(), a.size(), b.colors.data(),
+                                                 b.counts.data(), b.size(), channels);
+    const auto ba = pixclust::merge_color_counts(b.colors.data(), b.counts.data(), b.size(), a.colors.data(),
+                                                 a.counts.data(), a.size(), channels);
+    CHECK(ab.colors == whole.colors);
+    CHECK(ab.counts == whole.counts);
+    CHECK(ba.colors == whole.colors);
+    CHECK(ba.counts == whole.counts);
+  }
+  // an empty side, disjoint sides
+  const std::vector<std::uint8_t> ca = {1, 2, 5}, cb = {3, 4};
+  const std::vector<std::int64_t> wa = {10, 20, 30}, wb = {7, 8};
+  const auto e = pixclust::merge_color_counts(ca.data(), wa.data(), 3, cb.data(), wb.data(), 0, 1);
+  CHECK(e.colors == ca);
+  CHECK(e.counts == wa);
+  const auto d = pixclust::merge_color_counts(ca.data(), wa.data(), 3, cb.data(), wb.data(), 2, 1);
+  CHECK((d.colors == std::vector<std::uint8_t>{1, 2, 3, 4, 5}));
+  CHECK((d.counts == std::vector<std::int64_t>{10, 20, 7, 8, 30}));
+}
+
+TEST_CASE("merge_color_counts: unsorted input, negative and overflowing counts refused") {
+  const std::vector<std::uint16_t> sorted = {1, 1, 1, 2}, unsorted = {1, 2, 1, 1}, repeated = {1, 1, 1, 1};
+  const std::vector<std::int64_t> w = {1, 1}, negative = {1, -1};
+  const std::vector<std::int64_t> huge = {std::numeric_limits<std::int64_t>::max(), 1};
+  CHECK_EQ(pixclust::merge_color_counts(sorted.data(), w.data(), 2, sorted.data(), w.data(), 2, 2).size(),
+           std::size_t{2});
+  CHECK_THROWS_AS(pixclust::merge_color_counts(unsorted.data(), w.data(), 2, sorted.data(), w.data(), 2, 2),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(pixclust::merge_color_counts(sorted.data(), w.data(), 2, repeated.data(), w.data(), 2, 2),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(pixclust::merge_color_counts(sorted.data(), negative.data(), 2, sorted.data(), w.data(), 2, 2),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(pixclust::merge_color_counts(sorted.data(), huge.data(), 2, sorted.data(), w.data(), 2, 2),
+                  std::overflow_error);
 }
 
 TEST_CASE("sRGB <-> CIELAB: white, black, a round trip") {

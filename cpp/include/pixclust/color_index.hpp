@@ -32,6 +32,17 @@ template <class T>
 ColorIndex<T> index_colors(const T* pixels, std::size_t n, std::size_t channels, std::size_t stride,
                            std::int32_t* pixel_color, int n_threads = 0, const CancelCheck& cancel = {});
 
+// The union of two colour indexes (two chunks of one image): the colours of both, sorted, with the
+// counts of a colour present in both summed. Each input holds n_a (n_b) distinct colours of `channels`
+// values, sorted lexicographically as index_colors returns them, with non-negative counts; a linear
+// merge, so merging chunk indexes in a fixed order gives the index of the whole image exactly.
+// Throws std::invalid_argument, before merging, when an input is not strictly sorted or a count is
+// negative, and std::overflow_error when a summed count passes 2^63 - 1.
+template <class T>
+ColorIndex<T> merge_color_counts(const T* colors_a, const std::int64_t* counts_a, std::size_t n_a,
+                                 const T* colors_b, const std::int64_t* counts_b, std::size_t n_b,
+                                 std::size_t channels);
+
 // Whether every values[i] (i < n) lies in [0, limit): the check before the entries index anything, in
 // parallel.
 bool indices_in_range(const std::int32_t* values, std::size_t n, std::int64_t limit, int n_threads = 0);
@@ -75,6 +86,13 @@ extern template IntegerMoments integer_moments<std::uint8_t>(const std::uint8_t*
                                                             const std::int64_t*);
 extern template IntegerMoments integer_moments<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t,
                                                              const std::int64_t*);
+
+#define PIXCLUST_MERGE_EXTERN(T)                                                                          \
+  extern template ColorIndex<T> merge_color_counts<T>(const T*, const std::int64_t*, std::size_t, const T*, \
+                                                      const std::int64_t*, std::size_t, std::size_t);
+PIXCLUST_MERGE_EXTERN(std::uint8_t)
+PIXCLUST_MERGE_EXTERN(std::uint16_t)
+#undef PIXCLUST_MERGE_EXTERN
 
 #define PIXCLUST_PAINT_EXTERN(T)                                                                       \
   extern template void paint_pixels<T>(const std::int32_t*, std::size_t, const T*, std::size_t, const T*, \
