@@ -162,6 +162,14 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
     s["core_index-moments-past-bound"] = (
         "core_index", {"fn": "integer_moments", "points": Arr(np.full((4, 3), 65535, np.uint16)),
                        "weights": Arr(np.full(4, 2**52))}, "sum(w) * max^2 >= 2^63: a ValueError")
+    ca = np.array([[0, 0, 1], [0, 2, 0], [9, 9, 9]], np.uint8)
+    cb = np.array([[0, 2, 0], [5, 5, 5]], np.uint8)
+    s["core_index-merge-color-counts"] = (
+        "core_index", {"fn": "merge_color_counts", "colors_a": Arr(ca), "counts_a": Arr(np.array([3, 1, 2])),
+                       "colors_b": Arr(cb, "F"), "counts_b": Arr(np.array([4, 2**62]))}, "")
+    s["core_index-merge-counts-overflow"] = (
+        "core_index", {"fn": "merge_color_counts", "colors_a": Arr(ca), "counts_a": Arr(np.array([3, 2**62, 2])),
+                       "colors_b": Arr(cb), "counts_b": Arr(np.array([2**62, 1]))}, "a summed count past 2^63 - 1")
     s["core_index-colors-channels-past-columns"] = (
         "core_index", {"fn": "index_colors", "pixels": Arr(img.reshape(-1, 3)), "channels": 4, "n_threads": 0}, "")
     s["core_index-paint-label-out-of-range"] = (

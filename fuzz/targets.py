@@ -853,7 +853,7 @@ def core_kmeans_input(draw: Callable[..., Any]) -> dict[str, Any]:
 
 @st.composite
 def core_index_input(draw: Callable[..., Any]) -> dict[str, Any]:
-    fn = draw(st.sampled_from(("index_colors", "integer_moments", "remap_labels", "paint_pixels")))
+    fn = draw(st.sampled_from(("index_colors", "integer_moments", "remap_labels", "paint_pixels", "merge_color_counts")))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = draw(st.sampled_from((0, 1, 2, 7, 100, 5000, 70000)))
     C = draw(st.integers(1, 5))
@@ -866,6 +866,17 @@ def core_index_input(draw: Callable[..., Any]) -> dict[str, Any]:
         w = rng.integers(0, draw(st.sampled_from((2, 1000, 2**20, 2**40, 2**62))), n)
         w = w.astype(float) if draw(st.integers(0, 9)) == 0 else w  # float weights: a TypeError
         args = _bend(draw, {"points": Arr(uint_pixels(rng, n, C, dtype, 50), layout(draw)), "weights": Arr(w, layout(draw))})
+    elif fn == "merge_color_counts":
+        dtype = draw(st.sampled_from(("uint8", "uint16")))
+        lists = []
+        for _ in range(2):
+            m = draw(st.sampled_from((0, 1, 3, 50, 3000)))
+            c = min(C, 4)  # index_colors takes up to 4 channels
+            colors, counts, _ = __import__("pixclust")._core.index_colors(uint_pixels(rng, m, c, dtype, 40), c, 1)
+            lists += [Arr(colors, layout(draw)), Arr(counts * int(draw(st.sampled_from((1, 2**40, 2**50)))))]
+        if draw(st.integers(0, 4)) == 0 and lists[0].base.shape[0] > 1:  # unsorted: a ValueError
+            lists[0] = Arr(lists[0].base[::-1].copy())
+        args = _bend(draw, dict(zip(("colors_a", "counts_a", "colors_b", "counts_b"), lists)))
     elif fn == "remap_labels":
         m = draw(st.integers(1, 300))
         args = _bend(draw, {"values": Arr(rng.integers(0, m, n).astype(np.int32), layout(draw)),
@@ -922,6 +933,21 @@ def run_core(fn: str, args: dict[str, Any], check: Optional[Callable[[Any, dict[
     return "ok"
 
 
+def _check_merge(out: Any, kw: dict[str, Any]) -> None:
+    """The union against numpy: np.unique of both lists' colours, their counts summed exactly."""
+    colors = np.concatenate([np.asarray(kw["colors_a"]), np.asarray(kw["colors_b"])])
+    counts = [int(c) for c in np.concatenate([np.asarray(kw["counts_a"]), np.asarray(kw["counts_b"])]).tolist()]
+    if colors.shape[0] == 0:
+        return
+    uniq, inverse = np.unique(colors, axis=0, return_inverse=True)
+    total = [0] * uniq.shape[0]
+    for i, c in zip(inverse.reshape(-1).tolist(), counts):
+        total[i] += c
+    got_colors, got_counts = out
+    if not np.array_equal(got_colors, uniq.astype(got_colors.dtype)) or [int(c) for c in got_counts.tolist()] != total:
+        raise Finding("wrong result", "merge_color_counts differs from np.unique of the two lists")
+
+
 def _check_index(out: Any, kw: dict[str, Any]) -> None:
     colors, counts, pixel_color = out
     px = np.asarray(kw["pixels"])
@@ -954,6 +980,7 @@ def _check_moments(out: Any, kw: dict[str, Any]) -> None:
 # the private functions whose results are cheap to check
 CORE_CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "linkage": _check_linkage_core, "index_colors": _check_index, "integer_moments": _check_moments,
+    "merge_color_counts": _check_merge,
 }
 
 
