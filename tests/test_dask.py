@@ -1,5 +1,7 @@
 """pixclust.dask: the colour counts of any chunking are numpy's, and the fit is the in-memory weighted fit
-of those counts, bit for bit, on the threaded scheduler and on a cluster of worker processes."""
+of those counts, bit for bit, on the threaded scheduler and on a cluster of worker processes. Other data:
+Lloyd's iterations on the dask array, the same bits for any chunking and scheduler, and the in-memory fit
+to rounding from the same initial centres."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ import dask.array as da  # noqa: E402
 
 import pixclust  # noqa: E402
 from pixclust import _core  # noqa: E402
+import pixclust.dask  # noqa: E402
 from pixclust.dask import KMeans, color_counts  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 N = 200_000
 CHELSEA = Path(pixclust.__file__).parent / "data" / "chelsea.png"
@@ -174,12 +178,123 @@ def test_bad_input(colors: np.ndarray) -> None:
     with pytest.raises(ValueError, match="X"):
         km.fit(da.from_array(colors.reshape(-1, 10, 3)))
     with pytest.raises(NotImplementedError, match="only uint8 colours"):
-        km.fit(da.from_array(colors.astype(np.float64)))
+        color_counts(da.from_array(colors.astype(np.float64)))
     with pytest.raises(NotImplementedError, match="only uint8 colours"):
-        km.fit(da.from_array(np.zeros((10, 5), np.uint8)))
+        color_counts(da.from_array(np.zeros((10, 5), np.uint8)))
+    with pytest.raises(NotImplementedError, match="init"):
+        KMeans(n_clusters=2, init="random").fit(da.from_array(colors.astype(np.float64)))
+    with pytest.raises(ValueError, match="NaN"), dask.config.set(scheduler="threads"):
+        KMeans(n_clusters=2).fit(da.from_array(np.full((10, 2), np.nan)))
+    with pytest.raises(ValueError, match="n_samples=3"):
+        KMeans(n_clusters=4).fit(da.from_array(np.zeros((3, 2))))
     with pytest.raises(ValueError, match="n_clusters"):
         KMeans(n_clusters=0).fit(da.from_array(colors))
     with dask.config.set(scheduler="threads"):
         fitted = KMeans(n_clusters=2, random_state=0).fit(da.from_array(colors[:1000]))
     with pytest.raises(TypeError, match="X"):
         fitted.predict(colors)
+
+
+# -- Lloyd's iterations on the dask array (other dtypes) ----------------------------------------------
+
+N_LLOYD = 60_000
+LEAF = 4096  # 15 leaves: a two-level tree on little data
+LLOYD_CHUNKINGS = [N_LLOYD, (7_000, 13_000, 0, 40_000), 9_999]
+
+
+@pytest.fixture
+def small_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the leaves are cut on the client (a rechunk in the graph): workers need not see the patch
+    monkeypatch.setattr(pixclust.dask, "_LEAF_ROWS", LEAF)
+
+
+def _blobs(seed: int, d: int, dtype: Any) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(100, 900, size=(6, d))
+    rows = centres[rng.integers(0, 6, size=N_LLOYD)] + rng.normal(0, 60, size=(N_LLOYD, d))
+    if np.dtype(dtype).kind == "u":
+        rows = np.rint(rows)
+    return rows.astype(dtype)
+
+
+def _same_bits(a: KMeans, b: KMeans) -> None:
+    assert a.cluster_centers_.tobytes() == b.cluster_centers_.tobytes()
+    assert np.float64(a.inertia_).tobytes() == np.float64(b.inertia_).tobytes()
+    assert a.n_iter_ == b.n_iter_
+
+
+def _agree_but_at_ties(X: np.ndarray, centers: np.ndarray, got: np.ndarray, want: np.ndarray) -> None:
+    differ = np.flatnonzero(got != want)
+    x = X[differ].astype(np.float64)
+    d_got = np.sum(np.square(x - centers[got[differ]]), axis=1)
+    d_want = np.sum(np.square(x - centers[want[differ]]), axis=1)
+    assert np.allclose(d_got, d_want, rtol=1e-9, atol=0)
+
+
+@pytest.mark.usefixtures("small_leaves")
+@pytest.mark.parametrize("d", [2, 3, 7])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint16])
+def test_lloyd_is_the_in_memory_fit_and_the_same_bits_for_any_chunking(dtype: Any, d: int) -> None:
+    X = _blobs(d, d, dtype)
+    init = X[[0, 1, 2, 3, 4, 5, 6, 7]].astype(np.float64)
+    params = dict(n_clusters=8, init=init, n_init=1, tol=1e-6)
+    ref = pixclust.KMeans(**params).fit(X)
+    with dask.config.set(scheduler="threads"):
+        fits = [KMeans(**params).fit(da.from_array(X, chunks=(c, d))) for c in LLOYD_CHUNKINGS]
+        labels = fits[1].labels_.compute()
+    for other in fits[1:]:
+        _same_bits(fits[0], other)
+    km = fits[0]
+    assert km.cluster_centers_.dtype == ref.cluster_centers_.dtype
+    assert abs(km.inertia_ - ref.inertia_) <= 1e-9 * ref.inertia_
+    assert np.allclose(km._centers64, ref._centers64, rtol=1e-9, atol=1e-9)
+    _agree_but_at_ties(X, ref._centers64, labels, ref.labels_)
+
+
+@pytest.mark.usefixtures("small_leaves")
+def test_lloyd_on_a_cluster_of_processes_gives_the_threaded_bits(cluster: Any) -> None:
+    X = _blobs(1, 7, np.float32)
+    with dask.config.set(scheduler="threads"):
+        threaded = KMeans(n_clusters=5, random_state=2, n_init=2).fit(da.from_array(X, chunks=(10_000, 7)))
+    with dask.config.set(scheduler=cluster):
+        spread = KMeans(n_clusters=5, random_state=2, n_init=2).fit(da.from_array(X, chunks=(23_000, 7)))
+        labels = spread.labels_.compute()
+    _same_bits(threaded, spread)
+    assert client_ran(cluster, "_lloyd_block")
+    want, _ = _core.kmeans_assign(X, None, spread._centers64, 1)
+    assert np.array_equal(labels, want)
+
+
+@pytest.mark.usefixtures("small_leaves")
+def test_kmeans_plusplus_is_reproducible_and_n_init_keeps_the_best() -> None:
+    X = _blobs(2, 3, np.float64)
+    with dask.config.set(scheduler="threads"):
+        one = KMeans(n_clusters=6, random_state=4).fit(da.from_array(X, chunks=(N_LLOYD, 3)))
+        again = KMeans(n_clusters=6, random_state=4).fit(da.from_array(X, chunks=(5_000, 3)))
+        many = KMeans(n_clusters=6, random_state=4, n_init=4).fit(da.from_array(X, chunks=(5_000, 3)))
+    _same_bits(one, again)
+    assert many.inertia_ <= one.inertia_  # the first of the four runs is `one`
+    in_memory = pixclust.KMeans(n_clusters=6, random_state=4, n_init=4).fit(X)
+    assert many.inertia_ <= in_memory.inertia_ * 1.01  # k-means++ on a sample: as good a start
+
+
+@pytest.mark.usefixtures("small_leaves")
+def test_an_empty_cluster_keeps_its_centre() -> None:
+    X = _blobs(3, 2, np.float64)
+    init = np.vstack([X[:3], [[1e6, 1e6]]])  # the last centre is nobody's nearest
+    with dask.config.set(scheduler="threads"), pytest.warns(ConvergenceWarning, match="distinct clusters \\(3\\)"):
+        km = KMeans(n_clusters=4, init=init).fit(da.from_array(X, chunks=(8_000, 2)))
+    assert km.cluster_centers_[3].tolist() == [1e6, 1e6]
+    ref = pixclust.KMeans(n_clusters=3, init=X[:3]).fit(X)  # the other three move as if it were absent
+    assert abs(km.inertia_ - ref.inertia_) <= 1e-9 * ref.inertia_
+
+
+@pytest.mark.usefixtures("small_leaves")
+def test_max_iter_stops_where_the_in_memory_fit_stops() -> None:
+    X = _blobs(4, 7, np.uint16)
+    init = X[:5].astype(np.float64)
+    ref = pixclust.KMeans(n_clusters=5, init=init, max_iter=2).fit(X)
+    with dask.config.set(scheduler="threads"):
+        km = KMeans(n_clusters=5, init=init, max_iter=2).fit(da.from_array(X, chunks=(6_000, 7)))
+    assert km.n_iter_ == ref.n_iter_ == 2
+    assert abs(km.inertia_ - ref.inertia_) <= 1e-9 * ref.inertia_

@@ -1,10 +1,16 @@
-"""``pixclust.dask``: exact k-means on Dask arrays of 8-bit colours (the ``pixclust[dask]`` extra).
+"""``pixclust.dask``: k-means on Dask arrays (the ``pixclust[dask]`` extra).
 
 Each chunk of rows is reduced by the C++ colour index to its distinct colours and their counts (a sorted
 list, not a histogram of every possible colour); the lists are merged pairwise by a C++ kernel in a tree
 whose shape depends only on the number of chunks, and the client fits the distinct colours weighted by
 their counts with :class:`pixclust.KMeans`. Integer counts merge exactly in any order, so the fit is the
 same bits for any chunking, any scheduler and any number of workers.
+
+Other data (float32, float64, uint16, uint8 with more than four columns) runs Lloyd's iterations on the
+dask array: the rows are first cut into leaves of a fixed number of rows, each leaf computes its
+per-centre sums, counts and inertia, and the leaves are reduced in a tree ordered by leaf index. The
+tree's shape depends only on the number of rows, so the fit is the same bits for any chunking, any
+scheduler and any number of workers.
 
 ``import pixclust`` does not import this module or Dask.
 """
@@ -24,8 +30,13 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
 
 from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped]
 
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped]
+from sklearn.utils import check_random_state  # type: ignore[import-untyped]
+
 from pixclust import _core
-from pixclust._fit import _DEDUPE_MAX_FEATURES
+from pixclust._fit import _DEDUPE_MAX_FEATURES, _first_draw, _local_trials, _native
 from pixclust._kmeans import KMeans as _InMemoryKMeans
 
 __all__ = ["KMeans", "color_counts"]
@@ -33,6 +44,16 @@ __all__ = ["KMeans", "color_counts"]
 # Chunk indexes merged per task of the reduction tree: a fixed number, so the tree's shape (and the
 # order of every merge) depends on the number of chunks only, never on the scheduler.
 _SPLIT_EVERY = 8
+
+# Rows per leaf of Lloyd's reduction: the data is rechunked to leaves of this many rows, so the leaves,
+# and with them every partial sum and the tree that adds them, are the same whatever the user's chunking.
+_LEAF_ROWS = 65_536
+
+# Rows of the uniform sample on which k-means++ chooses the initial centres.
+_INIT_SAMPLE_ROWS = 65_536
+
+# The dtypes the core's assignment takes as they are; other data becomes float64, as in pixclust.KMeans.
+_LLOYD_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _check_dask(X: Any) -> Any:
@@ -66,15 +87,114 @@ def _merge_indexes(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, n
     return colors, counts
 
 
+def _tree(parts: list[Any], combine: Any) -> Any:
+    """The delayed reduction of parts by combine, in groups of _SPLIT_EVERY ordered by index."""
+    while len(parts) > 1:
+        parts = [
+            delayed(combine, pure=True)(*parts[i : i + _SPLIT_EVERY]) for i in range(0, len(parts), _SPLIT_EVERY)
+        ]
+    return parts[0]
+
+
 def _color_counts_task(X: Any, n_threads: int) -> Any:
     """The delayed (colors, counts) of X: chunk indexes merged in a tree ordered by chunk index."""
     parts = [delayed(_index_block, pure=True)(block, n_threads) for block in X.to_delayed().ravel()]
-    while len(parts) > 1:
-        parts = [
-            delayed(_merge_indexes, pure=True)(*parts[i : i + _SPLIT_EVERY])
-            for i in range(0, len(parts), _SPLIT_EVERY)
-        ]
-    return parts[0]
+    return _tree(parts, _merge_indexes)
+
+
+def _moments_block(block: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Rows, column sums and column sums of squared deviations from the leaf's mean, float64."""
+    x = np.asarray(block, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("X: contains NaN or infinity")
+    n = x.shape[0]
+    if n == 0:
+        return 0, np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    total = np.add.reduce(x, axis=0)
+    return n, total, np.add.reduce(np.square(x - total / n), axis=0)
+
+
+def _merge_moments(*parts: tuple[int, np.ndarray, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray]:
+    n, total, m2 = parts[0]
+    for n_b, total_b, m2_b in parts[1:]:  # left to right: the order of the leaves
+        if n_b == 0:
+            continue
+        if n == 0:
+            n, total, m2 = n_b, total_b, m2_b
+            continue
+        # Chan, Golub and LeVeque's pairwise update of the sum of squared deviations
+        delta = total_b / n_b - total / n
+        m2 = m2 + m2_b + np.square(delta) * (n * n_b / (n + n_b))
+        total = total + total_b
+        n += n_b
+    return n, total, m2
+
+
+def _lloyd_block(block: np.ndarray, centers: np.ndarray, n_threads: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Per-centre sums of the leaf's rows (float64, in row order), counts and inertia, nearest centres."""
+    k, d = centers.shape
+    if block.shape[0] == 0:
+        return np.zeros((k, d)), np.zeros(k, dtype=np.int64), 0.0
+    block = _native(block)
+    labels, inertia = _core.kmeans_assign(block, None, centers, n_threads)
+    labels = np.asarray(labels)
+    sums = np.empty((k, d))
+    for t in range(d):
+        sums[:, t] = np.bincount(labels, weights=block[:, t], minlength=k)
+    return sums, np.bincount(labels, minlength=k).astype(np.int64), float(inertia)
+
+
+def _merge_sums(*parts: tuple[np.ndarray, np.ndarray, float]) -> tuple[np.ndarray, np.ndarray, float]:
+    sums, counts, inertia = parts[0]
+    for sums_b, counts_b, inertia_b in parts[1:]:  # left to right: the order of the leaves
+        sums, counts, inertia = sums + sums_b, counts + counts_b, inertia + inertia_b
+    return sums, counts, inertia
+
+
+def _lloyd_pass(leaves: list[Any], centers: np.ndarray, n_threads: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(sums, counts, inertia) of every row assigned to its nearest centre, reduced in leaf order."""
+    parts = [delayed(_lloyd_block, pure=True)(leaf, centers, n_threads) for leaf in leaves]
+    sums, counts, inertia = compute(_tree(parts, _merge_sums))[0]
+    return sums, counts, float(inertia)
+
+
+def _lloyd(
+    leaves: list[Any], centers: np.ndarray, max_iter: int, tol: float, n_threads: int
+) -> tuple[np.ndarray, float, int, np.ndarray]:
+    """Lloyd's iterations from centers: (centers, inertia, n_iter, counts); empty clusters keep their centre."""
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        sums, counts, _ = _lloyd_pass(leaves, centers, n_threads)
+        moved = centers.copy()
+        filled = counts > 0
+        moved[filled] = sums[filled] / counts[filled, None].astype(np.float64)
+        shift = float(np.sum(np.square(moved - centers)))
+        centers = moved
+        if shift <= tol:  # scikit-learn's rule; unchanged labels give a shift of 0 too
+            break
+    # the centres moved after the last assignment: the inertia (and labels_) of the final centres
+    _, counts, inertia = _lloyd_pass(leaves, centers, n_threads)
+    return centers, inertia, n_iter, counts
+
+
+def _init_sample(X: Any, random_state: np.random.RandomState, n_clusters: int) -> np.ndarray:
+    """A uniform sample of the rows of X, drawn from the row indices: independent of the chunking."""
+    n = X.shape[0]
+    m = min(n, max(_INIT_SAMPLE_ROWS, n_clusters))
+    rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    rows = np.sort(rng.choice(n, size=m, replace=False))
+    return _native(np.asarray(X[rows].compute()))
+
+
+def _plusplus(sample: np.ndarray, n_clusters: int, random_state: np.random.RandomState, n_threads: int) -> np.ndarray:
+    """pixclust's greedy k-means++ on the sample's rows."""
+    trials = _local_trials(n_clusters)
+    uniforms = random_state.random_sample(1 + (n_clusters - 1) * trials)
+    uniforms[0] = _first_draw(uniforms[0], sample.shape[0])
+    centers, _, chosen = _core.kmeans_plusplus(sample, None, n_clusters, trials, uniforms, None, None, n_threads)
+    centers = np.array(centers, dtype=np.float64)
+    centers[chosen:] = centers[0]
+    return centers
 
 
 def _check_colors(X: Any) -> None:
@@ -130,20 +250,37 @@ def _transform_block(block: np.ndarray, estimator: _InMemoryKMeans, dtype: np.dt
 
 
 class KMeans(_InMemoryKMeans):  # type: ignore[misc]
-    """K-means on a Dask array of 8-bit colours: :class:`pixclust.KMeans`'s exact fit, out of core.
+    """K-means on a Dask array, out of core, with the same bits for any chunking and any scheduler.
 
-    The parameters, attributes and results are those of :class:`pixclust.KMeans`. ``fit`` reduces every
-    chunk of rows to its distinct colours and counts with the C++ colour index, merges them in a tree
-    ordered by chunk index, and fits the distinct colours weighted by their counts on the client. The
-    contract: ``cluster_centers_``, ``inertia_`` and ``n_iter_`` are bit for bit those of
-    ``pixclust.KMeans(same parameters).fit(colors, sample_weight=counts)`` with
-    ``colors, counts = np.unique(X, axis=0, return_counts=True)``, for any chunking and any scheduler
-    (threads, processes, a distributed cluster). ``labels_``, ``predict`` and ``transform`` are lazy
-    dask arrays, computed chunk by chunk with the fitted centres.
+    The parameters and attributes are those of :class:`pixclust.KMeans`. ``labels_``, ``predict`` and
+    ``transform`` are lazy dask arrays, computed chunk by chunk with the fitted centres. ``n_threads``
+    sets the core threads of each Dask task (None: one, since Dask runs the tasks in parallel) and of
+    the client's fit of 8-bit colours (None: OpenMP's default). ``sample_weight`` is not supported yet.
 
-    So far only uint8 data with 1 to 4 columns (colours) can be fitted; other dtypes raise
-    NotImplementedError. ``n_threads`` sets the core threads of each Dask task (None: one, since Dask
-    runs the tasks in parallel) and of the client's fit (None: OpenMP's default).
+    **uint8 data with 1 to 4 columns (colours)**: ``fit`` reduces every chunk of rows to its distinct
+    colours and counts with the C++ colour index, merges them in a tree ordered by chunk index, and fits
+    the distinct colours weighted by their counts on the client. ``cluster_centers_``, ``inertia_`` and
+    ``n_iter_`` are bit for bit those of ``pixclust.KMeans(same parameters).fit(colors,
+    sample_weight=counts)`` with ``colors, counts = np.unique(X, axis=0, return_counts=True)``.
+
+    **Other data** (float32, float64, uint16, uint8 with more than four columns; other dtypes become
+    float64): Lloyd's iterations on the dask array, persisted once and rechunked to leaves of 65,536 rows.
+    Each iteration assigns every row to its nearest centre (the C++ assignment), each leaf sums its rows
+    per centre in row order (float64), and the leaves' sums, counts and inertias are added in a tree
+    ordered by leaf index whose shape depends only on the number of rows; the client moves the centres
+    and stops as scikit-learn does, when the sum of squared centre shifts is at most ``tol`` times the
+    mean variance of the data (itself reduced in the same tree), or after ``max_iter`` iterations. A
+    final assignment gives the inertia of the final centres. The result is the same bits for any chunking
+    and any scheduler (threads, processes, a distributed cluster). Given the same initial centres it
+    matches the in-memory fit to rounding (1e-9 relative inertia), except that an **empty cluster keeps
+    its previous centre** here (the in-memory fit re-seeds it with the farthest point), and a
+    ConvergenceWarning says so when a cluster is empty at the end.
+
+    Initialisation: given centres (``init=array``) are used as they are. ``init="k-means++"`` runs
+    pixclust's greedy k-means++ on a uniform sample of 65,536 rows (all rows if fewer), drawn from the row
+    indices with ``random_state`` (so independent of the chunking); the sample is drawn once, and each of
+    the ``n_init`` runs draws its own k-means++ centres on it; the run with the lowest inertia is kept.
+    ``init="random"`` and callables are not supported yet on this path.
 
     Examples
     --------
@@ -160,12 +297,13 @@ class KMeans(_InMemoryKMeans):  # type: ignore[misc]
     """
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
-        """Compute k-means on the distinct colours of X (computes the colour counts, not the labels).
+        """Compute k-means on X (computes the centres, not the labels).
 
         Parameters
         ----------
-        X : dask array of shape (n_samples, n_features), uint8, n_features <= 4
-            Training data, any chunking.
+        X : dask array of shape (n_samples, n_features)
+            Training data, any chunking. uint8 with at most four columns: the exact fit of the distinct
+            colours; other data: Lloyd's iterations on the dask array (see the class docstring).
         y : Ignored
         sample_weight : None
             Not supported yet on dask arrays.
@@ -179,10 +317,12 @@ class KMeans(_InMemoryKMeans):  # type: ignore[misc]
         X = _check_dask(X)
         if sample_weight is not None:
             raise NotImplementedError("sample_weight: not supported on dask arrays yet")
-        _check_colors(X)
-        colors, counts = color_counts(X, self.n_threads)
-        fitted = _InMemoryKMeans(**self.get_params()).fit(colors, sample_weight=counts)
-        del fitted.labels_  # the labels of the distinct colours: the tasks need only the centres
+        if X.dtype == np.uint8 and 1 <= X.shape[1] <= _DEDUPE_MAX_FEATURES:
+            colors, counts = color_counts(X, self.n_threads)
+            fitted = _InMemoryKMeans(**self.get_params()).fit(colors, sample_weight=counts)
+            del fitted.labels_  # the labels of the distinct colours: the tasks need only the centres
+        else:
+            fitted = self._fit_lloyd(X)
         fitted.set_params(n_threads=_block_threads(self.n_threads))
         self._fitted = fitted
         self._centers64 = fitted._centers64
@@ -193,6 +333,46 @@ class KMeans(_InMemoryKMeans):  # type: ignore[misc]
         self._n_features_out = fitted._n_features_out
         self.labels_ = self.predict(X)
         return self
+
+    def _fit_lloyd(self, X: Any) -> _InMemoryKMeans:
+        """Lloyd's iterations on the leaves of X: an in-memory estimator holding the best run's centres."""
+        if X.dtype not in _LLOYD_DTYPES:
+            X = X.astype(np.float64)
+        self._check_params(X)
+        if (isinstance(self.init, str) and self.init == "random") or callable(self.init):
+            raise NotImplementedError("init: only 'k-means++' and given centres are supported on dask arrays so far")
+        k, d = int(self.n_clusters), X.shape[1]
+        threads = _block_threads(self.n_threads)
+        X = X.rechunk({0: _LEAF_ROWS, 1: -1}).persist()  # read once, iterated on many times
+        leaves = list(X.to_delayed().ravel())
+        n, _, m2 = compute(_tree([delayed(_moments_block, pure=True)(leaf) for leaf in leaves], _merge_moments))[0]
+        tol = self._tol * float(np.mean(m2 / n))
+        random_state = check_random_state(self.random_state)
+        sample = _init_sample(X, random_state, k) if isinstance(self.init, str) else None
+        best: Any = None
+        for _ in range(self._n_init):
+            if sample is not None:
+                start = _plusplus(sample, k, random_state, threads)
+            else:
+                start = np.array(self.init, dtype=np.float64, order="C", copy=True)
+            run = _lloyd(leaves, start, self._max_iter, tol, threads)
+            if best is None or run[1] < best[1]:
+                best = run
+        centers, inertia, n_iter, counts = best
+        distinct = int(np.count_nonzero(counts))
+        if distinct < k:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than n_clusters ({k}). "
+                "Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        fitted = _InMemoryKMeans(**self.get_params())
+        fitted._centers64 = centers
+        fitted.cluster_centers_ = centers.astype(np.float32 if X.dtype == np.float32 else np.float64)
+        fitted.inertia_, fitted.n_iter_ = inertia, n_iter
+        fitted.n_features_in_, fitted._n_features_out = d, k
+        return fitted
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
         """Fit and return ``labels_``, a lazy dask array (see :meth:`fit`)."""
