@@ -647,8 +647,9 @@ def run_quantize(args: dict[str, Any]) -> str:
         painted = r.palette[labels[seen]]
         if not np.array_equal(flat[seen][:, :clustered], painted, equal_nan=True):
             raise Finding("wrong result", "a pixel is not its label's palette colour")
-        if np.any(flat[~seen]):
-            raise Finding("wrong result", "a fully transparent pixel is not transparent black")
+        hidden_in = np.asarray(img).reshape(n, channels)[~seen]
+        if np.any(flat[~seen][:, :-1]) or not np.array_equal(flat[~seen][:, -1], hidden_in[:, -1]):
+            raise Finding("wrong result", "a fully transparent pixel is not black with its own alpha")
         if clustered < channels and not np.array_equal(flat[:, clustered:], np.asarray(img).reshape(n, channels)[:, clustered:]):
             raise Finding("wrong result", "the alpha channel was changed")
     return "ok"

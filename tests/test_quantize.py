@@ -381,3 +381,18 @@ def test_alpha_errors() -> None:
     assert pixclust.quantize(img, 1, alpha="keep").counts.tolist() == [9]  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="alpha: expected 'exclude', 'weight' or 'keep'"):
         pixclust.quantize(img, 1, alpha="ignore")
+
+
+def test_hidden_pixels_keep_their_alpha() -> None:
+    # A float image's alpha may be below 0: such pixels are hidden (left out, colour cleared), and their
+    # alpha comes back as it was, as for every pixel (found by the fuzzer: -9.9e37 came back as 0).
+    rng = np.random.default_rng(3)
+    img = rng.random((6, 7, 4)).astype(np.float32)
+    img[..., 3] = np.where(rng.random((6, 7)) < 0.3, -rng.random((6, 7)) * 1e37, img[..., 3])
+    img[0, 0, 3] = 0.0
+    hidden = img[..., 3] <= 0
+    res = pixclust.quantize(img, 3, random_state=0)
+    assert isinstance(res, pixclust.QuantizeResult)
+    np.testing.assert_array_equal(res.image[..., 3], img[..., 3])
+    assert not res.image[hidden][:, :3].any() and (res.labels[hidden] == -1).all()
+    assert int(res.counts.sum()) == int((~hidden).sum())

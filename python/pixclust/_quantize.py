@@ -308,6 +308,9 @@ def _put_back(r: QuantizeResult, img: np.ndarray, visible: np.ndarray) -> Quanti
     """A result on the visible pixels (a 1 x n image) in the whole image's shape."""
     out = np.zeros(img.shape, dtype=img.dtype)
     out[visible] = r.image[0]
+    # a hidden pixel keeps its alpha (0, or below 0 in a float image): only its colour is cleared (found by
+    # the fuzzer: a negative float alpha came back as 0)
+    out[~visible, -1] = img[~visible, -1]
     return dataclasses.replace(r, image=out, _shape=(img.shape[0], img.shape[1]), _visible=visible)
 
 
