@@ -46,6 +46,48 @@ def test_single_matches_scipy_at_2000_points():
     np.testing.assert_array_equal(pixclust.linkage_vector(X), hierarchy.linkage(X, "single"))
 
 
+# From 2048 points in up to 4 dimensions (8192 in up to 6) single linkage runs Borůvka's rounds over a
+# kd-tree (mst_boruvka.cpp) instead of Prim's; d is a run-time value there, so 1 to 6 cover its code.
+@pytest.mark.parametrize("metric", METRICS[:4])
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+def test_boruvka_matches_scipy(metric, d):
+    rng = np.random.default_rng(d * 11 + len(metric))
+    X = rng.normal(size=(int(rng.integers(2048, 4000)), d)) * rng.uniform(0.1, 100, d)
+    ref = hierarchy.linkage(X, "single", metric)
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, "single", metric), ref)
+    X32 = X.astype(np.float32)
+    np.testing.assert_array_equal(pixclust.linkage_vector(X32, "single", metric),
+                                  hierarchy.linkage(X32.astype(np.float64), "single", metric))
+
+
+def test_boruvka_matches_scipy_in_6_dimensions():
+    X = np.random.default_rng(6).random((8192, 6))
+    np.testing.assert_array_equal(pixclust.linkage_vector(X), hierarchy.linkage(X, "single"))
+
+
+def test_boruvka_same_bits_for_any_thread_count():
+    X = np.random.default_rng(9).random((30_000, 3))
+    Z1 = _core.linkage_vector(X, "single", "euclidean", None, 1)
+    np.testing.assert_array_equal(_core.linkage_vector(X, "single", "euclidean", None, 2), Z1)
+    np.testing.assert_array_equal(_core.linkage_vector(X, "single", "euclidean", None, 3), Z1)
+
+
+@pytest.mark.parametrize("metric", METRICS[:4])
+def test_tied_heights_leave_boruvka_for_prims(metric):
+    # a grid of small integers with duplicates: SciPy's matrix depends on Prim's visiting order there
+    X = np.random.default_rng(3).integers(0, 12, size=(3000, 2)).astype(np.float64)
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, "single", metric), hierarchy.linkage(X, "single", metric))
+
+
+def test_overflowing_distances_leave_boruvka_for_scipys_error():
+    X = np.random.default_rng(4).normal(size=(2500, 2)) * 1e307
+    with pytest.raises(ValueError) as theirs:
+        hierarchy.linkage(X, "single")
+    with pytest.raises(ValueError) as ours:
+        pixclust.linkage_vector(X)
+    assert str(ours.value) == str(theirs.value)
+
+
 @pytest.mark.parametrize("method", CENTROID_METHODS)
 @pytest.mark.parametrize("d", [1, 2, 3, 8, 16])
 def test_centroid_methods_match_scipy_and_fastcluster(method, d):

@@ -79,6 +79,13 @@ template <class T>
 void mst_vector(const T* X, std::size_t n, std::size_t d, VectorMetric metric, double* Z, int threads,
                 bool adaptive, CancelPoller& poller);
 
+// Single linkage by Borůvka's rounds over a kd-tree (mst_boruvka.cpp), for euclidean, sqeuclidean,
+// cityblock and chebyshev. Returns false, Z unspecified, when it cannot give SciPy's matrix bit for bit
+// (tied heights, or distances that may overflow): the caller then runs Prim's.
+template <class T>
+bool mst_boruvka(const T* X, std::size_t n, std::size_t d, VectorMetric metric, double* Z, int threads,
+                 CancelPoller& poller);
+
 // Ward, centroid, median on cluster centroids (centroid_linkage.cpp); size: each point's weight.
 // Z: complete, counts = sums of size.
 template <class T>

@@ -17,6 +17,15 @@ namespace pixclust::detail {
 
 namespace {
 
+// Where the kd-tree's Borůvka beats Prim's quadratic scan: the tree's cost grows steeply with the
+// dimension, Prim's with n^2, so the crossover moves up with d (measured on normal data, 2 threads;
+// benchmarks/bench_linkage_vector.py has the single rows). Beyond 8 dimensions Prim's always.
+bool tree_pays(std::size_t n, std::size_t d) {
+  if (d <= 4) return n >= 2048;
+  if (d <= 6) return n >= 8192;
+  return d <= 8 && n >= 40000;
+}
+
 // A chunk's closest outside point (value, list position) and whether it met a distance that is not
 // finite (pdist would have put it in the matrix, and SciPy's linkage would reject the matrix).
 struct PrimBest {
@@ -74,6 +83,7 @@ void prim(const T* X, std::size_t n, std::size_t d, double* Z, int threads, bool
 template <class T>
 void mst_vector(const T* X, std::size_t n, std::size_t d, VectorMetric metric, double* Z, int threads,
                 bool adaptive, CancelPoller& poller) {
+  if (tree_pays(n, d) && mst_boruvka(X, n, d, metric, Z, threads, poller)) return;
   switch (metric) {
     case VectorMetric::euclidean: return prim<VectorMetric::euclidean>(X, n, d, Z, threads, adaptive, poller);
     case VectorMetric::sqeuclidean: return prim<VectorMetric::sqeuclidean>(X, n, d, Z, threads, adaptive, poller);
