@@ -5,7 +5,6 @@ Built by tests/test_docs.py with ``-W --keep-going``; nothing here reaches the n
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -34,9 +33,7 @@ extensions = [
 
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "images.md", "demo", "benchmarks/*.txt", "auto_examples/*.ipynb",
-                    "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
-                    "auto_examples/*.json", "auto_examples/*.codeobj.json"]
+exclude_patterns = ["_build"]
 primary_domain = "py"
 default_role = "code"
 # "--palette" stays two hyphens.
@@ -46,10 +43,8 @@ smartquotes = False
 autosummary_generate = True
 autosummary_imported_members = True
 autodoc_typehints = "none"
-autodoc_default_options = {"members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
-numpydoc_xref_param_type = False
 
 sphinx_gallery_conf = {
     "examples_dirs": ["../examples/gallery"],
@@ -58,12 +53,12 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "show_memory": False,
     "image_scrapers": ("matplotlib",),
-    "matplotlib_animations": False,
     "remove_config_comments": True,
-    "plot_gallery": "True",
     "within_subsection_order": "FileNameSortKey",
     "min_reported_time": 1,
     "show_signature": False,
+    # printed output only, not the value of a cell's last expression (an Axes, a tuple of limits)
+    "capture_repr": (),
 }
 
 html_theme = "pydata_sphinx_theme"

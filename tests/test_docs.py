@@ -81,12 +81,16 @@ def test_site_builds_without_warnings_with_the_gallery_run(tmp_path: Path) -> No
         page = html / "auto_examples" / f"{example.stem}.html"
         assert page.is_file(), page
         assert "sphx_glr_" + example.stem in page.read_text(encoding="utf-8")
-    assert list((html / "_images").glob("sphx_glr_plot_tutorial_*.png"))
+    assert list((html / "_images").glob("sphx_glr_plot_1_tutorial_*.png"))
     # the generated references: every public Python name has a page, every command a section
     import pixclust
+    import pixclust.dask
+    import pixclust.plot
 
     generated = {p.stem for p in (html / "api" / "generated").glob("*.html")}
     public = {f"pixclust.{name}" for name in pixclust.__all__ if name != "__version__"}
+    public |= {f"pixclust.plot.{name}" for name in pixclust.plot.__all__}
+    public |= {f"pixclust.dask.{name}" for name in pixclust.dask.__all__}
     assert public <= generated, sorted(public - generated)
     cli = (html / "guide" / "cli.html").read_text(encoding="utf-8")
     for command in ("quantize", "compare", "palette", "tree", "dendrogram", "demo", "config"):

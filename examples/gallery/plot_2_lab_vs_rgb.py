@@ -41,6 +41,9 @@ for ax, shown, title in [
 fig.tight_layout()
 
 # %%
-# The two palettes, each colour's share of the pixels below it:
-plot.palette(rgb, title="RGB k-means")
-plot.palette(perceptual, title="CIELAB k-means")
+# The two palettes, each colour's share of the pixels below it (:mod:`pixclust.plot` draws into
+# matplotlib axes given as ``ax=``):
+fig, axes = plt.subplots(1, 2, figsize=(10, 2.4))
+plot.palette(rgb, title="RGB k-means", ax=axes[0])
+plot.palette(perceptual, title="CIELAB k-means", ax=axes[1])
+fig.tight_layout()

@@ -52,4 +52,6 @@ fig.tight_layout()
 # %%
 # The shared palette, each colour's share of all the pixels:
 all_labels = shared.labels_.compute()
-plot.palette(palette, np.bincount(all_labels, minlength=8), title="one palette, two images")
+fig, ax = plt.subplots(figsize=(6, 2.4))
+plot.palette(palette, np.bincount(all_labels, minlength=8), title="one palette, two images", ax=ax)
+fig.tight_layout()

@@ -39,6 +39,7 @@ print("cluster sizes:", np.bincount(flat)[1:])
 
 fig, ax = plt.subplots(figsize=(5, 4))
 plot.scatter(X[::10, :2], flat[::10], title="every tenth point, by Ward's five clusters", ax=ax)
+fig.tight_layout()
 
 # %%
 # The palette tree of a photo
@@ -47,7 +48,9 @@ plot.scatter(X[::10, :2], flat[::10], title="every tenth point, by Ward's five c
 # for m distinct colours).
 image = np.asarray(Image.open(Path(pixclust.__file__).parent / "data" / "chelsea.png").convert("RGB"))
 tree = pixclust.palette_tree(image[::3, ::3])
-tree.dendrogram(12)
+fig, ax = plt.subplots(figsize=(10, 4))
+tree.dendrogram(12, ax=ax)
+fig.tight_layout()
 
 # %%
 # Cuts of the one tree, for several numbers of colours:
