@@ -69,7 +69,9 @@ def test_site_builds_without_warnings_with_the_gallery_run(tmp_path: Path) -> No
     except ImportError as exc:
         pytest.fail(f"the docs build needs the docs extra (pip install -e '.[docs]'), or deselect it with "
                     f"-m 'not docs': {exc}")
+    # run_stale_examples: every example runs, even one whose output an earlier build left in docs/
     cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+           "-D", "sphinx_gallery_conf.run_stale_examples=True",
            "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-8000:]

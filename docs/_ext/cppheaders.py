@@ -12,6 +12,7 @@ has a comment, so the headers stay the one source of truth.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,8 +228,8 @@ def _escape(text: str) -> str:
 
 
 def comment_to_rst(comment: list[str]) -> list[str]:
-    """Prose paragraphs as escaped text; a paragraph with indented lines (a formula, a list, a table of
-    arguments) as a literal block, so its layout survives."""
+    """Prose as escaped text; indented lines (a formula, a list, a table of arguments) as a literal
+    block, so that their layout survives."""
     paragraphs: list[list[str]] = [[]]
     for line in comment:
         if line.strip():
@@ -237,10 +238,12 @@ def comment_to_rst(comment: list[str]) -> list[str]:
             paragraphs.append([])
     out: list[str] = []
     for para in (p for p in paragraphs if p):
-        if any(line.startswith(" ") for line in para):
-            out += [".. code-block:: text", ""] + ["   " + line for line in para] + [""]
-        else:
-            out += [_escape(" ".join(line.strip() for line in para)), ""]
+        for indented, run in itertools.groupby(para, key=lambda line: line.startswith(" ")):
+            lines = list(run)
+            if indented:
+                out += [".. code-block:: text", ""] + ["   " + line for line in lines] + [""]
+            else:
+                out += [_escape(" ".join(line.strip() for line in lines)), ""]
     return out
 
 
