@@ -349,6 +349,11 @@ def _fit_points(
     data_dtype = (points if init_points is None else init_points).dtype
     p_dtype = np.dtype(np.float32 if data_dtype == np.float32 else np.float64)
     best: Optional[_Run] = None
+    if isinstance(init, str) and init == "ward":
+        from pixclust._ward_init import WardSeeds
+
+        # deterministic: one tree, one run, whatever n_init says
+        init, n_init = WardSeeds(points, weights, n_clusters, n_threads).centers(n_clusters), 1
     for _ in range(n_init):
         if isinstance(init, str) and init == "k-means++":
             uniforms = random_state.random_sample(1 + (n_clusters - 1) * trials)

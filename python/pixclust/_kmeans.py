@@ -65,12 +65,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         The number of clusters (colours).
-    init : {"k-means++", "random"}, callable or array-like of shape (n_clusters, n_features)
+    init : {"k-means++", "random", "ward"}, callable or array-like of shape (n_clusters, n_features)
         How to choose the initial centres, as in scikit-learn: with the same ``random_state``, both
         "k-means++" and "random" draw the samples scikit-learn draws (on the distinct rows too).
+        "ward" (pixclust's own) takes the weighted means of the clusters of Ward's tree cut at
+        ``n_clusters``, built over the distinct rows (over the weighted cells of a grid when there
+        are more than ``max(8192, 4 * n_clusters)``): deterministic, no random state.
     n_init : "auto" or int, default="auto"
         Number of runs from different seeds; the best (lowest inertia) is kept. "auto": 1 for
-        "k-means++" and given centres, 10 for "random" and callables.
+        "k-means++", "ward" and given centres, 10 for "random" and callables.
     max_iter : int, default=300
         Maximum number of Lloyd iterations per run.
     tol : float, default=1e-4
@@ -126,7 +129,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     # InvalidParameterError (a ValueError and a TypeError) with the same messages.
     _parameter_constraints: dict[str, list[Any]] = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "init": [StrOptions({"k-means++", "random", "ward"}), callable, "array-like"],
         "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -185,9 +188,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise InvalidParameterError(f"dedupe: expected 'auto', True or False, got {self.dedupe!r}")
         init = self.init
         if isinstance(init, str):
-            if init not in ("k-means++", "random"):
+            if init not in ("k-means++", "random", "ward"):
                 raise InvalidParameterError(
-                    f"init: expected 'k-means++', 'random', a callable or an array, got {init!r}"
+                    f"init: expected 'k-means++', 'random', 'ward', a callable or an array, got {init!r}"
                 )
         elif not callable(init):
             init = np.asarray(init)
@@ -203,6 +206,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             warnings.warn(
                 "Explicit initial center position passed: performing only one init in KMeans instead of "
                 f"n_init={self._n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._n_init = 1
+        if isinstance(self.init, str) and self.init == "ward" and self._n_init != 1:
+            warnings.warn(
+                f"init='ward' is deterministic: performing only one init in KMeans instead of n_init={self._n_init}.",
                 RuntimeWarning,
                 stacklevel=3,
             )

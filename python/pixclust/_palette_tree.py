@@ -14,6 +14,8 @@ import numpy as np
 
 from pixclust import _core
 from pixclust._fit import InvalidParameterError, _check_int, _threads
+from pixclust.hierarchy import _cut_leaves as _cut
+from pixclust.hierarchy import linkage_vector as _linkage_vector
 from pixclust._quantize import (
     QuantizeResult,
     _check_image,
@@ -93,19 +95,6 @@ class PaletteTree:
         return plot.palette_tree(self, n_colors, **kwargs)
 
 
-def _cut(Z: np.ndarray, m: int, k: int) -> np.ndarray:
-    """Labels of the m leaves after the first m - k merges of Z (SciPy's form: row i forms cluster m + i)."""
-    owner = np.arange(2 * m - 1)
-    merged = Z[: m - k, :2].astype(np.int64)
-    # top down: a cluster formed within the cut passes its root to both children; the rows run backwards,
-    # so a parent is always resolved before its children
-    for i in range(m - k - 1, -1, -1):
-        owner[merged[i]] = owner[m + i]
-    _, first, which = np.unique(owner[:m], return_index=True, return_inverse=True)
-    rank = np.argsort(np.argsort(first))  # clusters numbered by their lowest colour
-    return rank[which.reshape(-1)].astype(np.int64)
-
-
 def palette_tree(image: Any, *, space: str = "rgb", cluster_alpha: bool = False,
                  n_threads: Optional[int] = None) -> PaletteTree:
     """Ward's hierarchy over the distinct colours of an image, weighted by their pixel counts.
@@ -139,8 +128,6 @@ def palette_tree(image: Any, *, space: str = "rgb", cluster_alpha: bool = False,
     >>> tree.cut(3).palette.tolist()
     [[5, 0, 0], [200, 100, 50], [255, 255, 255]]
     """
-    from pixclust.hierarchy import linkage_vector
-
     img = _check_image(image)
     if space not in ("rgb", "lab"):
         raise InvalidParameterError(f"space: expected 'rgb' or 'lab', got {space!r}")
@@ -155,7 +142,7 @@ def palette_tree(image: Any, *, space: str = "rgb", cluster_alpha: bool = False,
     else:
         points = colors.astype(np.float64)
     if colors.shape[0] > 1:
-        Z = linkage_vector(points, "ward", sample_weight=counts)
+        Z = _linkage_vector(points, "ward", sample_weight=counts)
     else:
         Z = np.empty((0, 4))
     return PaletteTree(colors=colors, counts=counts, linkage=Z, points=points, space=space, _img=img,

@@ -27,6 +27,7 @@ from pixclust._fit import (
     _n_init,
     _random_state,
 )
+from pixclust._ward_init import WardSeeds
 
 __all__ = ["QuantizeResult", "quantize", "to_lab", "from_lab"]
 
@@ -199,6 +200,7 @@ def quantize(
     n_colors: Union[int, Sequence[int]],
     *,
     space: str = "rgb",
+    init: str = "k-means++",
     random_state: Any = None,
     n_init: Union[str, int] = "auto",
     max_iter: int = 300,
@@ -223,6 +225,9 @@ def quantize(
         and counts the colours once.
     space : {"rgb", "lab"}, default="rgb"
         Cluster the values as they are ("rgb") or in CIELAB ("lab", RGB images only; floats in [0, 1]).
+    init : {"k-means++", "ward"}, default="k-means++"
+        "ward": seed k-means with the cut of Ward's tree over the colours (as ``KMeans(init="ward")``):
+        deterministic (``random_state`` and ``n_init`` play no part), the tree built once for a list.
     random_state : int, RandomState instance or None
         Seeds k-means++. An int seeds each entry of a list the same way, as separate calls would.
     n_init : "auto" or int, default="auto"
@@ -272,9 +277,11 @@ def quantize(
     max_iter, tol, runs, threads = _check_options(space, cluster_alpha, max_iter, tol, n_init, n_threads, random_state)
     if alpha not in ("exclude", "weight", "keep"):
         raise InvalidParameterError(f"alpha: expected 'exclude', 'weight' or 'keep', got {alpha!r}")
+    if not isinstance(init, str) or init not in ("k-means++", "ward"):
+        raise InvalidParameterError(f"init: expected 'k-means++' or 'ward', got {init!r}")
     clustered = _clustered_channels(img, space, cluster_alpha)
     visible, opacity = _visible_pixels(img, alpha)
-    fit = functools.partial(_quantize, space=space, random_state=random_state, runs=runs, max_iter=max_iter, tol=tol,
+    fit = functools.partial(_quantize, space=space, init=init, random_state=random_state, runs=runs, max_iter=max_iter, tol=tol,
                             threads=threads, on_result=_ON_RESULT.get())
     if visible is None:
         results = fit(img, ks, clustered, None)
@@ -315,7 +322,7 @@ def _put_back(r: QuantizeResult, img: np.ndarray, visible: np.ndarray) -> Quanti
 
 
 def _quantize(img: np.ndarray, ks: list[int], clustered: int, opacity: Optional[np.ndarray], *, space: str,
-              random_state: Any, runs: int, max_iter: int, tol: float, threads: int,
+              init: str, random_state: Any, runs: int, max_iter: int, tol: float, threads: int,
               on_result: Optional[Callable[[], None]] = None) -> list[QuantizeResult]:
     """k-means on the image's distinct colours for each k (``opacity``: per-pixel weights, or None;
     ``on_result``: called after each k, the command line's progress bar ticks on it)."""
@@ -334,15 +341,16 @@ def _quantize(img: np.ndarray, ks: list[int], clustered: int, opacity: Optional[
     # A generator (or None) is one stream that moves on from count to count.
     shared = None if seeded else _random_state(random_state)
     prefix: dict[int, np.ndarray] = {}
-    if seeded and runs == 1 and opacity is None:
+    if seeded and runs == 1 and opacity is None and init == "k-means++":
         prefix = _shared_prefixes(points, weights, ks, int(random_state), pixel_color, threads)
+    seeds = WardSeeds(points, weights, max(ks), threads) if init == "ward" else None
     results = []
     for k in ks:
         # An int seeds every colour count alike (as separate calls would).
         rs = np.random.RandomState(int(random_state)) if shared is None else shared
-        shared_init = prefix.get(_local_trials(k))
-        init = shared_init[:k] if shared_init is not None and shared_init.shape[0] >= k else "k-means++"
-        run = _fit_points(points, weights, k, init=init, n_init=runs, max_iter=max_iter, tol=abs_tol, random_state=rs,
+        shared_init = seeds.centers(k) if seeds is not None else prefix.get(_local_trials(k))
+        start = shared_init[:k] if shared_init is not None and shared_init.shape[0] >= k else "k-means++"
+        run = _fit_points(points, weights, k, init=start, n_init=1 if seeds is not None else runs, max_iter=max_iter, tol=abs_tol, random_state=rs,
                           n_threads=threads, sample_point=pixel_color, sample_point_weight=opacity,
                           sample_counts=opacity is None)
         res = _result(pixels, img, pixel_color, run.labels, counts, run.centers, run.inertia, k, clustered, space,

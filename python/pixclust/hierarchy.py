@@ -370,3 +370,16 @@ def linkage_vector(
     w = None if sample_weight is None else _sample_weight(sample_weight, arr.shape[0])
     Z: npt.NDArray[np.float64] = _core.linkage_vector(arr, method, metric, w)
     return Z
+
+
+def _cut_leaves(Z: np.ndarray, m: int, k: int) -> np.ndarray:
+    """Labels of the m leaves after the first m - k merges of Z (SciPy's form: row i forms cluster m + i)."""
+    owner = np.arange(2 * m - 1)
+    merged = Z[: m - k, :2].astype(np.int64)
+    # top down: a cluster formed within the cut passes its root to both children; the rows run backwards,
+    # so a parent is always resolved before its children
+    for i in range(m - k - 1, -1, -1):
+        owner[merged[i]] = owner[m + i]
+    _, first, which = np.unique(owner[:m], return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))  # clusters numbered by their lowest colour
+    return rank[which.reshape(-1)].astype(np.int64)
