@@ -23,9 +23,8 @@ def _invocation(parser: argparse.ArgumentParser, action: argparse.Action) -> str
 
 def _details(action: argparse.Action) -> str:
     parts = [_escape(action.help or "")]
-    if action.choices and not isinstance(action, argparse._SubParsersAction):
-        parts.append("One of " + ", ".join(f"``{c}``" for c in action.choices) + ".")
-    shown = action.default not in (None, False, argparse.SUPPRESS) and action.nargs != 0
+    # identity, not ==: a default of 0 is shown, and False (a flag's) is not
+    shown = all(action.default is not v for v in (None, False, argparse.SUPPRESS)) and action.nargs != 0
     if shown and "default" not in (action.help or ""):
         default = " ".join(map(str, action.default)) if isinstance(action.default, list) else action.default
         parts.append(f"Default: ``{default}``.")
