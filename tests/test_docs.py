@@ -59,6 +59,14 @@ def test_an_undocumented_declaration_is_reported(tmp_path: Path) -> None:
     assert missing == ["x.hpp:8 g", "x.hpp:10 S"]
 
 
+def test_a_declaration_the_parser_does_not_know_is_an_error(tmp_path: Path) -> None:
+    # Skipping it would let it pass the comment check unseen.
+    header = tmp_path / "y.hpp"
+    header.write_text("// A header.\n#pragma once\nnamespace pixclust {\n// A variable.\nint x;\n}  // namespace pixclust\n")
+    with pytest.raises(ValueError, match="line 5"):
+        _cppheaders().parse_header(header)
+
+
 @pytest.mark.docs
 def test_site_builds_without_warnings_with_the_gallery_run(tmp_path: Path) -> None:
     try:

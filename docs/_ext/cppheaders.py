@@ -1,7 +1,7 @@
 """The C++ API reference from the public headers' own comments, without Doxygen.
 
 ``.. cpp-header:: pixclust/kmeans.hpp`` reads ``cpp/include/pixclust/kmeans.hpp`` and emits the file's
-opening comment, then one ``cpp:function``, ``cpp:struct``, ``cpp:class``, ``cpp:enum-class`` or
+opening comment, then one ``cpp:function``, ``cpp:struct``, ``cpp:class``, ``cpp:enum-class``, ``cpp:var`` or
 ``cpp:type`` directive per declaration in the namespace, with the ``//`` comment block above it as its
 description (declarations on adjacent lines share one comment, as ``linkage``/``linkage_overwrite`` do).
 Explicit instantiations (``extern template``) and macros are left out: they repeat the templates.
@@ -54,7 +54,7 @@ def _statement(lines: list[str], i: int) -> tuple[str, int]:
     while i < len(lines):
         text = lines[i]
         parts.append(text)
-        code = text.split("//")[0]
+        code = text.split("//")[0].replace("= {}", "= 0")  # a default argument, not a body
         depth += code.count("{") - code.count("}")
         i += 1
         if depth == 0 and (code.rstrip().endswith(";") or code.rstrip().endswith("}")):
@@ -128,7 +128,7 @@ def _member_decls(code: str, comment: list[str]) -> list[Decl]:
     return [Decl("member", f"{m.group(1).strip()} {name.strip()}", comment, 0) for name in m.group(2).split(",")]
 
 
-def _declaration(text: str, comment: list[str], line: int) -> Decl | None:
+def _declaration(text: str, comment: list[str], line: int) -> Decl:
     code = _strip_comments(text)
     first = code.split("{")[0].strip()
     template = re.match(r"^template\s*<[^>]*>\s*", first)
@@ -146,9 +146,12 @@ def _declaration(text: str, comment: list[str], line: int) -> Decl | None:
     m = re.match(r"^using\s+(\w+)\s*=\s*(.*);$", code)
     if m:
         return Decl("type", f"{m.group(1)} = {m.group(2)}", comment, line)
+    if re.match(r"^(inline\s+)?(constexpr|const)\s[^(]*=", code):
+        return Decl("var", _signature(code), comment, line)
     if "(" in code:
         return Decl("function", _signature(code), comment, line)
-    return None
+    # Anything else would pass the comment check unseen: the parser must learn it first.
+    raise ValueError(f"cppheaders: line {line}: a declaration this parser does not know: {code!r}")
 
 
 def _intro(lines: list[str]) -> tuple[list[str], int]:
@@ -173,31 +176,26 @@ def parse_header(path: Path) -> Header:
             i += 1
             continue
         if not stripped or _SKIP.match(stripped):
-            if stripped.startswith("#define") or stripped.startswith("extern template"):
-                _, i = _skip_block(lines, i)
-            else:
-                i += 1
+            i = _skip_block(lines, i) if stripped.startswith(("#define", "extern template")) else i + 1
             pending = []
             continue
         start = i
         text, i = _statement(lines, i)
         decl = _declaration(text, pending, start + 1)
-        if decl is not None:
-            decl.shares_comment = not pending and previous_ended == start and bool(decls)
-            decls.append(decl)
-            previous_ended = i
+        decl.shares_comment = not pending and previous_ended == start and bool(decls)
+        decls.append(decl)
+        previous_ended = i
         pending = []
     return Header(path, intro, decls)
 
 
-def _skip_block(lines: list[str], i: int) -> tuple[None, int]:
-    """Past a multi-line macro definition or an explicit instantiation."""
+def _skip_block(lines: list[str], i: int) -> int:
+    """The line after a multi-line macro definition or an explicit instantiation."""
     if lines[i].strip().startswith("#define"):
         while i < len(lines) and lines[i].rstrip().endswith("\\"):
             i += 1
-        return None, i + 1
-    _, i = _statement(lines, i)
-    return None, i
+        return i + 1
+    return _statement(lines, i)[1]
 
 
 def undocumented(header: Header) -> list[str]:
