@@ -9,6 +9,7 @@ deselect them explicitly with ``-m "not docs"`` (tools/asan_pytest.sh, tools/whe
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,17 @@ def test_site_builds_without_warnings_with_the_gallery_run(tmp_path: Path) -> No
     for command in ("quantize", "compare", "palette", "tree", "dendrogram", "demo", "config"):
         assert f"pixclust {command}" in cli
     assert "kmeans_lloyd" in (html / "api" / "cpp.html").read_text(encoding="utf-8")
+
+
+def test_the_benchmarks_page_shows_what_the_script_writes() -> None:
+    # Each table on the page is a file tools/bench_docs.py writes, headed by the command that made it.
+    spec = importlib.util.spec_from_file_location("bench_docs", REPO / "tools" / "bench_docs.py")
+    assert spec is not None and spec.loader is not None
+    bench_docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_docs)
+    page = (DOCS / "benchmarks.rst").read_text(encoding="utf-8")
+    included = set(re.findall(r"literalinclude:: benchmarks/(\w+)\.txt", page))
+    assert included == set(bench_docs.QUICK)
+    for name, args in bench_docs.QUICK.items():
+        first = (DOCS / "benchmarks" / f"{name}.txt").read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith(f"$ python benchmarks/bench_{name}.py {' '.join(args)}"), first
