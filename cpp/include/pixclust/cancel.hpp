@@ -8,8 +8,11 @@
 
 namespace pixclust {
 
+// A caller-supplied check, polled by long kernels: return true to stop them with `Cancelled`. An empty
+// function (the default) means no check.
 using CancelCheck = std::function<bool()>;
 
+// Thrown by a kernel when its `CancelCheck` returns true.
 class Cancelled : public std::runtime_error {
  public:
   Cancelled() : std::runtime_error("pixclust: cancelled") {}

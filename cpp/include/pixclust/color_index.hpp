@@ -10,6 +10,8 @@
 
 namespace pixclust {
 
+// What index_colors returns: the distinct colours, `channels` values each, sorted lexicographically,
+// and the number of pixels of each.
 template <class T>
 struct ColorIndex {
   std::size_t channels = 0;

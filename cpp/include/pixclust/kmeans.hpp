@@ -12,12 +12,14 @@
 
 namespace pixclust {
 
+// How kmeans_lloyd finds the nearest centres; both give the same bits.
 enum class KMeansAlgorithm {
   lloyd,    // every point compares itself with every centre, every iteration
   hamerly,  // Hamerly's bounds skip most comparisons (8-bit RGB with integer weights: whole 4x4x4 colour
             // cells instead); the same labels and centres as `lloyd`, bit for bit
 };
 
+// The knobs of one kmeans_lloyd run (scikit-learn's `max_iter` and `tol`, the algorithm, the threads).
 struct KMeansOptions {
   int max_iter = 300;
   // Absolute tolerance on the sum of squared centre shifts between two iterations (scikit-learn's
@@ -31,6 +33,7 @@ struct KMeansOptions {
   bool sample_counts = false;
 };
 
+// What one kmeans_lloyd run reports besides its centres and labels.
 struct KMeansStats {
   double inertia = 0.0;             // sum of w_i * ||x_i - c_{label_i}||^2 to the returned centres
   int n_iter = 0;                   // iterations run (scikit-learn's n_iter_)

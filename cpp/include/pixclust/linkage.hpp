@@ -31,6 +31,7 @@
 
 namespace pixclust {
 
+// The linkage criteria, named and defined as in scipy.cluster.hierarchy.linkage.
 enum class LinkageMethod { single, complete, average, weighted, ward, centroid, median };
 
 // "single", "complete", ... ; throws std::invalid_argument for any other name.

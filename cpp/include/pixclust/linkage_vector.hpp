@@ -41,6 +41,7 @@
 
 namespace pixclust {
 
+// The distances linkage_vector computes, each as scipy.spatial.distance.pdist defines it.
 enum class VectorMetric { euclidean, sqeuclidean, cityblock, chebyshev, cosine };
 
 // "euclidean", "sqeuclidean", ... ; throws std::invalid_argument for any other name.
