@@ -304,8 +304,11 @@ def linkage_vector(
     Exactness, on float64 input:
 
     - 'single': :func:`scipy.cluster.hierarchy.linkage` ``(X, "single", metric)`` to the bit, ties
-      included (Prim's tree as SciPy grows it, each distance computed as
-      :func:`scipy.spatial.distance.pdist` computes it).
+      included, each distance computed as :func:`scipy.spatial.distance.pdist` computes it. In up to
+      8 dimensions and from a few thousand points (metrics other than cosine), Borůvka's rounds over a
+      kd-tree find the minimum spanning tree in about O(n log n) time; its matrix is SciPy's whenever
+      the heights are all different, and where two are equal Prim's tree, grown as SciPy grows it,
+      is computed instead (O(n^2) time).
     - 'ward', 'centroid', 'median': SciPy's merges whenever no two candidate distances tie, and heights
       within about 1e-12 relative: they are computed from cluster centroids, which round differently
       from SciPy's updates of stored distances (as fastcluster's ``linkage_vector`` does).

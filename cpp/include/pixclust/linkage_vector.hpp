@@ -4,9 +4,12 @@
 // n + i of Z[i,3] observations.
 //
 // Contract, on float64 input:
-//  - single: SciPy's linkage(X, "single", metric) bit for bit, ties included. Prim's minimum spanning
-//    tree from point 0, each distance computed with the operations of scipy.spatial.distance.pdist for
-//    that metric, in its order, then SciPy's stable sort by height and relabelling.
+//  - single: SciPy's linkage(X, "single", metric) bit for bit, ties included, each distance computed
+//    with the operations of scipy.spatial.distance.pdist for that metric, in its order, then SciPy's
+//    stable sort by height and relabelling. In up to 8 dimensions and from a few thousand points
+//    (not cosine) the minimum spanning tree comes from Borůvka's rounds over a kd-tree; when two of its
+//    heights are equal, SciPy's matrix depends on Prim's visiting order, and Prim's tree from point 0
+//    (O(n^2) time) is computed instead, as it is in every other case.
 //  - ward, centroid, median (euclidean only): SciPy's merges whenever no two candidate distances tie,
 //    and heights within about 1e-12 relative. The distances are those between cluster centroids (ward:
 //    sqrt(2 |A||B| / (|A| + |B|)) ||c_A - c_B||; centroid: ||c_A - c_B|| with the size-weighted merged
