@@ -101,6 +101,28 @@ def test_centroid_methods_match_scipy_and_fastcluster(method, d):
     assert_same_merges(Z, ref, atol=1e-12 * ref[:, 2].max())
 
 
+# From 2048 points in up to 4 dimensions Ward's chain finds each nearest cluster in a kd-tree over the
+# centroids (centroid_tree.hpp), pruned by proven lower bounds: the same (key, lowest index) as the scan.
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+def test_ward_tree_matches_scipy_and_fastcluster(d):
+    rng = np.random.default_rng(d + 40)
+    X = rng.normal(size=(int(rng.integers(2048, 3500)), d)) * rng.uniform(0.1, 100, d)
+    Z = pixclust.linkage_vector(X, "ward")
+    assert_same_merges(Z, fastcluster.linkage_vector(X, "ward"))
+    ref = hierarchy.linkage(X, "ward")
+    assert_same_merges(Z, ref, atol=1e-12 * ref[:, 2].max())
+
+
+def test_ward_tree_weights_are_repeated_points():
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(2500, 3))
+    w = rng.integers(1, 4, size=2500)
+    Zw = pixclust.linkage_vector(X, "ward", sample_weight=w)
+    Zr = pixclust.linkage_vector(np.repeat(X, w, axis=0), "ward")
+    zero = int(w.sum()) - len(X)
+    np.testing.assert_allclose(Zr[zero:, 2], Zw[:, 2], rtol=1e-12)
+
+
 def test_float32_is_the_float64_of_its_values():
     X = np.random.default_rng(5).normal(size=(800, 3)).astype(np.float32)
     X64 = X.astype(np.float64)

@@ -1,0 +1,175 @@
+// A kd-tree over the live clusters' centroids for Ward's nearest-neighbour chain (centroid_linkage.cpp):
+// an exact nearest search, (key, lowest index) as the linear scan finds it, that skips a subtree only
+// when a proven lower bound of every key in it is strictly above the best key found.
+//
+// The tree follows the merges without a rebuild: a merged cluster keeps its slot and its centroid moves
+// to the weighted mean, which the boxes on its path grow to include; a dead cluster leaves its box as it
+// was. Boxes only grow and the smallest size in a subtree only rises, so both stay valid bounds, just
+// looser; the tree is rebuilt over the live clusters once half of them have merged.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "linkage_common.hpp"
+
+namespace pixclust::detail {
+
+// what the tree reads of the clusters: centroid(i) (d doubles), size(i), ward_key(a, b), alive(i)
+template <class Clusters>
+class CentroidTree {
+ public:
+  CentroidTree(const Clusters& C, std::size_t n, std::size_t d) : C_(C), d_(d), leaf_of_(n, kNone) {}
+
+  // Builds the tree over the live clusters in `slots`.
+  void build(std::vector<std::size_t> slots) {
+    slots_ = std::move(slots);
+    nodes_.clear();
+    box_.clear();
+    if (!slots_.empty()) build_node(0, slots_.size(), kNone);
+    built_live_ = slots_.size();
+    live_ = slots_.size();
+  }
+  bool stale() const { return 2 * live_ < built_live_ && built_live_ > kLeafSize; }
+
+  void remove(std::size_t slot) {
+    --live_;
+    for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) --nodes_[id].live;
+  }
+  // The slot's centroid has moved (and its size grown): widen the boxes on its path to hold it.
+  void moved(std::size_t slot) {
+    const double* c = C_.centroid(slot);
+    for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) {
+      double* l = lo(id);
+      double* h = hi(id);
+      for (std::size_t k = 0; k < d_; ++k) {
+        l[k] = std::min(l[k], c[k]);
+        h[k] = std::max(h[k], c[k]);
+      }
+    }
+  }
+
+  // The live cluster i != x with the least ward_key(x, i), the lowest index among equals.
+  Candidate<double> nearest(std::size_t x) {
+    Candidate<double> best{std::numeric_limits<double>::infinity(), kNone};
+    const double* q = C_.centroid(x);
+    const double sx = C_.size(x);
+    stack_.clear();
+    if (!nodes_.empty()) stack_.push_back({0, 0.0});
+    while (!stack_.empty()) {
+      const auto [id, bound] = stack_.back();
+      stack_.pop_back();
+      if (bound > best.value) continue;
+      const Node& nd = nodes_[id];
+      if (nd.left == kNone) {
+        for (std::size_t p = nd.begin; p < nd.end; ++p) {
+          const std::size_t i = slots_[p];
+          if (i == x || !C_.alive(i)) continue;
+          const double v = C_.ward_key(x, i);
+          if (v < best.value || (v == best.value && i < best.index)) best = {v, i};
+        }
+        continue;
+      }
+      const double bl = key_bound(q, sx, nd.left), br = key_bound(q, sx, nd.right);
+      // the nearer child is searched first: pushed last
+      if (bl <= br) {
+        push(nd.right, br, best.value);
+        push(nd.left, bl, best.value);
+      } else {
+        push(nd.left, bl, best.value);
+        push(nd.right, br, best.value);
+      }
+    }
+    return best;
+  }
+
+ private:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kLeafSize = 8;
+  // A relative margin far above the few roundings by which the bound's arithmetic could exceed a key
+  // computed from a point inside the box (ward_key's products and quotient are not monotone bit by bit).
+  static constexpr double kBoundMargin = 1.0 - 0x1p-40;
+
+  struct Node {
+    std::size_t begin, end, left, right, parent, live;
+    double min_size;
+  };
+  struct Pending {
+    std::size_t node;
+    double bound;
+  };
+
+  void push(std::size_t id, double bound, double best) {
+    if (nodes_[id].live > 0 && !(bound > best)) stack_.push_back({id, bound});
+  }
+
+  double* lo(std::size_t id) { return box_.data() + 2 * id * d_; }
+  double* hi(std::size_t id) { return box_.data() + (2 * id + 1) * d_; }
+
+  // A lower bound of ward_key(x, i) for every live i under the node: Ward's size factor ab/(a+b) grows
+  // with b, so the subtree's smallest size bounds it, and the box bounds the squared distance with the
+  // same monotone operations as sq_dist.
+  double key_bound(const double* q, double sx, std::size_t id) {
+    const double* l = lo(id);
+    const double* h = hi(id);
+    double s = 0.0;
+    for (std::size_t k = 0; k < d_; ++k) {
+      const double g = q[k] < l[k] ? l[k] - q[k] : (q[k] > h[k] ? q[k] - h[k] : 0.0);
+      s += g * g;
+    }
+    const double sm = nodes_[id].min_size;
+    const double p = sx * sm;
+    return p == 0 ? 0.0 : p / (sx + sm) * s * kBoundMargin;
+  }
+
+  std::size_t build_node(std::size_t begin, std::size_t end, std::size_t parent) {
+    const std::size_t id = nodes_.size();
+    nodes_.push_back({begin, end, kNone, kNone, parent, end - begin, 0.0});
+    box_.resize(box_.size() + 2 * d_);
+    double* l = lo(id);
+    double* h = hi(id);
+    double min_size = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < d_; ++k) l[k] = h[k] = C_.centroid(slots_[begin])[k];
+    for (std::size_t p = begin; p < end; ++p) {
+      const double* c = C_.centroid(slots_[p]);
+      for (std::size_t k = 0; k < d_; ++k) {
+        l[k] = std::min(l[k], c[k]);
+        h[k] = std::max(h[k], c[k]);
+      }
+      min_size = std::min(min_size, C_.size(slots_[p]));
+    }
+    nodes_[id].min_size = min_size;
+    std::size_t axis = 0;
+    for (std::size_t k = 1; k < d_; ++k)
+      if (h[k] - l[k] > h[axis] - l[axis]) axis = k;
+    if (end - begin <= kLeafSize || !(h[axis] > l[axis])) {
+      for (std::size_t p = begin; p < end; ++p) leaf_of_[slots_[p]] = id;
+      return id;
+    }
+    const std::size_t mid = begin + (end - begin) / 2;
+    const auto first = slots_.begin() + static_cast<std::ptrdiff_t>(begin);
+    std::nth_element(first, slots_.begin() + static_cast<std::ptrdiff_t>(mid),
+                     slots_.begin() + static_cast<std::ptrdiff_t>(end), [&](std::size_t a, std::size_t b) {
+                       const double va = C_.centroid(a)[axis], vb = C_.centroid(b)[axis];
+                       return va < vb || (va == vb && a < b);
+                     });
+    const std::size_t left = build_node(begin, mid, id);
+    const std::size_t right = build_node(mid, end, id);
+    nodes_[id].left = left;
+    nodes_[id].right = right;
+    return id;
+  }
+
+  const Clusters& C_;
+  std::size_t d_;
+  std::vector<std::size_t> leaf_of_;  // by slot: its leaf, in the current build
+  std::vector<std::size_t> slots_;    // tree order
+  std::vector<Node> nodes_;
+  std::vector<double> box_;  // per node: d lows, then d highs
+  std::vector<Pending> stack_;
+  std::size_t built_live_ = 0, live_ = 0;
+};
+
+}  // namespace pixclust::detail
