@@ -27,7 +27,7 @@ import numpy as np
 try:
     import dask.array as da
     from dask.base import compute
-    from dask.delayed import delayed
+    from dask.delayed import Delayed, delayed
 except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ImportError("pixclust.dask needs Dask: pip install pixclust[dask]") from exc
 
@@ -598,11 +598,17 @@ def _check_images(images: Any) -> tuple[Any, list[Any]]:
         images = images.rechunk({images.ndim - 1: -1})
         return images, list(images.to_delayed().ravel())
     if isinstance(images, (str, os.PathLike)) or not isinstance(images, (list, tuple)) or not images:
-        raise TypeError("images: expected a dask array of shape (..., H, W, C) or a non-empty list of paths")
+        raise TypeError("images: expected a dask array of shape (..., H, W, C) or a non-empty list of paths or "
+                        "dask.delayed arrays")
+    reads = []
     for p in images:
-        if not isinstance(p, (str, os.PathLike)):
-            raise TypeError(f"images: expected paths, got a {type(p).__name__}")
-    reads = [delayed(_read_path, pure=True)(os.fspath(p)) for p in images]
+        if isinstance(p, Delayed):
+            reads.append(p)
+        elif isinstance(p, (str, os.PathLike)):
+            # absolute: the tasks may run in another directory, on another machine sharing the files
+            reads.append(delayed(_read_path, pure=True)(os.path.abspath(os.fspath(p))))
+        else:
+            raise TypeError(f"images: expected paths or dask.delayed arrays, got a {type(p).__name__}")
     return reads, reads
 
 
@@ -714,10 +720,11 @@ def quantize(
 
     Parameters
     ----------
-    images : dask array of shape (..., H, W, C), C in 1-4, or list of paths
+    images : dask array of shape (..., H, W, C), C in 1-4, or list of paths or of dask.delayed arrays
         uint8 or uint16: one image, or a stack of frames (any leading axes, any chunking); or image files,
-        read lazily with Pillow, one task each (sizes may differ, the clustered channels may not). With 2 or
-        4 channels the last is alpha.
+        read lazily with Pillow (:func:`pixclust._io.read_image`), one task each; or delayed arrays of
+        shape (H, W) or (H, W, C), one task each. Sizes may differ, the clustered channels may not. With
+        2 or 4 channels the last is alpha.
     n_colors : int
         Colours in the shared palette.
     space, random_state, n_init, max_iter, tol, cluster_alpha, n_threads
