@@ -627,7 +627,7 @@ def _compute(*objs: Any, progress: bool = False) -> tuple[Any, ...]:
     import distributed
 
     futures = client.compute(list(objs))
-    distributed.progress(futures)
+    distributed.progress(futures, scheduler=client.scheduler.address)
     return tuple(client.gather(futures))
 
 
