@@ -450,3 +450,54 @@ def test_quantize_bad_input() -> None:
         hidden[..., 3] = 0
         with pytest.raises(ValueError, match="fully transparent"):
             pixclust.dask.quantize(da.from_array(hidden), 2)
+
+
+def test_a_worker_killed_in_the_middle_of_a_fit_gives_the_same_result(tmp_path: Path) -> None:
+    # The last block's task waits on a gate file: once it is running, its worker process is killed, and the
+    # scheduler reruns the lost tasks (this one, and any result that lived on that worker) on the other.
+    import os
+    import signal
+    import threading
+    import time
+
+    frames = _frames()
+    gate, started = tmp_path / "gate", tmp_path / "started"
+
+    def block(i: int) -> np.ndarray:
+        if i == len(frames) - 1:
+            started.write_text(str(os.getpid()))
+            while not gate.exists():
+                time.sleep(0.02)
+        return frames[i]
+
+    parts = [dask.delayed(block, pure=True)(i) for i in range(len(frames))]
+    ref, want_images, _ = _shared_reference(list(frames), 8, random_state=4)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as lc, \
+            distributed.Client(lc, set_as_default=False) as client, dask.config.set(scheduler=client):
+        out: dict[str, Any] = {}
+        fit = threading.Thread(target=lambda: out.update(res=pixclust.dask.quantize(parts, 8, random_state=4)))
+        fit.start()
+        _wait_for(started.exists)
+        pid = int(started.read_text())
+        started.unlink()
+        os.kill(pid, signal.SIGKILL)
+        gate.touch()  # the rerun goes through
+        fit.join(timeout=120)
+        assert not fit.is_alive()
+        runs = client.run_on_scheduler(lambda dask_scheduler: sum(
+            1 for e in dask_scheduler.transition_log if str(e[0]).startswith("block-") and e[2] == "processing"))
+        res = out["res"]
+        images = dask.compute(res.images)[0]
+    assert runs > len(frames)  # the gated task (and any result lost with the worker) ran again
+    _assert_same_palette(res, ref)
+    for got, want in zip(images, want_images):
+        assert np.array_equal(got, want)
+
+
+def _wait_for(condition: Any, seconds: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the gated task never started"
+        time.sleep(0.02)
