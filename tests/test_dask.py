@@ -50,7 +50,7 @@ def chelsea() -> np.ndarray:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
     ) as lc, distributed.Client(lc, set_as_default=False) as client:
         yield client
 
@@ -472,7 +472,7 @@ def test_a_worker_killed_in_the_middle_of_a_fit_gives_the_same_result(tmp_path: 
 
     parts = [dask.delayed(block, pure=True)(i) for i in range(len(frames))]
     ref, want_images, _ = _shared_reference(list(frames), 8, random_state=4)
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as lc, \
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as lc, \
             distributed.Client(lc, set_as_default=False) as client, dask.config.set(scheduler=client):
         out: dict[str, Any] = {}
         fit = threading.Thread(target=lambda: out.update(res=pixclust.dask.quantize(parts, 8, random_state=4)))
