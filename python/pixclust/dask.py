@@ -519,7 +519,7 @@ def _paint_rows(rows: np.ndarray, painter: _Painter, want_labels: bool) -> np.nd
     colors, _, pixel_color = _core.index_colors(np.ascontiguousarray(rows), width, painter.threads)
     where = np.searchsorted(painter.keys, _color_keys(colors))
     if want_labels:
-        labels = np.asarray(pixel_color, dtype=np.int32).copy()
+        labels: np.ndarray = np.asarray(pixel_color, dtype=np.int32).copy()
         _core.remap_labels(labels, np.ascontiguousarray(painter.color_labels[where]), painter.threads)
         return labels
     return np.asarray(_core.paint_pixels(pixel_color, painter.color_palette[where], rows, painter.threads))
@@ -564,7 +564,8 @@ def _dither_one(image: np.ndarray, painter: _Painter) -> tuple[np.ndarray, np.nd
 
 
 def _dither_whole(image: np.ndarray, painter: _Painter, want_labels: bool = False) -> np.ndarray:
-    return _dither_one(image, painter)[1 if want_labels else 0]
+    out: np.ndarray = _dither_one(image, painter)[1 if want_labels else 0]
+    return out
 
 
 def _dither_block(block: np.ndarray, painter: _Painter, want_labels: bool = False) -> np.ndarray:
@@ -620,7 +621,7 @@ def _compute(*objs: Any, progress: bool = False) -> tuple[Any, ...]:
 
     client = getattr(get_scheduler(), "__self__", None)
     if client is None or "Client" not in type(client).__name__:
-        from dask.diagnostics import ProgressBar
+        from dask.diagnostics.progress import ProgressBar
 
         with ProgressBar():
             return tuple(compute(*objs))
@@ -661,7 +662,8 @@ def _fit_colors(colors: np.ndarray, counts: np.ndarray, k: int, dtype: np.dtype,
     rs = np.random.RandomState(int(seed)) if seeded else _random_state(seed)
     run = _fit_points(points, counts.astype(np.float64), k, init="k-means++", n_init=options["runs"],
                       max_iter=options["max_iter"], tol=options["tol"] * _mean_variance(points, counts),
-                      random_state=_PixelOrderDraws(rs, int(counts.sum())), n_threads=options["threads"],
+                      random_state=_PixelOrderDraws(rs, int(counts.sum())),  # type: ignore[arg-type]
+                      n_threads=options["threads"],
                       sample_counts=True)
     palette = _palette_values(run.centers, dtype, options["space"])
     return run, palette, np.bincount(run.labels, weights=counts, minlength=k).astype(np.int64)

@@ -78,7 +78,7 @@ def _scheduler(address: Any) -> Iterator[None]:
     from distributed import Client
 
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
+        client = Client(address, timeout="10s", set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise CLIError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
     with client, dask.config.set(scheduler=client):
@@ -117,10 +117,10 @@ def _split(res: Any, sources: list[Source]) -> list[tuple[list[Any], list[Any]]]
 
 
 def _compute(images: list[Any], labels: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    import dask
+    from dask.base import compute
 
     try:
-        got_images, got_labels = dask.compute(images, labels)
+        got_images, got_labels = compute(images, labels)  # type: ignore[no-untyped-call]
     except (ValueError, TypeError) as exc:
         raise CLIError(str(exc).splitlines()[0]) from None
     return np.stack(got_images), np.stack(got_labels)
