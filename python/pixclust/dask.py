@@ -12,6 +12,13 @@ per-centre sums, counts and inertia, and the leaves are reduced in a tree ordere
 tree's shape depends only on the number of rows, so the fit is the same bits for any chunking, any
 scheduler and any number of workers.
 
+:func:`quantize` gives a collection of images (a dask array of frames, or image files read by the tasks)
+one shared palette the same way, and paints every block with it on the workers.
+
+Memory: a task holds its chunk and the chunk's colour list; a merge task two lists; the client the
+merged list (at most 2^24 colours for 8-bit RGB) and the fit on it, never the pixels
+(``benchmarks/bench_dask.py`` measures it).
+
 ``import pixclust`` does not import this module or Dask.
 """
 
