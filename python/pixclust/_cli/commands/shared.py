@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import warnings
 from typing import Any, Iterator
 
 import numpy as np
@@ -81,7 +82,9 @@ def _scheduler(address: Any) -> Iterator[None]:
         client = Client(address, timeout="10s", set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise CLIError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
-    with client, dask.config.set(scheduler=client):
+    with client, dask.config.set(scheduler=client), warnings.catch_warnings():
+        # the painters' lookup table of the merged colours is in the graph once; the size is expected
+        warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
         yield
 
 
