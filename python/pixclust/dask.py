@@ -673,7 +673,12 @@ def _fit_colors(colors: np.ndarray, counts: np.ndarray, k: int, dtype: np.dtype,
                       n_threads=options["threads"],
                       sample_counts=True)
     palette = _palette_values(run.centers, dtype, options["space"])
-    return run, palette, np.bincount(run.labels, weights=counts, minlength=k).astype(np.int64)
+    shared_counts = np.bincount(run.labels, weights=counts, minlength=k).astype(np.int64)
+    used = int(np.count_nonzero(shared_counts))
+    if used < k:  # as pixclust.quantize warns
+        warnings.warn(f"n_colors={k}: only {used} palette colours have pixels; the images' colours are too close "
+                      "together to tell apart (their squared distances underflow to 0)", RuntimeWarning, stacklevel=3)
+    return run, palette, shared_counts
 
 
 def _lazy_outputs(images: Any, blocks: list[Any], painter: Any, dtype: np.dtype, dither: bool) -> tuple[Any, Any]:
