@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -934,3 +935,180 @@ def test_a_terminal_without_tqdm_gets_the_step_lines(tmp_path: Path) -> None:
     code, err = _under_terminal(["compare", CHELSEA, "-k", 2, 4, "-o", tmp_path / "c.png"], env)
     assert code == 0, err
     assert "%" not in err and re.search(r"k-means on 0\.1 MP in RGB, 2, 4 colours \.\.\. \d+\.\d s", err), err
+
+
+# ------------------------------------------------------------------ quantize --shared-palette (Dask)
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with two stills, an animated GIF (durations, loop forever) and an APNG (loop twice)."""
+    pytest.importorskip("dask")
+    d = tmp_path_factory.mktemp("collection")
+    rgb = np.asarray(Image.open(CHELSEA).convert("RGB"))[:150, :200]
+    Image.fromarray(rgb).save(d / "cat.png")
+    Image.fromarray(np.asarray(Image.open(ROCKET).convert("RGB"))[:120, :90]).save(d / "rocket.png")
+    frames = [Image.fromarray(np.roll(rgb, 15 * i, axis=1)[::2, ::2]) for i in range(3)]
+    frames[0].save(d / "walk.gif", save_all=True, append_images=frames[1:], duration=[80, 120, 160], loop=0)
+    frames = [Image.fromarray(np.roll(rgb, -9 * i, axis=0)) for i in range(3)]
+    frames[0].save(d / "roll.png", save_all=True, append_images=frames[1:], duration=[50, 60, 70], loop=2)
+    return d
+
+
+def _frames_of(path: Path) -> list[np.ndarray]:
+    with Image.open(path) as im:
+        out = []
+        for i in range(getattr(im, "n_frames", 1)):
+            im.seek(i)
+            out.append(np.asarray(im.convert("RGB")))
+        return out
+
+
+def _painted_in_memory(images: list[np.ndarray], k: int, seed: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """pixclust.quantize on all the pixels (in colour order) and every image painted with its fit."""
+    flat = np.concatenate([im.reshape(-1, 3) for im in images])
+    colors, inverse, counts = np.unique(flat, axis=0, return_inverse=True, return_counts=True)
+    ref = pixclust.quantize(np.repeat(colors, counts, axis=0)[None], k, random_state=seed)
+    painted = ref.palette[ref.labels[0][np.cumsum(counts) - 1]][inverse.ravel()]
+    out, start = [], 0
+    for im in images:
+        out.append(painted[start:start + im.shape[0] * im.shape[1]].reshape(im.shape))
+        start += im.shape[0] * im.shape[1]
+    return ref.palette, out
+
+
+def test_shared_palette_over_a_directory_with_animations(tmp_path: Path, collection: Path) -> None:
+    out = tmp_path / "out"
+    r = run("quantize", collection, "-o", out, "--shared-palette", "-k", 12, "--seed", 3)
+    assert r.returncode == 0, r.stderr
+    names = ["cat.png", "roll.png", "rocket.png", "walk.gif"]
+    inputs = [f for n in names for f in _frames_of(collection / n)]
+    palette, want = _painted_in_memory(inputs, 12, 3)
+    got = [f for n in names for f in _frames_of(out / n.replace(".", "-k12."))]
+    assert sorted(os.listdir(out)) == sorted(n.replace(".", "-k12.") for n in names)
+    assert len(got) == len(want) == 8
+    for g, w in zip(got, want):
+        assert np.array_equal(g, w)
+    assert set(map(tuple, np.concatenate([g.reshape(-1, 3) for g in got]).tolist())) <= set(map(tuple, palette.tolist()))
+    for name, durations, loop in (("walk-k12.gif", [80, 120, 160], 0), ("roll-k12.png", [50, 60, 70], 2)):
+        with Image.open(out / name) as im:
+            assert im.n_frames == 3 and im.info.get("loop") == loop
+            seen = []
+            for i in range(3):
+                im.seek(i)
+                seen.append(im.info["duration"])
+            assert seen == durations
+    with Image.open(out / "walk-k12.gif") as im:  # one global palette: no frame carries its own
+        assert im.palette is not None and len(im.getpalette() or []) // 3 >= 12
+    assert "4 inputs, 8 images: one palette of 12 colours" in r.stdout
+
+
+def test_shared_palette_over_a_glob_and_files(tmp_path: Path, collection: Path) -> None:
+    from pixclust._cli import run as cli
+
+    out = tmp_path / "o"
+    assert cli(["quantize", str(collection / "*.png"), "-o", str(out), "--shared-palette", "-k", "4", "-q"]) == 0
+    assert sorted(os.listdir(out)) == ["cat-k4.png", "rocket-k4.png", "roll-k4.png"]
+    assert cli(["quantize", str(collection / "cat.png"), str(collection / "walk.gif"), "-o", str(out),
+                "--shared-palette", "-k", "4", "-q"]) == 2  # cat-k4.png is there
+    assert cli(["quantize", str(collection / "cat.png"), str(collection / "walk.gif"), "-o", str(out),
+                "--shared-palette", "-k", "4", "-q", "--force"]) == 0
+    assert "walk-k4.gif" in os.listdir(out)
+    assert colours(out / "cat-k4.png") <= 4
+
+
+def _shared_bad_cases(tmp: Path, collection: Path) -> list[tuple[list[object], str]]:
+    a_file = tmp / "a-file"
+    a_file.write_text("x")
+    broken = tmp / "broken"
+    broken.mkdir()
+    (broken / "a.png").write_bytes(CHELSEA.read_bytes())
+    (broken / "b.png").write_text("not an image")
+    twins = tmp / "twins"
+    twins.mkdir()
+    Image.open(CHELSEA).save(twins / "x.png")
+    Image.open(CHELSEA).save(twins / "x.jpg")
+    c = collection / "cat.png"
+    return [
+        ([c, tmp / "missing.png", "-o", tmp / "o", "--shared-palette", "-k", 4], "missing.png: no such file"),
+        ([c, collection / "rocket.png", "-o", a_file, "--shared-palette", "-k", 4], "exists and is not a directory"),
+        ([c, collection / "rocket.png", "-o", tmp / "o", "-k", 4], "give --shared-palette"),
+        ([c, "-o", tmp / "o", "--scheduler", "tcp://127.0.0.1:1", "-k", 4], "--scheduler is for --shared-palette"),
+        ([twins, "-o", tmp / "o", "--shared-palette", "-k", 4], "would both be written to"),
+        ([broken, "-o", tmp / "o", "--shared-palette", "-k", 4], "b.png: not an image file"),
+        ([tmp / "*.webp", "-o", tmp / "o", "--shared-palette", "-k", 4], "no file matches"),
+        ([c, "-o", tmp / "o", "--shared-palette"], "give -k"),
+        ([c, "-o", tmp / "o", "--shared-palette", "-k", 4, "--scheduler", "tcp://127.0.0.1:1"],
+         "cannot reach the Dask scheduler"),
+    ]
+
+
+def test_shared_palette_bad_input_is_one_line_exit_2_and_writes_nothing(
+    tmp_path: Path, collection: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixclust._cli import run as cli
+
+    cases = _shared_bad_cases(tmp_path, collection)
+    for args, message in cases:
+        before = sorted(os.listdir(tmp_path))
+        code = cli(["quantize"] + [str(a) for a in args])
+        out, err = capsys.readouterr()
+        _check_bad(tmp_path, args, message, (code, out, err))
+        assert sorted(os.listdir(tmp_path)) == before, args
+    monkeypatch.setitem(sys.modules, "dask", None)  # Dask not installed
+    monkeypatch.delitem(sys.modules, "pixclust.dask")
+    code = cli(["quantize", str(collection), "-o", str(tmp_path / "o"), "--shared-palette", "-k", "4"])
+    out, err = capsys.readouterr()
+    _check_bad(tmp_path, [], "pip install pixclust[dask]", (code, out, err))
+    assert not (tmp_path / "o").exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path) -> Any:
+    """``dask scheduler`` and one ``dask worker`` (one process, one thread) as subprocesses, stopped after."""
+    distributed = pytest.importorskip("distributed")
+    dask_cli = str(Path(sys.executable).parent / "dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    logs = [open(tmp_path / f"{n}.log", "w") for n in ("scheduler", "worker")]
+    procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                               "--no-dashboard"], stdout=logs[0], stderr=subprocess.STDOUT)]
+    try:
+        procs.append(subprocess.Popen([dask_cli, "worker", address, "--nworkers", "1", "--nthreads", "1",
+                                       "--no-dashboard"], stdout=logs[1], stderr=subprocess.STDOUT, cwd=tmp_path))
+        with distributed.Client(address, timeout="60s") as client:
+            client.wait_for_workers(1, timeout=60)
+        yield address
+    finally:
+        for p in reversed(procs):  # the worker first, then its scheduler
+            p.terminate()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for log in logs:
+            log.close()
+
+
+def test_shared_palette_on_a_dask_cluster_started_as_subprocesses(tmp_path: Path, collection: Path,
+                                                                  dask_cluster: str) -> None:
+    import distributed
+
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    files = [collection / "cat.png", collection / "walk.gif"]
+    assert run("quantize", *files, "-o", local, "--shared-palette", "-k", 8).returncode == 0
+    r = run("quantize", *files, "-o", remote, "--shared-palette", "-k", 8, "--scheduler", dask_cluster)
+    assert r.returncode == 0, r.stderr
+    for name in ("cat-k8.png", "walk-k8.gif"):
+        assert [f.tolist() for f in _frames_of(remote / name)] == [f.tolist() for f in _frames_of(local / name)]
+    with distributed.Client(dask_cluster, timeout="30s") as client:  # the frames were read on the worker
+        assert client.run_on_scheduler(lambda dask_scheduler: any(
+            "read_frame" in str(e[0]) for e in dask_scheduler.transition_log))

@@ -50,7 +50,7 @@ def chelsea() -> np.ndarray:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
     ) as lc, distributed.Client(lc, set_as_default=False) as client:
         yield client
 
@@ -298,3 +298,206 @@ def test_max_iter_stops_where_the_in_memory_fit_stops() -> None:
         km = KMeans(n_clusters=5, init=init, max_iter=2).fit(da.from_array(X, chunks=(6_000, 7)))
     assert km.n_iter_ == ref.n_iter_ == 2
     assert abs(km.inertia_ - ref.inertia_) <= 1e-9 * ref.inertia_
+
+
+# -- quantize: one palette for many images --------------------------------------------------------------
+
+
+def _frames() -> np.ndarray:
+    """Three RGBA frames from the photo: shifted, noisy, and one with a transparent corner."""
+    image = pytest.importorskip("PIL.Image")
+    with image.open(CHELSEA) as im:
+        rgb = np.asarray(im.convert("RGB"))[:160, :240]
+    rng = np.random.default_rng(8)
+    noisy = np.clip(rgb.astype(np.int64) + rng.integers(-6, 7, rgb.shape), 0, 255).astype(np.uint8)
+    frames = np.stack([rgb, np.roll(rgb, 17, axis=1), noisy])
+    alpha = np.full(frames.shape[:3] + (1,), 255, dtype=np.uint8)
+    alpha[2, :40, :50] = 0  # hidden: left out of the clustering, its colour cleared, its alpha kept
+    alpha[1, 100:, 200:] = 128  # half transparent: clustered as any visible pixel
+    return np.concatenate([frames, alpha], axis=3)
+
+
+def _shared_reference(images: list[np.ndarray], k: int, **options: Any) -> tuple[Any, list[np.ndarray], list[np.ndarray]]:
+    """pixclust.quantize on every visible pixel of the images gathered in colour order, and each image
+    painted in memory with its result: each colour takes the palette entry its fit gave it."""
+    rows = [im.reshape(-1, im.shape[-1]) for im in images]
+    visible = [r[:, 3] > 0 for r in rows]
+    clustered = np.concatenate([r[v, :3] for r, v in zip(rows, visible)])
+    colors, inverse, counts = np.unique(clustered, axis=0, return_inverse=True, return_counts=True)
+    ref = pixclust.quantize(np.repeat(colors, counts, axis=0)[None], k, **options)
+    color_label = ref.labels[0][np.cumsum(counts) - 1]
+    want_images, want_labels, start = [], [], 0
+    for im, r, v in zip(images, rows, visible):
+        labels = np.full(r.shape[0], -1, dtype=np.int32)
+        labels[v] = color_label[inverse.ravel()[start:start + v.sum()]]
+        start += v.sum()
+        out = np.zeros_like(r)
+        out[v, :3] = ref.palette[labels[v]]
+        out[:, 3] = r[:, 3]
+        out[~v, 3] = r[~v, 3]
+        want_images.append(out.reshape(im.shape))
+        want_labels.append(labels.reshape(im.shape[:2]))
+    return ref, want_images, want_labels
+
+
+def _assert_same_palette(res: Any, ref: Any) -> None:
+    assert np.array_equal(res.palette, ref.palette) and res.palette.dtype == np.uint8
+    assert res.centers.tobytes() == ref.centers.tobytes()
+    assert np.float64(res.inertia).tobytes() == np.float64(ref.inertia).tobytes()
+    assert np.array_equal(res.counts, ref.counts)
+
+
+@pytest.mark.parametrize("chunks", [(1, 160, 240, 4), (2, 70, 100, 2), (3, 160, 240, 4)])
+@pytest.mark.parametrize(("k", "seed", "n_init"), [(16, 0, 1), (6, 5, 3)])
+def test_quantize_is_pixclust_quantize_of_all_the_pixels(chunks: Any, k: int, seed: int, n_init: int) -> None:
+    frames = _frames()
+    ref, want_images, want_labels = _shared_reference(list(frames), k, random_state=seed, n_init=n_init)
+    with dask.config.set(scheduler="threads"):
+        res = pixclust.dask.quantize(da.from_array(frames, chunks=chunks), k, random_state=seed, n_init=n_init)
+        assert isinstance(res.images, da.Array) and isinstance(res.labels, da.Array)
+        images, labels = dask.compute(res.images, res.labels)
+    _assert_same_palette(res, ref)
+    assert images.dtype == np.uint8 and labels.dtype == np.int32
+    assert np.array_equal(images, np.stack(want_images))
+    assert np.array_equal(labels, np.stack(want_labels))
+
+
+def test_quantize_paths_of_different_sizes_on_a_cluster(tmp_path: Path, cluster: Any) -> None:
+    image = pytest.importorskip("PIL.Image")
+    frames = _frames()
+    pieces = [frames[0], frames[1][:90, :130], frames[2][20:, 10:]]
+    paths = []
+    for i, piece in enumerate(pieces):
+        paths.append(tmp_path / f"p{i}.png")
+        image.fromarray(piece).save(paths[-1])
+    ref, want_images, want_labels = _shared_reference(pieces, 8, random_state=2)
+    with dask.config.set(scheduler=cluster):
+        res = pixclust.dask.quantize(paths, 8, random_state=2)
+        images, labels = dask.compute(res.images, res.labels)
+    _assert_same_palette(res, ref)
+    for got, want in zip(images, want_images):
+        assert np.array_equal(got, want)
+    for got, want in zip(labels, want_labels):
+        assert np.array_equal(got, want)
+    assert client_ran(cluster, "_image_colors")
+
+
+def test_quantize_dithers_each_whole_image_onto_the_shared_palette() -> None:
+    frames = _frames()
+    with dask.config.set(scheduler="threads"):
+        plain = pixclust.dask.quantize(da.from_array(frames, chunks=(1, 50, 60, 4)), 6, random_state=1)
+        res = pixclust.dask.quantize(da.from_array(frames, chunks=(1, 50, 60, 4)), 6, random_state=1, dither=True)
+        images, labels = dask.compute(res.images, res.labels)
+    assert np.array_equal(res.palette, plain.palette)
+    for frame, got, got_labels in zip(frames, images, labels):
+        want, want_labels = pixclust.dither(frame, res.palette, return_labels=True)
+        hidden = frame[..., 3] == 0
+        want[hidden, :3] = 0
+        want_labels[hidden] = -1
+        assert np.array_equal(got, want) and np.array_equal(got_labels, want_labels)
+
+
+def test_quantize_alpha_keep_gray_and_16_bit() -> None:
+    frames = _frames()
+    with dask.config.set(scheduler="threads"):
+        keep = pixclust.dask.quantize(da.from_array(frames, chunks=(1, 80, 240, 4)), 5, random_state=0, alpha="keep")
+        assert keep.counts.sum() == frames[..., 0].size  # every pixel clustered
+        gray16 = (frames[..., :1].astype(np.uint16) * 257)
+        res = pixclust.dask.quantize(da.from_array(gray16, chunks=(2, 40, 240, 1)), 4, random_state=0)
+        images = res.images.compute()
+    colors, counts = np.unique(gray16.reshape(-1, 1), axis=0, return_counts=True)
+    ref = pixclust.quantize(np.repeat(colors, counts, axis=0)[None], 4, random_state=0)
+    assert np.array_equal(res.palette, ref.palette) and res.palette.dtype == np.uint16
+    assert set(np.unique(images).tolist()) <= set(ref.palette.ravel().tolist())
+
+
+def test_quantize_progress_bars(capsys: pytest.CaptureFixture[str], cluster: Any,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    X = da.from_array(_frames(), chunks=(1, 160, 240, 4))
+    calls = []
+    real = distributed.progress
+    monkeypatch.setattr(distributed, "progress", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    with dask.config.set(scheduler="threads"):
+        pixclust.dask.quantize(X, 4, random_state=0, progress=True)
+    local = capsys.readouterr().out
+    assert "100% Completed" in local and not calls  # dask.diagnostics.ProgressBar
+    with dask.config.set(scheduler=cluster):
+        pixclust.dask.quantize(X, 4, random_state=0, progress=True)
+    assert "100% Completed" in capsys.readouterr().out and calls == [1]  # distributed's bar
+    pixclust.dask.quantize(X, 4, random_state=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_quantize_bad_input() -> None:
+    frames = _frames()
+    X = da.from_array(frames)
+    with pytest.raises(TypeError, match="images"):
+        pixclust.dask.quantize(frames, 4)
+    with pytest.raises(TypeError, match="images"):
+        pixclust.dask.quantize("one.png", 4)
+    with pytest.raises(ValueError, match="images"):
+        pixclust.dask.quantize(X[0, :, :, 0], 4)
+    with pytest.raises(TypeError, match="uint8 or uint16"):
+        pixclust.dask.quantize(X.astype(np.float32), 4)
+    with pytest.raises(NotImplementedError, match="alpha"):
+        pixclust.dask.quantize(X, 4, alpha="weight")
+    with pytest.raises(ValueError, match="n_colors"):
+        pixclust.dask.quantize(X, 0)
+    with dask.config.set(scheduler="threads"):
+        with pytest.raises(ValueError, match="larger than the number of distinct colours"):
+            pixclust.dask.quantize(da.from_array(np.zeros((2, 4, 4, 3), np.uint8)), 2)
+        hidden = frames.copy()
+        hidden[..., 3] = 0
+        with pytest.raises(ValueError, match="fully transparent"):
+            pixclust.dask.quantize(da.from_array(hidden), 2)
+
+
+def test_a_worker_killed_in_the_middle_of_a_fit_gives_the_same_result(tmp_path: Path) -> None:
+    # The last block's task waits on a gate file: once it is running, its worker process is killed, and the
+    # scheduler reruns the lost tasks (this one, and any result that lived on that worker) on the other.
+    import os
+    import signal
+    import threading
+    import time
+
+    frames = _frames()
+    gate, started = tmp_path / "gate", tmp_path / "started"
+
+    def block(i: int) -> np.ndarray:
+        if i == len(frames) - 1:
+            started.write_text(str(os.getpid()))
+            while not gate.exists():
+                time.sleep(0.02)
+        return frames[i]
+
+    parts = [dask.delayed(block, pure=True)(i) for i in range(len(frames))]
+    ref, want_images, _ = _shared_reference(list(frames), 8, random_state=4)
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as lc, \
+            distributed.Client(lc, set_as_default=False) as client, dask.config.set(scheduler=client):
+        out: dict[str, Any] = {}
+        fit = threading.Thread(target=lambda: out.update(res=pixclust.dask.quantize(parts, 8, random_state=4)))
+        fit.start()
+        _wait_for(started.exists)
+        pid = int(started.read_text())
+        started.unlink()
+        os.kill(pid, signal.SIGKILL)
+        gate.touch()  # the rerun goes through
+        fit.join(timeout=120)
+        assert not fit.is_alive()
+        runs = client.run_on_scheduler(lambda dask_scheduler: sum(
+            1 for e in dask_scheduler.transition_log if str(e[0]).startswith("block-") and e[2] == "processing"))
+        res = out["res"]
+        images = dask.compute(res.images)[0]
+    assert runs > len(frames)  # the gated task (and any result lost with the worker) ran again
+    _assert_same_palette(res, ref)
+    for got, want in zip(images, want_images):
+        assert np.array_equal(got, want)
+
+
+def _wait_for(condition: Any, seconds: float = 60.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the gated task never started"
+        time.sleep(0.02)

@@ -435,6 +435,18 @@ def _shared_prefixes(
     return prefix
 
 
+def _palette_values(centers: np.ndarray, dtype: np.dtype, space: str) -> np.ndarray:
+    """The palette of the centres in the image's dtype (rounded and clipped for integer images)."""
+    if space == "lab":
+        values = np.asarray(_core.lab_to_srgb(np.ascontiguousarray(centers)))
+        values = np.clip(values, 0.0, 1.0) * _value_max(dtype)
+    else:
+        values = centers
+    if dtype.kind == "u":
+        return np.clip(np.rint(values), 0, _value_max(dtype)).astype(dtype)
+    return values.astype(dtype)
+
+
 def _result(
     pixels: np.ndarray,
     img: np.ndarray,
@@ -448,16 +460,7 @@ def _result(
     space: str,
     threads: int,
 ) -> QuantizeResult:
-    dtype = img.dtype
-    if space == "lab":
-        values = np.asarray(_core.lab_to_srgb(np.ascontiguousarray(centers)))
-        values = np.clip(values, 0.0, 1.0) * _value_max(dtype)
-    else:
-        values = centers
-    if dtype.kind == "u":
-        palette = np.clip(np.rint(values), 0, _value_max(dtype)).astype(dtype)
-    else:
-        palette = values.astype(dtype)
+    palette = _palette_values(centers, img.dtype, space)
     counts = np.bincount(color_labels, weights=color_counts, minlength=k).astype(np.int64)
     # Each distinct colour's palette entry, then the pixels painted through their colour numbers: no
     # label map is needed for the image.

@@ -12,19 +12,29 @@ per-centre sums, counts and inertia, and the leaves are reduced in a tree ordere
 tree's shape depends only on the number of rows, so the fit is the same bits for any chunking, any
 scheduler and any number of workers.
 
+:func:`quantize` gives a collection of images (a dask array of frames, or image files read by the tasks)
+one shared palette the same way, and paints every block with it on the workers.
+
+Memory: a task holds its chunk and the chunk's colour list; a merge task two lists; the client the
+merged list (at most 2^24 colours for 8-bit RGB) and the fit on it, never the pixels
+(``benchmarks/bench_dask.py`` measures it).
+
 ``import pixclust`` does not import this module or Dask.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import numbers
+import os
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
 try:
     import dask.array as da
     from dask.base import compute
-    from dask.delayed import delayed
+    from dask.delayed import Delayed, delayed
 except ImportError as exc:  # pragma: no cover - the extra is missing
     raise ImportError("pixclust.dask needs Dask: pip install pixclust[dask]") from exc
 
@@ -36,10 +46,10 @@ from sklearn.exceptions import ConvergenceWarning  # type: ignore[import-untyped
 from sklearn.utils import check_random_state  # type: ignore[import-untyped]
 
 from pixclust import _core
-from pixclust._fit import _DEDUPE_MAX_FEATURES, _first_draw, _local_trials, _native
+from pixclust._fit import _DEDUPE_MAX_FEATURES, InvalidParameterError, _check_int, _first_draw, _local_trials, _native
 from pixclust._kmeans import KMeans as _InMemoryKMeans
 
-__all__ = ["KMeans", "color_counts"]
+__all__ = ["KMeans", "SharedQuantizeResult", "color_counts", "quantize"]
 
 # Chunk indexes merged per task of the reduction tree: a fixed number, so the tree's shape (and the
 # order of every merge) depends on the number of chunks only, never on the scheduler.
@@ -402,3 +412,385 @@ class KMeans(_InMemoryKMeans):  # type: ignore[misc]
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Not supported yet on dask arrays."""
         raise NotImplementedError("score: not supported on dask arrays yet")
+
+
+# -- quantize: one palette for many images ------------------------------------------------------------
+
+# The image dtypes whose colour lists the merge kernel takes (exact integer colours).
+_IMAGE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
+
+
+@dataclass(frozen=True)
+class SharedQuantizeResult:
+    """Images quantized with one shared palette (what :func:`quantize` returns).
+
+    Attributes
+    ----------
+    images : dask array, or list of dask.delayed
+        The quantized images, lazy: a dask array of the input's shape and dtype for a dask array in, a
+        list of delayed arrays (one per path, each as :func:`pixclust._io.read_image` reads it) for paths.
+        Pixels left out of the clustering (fully transparent, ``alpha="exclude"``) are transparent black
+        with their own alpha, as in :func:`pixclust.quantize`.
+    labels : dask array, or list of dask.delayed
+        The palette index of every pixel (int32, the images' shape without the channel axis), -1 for a
+        pixel left out, lazy in the same way.
+    palette : ndarray of shape (n_colors, C)
+        The shared colours, in the images' dtype.
+    centers : ndarray of shape (n_colors, C), float64
+        The exact k-means centres (CIELAB for ``space="lab"``).
+    counts : ndarray of shape (n_colors,), int64
+        Clustered pixels per palette colour, over all the images.
+    inertia : float
+        Sum over the clustered pixels of the squared distance to their centre.
+    n_colors : int
+        The number of colours asked for.
+    """
+
+    images: Any
+    labels: Any
+    palette: np.ndarray
+    centers: np.ndarray
+    counts: np.ndarray
+    inertia: float
+    n_colors: int
+
+    def __repr__(self) -> str:
+        """One short line: the colour count, how many images, the inertia."""
+        n = len(self.images) if isinstance(self.images, list) else "a dask array of"
+        return f"SharedQuantizeResult(n_colors={self.n_colors}, images={n} images, inertia={self.inertia:.6g})"
+
+
+@dataclass(frozen=True)
+class _Painter:
+    """What a task needs to paint its block: every clustered colour's key (sorted) and palette row."""
+
+    keys: np.ndarray
+    color_palette: np.ndarray
+    color_labels: np.ndarray
+    palette: np.ndarray
+    clustered_alpha: bool
+    alpha: str
+    threads: int
+
+
+def _color_keys(colors: np.ndarray) -> np.ndarray:
+    """Each colour row as one uint64, in the same order as the rows' lexicographic order."""
+    keys = np.zeros(colors.shape[0], dtype=np.uint64)
+    bits = np.uint64(8 * colors.dtype.itemsize)
+    for t in range(colors.shape[1]):  # first column most significant: sorted rows give sorted keys
+        keys = (keys << bits) | colors[:, t].astype(np.uint64)
+    return keys
+
+
+def _channels(image: np.ndarray) -> int:
+    return 1 if image.ndim == 2 else int(image.shape[-1])
+
+
+def _clustered(channels: int, cluster_alpha: bool) -> int:
+    return channels - 1 if channels in (2, 4) and not cluster_alpha else channels
+
+
+def _visible_rows(image: np.ndarray, alpha: str, cluster_alpha: bool) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """The image's pixels as rows (n, C) and the mask of the clustered ones (None: all)."""
+    c = _channels(image)
+    rows = np.ascontiguousarray(image).reshape(-1, c)
+    if alpha == "keep" or c not in (2, 4):
+        return rows, None
+    visible = rows[:, -1] > 0
+    return rows, (None if visible.all() else visible)
+
+
+def _image_colors(image: np.ndarray, alpha: str, cluster_alpha: bool, threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """A block's clustered colours and their counts (the fully transparent pixels left out)."""
+    if image.dtype not in _IMAGE_DTYPES:
+        raise TypeError(f"images: expected uint8 or uint16 images, got {image.dtype}")
+    rows, visible = _visible_rows(image, alpha, cluster_alpha)
+    rows = rows if visible is None else rows[visible]
+    clustered = _clustered(_channels(image), cluster_alpha)
+    if rows.shape[0] == 0:
+        return np.empty((0, clustered), dtype=image.dtype), np.empty(0, dtype=np.int64)
+    colors, counts, _ = _core.index_colors(np.ascontiguousarray(rows), clustered, threads)
+    return colors, counts
+
+
+def _merge_image_colors(*parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    widths = {p[0].shape[1] for p in parts}
+    if len(widths) > 1:
+        raise ValueError(f"images: every image needs the same clustered channels, got {sorted(widths)}")
+    return _merge_indexes(*parts)
+
+
+def _paint_rows(rows: np.ndarray, painter: _Painter, want_labels: bool) -> np.ndarray:
+    """The clustered rows painted with the palette (or their labels), each colour as the fit labelled it."""
+    width = painter.palette.shape[1]
+    colors, _, pixel_color = _core.index_colors(np.ascontiguousarray(rows), width, painter.threads)
+    where = np.searchsorted(painter.keys, _color_keys(colors))
+    if want_labels:
+        labels: np.ndarray = np.asarray(pixel_color, dtype=np.int32).copy()
+        _core.remap_labels(labels, np.ascontiguousarray(painter.color_labels[where]), painter.threads)
+        return labels
+    return np.asarray(_core.paint_pixels(pixel_color, painter.color_palette[where], rows, painter.threads))
+
+
+def _paint_block(image: np.ndarray, painter: _Painter, want_labels: bool = False) -> np.ndarray:
+    """One block of an image quantized with the shared palette (want_labels: its labels, int32)."""
+    rows, visible = _visible_rows(image, painter.alpha, painter.clustered_alpha)
+    label_shape = image.shape if image.ndim == 2 else image.shape[:-1]
+    if rows.shape[0] == 0:
+        return np.empty(label_shape if want_labels else image.shape, np.int32 if want_labels else image.dtype)
+    if visible is None:
+        out = _paint_rows(rows, painter, want_labels)
+    elif want_labels:
+        out = np.full(rows.shape[0], -1, dtype=np.int32)
+        out[visible] = _paint_rows(rows[visible], painter, True)
+    else:
+        # a hidden pixel is transparent black and keeps its alpha, as in pixclust.quantize
+        out = np.zeros_like(rows)
+        out[visible] = _paint_rows(rows[visible], painter, False)
+        out[~visible, -1] = rows[~visible, -1]
+    return out.reshape(label_shape if want_labels else image.shape)
+
+
+def _dither_one(image: np.ndarray, painter: _Painter) -> tuple[np.ndarray, np.ndarray]:
+    """One whole image dithered onto the palette, hidden pixels then cleared (as the command line does)."""
+    from pixclust._dither import dither
+
+    if image.ndim == 3 and image.shape[2] == 1:
+        out, labels = dither(image[:, :, 0], painter.palette, return_labels=True)
+        out = out[:, :, None]
+    else:
+        out, labels = dither(image, painter.palette, return_labels=True)
+    _, visible = _visible_rows(image, painter.alpha, painter.clustered_alpha)
+    if visible is not None:
+        hidden = ~visible.reshape(image.shape[:2])
+        out, labels = out.copy(), labels.copy()
+        out[hidden] = 0
+        out[hidden, -1] = image[hidden, -1]
+        labels[hidden] = -1
+    return out, labels
+
+
+def _dither_whole(image: np.ndarray, painter: _Painter, want_labels: bool = False) -> np.ndarray:
+    out: np.ndarray = _dither_one(image, painter)[1 if want_labels else 0]
+    return out
+
+
+def _dither_block(block: np.ndarray, painter: _Painter, want_labels: bool = False) -> np.ndarray:
+    """Every whole image of a block of shape (..., H, W, C) dithered (error diffusion needs the whole image)."""
+    frames = block.reshape((-1,) + block.shape[-3:])
+    outs = [_dither_one(f, painter)[1 if want_labels else 0] for f in frames]
+    shape = block.shape[:-1] if want_labels else block.shape
+    if not outs:
+        return np.empty(shape, np.int32 if want_labels else block.dtype)
+    return np.stack(outs).reshape(shape)
+
+
+def _read_path(path: str) -> np.ndarray:
+    from pixclust import _io
+
+    image = _io.read_image(path)
+    if image.dtype not in _IMAGE_DTYPES:
+        raise TypeError(f"images: {path}: expected an 8- or 16-bit image, got {image.dtype}")
+    return image
+
+
+def _check_images(images: Any) -> tuple[Any, list[Any]]:
+    """(the dask array, or the list of delayed reads) and its blocks, as delayed arrays in order."""
+    if isinstance(images, da.Array):
+        if images.ndim < 3 or not 1 <= images.shape[-1] <= 4:
+            raise ValueError(f"images: expected a dask array of shape (..., H, W, C), C in 1-4, got shape {images.shape}")
+        if images.dtype not in _IMAGE_DTYPES:
+            raise TypeError(f"images: expected uint8 or uint16, got {images.dtype}")
+        if any(s == 0 for s in images.shape):
+            raise ValueError(f"images: empty (shape {images.shape})")
+        images = images.rechunk({images.ndim - 1: -1})
+        return images, list(images.to_delayed().ravel())
+    if isinstance(images, (str, os.PathLike)) or not isinstance(images, (list, tuple)) or not images:
+        raise TypeError("images: expected a dask array of shape (..., H, W, C) or a non-empty list of paths or "
+                        "dask.delayed arrays")
+    reads = []
+    for p in images:
+        if isinstance(p, Delayed):
+            reads.append(p)
+        elif isinstance(p, (str, os.PathLike)):
+            # absolute: the tasks may run in another directory, on another machine sharing the files
+            reads.append(delayed(_read_path, pure=True)(os.path.abspath(os.fspath(p))))
+        else:
+            raise TypeError(f"images: expected paths or dask.delayed arrays, got a {type(p).__name__}")
+    return reads, reads
+
+
+def _compute(*objs: Any, progress: bool = False) -> tuple[Any, ...]:
+    """compute(*objs), with Dask's own progress bar when asked: the local scheduler's or distributed's."""
+    if not progress:
+        return tuple(compute(*objs))
+    from dask.base import get_scheduler
+
+    client = getattr(get_scheduler(), "__self__", None)
+    if client is None or "Client" not in type(client).__name__:
+        from dask.diagnostics.progress import ProgressBar
+
+        with ProgressBar():
+            return tuple(compute(*objs))
+    import distributed
+
+    futures = client.compute(list(objs))
+    distributed.progress(futures, scheduler=client.scheduler.address)
+    return tuple(client.gather(futures))
+
+
+class _PixelOrderDraws:
+    """A RandomState whose k-means++ first uniform is adjusted as pixclust.quantize adjusts its draw among
+    the pixels (``_first_draw``): the fit of the distinct colours then draws the colours that the fit of
+    all the pixels, gathered in colour order, draws."""
+
+    def __init__(self, random_state: np.random.RandomState, n_pixels: int) -> None:
+        self._random_state = random_state
+        self._n_pixels = n_pixels
+
+    def random_sample(self, size: int) -> np.ndarray:
+        u = self._random_state.random_sample(size)
+        u[0] = _first_draw(u[0], self._n_pixels)
+        return u
+
+
+def _fit_colors(colors: np.ndarray, counts: np.ndarray, k: int, dtype: np.dtype, options: dict[str, Any]) -> Any:
+    """The weighted k-means of the distinct colours as pixclust.quantize runs it: (run, palette, counts)."""
+    from pixclust._fit import _fit_points, _mean_variance, _random_state
+    from pixclust._quantize import _palette_values, _value_max
+
+    if k > colors.shape[0]:
+        raise ValueError(f"n_colors={k} is larger than the number of distinct colours in the images ({colors.shape[0]})")
+    points = colors
+    if options["space"] == "lab":
+        points = np.asarray(_core.srgb_to_lab(colors.astype(np.float64) / _value_max(dtype)))
+    seed = options["random_state"]
+    seeded = isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_))
+    rs = np.random.RandomState(int(seed)) if seeded else _random_state(seed)
+    run = _fit_points(points, counts.astype(np.float64), k, init="k-means++", n_init=options["runs"],
+                      max_iter=options["max_iter"], tol=options["tol"] * _mean_variance(points, counts),
+                      random_state=_PixelOrderDraws(rs, int(counts.sum())),  # type: ignore[arg-type]
+                      n_threads=options["threads"],
+                      sample_counts=True)
+    palette = _palette_values(run.centers, dtype, options["space"])
+    shared_counts = np.bincount(run.labels, weights=counts, minlength=k).astype(np.int64)
+    used = int(np.count_nonzero(shared_counts))
+    if used < k:  # as pixclust.quantize warns
+        warnings.warn(f"n_colors={k}: only {used} palette colours have pixels; the images' colours are too close "
+                      "together to tell apart (their squared distances underflow to 0)", RuntimeWarning, stacklevel=3)
+    return run, palette, shared_counts
+
+
+def _lazy_outputs(images: Any, blocks: list[Any], painter: Any, dtype: np.dtype, dither: bool) -> tuple[Any, Any]:
+    """The lazy quantized images and labels, in the input's structure."""
+    paint = _dither_block if dither else _paint_block
+    if isinstance(images, da.Array):
+        if dither:  # error diffusion runs along whole images: one image per block
+            images = images.rechunk({images.ndim - 3: -1, images.ndim - 2: -1})
+        out = images.map_blocks(paint, painter, dtype=dtype, meta=np.empty((0,) * images.ndim, dtype))
+        labels = images.map_blocks(paint, painter, True, dtype=np.int32, drop_axis=images.ndim - 1,
+                                   meta=np.empty((0,) * (images.ndim - 1), np.int32))
+        return out, labels
+    paint_whole = _dither_whole if dither else _paint_block
+    return ([delayed(paint_whole, pure=True)(b, painter) for b in blocks],
+            [delayed(paint_whole, pure=True)(b, painter, True) for b in blocks])
+
+
+def quantize(
+    images: Any,
+    n_colors: int,
+    *,
+    space: str = "rgb",
+    random_state: Any = None,
+    n_init: Union[str, int] = "auto",
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    cluster_alpha: bool = False,
+    alpha: str = "exclude",
+    dither: bool = False,
+    n_threads: Optional[int] = None,
+    progress: bool = False,
+) -> SharedQuantizeResult:
+    """Quantize a collection of images with one shared palette, out of core on Dask.
+
+    Each block (or each image read from a path) is reduced by a task to its clustered colours and their
+    counts (a sorted list from the C++ colour index); the lists are merged by the C++ merge kernel in a
+    tree ordered by block, and the client fits the distinct colours weighted by their counts as
+    :func:`pixclust.quantize` fits them. The quantized images are lazy: each block is painted by a task
+    with the C++ kernel, every colour taking the palette entry the fit gave it.
+
+    **Exactness.** On 8-bit images in RGB, the palette, centres, counts and inertia are bit for bit those
+    of ``pixclust.quantize(pixels, n_colors, same options)`` on all the images' clustered pixels gathered in
+    colour order (``np.repeat(colors, counts, axis=0)[None]``), for any chunking and any number of
+    workers; each quantized image is that palette painted in memory as ``pixclust.quantize`` paints it.
+    (The objective does not depend on the order of the pixels, but k-means++ draws pixels along their
+    order: ``pixclust.quantize`` on the pixels in another order draws other seeds, a local optimum of the
+    same objective. In CIELAB the draws add floats, so the seeds may differ in the last bits.)
+
+    **Memory.** A task holds one block (or one image) and its colour list; a merge task two lists; the
+    client the merged list (at most 2^24 colours for RGB, 2^32 for RGBA: 16 bytes or less per colour with
+    its count) and the fit on it, never the pixels. A painting task holds its block and the lookup table of
+    the merged colours (8 bytes per colour and its palette row).
+
+    Parameters
+    ----------
+    images : dask array of shape (..., H, W, C), C in 1-4, or list of paths or of dask.delayed arrays
+        uint8 or uint16: one image, or a stack of frames (any leading axes, any chunking); or image files,
+        read lazily with Pillow (:func:`pixclust._io.read_image`), one task each; or delayed arrays of
+        shape (H, W) or (H, W, C), one task each. Sizes may differ, the clustered channels may not. With
+        2 or 4 channels the last is alpha.
+    n_colors : int
+        Colours in the shared palette.
+    space, random_state, n_init, max_iter, tol, cluster_alpha, n_threads
+        As in :func:`pixclust.quantize`; ``n_threads`` are the core threads of each task (None: one, since
+        Dask runs the tasks in parallel) and of the client's fit (None: OpenMP's default).
+    alpha : {"exclude", "keep"}, default="exclude"
+        As in :func:`pixclust.quantize` ("weight" is not supported: opacity sums are not exact in every order).
+    dither : bool, default=False
+        Floyd-Steinberg error diffusion onto the palette (:func:`pixclust.dither`), one task per whole image,
+        since the error runs along the image; fully transparent pixels are then cleared.
+    progress : bool, default=False
+        Show Dask's progress bar while the colours are counted (``dask.diagnostics.ProgressBar`` on the local
+        scheduler, ``distributed.progress`` on a distributed client).
+
+    Returns
+    -------
+    SharedQuantizeResult
+        ``images`` and ``labels`` lazy (compute them, or write them block by block); the rest computed.
+
+    Examples
+    --------
+    >>> import dask.array as da, numpy as np
+    >>> import pixclust.dask
+    >>> frames = np.zeros((3, 4, 4, 3), dtype=np.uint8)
+    >>> frames[:, :, 2:] = [200, 100, 50]
+    >>> frames[2, 0, 0] = [0, 0, 10]
+    >>> res = pixclust.dask.quantize(da.from_array(frames, chunks=(1, 4, 4, 3)), 2, random_state=0)
+    >>> sorted(res.palette.tolist()), res.counts.sum()
+    ([[0, 0, 0], [200, 100, 50]], np.int64(48))
+    >>> res.images.compute()[2, 0, 0].tolist()
+    [0, 0, 0]
+    """
+    from pixclust._quantize import _check_options
+
+    k = _check_int(n_colors, "n_colors", 1)
+    max_iter, tol, runs, threads = _check_options(space, cluster_alpha, max_iter, tol, n_init, n_threads, random_state)
+    if alpha not in ("exclude", "keep"):
+        raise (NotImplementedError if alpha == "weight" else InvalidParameterError)(
+            f"alpha: expected 'exclude' or 'keep' on Dask, got {alpha!r}")
+    images, blocks = _check_images(images)
+    task_threads = _block_threads(n_threads)
+    if isinstance(images, da.Array) and space == "lab" and _clustered(images.shape[-1], cluster_alpha) != 3:
+        raise ValueError("space='lab' needs RGB images (3 colour channels)")
+    parts = [delayed(_image_colors, pure=True)(b, alpha, cluster_alpha, task_threads) for b in blocks]
+    colors, counts = _compute(_tree(parts, _merge_image_colors), progress=progress)[0]
+    if counts.size == 0:
+        raise ValueError("images: every pixel is fully transparent (alpha 0): nothing to cluster "
+                         "(alpha='keep' clusters them anyway)")
+    options = dict(space=space, random_state=random_state, runs=runs, max_iter=max_iter, tol=tol, threads=threads)
+    run, palette, shared_counts = _fit_colors(colors, counts, k, colors.dtype, options)
+    labels = np.ascontiguousarray(run.labels, dtype=np.int32)
+    painter = _Painter(_color_keys(colors), np.take(palette, labels, axis=0), labels, palette, cluster_alpha,
+                       alpha, task_threads)
+    out, out_labels = _lazy_outputs(images, blocks, delayed(painter, traverse=False), colors.dtype, dither)
+    return SharedQuantizeResult(out, out_labels, palette, run.centers, shared_counts, float(run.inertia), k)

@@ -117,7 +117,9 @@ def _common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
 def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q = sub.add_parser("quantize", help="reduce an image to k colours",
                        description="Reduce an image to k colours (exact k-means) and write it; prints the palette.")
-    q.add_argument("input", help="an image file (JPEG, PNG, TIFF, ...), or - for standard input")
+    q.add_argument("input", nargs="+",
+                   help="an image file (JPEG, PNG, TIFF, ...), or - for standard input; with --shared-palette, "
+                        "several files, directories or quoted globs")
     q.add_argument("-k", type=_int, help=f"number of colours (1-{MAX_COLORS}); not with --palette")
     q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here): .png, .gif, .tif and .bmp are "
                                           "paletted, .webp lossless, .jpg lossy; - for standard output")
@@ -129,6 +131,12 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                    help="map onto this palette instead of k-means: .json, .gpl, .txt, .css, or an image's colours")
     q.add_argument("--dither", action="store_true", help="serpentine Floyd-Steinberg dithering onto the palette")
     q.add_argument("--json", action="store_true", help="print the palette table as JSON")
+    q.add_argument("--shared-palette", action="store_true",
+                   help="one palette for all the inputs (and every frame of an animated GIF or APNG), on Dask; "
+                        "-o is then a directory (pip install pixclust[dask])")
+    q.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --shared-palette: run on this Dask scheduler (e.g. tcp://host:8786); default: "
+                        "Dask's local threaded scheduler")
     q.add_argument("--background", type=_colour, default=(255, 255, 255), metavar="COLOUR",
                    help="what an image with alpha is laid over in a format without alpha (JPEG): #rrggbb or a "
                         "name (default white)")

@@ -23,6 +23,16 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     import pixclust
     from pixclust import _io
 
+    if args.shared_palette:
+        from pixclust._cli.commands import shared
+
+        return shared.run(args, out, progress)
+    if args.scheduler is not None:
+        raise CLIError("--scheduler is for --shared-palette (one palette for several images, on Dask)")
+    if len(args.input) > 1:
+        raise CLIError(f"{len(args.input)} inputs: give --shared-palette (one palette for all, -o a directory), "
+                       "or quantize them one at a time")
+    args.input = args.input[0]
     if args.palette is not None and args.k is not None:
         raise CLIError("give -k (colours from k-means) or --palette (given colours), not both")
     if args.palette is None and args.k is None:
