@@ -8,7 +8,9 @@ Points are standard normal, saved once; every measurement runs in a fresh subpro
 so that one library's allocations cannot flatter or burden the next. Peak memory is the resident-set
 high-water mark during the call (VmHWM, reset just before it through /proc/self/clear_refs) minus the
 resident set just before it (Linux only). SciPy needs the condensed matrix (8 n(n-1)/2 bytes): it runs
-only where that is below --scipy-max-bytes (n = 10^4 by default); "-" marks a run left out.
+only where that is below --scipy-max-bytes (n = 10^4 by default); fastcluster is quadratic and runs up
+to --fastcluster-max-n; quitefastmst (its minimum spanning tree, without the sort into a linkage
+matrix) runs for single linkage only; "-" marks a run left out.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 METHODS = ["single", "ward", "centroid", "median"]
-LIBRARIES = ["pixclust", "fastcluster", "scipy"]
+LIBRARIES = ["pixclust", "fastcluster", "quitefastmst", "scipy"]
 
 CHILD = r"""
 import json, sys, time
@@ -42,6 +44,9 @@ if library == "pixclust":
 elif library == "fastcluster":
     import fastcluster
     run = lambda: fastcluster.linkage_vector(X, method)
+elif library == "quitefastmst":
+    import quitefastmst  # the Euclidean minimum spanning tree only: single linkage before its sort
+    run = lambda: quitefastmst.mst_euclid(X)
 else:
     from scipy.cluster import hierarchy
     run = lambda: hierarchy.linkage(X, method)
@@ -66,6 +71,16 @@ def measure(library: str, method: str, path: str, timeout: float) -> dict | None
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _runs(lib: str, n: int, method: str, args: argparse.Namespace) -> bool:
+    if lib == "scipy":
+        return 8 * n * (n - 1) / 2 <= args.scipy_max_bytes
+    if lib == "fastcluster":
+        return n <= args.fastcluster_max_n
+    if lib == "quitefastmst":
+        return method == "single"
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -73,6 +88,7 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
     parser.add_argument("--million", action="store_true", help="also n = 10^6, single linkage only")
     parser.add_argument("--scipy-max-bytes", type=float, default=1e9)
+    parser.add_argument("--fastcluster-max-n", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
     import numpy as np
@@ -82,7 +98,7 @@ def main() -> None:
         runs += [(1_000_000, d, "single") for d in args.dims]
     print(f"cores: {os.cpu_count()}")
     header = f"{'n':>8} {'d':>3} {'method':<9}" + "".join(f"{lib + ' s':>15}{'MiB':>8}" for lib in LIBRARIES)
-    print(header + f"{'fc/px':>8}{'sp/px':>8}")
+    print(header + f"{'fc/px':>8}{'qf/px':>8}{'sp/px':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for n, d, method in runs:
             path = str(Path(tmp) / f"X_{n}_{d}.npy")
@@ -92,14 +108,14 @@ def main() -> None:
             seconds = {}
             for lib in LIBRARIES:
                 result = None
-                if lib != "scipy" or 8 * n * (n - 1) / 2 <= args.scipy_max_bytes:
+                if _runs(lib, n, method, args):
                     result = measure(lib, method, path, args.timeout)
                 if result is None:
                     row += f"{'-':>15}{'-':>8}"
                 else:
                     seconds[lib] = result["seconds"]
                     row += f"{result['seconds']:>15.3f}{result['peak_mib']:>8.1f}"
-            for lib in ("fastcluster", "scipy"):
+            for lib in ("fastcluster", "quitefastmst", "scipy"):
                 ratio = seconds[lib] / seconds["pixclust"] if lib in seconds and "pixclust" in seconds else None
                 row += f"{ratio:>8.2f}" if ratio is not None else f"{'':>8}"
             print(row, flush=True)

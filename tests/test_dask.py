@@ -279,6 +279,21 @@ def test_kmeans_plusplus_is_reproducible_and_n_init_keeps_the_best() -> None:
 
 
 @pytest.mark.usefixtures("small_leaves")
+def test_ward_init_is_deterministic_and_the_in_memory_ward_start() -> None:
+    X = _blobs(5, 3, np.float64)
+    with dask.config.set(scheduler="threads"):
+        one = KMeans(n_clusters=6, init="ward", random_state=1).fit(da.from_array(X, chunks=(N_LLOYD, 3)))
+        again = KMeans(n_clusters=6, init="ward", random_state=9).fit(da.from_array(X, chunks=(5_000, 3)))
+    _same_bits(one, again)
+    # the strided rows are every row when there are at most 65,536: the in-memory ward start exactly
+    from pixclust._ward_init import WardSeeds
+
+    start = WardSeeds(X, None, 6, 1).centers(6)
+    ref = pixclust.KMeans(n_clusters=6, init=start, tol=one.tol).fit(X)
+    assert abs(one.inertia_ - ref.inertia_) <= 1e-9 * ref.inertia_
+
+
+@pytest.mark.usefixtures("small_leaves")
 def test_an_empty_cluster_keeps_its_centre() -> None:
     X = _blobs(3, 2, np.float64)
     init = np.vstack([X[:3], [[1e6, 1e6]]])  # the last centre is nobody's nearest

@@ -196,6 +196,16 @@ def _init_sample(X: Any, random_state: np.random.RandomState, n_clusters: int) -
     return _native(np.asarray(X[rows].compute()))
 
 
+def _ward_start(X: Any, n_clusters: int, n_threads: int) -> np.ndarray:
+    """init="ward" on evenly strided rows of X: no random state, independent of the chunking."""
+    from pixclust._ward_init import WardSeeds
+
+    n = X.shape[0]
+    rows = np.linspace(0, n - 1, min(n, max(_INIT_SAMPLE_ROWS, n_clusters))).astype(np.int64)
+    sample = _native(np.asarray(X[rows].compute()))
+    return WardSeeds(sample, None, n_clusters, n_threads).centers(n_clusters)
+
+
 def _plusplus(sample: np.ndarray, n_clusters: int, random_state: np.random.RandomState, n_threads: int) -> np.ndarray:
     """pixclust's greedy k-means++ on the sample's rows."""
     trials = _local_trials(n_clusters)
@@ -290,7 +300,8 @@ class KMeans(_InMemoryKMeans):  # type: ignore[misc]
     pixclust's greedy k-means++ on a uniform sample of 65,536 rows (all rows if fewer), drawn from the row
     indices with ``random_state`` (so independent of the chunking); the sample is drawn once, and each of
     the ``n_init`` runs draws its own k-means++ centres on it; the run with the lowest inertia is kept.
-    ``init="random"`` and callables are not supported yet on this path.
+    ``init="ward"`` cuts Ward's tree (as ``pixclust.KMeans(init="ward")``) over 65,536 evenly strided
+    rows: deterministic, one run. ``init="random"`` and callables are not supported yet on this path.
 
     Examples
     --------
@@ -358,10 +369,13 @@ class KMeans(_InMemoryKMeans):  # type: ignore[misc]
         n, _, m2 = compute(_tree([delayed(_moments_block, pure=True)(leaf) for leaf in leaves], _merge_moments))[0]
         tol = self._tol * float(np.mean(m2 / n))
         random_state = check_random_state(self.random_state)
-        sample = _init_sample(X, random_state, k) if isinstance(self.init, str) else None
+        ward = isinstance(self.init, str) and self.init == "ward"
+        sample = _init_sample(X, random_state, k) if isinstance(self.init, str) and not ward else None
         best: Any = None
-        for _ in range(self._n_init):
-            if sample is not None:
+        for _ in range(1 if ward else self._n_init):
+            if ward:
+                start = _ward_start(X, k, threads)
+            elif sample is not None:
                 start = _plusplus(sample, k, random_state, threads)
             else:
                 start = np.array(self.init, dtype=np.float64, order="C", copy=True)
