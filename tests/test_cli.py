@@ -694,7 +694,8 @@ def test_palette_from_a_quantized_image_and_from_too_many_colours(tmp_path: Path
 
 def test_knobs_reach_k_means(tmp_path: Path) -> None:
     img = np.asarray(Image.open(CHELSEA).convert("RGB"))
-    for opts, kw in ((["--max-iter", 1], {"max_iter": 1}), (["--n-init", 3, "--tol", 0.5], {"n_init": 3, "tol": 0.5})):
+    for opts, kw in ((["--max-iter", 1], {"max_iter": 1}), (["--n-init", 3, "--tol", 0.5], {"n_init": 3, "tol": 0.5}),
+                     (["--init", "ward"], {"init": "ward"})):
         r = run("palette", CHELSEA, "-k", 6, "--json", *opts)
         assert r.returncode == 0, r.stderr
         ref = pixclust.quantize(img, 6, random_state=0, **kw)

@@ -443,6 +443,18 @@ def test_quantize_progress_bars(capsys: pytest.CaptureFixture[str], cluster: Any
     assert capsys.readouterr().out == ""
 
 
+def test_quantize_ward_is_in_memory_ward_on_the_pixels_in_any_order() -> None:
+    # Ward's start depends on the distinct colours and their counts only, not on the pixels' order
+    frames = _frames()[..., :3]
+    with dask.config.set(scheduler="threads"):
+        res = pixclust.dask.quantize(da.from_array(frames, chunks=(1, 7, 9, 3)), 5, init="ward")
+    ref = pixclust.quantize(frames.reshape(1, -1, 3), 5, init="ward")
+    np.testing.assert_array_equal(res.palette, ref.palette)
+    assert res.inertia == ref.inertia
+    with pytest.raises(ValueError, match="init: expected 'k-means..' or 'ward'"):
+        pixclust.dask.quantize(da.from_array(frames), 5, init="random")
+
+
 def test_quantize_bad_input() -> None:
     frames = _frames()
     X = da.from_array(frames)

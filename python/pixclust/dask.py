@@ -681,7 +681,7 @@ def _fit_colors(colors: np.ndarray, counts: np.ndarray, k: int, dtype: np.dtype,
     seed = options["random_state"]
     seeded = isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_))
     rs = np.random.RandomState(int(seed)) if seeded else _random_state(seed)
-    run = _fit_points(points, counts.astype(np.float64), k, init="k-means++", n_init=options["runs"],
+    run = _fit_points(points, counts.astype(np.float64), k, init=options["init"], n_init=options["runs"],
                       max_iter=options["max_iter"], tol=options["tol"] * _mean_variance(points, counts),
                       random_state=_PixelOrderDraws(rs, int(counts.sum())),  # type: ignore[arg-type]
                       n_threads=options["threads"],
@@ -715,6 +715,7 @@ def quantize(
     n_colors: int,
     *,
     space: str = "rgb",
+    init: str = "k-means++",
     random_state: Any = None,
     n_init: Union[str, int] = "auto",
     max_iter: int = 300,
@@ -755,8 +756,8 @@ def quantize(
         2 or 4 channels the last is alpha.
     n_colors : int
         Colours in the shared palette.
-    space, random_state, n_init, max_iter, tol, cluster_alpha, n_threads
-        As in :func:`pixclust.quantize`; ``n_threads`` are the core threads of each task (None: one, since
+    space, init, random_state, n_init, max_iter, tol, cluster_alpha, n_threads
+        As in :func:`pixclust.quantize` (``init="ward"``: Ward's tree over the merged colours); ``n_threads`` are the core threads of each task (None: one, since
         Dask runs the tasks in parallel) and of the client's fit (None: OpenMP's default).
     alpha : {"exclude", "keep"}, default="exclude"
         As in :func:`pixclust.quantize` ("weight" is not supported: opacity sums are not exact in every order).
@@ -792,6 +793,8 @@ def quantize(
     if alpha not in ("exclude", "keep"):
         raise (NotImplementedError if alpha == "weight" else InvalidParameterError)(
             f"alpha: expected 'exclude' or 'keep' on Dask, got {alpha!r}")
+    if not isinstance(init, str) or init not in ("k-means++", "ward"):
+        raise InvalidParameterError(f"init: expected 'k-means++' or 'ward', got {init!r}")
     images, blocks = _check_images(images)
     task_threads = _block_threads(n_threads)
     if isinstance(images, da.Array) and space == "lab" and _clustered(images.shape[-1], cluster_alpha) != 3:
@@ -801,7 +804,8 @@ def quantize(
     if counts.size == 0:
         raise ValueError("images: every pixel is fully transparent (alpha 0): nothing to cluster "
                          "(alpha='keep' clusters them anyway)")
-    options = dict(space=space, random_state=random_state, runs=runs, max_iter=max_iter, tol=tol, threads=threads)
+    options = dict(space=space, init=init, random_state=random_state, runs=runs, max_iter=max_iter, tol=tol,
+                   threads=threads)
     run, palette, shared_counts = _fit_colors(colors, counts, k, colors.dtype, options)
     labels = np.ascontiguousarray(run.labels, dtype=np.int32)
     painter = _Painter(_color_keys(colors), np.take(palette, labels, axis=0), labels, palette, cluster_alpha,

@@ -73,7 +73,7 @@ def quantize_image(img: np.ndarray, ks: list[int], args: argparse.Namespace, pro
     with progress.bar("k-means", len(ks)) as bar, progress.step(message):
         try:
             with _reporting(bar.tick):
-                res = pixclust.quantize(img, ks, space=args.space, random_state=args.seed, n_threads=args.threads,
+                res = pixclust.quantize(img, ks, space=args.space, init=args.init, random_state=args.seed, n_threads=args.threads,
                                         n_init=args.n_init, max_iter=args.max_iter, tol=args.tol, alpha=args.alpha)
         except ValueError as exc:
             raise CLIError(str(exc)) from None

@@ -100,6 +100,9 @@ def _common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
         p.add_argument("--space", choices=["rgb", "lab"], default="rgb",
                        help="cluster in RGB or in CIELAB (perceptual; RGB images only)")
         p.add_argument("--threads", type=_threads, default=None, help="threads (default: all)")
+        p.add_argument("--init", choices=["k-means++", "ward"], default="k-means++",
+                       help="initial centres: k-means++ seeded by --seed (the default), or the cut of Ward's tree "
+                            "over the colours (deterministic)")
         p.add_argument("--n-init", type=_n_init, default=1,
                        help="k-means++ runs per colour count; the lowest inertia is kept (default 1)")
         p.add_argument("--max-iter", type=_max_iter, default=300, help="most Lloyd iterations per run (default 300)")

@@ -103,7 +103,8 @@ def _fit(sources: list[Source], k: int, args: argparse.Namespace, progress: Prog
     message = f"one palette of {k} colours for {len(sources)} inputs ({len(blocks)} images) on Dask"
     with progress.step(message):
         try:
-            return pixclust.dask.quantize(blocks, k, space=args.space, random_state=args.seed, n_init=args.n_init,
+            return pixclust.dask.quantize(blocks, k, space=args.space, init=args.init, random_state=args.seed,
+                                          n_init=args.n_init,
                                           max_iter=args.max_iter, tol=args.tol, alpha=args.alpha,
                                           dither=args.dither, n_threads=args.threads)
         except (ValueError, TypeError) as exc:  # a task's error: an unreadable or unusable image
