@@ -118,6 +118,20 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
         s[f"linkage_vector-{method}-ties-weights"] = (
             "linkage_vector", {"X": Arr(grid, "F"), "method": method, "metric": "euclidean",
                                "sample_weight": Arr(np.arange(15.0) % 3)}, "")
+    big = np.random.default_rng(2100).normal(size=(2100, 3))  # from 2048 points in 3-D: Borůvka's kd-tree and Ward's centroid tree
+    for metric in ("euclidean", "cityblock"):
+        s[f"linkage_vector-single-boruvka-{metric}"] = (
+            "linkage_vector", {"X": Arr(big), "method": "single", "metric": metric, "sample_weight": None},
+            "2100 points: Borůvka over the kd-tree")
+    s["linkage_vector-single-boruvka-ties"] = (
+        "linkage_vector", {"X": Arr(np.floor(big * 2)), "method": "single", "metric": "euclidean",
+                           "sample_weight": None}, "tied heights: Borůvka hands over to Prim's")
+    s["linkage_vector-single-boruvka-overflow"] = (
+        "linkage_vector", {"X": Arr(big * 1e307), "method": "single", "metric": "euclidean", "sample_weight": None},
+        "a box whose corners overflow: Prim's and SciPy's error")
+    s["linkage_vector-ward-tree-weights"] = (
+        "linkage_vector", {"X": Arr(big, "F"), "method": "ward", "metric": "euclidean",
+                           "sample_weight": Arr(np.arange(2100.0) % 4)}, "the centroid tree with zero sizes")
     s["linkage_vector-single-cosine-float32"] = (
         "linkage_vector", {"X": Arr(pts.astype(np.float32)), "method": "single", "metric": "cosine",
                            "sample_weight": None}, "")
