@@ -6,9 +6,14 @@
 // rounding of any distance, is given that centre as a whole: every colour in it would get the same label
 // from nearest(), and no distance needs computing (most colours of a photo are in such cells:
 // benchmarks/bench_kmeans.py). A cell that was already whole in the same cluster changes nothing and is
-// skipped. The other cells' colours are searched as the plain iteration does. The sums are exact
-// integers, kept up to date from the colours that change cluster, so the grouping cannot change a bit of
-// the result (tests/cpp/test_kmeans.cpp).
+// skipped. The other cells' colours are compared with their cell's candidates alone: the centres whose
+// smallest distance to the cell is not beyond every colour's distance to the centre nearest the whole
+// cell by the margin. Every other centre is farther from every colour of the cell than that one, so the
+// nearest among the candidates (in index order, with nearest()'s arithmetic) is nearest()'s own. The
+// cells' candidates are taken from those of their block of 16 x 16 x 16 colours, found by the same test
+// once per step, so a cell tests a few centres, not k. The sums are exact integers, kept up to date from
+// the colours that change cluster, so the grouping cannot change a bit of the result
+// (tests/cpp/test_kmeans.cpp).
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -62,6 +67,20 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
     for (std::size_t i = b; i < e; ++i) perm_[own[key_of(i)]++] = static_cast<std::uint32_t>(i);
   }
   cell_start_.push_back(static_cast<std::uint32_t>(n));
+  constexpr std::uint32_t kNoBlock = ~std::uint32_t{0};
+  std::vector<std::uint32_t> block_of(std::size_t{1} << 12, kNoBlock);
+  cell_block_.reserve(cell_key_.size());
+  for (const std::uint32_t key : cell_key_) {
+    const std::uint32_t block = ((key >> 14) << 8) | (((key >> 8) & 15) << 4) | ((key >> 2) & 15);
+    if (block_of[block] == kNoBlock) {
+      block_of[block] = static_cast<std::uint32_t>(block_key_.size());
+      block_key_.push_back(block);
+    }
+    cell_block_.push_back(block_of[block]);
+  }
+  block_count_.assign(block_key_.size(), 0);
+  block_cand_.assign(block_key_.size() * s.k, 0);
+  block_out_near_.assign(block_key_.size(), kInf);
   cell_whole_.assign(cell_key_.size(), -1);
   cell_whole_next_.assign(cell_key_.size(), -1);
   cell_upper_.assign(cell_key_.size(), 0.0);
@@ -70,49 +89,105 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   cell_lower_next_.assign(cell_key_.size(), 0.0);
 }
 
-// The centre whose Voronoi region holds the whole cell, or -1: the centre with the smallest largest
-// squared distance to the cell's box, when that is below every other centre's smallest one.
-// far_out, near_out: the largest squared distance to that centre, the smallest to the others.
-std::int32_t ColorGrid::whole_cell_label(std::uint32_t key, const double* C, std::size_t k, double& far_out,
-                                         double& near_out) const {
+namespace {
+
+// The smallest and largest squared distances from centre c to the box of colours lo[t] to lo[t] + side.
+inline void box_distances(const double* lo, double side, const double* c, double& near, double& far) {
+  near = 0.0;
+  far = 0.0;
+  for (std::size_t t = 0; t < 3; ++t) {
+    const double a = lo[t] - c[t], b = lo[t] + side - c[t];
+    const double in = a > 0.0 ? a : (b < 0.0 ? b : 0.0);
+    near += in * in;
+    far += std::max(a * a, b * b);
+  }
+}
+
+// Whether a centre at smallest squared distance `near` from a box may be nearest to one of its colours,
+// when every colour of the box lies within best_far of one centre. The relative term: centres far from
+// the data (given as init) round these sums far above kCellMargin.
+inline bool may_be_nearest(double near, double best_far) {
+  return !(best_far + kCellMargin + kCellMarginRel * near < near);
+}
+
+}  // namespace
+
+// Each block's candidates for the centres C: those that may be nearest to one of its colours.
+void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) {
+  const std::size_t k = s.k;
+  for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) {
+    const std::uint32_t key = block_key_[b];
+    const double lo[3] = {static_cast<double>((key >> 8) << 4), static_cast<double>(((key >> 4) & 15) << 4),
+                          static_cast<double>((key & 15) << 4)};
+    double best_far = kInf, near = 0.0, far = 0.0;
+    for (std::size_t j = 0; j < k; ++j) {
+      box_distances(lo, 15.0, C + j * 3, near, far);
+      best_far = std::min(best_far, far);
+    }
+    std::int32_t* cand = block_cand_.data() + b * k;
+    std::uint32_t count = 0;
+    double out_near = kInf;
+    for (std::size_t j = 0; j < k; ++j) {
+      box_distances(lo, 15.0, C + j * 3, near, far);
+      if (may_be_nearest(near, best_far)) {
+        cand[count++] = static_cast<std::int32_t>(j);
+      } else {
+        out_near = std::min(out_near, near);
+      }
+    }
+    block_count_[b] = count;
+    block_out_near_[b] = out_near;
+  });
+}
+
+// The centre whose Voronoi region holds the whole cell, or -1: the candidate with the smallest largest
+// squared distance to the cell's box, when that is below every other centre's smallest one (the other
+// candidates' and the block's left-out ones'). far_out, near_out: the largest squared distance to that
+// centre, the smallest to the others. When -1, `out` gets the cell's own candidates.
+std::int32_t ColorGrid::whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
+                                         Candidates& out) const {
+  const std::uint32_t key = cell_key_[cell];
+  const std::size_t block = cell_block_[cell], k = out.index.size();
+  const std::int32_t* cand = block_cand_.data() + block * k;
+  const std::size_t count = block_count_[block];
   const double lo[3] = {static_cast<double>((key >> 12) << 2), static_cast<double>(((key >> 6) & 63) << 2),
                         static_cast<double>((key & 63) << 2)};
-  auto box = [&](std::size_t j, double& near, double& far) {
-    const double* c = C + j * 3;
-    near = 0.0;
-    far = 0.0;
-    for (std::size_t t = 0; t < 3; ++t) {
-      const double a = lo[t] - c[t], b = lo[t] + 3.0 - c[t];
-      const double in = a > 0.0 ? a : (b < 0.0 ? b : 0.0);
-      near += in * in;
-      far += std::max(a * a, b * b);
-    }
-  };
-  // One pass over the centres: the smallest largest distance (the first of equals), and the two
-  // smallest smallest distances with the first's centre, so that the smallest over the centres other
-  // than `best` is known whichever centre `best` turns out to be.
-  double best_far = kInf, near = 0.0, far = 0.0;
+  // One pass over the candidates: the smallest largest distance (the first of equals), and the two
+  // smallest smallest distances with the first's position, so that the smallest over the centres other
+  // than `best` is known whichever candidate `best` turns out to be.
+  double best_far = kInf, far = 0.0;
   std::size_t best = 0;
   TwoSmallest nearest_box;
-  for (std::size_t j = 0; j < k; ++j) {
-    box(j, near, far);
+  for (std::size_t q = 0; q < count; ++q) {
+    box_distances(lo, 3.0, C + static_cast<std::size_t>(cand[q]) * 3, out.near[q], far);
     if (far < best_far) {
       best_far = far;
-      best = j;
+      best = q;
     }
-    nearest_box.offer(near, j);
+    nearest_box.offer(out.near[q], q);
   }
-  const double other_near = nearest_box.at == best ? nearest_box.second : nearest_box.first;
-  // the relative term: centres far from the data (given as init) round these sums far above kCellMargin
-  if (!(best_far + kCellMargin + kCellMarginRel * other_near < other_near)) return -1;
-  far_out = best_far;
-  near_out = other_near;
-  return static_cast<std::int32_t>(best);
+  const double other_near =
+      std::min(nearest_box.at == best ? nearest_box.second : nearest_box.first, block_out_near_[block]);
+  if (best_far + kCellMargin + kCellMarginRel * other_near < other_near) {
+    far_out = best_far;
+    near_out = other_near;
+    return cand[best];
+  }
+  out.size = 0;
+  for (std::size_t q = 0; q < count; ++q) {
+    if (!may_be_nearest(out.near[q], best_far)) continue;
+    const auto j = static_cast<std::size_t>(cand[q]);
+    out.index[out.size] = cand[q];
+    for (std::size_t t = 0; t < 3; ++t) out.xyz[out.size * 3 + t] = C[j * 3 + t];
+    ++out.size;
+  }
+  return -1;
 }
 
 std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels,
                               bool accumulate) {
   const std::size_t cells = cell_key_.size();
+  prepare_blocks(s, C);
   for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) {
     double* acc = s.chunk_sums(c, accumulate);
     std::size_t n_changed = 0;
@@ -123,14 +198,23 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, s
       labels[i] = a;
       if (accumulate) move_point(acc, s.point(i), s.weight(i), 3, a, old);
     };
+    Candidates cand;
+    cand.index.resize(s.k);
+    cand.near.resize(s.k);
+    cand.xyz.resize(s.k * 3);
     double xs[3 * kBlock], best[kBlock], second[kBlock];
-    std::uint32_t who[kBlock];
     std::int32_t lab[kBlock];
-    std::size_t m = 0;
-    auto flush = [&] {
-      nearest_block<3>(xs, m, C, s.k, lab, best, second);
-      for (std::size_t q = 0; q < m; ++q) set_label(who[q], lab[q]);
-      m = 0;
+    // The colours at positions [s0, s1) of one cell, compared with its candidates alone.
+    auto search = [&](std::size_t s0, std::size_t s1) {
+      for (std::size_t q0 = s0; q0 < s1; q0 += kBlock) {
+        const std::size_t m = std::min(s1, q0 + kBlock) - q0;
+        for (std::size_t q = 0; q < m; ++q) {
+          const std::uint8_t* x = s.point(perm_[q0 + q]);
+          for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
+        }
+        nearest_block<3>(xs, m, cand.xyz.data(), cand.size, lab, best, second);
+        for (std::size_t q = 0; q < m; ++q) set_label(perm_[q0 + q], cand.index[static_cast<std::size_t>(lab[q])]);
+      }
     };
     // The cells that meet positions [b, e) of the cell order; a cell's flag is written by the chunk
     // holding its first position.
@@ -155,7 +239,7 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, s
         continue;  // every colour already there
       }
       double far = 0.0, near = 0.0;
-      const std::int32_t whole = whole_cell_label(cell_key_[cell], C, s.k, far, near);
+      const std::int32_t whole = whole_cell_label(cell, C, far, near, cand);
       if (owner) {
         cell_whole_next_[cell] = whole;
         if (whole >= 0) {
@@ -168,15 +252,8 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, s
         for (std::size_t q = s0; q < s1; ++q) set_label(perm_[q], whole);
         continue;
       }
-      for (std::size_t q = s0; q < s1; ++q) {
-        const std::uint32_t i = perm_[q];
-        const std::uint8_t* x = s.point(i);
-        for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + m] = static_cast<double>(x[t]);
-        who[m++] = i;
-        if (m == kBlock) flush();
-      }
+      search(s0, s1);
     }
-    if (m > 0) flush();
     s.changed[c] = n_changed;
   });
   cell_whole_.swap(cell_whole_next_);

@@ -171,7 +171,9 @@ std::size_t assign_hamerly(LloydState<D, T>& s, const double* C, std::int32_t* l
                            bool accumulate, int it);
 
 // Lloyd on the grid of 8-bit RGB colours (kmeans_grid.cpp): cells of 4 x 4 x 4 colours, each given to one
-// centre as a whole when it lies wholly inside that centre's Voronoi region with a margin.
+// centre as a whole when it lies wholly inside that centre's Voronoi region with a margin; the colours
+// of the other cells are compared with their cell's candidate centres only, found through the blocks
+// of 16 x 16 x 16 colours that hold the cells.
 class ColorGrid {
  public:
   // Groups the points into cells (a stable counting sort, in parallel; the same for any thread count).
@@ -180,8 +182,15 @@ class ColorGrid {
   std::size_t assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels, bool accumulate);
 
  private:
-  std::int32_t whole_cell_label(std::uint32_t key, const double* C, std::size_t k, double& far_out,
-                                double& near_out) const;
+  // A cell's candidates: the centres that may be nearest to one of its colours, in index order.
+  struct Candidates {
+    std::vector<std::int32_t> index;
+    std::vector<double> near, xyz;  // the box's smallest squared distance to each; their coordinates
+    std::size_t size = 0;
+  };
+  void prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C);
+  std::int32_t whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
+                                Candidates& out) const;
 
   // Points in cell order, each occupied cell's key and first position, and whether all its colours were
   // in one cluster (that cluster) or not (-1).
@@ -190,6 +199,12 @@ class ColorGrid {
   // Whole cells' bounds at their last test, relative to the drifts (as Hamerly's): every colour within
   // cell_upper_ + drift[a] of its centre a, at least cell_lower_ - drift_max from the others.
   std::vector<double> cell_upper_, cell_upper_next_, cell_lower_, cell_lower_next_;
+  // The occupied blocks of 16 x 16 x 16 colours (their keys), each cell's block, and per block at each
+  // step: its candidate centres (block b's at b * k, block_count_[b] of them) and the smallest squared
+  // distance from the block to the centres left out (none: infinity).
+  std::vector<std::uint32_t> block_key_, cell_block_, block_count_;
+  std::vector<std::int32_t> block_cand_;
+  std::vector<double> block_out_near_;
 };
 
 // Distinct 8-bit colours from which Lloyd runs on the colour grid.
