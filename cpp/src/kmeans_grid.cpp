@@ -81,6 +81,8 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   block_count_.assign(block_key_.size(), 0);
   block_cand_.assign(block_key_.size() * s.k, 0);
   block_out_near_.assign(block_key_.size(), kInf);
+  upper_.assign(n, kInf);
+  lower_.assign(n, 0.0);
   cell_whole_.assign(cell_key_.size(), -1);
   cell_whole_next_.assign(cell_key_.size(), -1);
   cell_upper_.assign(cell_key_.size(), 0.0);
@@ -174,8 +176,12 @@ std::int32_t ColorGrid::whole_cell_label(std::size_t cell, const double* C, doub
     return cand[best];
   }
   out.size = 0;
+  out.out_near = block_out_near_[block];
   for (std::size_t q = 0; q < count; ++q) {
-    if (!may_be_nearest(out.near[q], best_far)) continue;
+    if (!may_be_nearest(out.near[q], best_far)) {
+      out.out_near = std::min(out.out_near, out.near[q]);
+      continue;
+    }
     const auto j = static_cast<std::size_t>(cand[q]);
     out.index[out.size] = cand[q];
     for (std::size_t t = 0; t < 3; ++t) out.xyz[out.size * 3 + t] = C[j * 3 + t];
@@ -184,77 +190,119 @@ std::int32_t ColorGrid::whole_cell_label(std::size_t cell, const double* C, doub
   return -1;
 }
 
+// One chunk of positions in cell order: its sums, how many labels it changed, its scratch.
+struct ColorGrid::Chunk {
+  Chunk(LloydState<3, std::uint8_t>& s_, std::int32_t* labels_, double* acc_, bool accumulate_)
+      : s(s_), labels(labels_), acc(acc_), accumulate(accumulate_) {
+    cand.index.resize(s.k);
+    cand.near.resize(s.k);
+    cand.xyz.resize(s.k * 3);
+  }
+  void set_label(std::size_t i, std::int32_t a) {
+    const std::int32_t old = labels[i];
+    if (a == old) return;
+    ++n_changed;
+    labels[i] = a;
+    if (accumulate) move_point(acc, s.point(i), s.weight(i), 3, a, old);
+  }
+  // the bounds' margin: kCellGap, plus the drifts' rounding, as in Hamerly's
+  double gap() const { return kCellGap + kBoundSlackRel * s.drift_max; }
+
+  LloydState<3, std::uint8_t>& s;
+  std::int32_t* labels;
+  double* acc;
+  bool accumulate;
+  std::size_t n_changed = 0;
+  Candidates cand;
+  std::vector<std::uint32_t> todo;  // positions to search
+};
+
+// Whether every colour at positions [s0, s1) keeps its label by its bounds; lists in todo those that
+// may not.
+bool ColorGrid::settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const {
+  todo.clear();
+  const double gap = ch.gap(), drift_max = ch.s.drift_max;
+  const double* drift = ch.s.drift.data();
+  for (std::size_t q = s0; q < s1; ++q) {
+    const std::int32_t a = ch.labels[perm_[q]];  // -1 before the first step
+    // NaN (from an infinite drift) fails: the colour is searched
+    if (a < 0 || !(upper_[q] + drift[static_cast<std::size_t>(a)] + gap < lower_[q] - drift_max))
+      todo.push_back(static_cast<std::uint32_t>(q));
+  }
+  return todo.empty();
+}
+
+// Searches the colours at the listed positions among the chunk's candidates, and sets their bounds.
+void ColorGrid::search(Chunk& ch, const std::vector<std::uint32_t>& todo) {
+  double xs[3 * kBlock], best[kBlock], second[kBlock];
+  std::int32_t lab[kBlock];
+  const Candidates& cand = ch.cand;
+  for (std::size_t q0 = 0; q0 < todo.size(); q0 += kBlock) {
+    const std::size_t m = std::min(todo.size(), q0 + kBlock) - q0;
+    for (std::size_t q = 0; q < m; ++q) {
+      const std::uint8_t* x = ch.s.point(perm_[todo[q0 + q]]);
+      for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
+    }
+    nearest_block<3>(xs, m, cand.xyz.data(), cand.size, lab, best, second);
+    for (std::size_t q = 0; q < m; ++q) {
+      const std::size_t at = todo[q0 + q];
+      const auto a = static_cast<std::size_t>(cand.index[static_cast<std::size_t>(lab[q])]);
+      ch.set_label(perm_[at], static_cast<std::int32_t>(a));
+      upper_[at] = std::sqrt(best[q]) - ch.s.drift[a];
+      lower_[at] = std::sqrt(std::min(second[q], cand.out_near)) + ch.s.drift_max;
+    }
+  }
+}
+
+// One step of the cell at positions [s0, s1) of the chunk (owner: the chunk holds its first position
+// and writes its next flag and bounds).
+void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1,
+                           bool owner) {
+  LloydState<3, std::uint8_t>& s = ch.s;
+  // A cell whole in cluster a at its last test stays whole while its bounds, moved by how far the
+  // centres have moved since (as Hamerly's are), stay apart by the gap: then no colour of it is within
+  // kCellGap of being as close to another centre, far above any rounding.
+  const std::int32_t was = cell_whole_[cell];
+  if (was >= 0 && cell_upper_[cell] + s.drift[static_cast<std::size_t>(was)] + ch.gap() <
+                      cell_lower_[cell] - s.drift_max) {
+    if (owner) {
+      cell_whole_next_[cell] = was;
+      cell_upper_next_[cell] = cell_upper_[cell];
+      cell_lower_next_[cell] = cell_lower_[cell];
+    }
+    return;  // every colour already there
+  }
+  if (owner) cell_whole_next_[cell] = -1;
+  if (settled(ch, s0, s1, ch.todo)) return;  // every colour keeps its label by its own bounds
+  double far = 0.0, near = 0.0;
+  const std::int32_t whole = whole_cell_label(cell, C, far, near, ch.cand);
+  if (whole < 0) return search(ch, ch.todo);
+  const double up = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)], low = std::sqrt(near) + s.drift_max;
+  if (owner) {
+    cell_whole_next_[cell] = whole;
+    cell_upper_next_[cell] = up;
+    cell_lower_next_[cell] = low;
+  }
+  for (std::size_t q = s0; q < s1; ++q) {
+    ch.set_label(perm_[q], whole);
+    upper_[q] = up;
+    lower_[q] = low;
+  }
+}
+
 std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels,
                               bool accumulate) {
   const std::size_t cells = cell_key_.size();
   prepare_blocks(s, C);
   for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-    double* acc = s.chunk_sums(c, accumulate);
-    std::size_t n_changed = 0;
-    auto set_label = [&](std::size_t i, std::int32_t a) {
-      const std::int32_t old = labels[i];
-      if (a == old) return;
-      ++n_changed;
-      labels[i] = a;
-      if (accumulate) move_point(acc, s.point(i), s.weight(i), 3, a, old);
-    };
-    Candidates cand;
-    cand.index.resize(s.k);
-    cand.near.resize(s.k);
-    cand.xyz.resize(s.k * 3);
-    double xs[3 * kBlock], best[kBlock], second[kBlock];
-    std::int32_t lab[kBlock];
-    // The colours at positions [s0, s1) of one cell, compared with its candidates alone.
-    auto search = [&](std::size_t s0, std::size_t s1) {
-      for (std::size_t q0 = s0; q0 < s1; q0 += kBlock) {
-        const std::size_t m = std::min(s1, q0 + kBlock) - q0;
-        for (std::size_t q = 0; q < m; ++q) {
-          const std::uint8_t* x = s.point(perm_[q0 + q]);
-          for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
-        }
-        nearest_block<3>(xs, m, cand.xyz.data(), cand.size, lab, best, second);
-        for (std::size_t q = 0; q < m; ++q) set_label(perm_[q0 + q], cand.index[static_cast<std::size_t>(lab[q])]);
-      }
-    };
-    // The cells that meet positions [b, e) of the cell order; a cell's flag is written by the chunk
-    // holding its first position.
+    Chunk ch(s, labels, s.chunk_sums(c, accumulate), accumulate);
+    // The cells that meet positions [b, e) of the cell order.
     std::size_t cell = static_cast<std::size_t>(
         std::upper_bound(cell_start_.begin(), cell_start_.end(), static_cast<std::uint32_t>(b)) - cell_start_.begin() - 1);
-    for (; cell < cells && cell_start_[cell] < e; ++cell) {
-      const std::size_t s0 = std::max<std::size_t>(b, cell_start_[cell]);
-      const std::size_t s1 = std::min<std::size_t>(e, cell_start_[cell + 1]);
-      const bool owner = cell_start_[cell] >= b;  // writes the cell's next flag and bounds
-      // A cell whole in cluster a at its last test stays whole while its bounds, moved by how far
-      // the centres have moved since (as Hamerly's are), stay apart by kCellGap: then no colour of it
-      // is within kCellGap of being as close to another centre, far above any rounding.
-      const std::int32_t was = cell_whole_[cell];
-      const double gap = kCellGap + kBoundSlackRel * s.drift_max;  // the drifts' rounding, as in Hamerly's
-      if (was >= 0 && cell_upper_[cell] + s.drift[static_cast<std::size_t>(was)] + gap <
-                          cell_lower_[cell] - s.drift_max) {
-        if (owner) {
-          cell_whole_next_[cell] = was;
-          cell_upper_next_[cell] = cell_upper_[cell];
-          cell_lower_next_[cell] = cell_lower_[cell];
-        }
-        continue;  // every colour already there
-      }
-      double far = 0.0, near = 0.0;
-      const std::int32_t whole = whole_cell_label(cell, C, far, near, cand);
-      if (owner) {
-        cell_whole_next_[cell] = whole;
-        if (whole >= 0) {
-          cell_upper_next_[cell] = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)];
-          cell_lower_next_[cell] = std::sqrt(near) + s.drift_max;
-        }
-      }
-      if (whole >= 0) {
-        if (whole == cell_whole_[cell]) continue;  // every colour already there
-        for (std::size_t q = s0; q < s1; ++q) set_label(perm_[q], whole);
-        continue;
-      }
-      search(s0, s1);
-    }
-    s.changed[c] = n_changed;
+    for (; cell < cells && cell_start_[cell] < e; ++cell)
+      visit_cell(ch, C, cell, std::max<std::size_t>(b, cell_start_[cell]),
+                 std::min<std::size_t>(e, cell_start_[cell + 1]), cell_start_[cell] >= b);
+    s.changed[c] = ch.n_changed;
   });
   cell_whole_.swap(cell_whole_next_);
   cell_upper_.swap(cell_upper_next_);

@@ -187,10 +187,15 @@ class ColorGrid {
     std::vector<std::int32_t> index;
     std::vector<double> near, xyz;  // the box's smallest squared distance to each; their coordinates
     std::size_t size = 0;
+    double out_near = kInf;  // the smallest squared distance from the box to the centres left out
   };
+  struct Chunk;
   void prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C);
   std::int32_t whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
                                 Candidates& out) const;
+  void visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1, bool owner);
+  bool settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const;
+  void search(Chunk& ch, const std::vector<std::uint32_t>& todo);
 
   // Points in cell order, each occupied cell's key and first position, and whether all its colours were
   // in one cluster (that cluster) or not (-1).
@@ -199,6 +204,9 @@ class ColorGrid {
   // Whole cells' bounds at their last test, relative to the drifts (as Hamerly's): every colour within
   // cell_upper_ + drift[a] of its centre a, at least cell_lower_ - drift_max from the others.
   std::vector<double> cell_upper_, cell_upper_next_, cell_lower_, cell_lower_next_;
+  // Each colour's bounds (at its position in cell order), as the cells' are: its label's centre within
+  // upper + drift[label], every other at least lower - drift_max away (none yet: upper infinite).
+  std::vector<double> upper_, lower_;
   // The occupied blocks of 16 x 16 x 16 colours (their keys), each cell's block, and per block at each
   // step: its candidate centres (block b's at b * k, block_count_[b] of them) and the smallest squared
   // distance from the block to the centres left out (none: infinity).
