@@ -83,6 +83,14 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   block_out_near_.assign(block_key_.size(), kInf);
   upper_.assign(n, kInf);
   lower_.assign(n, 0.0);
+  block_best_.assign(block_key_.size(), -1);
+  block_upper_.assign(block_key_.size(), 0.0);
+  block_lower_.assign(block_key_.size(), 0.0);
+  kept_best_.assign(cell_key_.size(), -1);
+  kept_upper_.assign(cell_key_.size(), 0.0);
+  kept_lower_.assign(cell_key_.size(), 0.0);
+  kept_count_.assign(cell_key_.size(), 0);
+  kept_cand_.assign(cell_key_.size() * kKeptCandidates, 0);
   cell_whole_.assign(cell_key_.size(), -1);
   cell_whole_next_.assign(cell_key_.size(), -1);
   cell_upper_.assign(cell_key_.size(), 0.0);
@@ -114,17 +122,33 @@ inline bool may_be_nearest(double near, double best_far) {
 
 }  // namespace
 
-// Each block's candidates for the centres C: those that may be nearest to one of its colours.
+// Whether kept bounds (relative to the drifts) still keep their box's candidates apart from the rest.
+inline bool still_apart(std::int32_t best, double upper, double lower, const double* drift, double drift_max) {
+  const double gap = kCellGap + kBoundSlackRel * drift_max;  // as a whole cell's test
+  return best >= 0 && upper + drift[static_cast<std::size_t>(best)] + gap < lower - drift_max;
+}
+
+// Each block's candidates for the centres C: those that may be nearest to one of its colours (kept
+// from the last step while its bounds allow).
 void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) {
   const std::size_t k = s.k;
   for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) {
+    if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
+      const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
+      block_out_near_[b] = l * l;
+      return;
+    }
     const std::uint32_t key = block_key_[b];
     const double lo[3] = {static_cast<double>((key >> 8) << 4), static_cast<double>(((key >> 4) & 15) << 4),
                           static_cast<double>((key & 15) << 4)};
     double best_far = kInf, near = 0.0, far = 0.0;
+    std::size_t best = 0;
     for (std::size_t j = 0; j < k; ++j) {
       box_distances(lo, 15.0, C + j * 3, near, far);
-      best_far = std::min(best_far, far);
+      if (far < best_far) {
+        best_far = far;
+        best = j;
+      }
     }
     std::int32_t* cand = block_cand_.data() + b * k;
     std::uint32_t count = 0;
@@ -139,6 +163,9 @@ void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) 
     }
     block_count_[b] = count;
     block_out_near_[b] = out_near;
+    block_best_[b] = static_cast<std::int32_t>(best);
+    block_upper_[b] = std::sqrt(best_far) - s.drift[best];
+    block_lower_[b] = std::sqrt(out_near) + s.drift_max;
   });
 }
 
@@ -177,6 +204,8 @@ std::int32_t ColorGrid::whole_cell_label(std::size_t cell, const double* C, doub
   }
   out.size = 0;
   out.out_near = block_out_near_[block];
+  out.best_far = best_far;
+  out.best = cand[best];
   for (std::size_t q = 0; q < count; ++q) {
     if (!may_be_nearest(out.near[q], best_far)) {
       out.out_near = std::min(out.out_near, out.near[q]);
@@ -254,6 +283,37 @@ void ColorGrid::search(Chunk& ch, const std::vector<std::uint32_t>& todo) {
   }
 }
 
+// Loads the candidates the cell kept at an earlier step into the chunk's, when its bounds still keep
+// them apart from the rest (the owner's only).
+bool ColorGrid::kept_candidates(Chunk& ch, const double* C, std::size_t cell) const {
+  const std::size_t count = kept_count_[cell];
+  if (count == 0 || !still_apart(kept_best_[cell], kept_upper_[cell], kept_lower_[cell], ch.s.drift.data(),
+                                 ch.s.drift_max))
+    return false;
+  Candidates& cand = ch.cand;
+  cand.size = count;
+  for (std::size_t q = 0; q < count; ++q) {
+    const std::int32_t j = kept_cand_[cell * kKeptCandidates + q];
+    cand.index[q] = j;
+    for (std::size_t t = 0; t < 3; ++t) cand.xyz[q * 3 + t] = C[static_cast<std::size_t>(j) * 3 + t];
+  }
+  const double l = kept_lower_[cell] - ch.s.drift_max;  // > 0: above upper + drift + gap
+  cand.out_near = l * l;
+  return true;
+}
+
+// Keeps the chunk's candidates for the cell (when few enough), with the bounds that keep them valid.
+void ColorGrid::keep_candidates(const Chunk& ch, std::size_t cell) {
+  const Candidates& cand = ch.cand;
+  kept_count_[cell] = 0;
+  if (cand.size > kKeptCandidates) return;
+  for (std::size_t q = 0; q < cand.size; ++q) kept_cand_[cell * kKeptCandidates + q] = cand.index[q];
+  kept_count_[cell] = static_cast<std::uint8_t>(cand.size);
+  kept_best_[cell] = cand.best;
+  kept_upper_[cell] = std::sqrt(cand.best_far) - ch.s.drift[static_cast<std::size_t>(cand.best)];
+  kept_lower_[cell] = std::sqrt(cand.out_near) + ch.s.drift_max;
+}
+
 // One step of the cell at positions [s0, s1) of the chunk (owner: the chunk holds its first position
 // and writes its next flag and bounds).
 void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1,
@@ -274,9 +334,13 @@ void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::si
   }
   if (owner) cell_whole_next_[cell] = -1;
   if (settled(ch, s0, s1, ch.todo)) return;  // every colour keeps its label by its own bounds
+  if (owner && kept_candidates(ch, C, cell)) return search(ch, ch.todo);
   double far = 0.0, near = 0.0;
   const std::int32_t whole = whole_cell_label(cell, C, far, near, ch.cand);
-  if (whole < 0) return search(ch, ch.todo);
+  if (whole < 0) {
+    if (owner) keep_candidates(ch, cell);
+    return search(ch, ch.todo);
+  }
   const double up = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)], low = std::sqrt(near) + s.drift_max;
   if (owner) {
     cell_whole_next_[cell] = whole;

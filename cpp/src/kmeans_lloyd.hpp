@@ -188,6 +188,8 @@ class ColorGrid {
     std::vector<double> near, xyz;  // the box's smallest squared distance to each; their coordinates
     std::size_t size = 0;
     double out_near = kInf;  // the smallest squared distance from the box to the centres left out
+    double best_far = kInf;  // the smallest largest squared distance from the box, and its centre
+    std::int32_t best = -1;
   };
   struct Chunk;
   void prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C);
@@ -195,6 +197,8 @@ class ColorGrid {
                                 Candidates& out) const;
   void visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1, bool owner);
   bool settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const;
+  bool kept_candidates(Chunk& ch, const double* C, std::size_t cell) const;
+  void keep_candidates(const Chunk& ch, std::size_t cell);
   void search(Chunk& ch, const std::vector<std::uint32_t>& todo);
 
   // Points in cell order, each occupied cell's key and first position, and whether all its colours were
@@ -213,7 +217,17 @@ class ColorGrid {
   std::vector<std::uint32_t> block_key_, cell_block_, block_count_;
   std::vector<std::int32_t> block_cand_;
   std::vector<double> block_out_near_;
+  // A candidate list stays valid while its box's best centre b and the centres left out stay apart,
+  // as a whole cell's bounds do: every colour within upper + drift[b] of b, the others at least
+  // lower - drift_max away (b < 0: none kept). Per block, and per cell not whole (up to
+  // kKeptCandidates of them; written and read by the chunk holding the cell's first position only).
+  std::vector<std::int32_t> block_best_, kept_best_, kept_cand_;
+  std::vector<double> block_upper_, block_lower_, kept_upper_, kept_lower_;
+  std::vector<std::uint8_t> kept_count_;
 };
+
+// The most candidates a cell keeps from one step to the next.
+constexpr std::size_t kKeptCandidates = 16;
 
 // Distinct 8-bit colours from which Lloyd runs on the colour grid.
 constexpr std::size_t kGridMinPoints = 4096;
