@@ -101,16 +101,42 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
 
 namespace {
 
-// The smallest and largest squared distances from centre c to the box of colours lo[t] to lo[t] + side.
-inline void box_distances(const double* lo, double side, const double* c, double& near, double& far) {
-  near = 0.0;
-  far = 0.0;
-  for (std::size_t t = 0; t < 3; ++t) {
-    const double a = lo[t] - c[t], b = lo[t] + side - c[t];
-    const double in = a > 0.0 ? a : (b < 0.0 ? b : 0.0);
-    near += in * in;
-    far += std::max(a * a, b * b);
+// near[j], far[j]: the smallest and largest squared distances from centre j (coordinates in the columns
+// x, y, z) to the box of colours lo[t] to lo[t] + side, for j < m. Centre by centre, so that the
+// compiler computes several per instruction.
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+inline void box_distances_impl(const double* lo, double side, const double* __restrict x, const double* __restrict y,
+                               const double* __restrict z, std::size_t m, double* __restrict near,
+                               double* __restrict far) {
+  const double lx = lo[0], ly = lo[1], lz = lo[2];
+  const double hx = lx + side, hy = ly + side, hz = lz + side;
+  for (std::size_t j = 0; j < m; ++j) {
+    const double ax = lx - x[j], bx = hx - x[j], ay = ly - y[j], by = hy - y[j], az = lz - z[j], bz = hz - z[j];
+    const double ix = ax > 0.0 ? ax : (bx < 0.0 ? bx : 0.0);
+    const double iy = ay > 0.0 ? ay : (by < 0.0 ? by : 0.0);
+    const double iz = az > 0.0 ? az : (bz < 0.0 ? bz : 0.0);
+    near[j] = ix * ix + iy * iy + iz * iz;
+    far[j] = std::max(ax * ax, bx * bx) + std::max(ay * ay, by * by) + std::max(az * az, bz * bz);
   }
+}
+
+#ifdef PIXCLUST_AVX2_DISPATCH
+__attribute__((target("avx2"))) void box_distances_avx2(const double* lo, double side, const double* x,
+                                                        const double* y, const double* z, std::size_t m,
+                                                        double* near, double* far) {
+  box_distances_impl(lo, side, x, y, z, m, near, far);
+}
+#endif
+
+void box_distances(const double* lo, double side, const double* x, const double* y, const double* z, std::size_t m,
+                   double* near, double* far) {
+#ifdef PIXCLUST_AVX2_DISPATCH
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  if (avx2) return box_distances_avx2(lo, side, x, y, z, m, near, far);
+#endif
+  box_distances_impl(lo, side, x, y, z, m, near, far);
 }
 
 // Whether a centre at smallest squared distance `near` from a box may be nearest to one of its colours,
@@ -132,6 +158,9 @@ inline bool still_apart(std::int32_t best, double upper, double lower, const dou
 // from the last step while its bounds allow).
 void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) {
   const std::size_t k = s.k;
+  center_col_.resize(3 * k);
+  for (std::size_t j = 0; j < k; ++j)
+    for (std::size_t t = 0; t < 3; ++t) center_col_[t * k + j] = C[j * 3 + t];
   for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) {
     if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
       const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
@@ -141,12 +170,14 @@ void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) 
     const std::uint32_t key = block_key_[b];
     const double lo[3] = {static_cast<double>((key >> 8) << 4), static_cast<double>(((key >> 4) & 15) << 4),
                           static_cast<double>((key & 15) << 4)};
-    double best_far = kInf, near = 0.0, far = 0.0;
+    std::vector<double> near(k), far(k);
+    box_distances(lo, 15.0, center_col_.data(), center_col_.data() + k, center_col_.data() + 2 * k, k, near.data(),
+                  far.data());
+    double best_far = kInf;
     std::size_t best = 0;
     for (std::size_t j = 0; j < k; ++j) {
-      box_distances(lo, 15.0, C + j * 3, near, far);
-      if (far < best_far) {
-        best_far = far;
+      if (far[j] < best_far) {
+        best_far = far[j];
         best = j;
       }
     }
@@ -154,11 +185,10 @@ void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) 
     std::uint32_t count = 0;
     double out_near = kInf;
     for (std::size_t j = 0; j < k; ++j) {
-      box_distances(lo, 15.0, C + j * 3, near, far);
-      if (may_be_nearest(near, best_far)) {
+      if (may_be_nearest(near[j], best_far)) {
         cand[count++] = static_cast<std::int32_t>(j);
       } else {
-        out_near = std::min(out_near, near);
+        out_near = std::min(out_near, near[j]);
       }
     }
     block_count_[b] = count;
@@ -184,13 +214,19 @@ std::int32_t ColorGrid::whole_cell_label(std::size_t cell, const double* C, doub
   // One pass over the candidates: the smallest largest distance (the first of equals), and the two
   // smallest smallest distances with the first's position, so that the smallest over the centres other
   // than `best` is known whichever candidate `best` turns out to be.
-  double best_far = kInf, far = 0.0;
+  if (out.col_block != block) {  // consecutive cells often share a block
+    for (std::size_t q = 0; q < count; ++q)
+      for (std::size_t t = 0; t < 3; ++t) out.col[t * k + q] = C[static_cast<std::size_t>(cand[q]) * 3 + t];
+    out.col_block = block;
+  }
+  box_distances(lo, 3.0, out.col.data(), out.col.data() + k, out.col.data() + 2 * k, count, out.near.data(),
+                out.far.data());
+  double best_far = kInf;
   std::size_t best = 0;
   TwoSmallest nearest_box;
   for (std::size_t q = 0; q < count; ++q) {
-    box_distances(lo, 3.0, C + static_cast<std::size_t>(cand[q]) * 3, out.near[q], far);
-    if (far < best_far) {
-      best_far = far;
+    if (out.far[q] < best_far) {
+      best_far = out.far[q];
       best = q;
     }
     nearest_box.offer(out.near[q], q);
@@ -225,7 +261,9 @@ struct ColorGrid::Chunk {
       : s(s_), labels(labels_), acc(acc_), accumulate(accumulate_) {
     cand.index.resize(s.k);
     cand.near.resize(s.k);
+    cand.far.resize(s.k);
     cand.xyz.resize(s.k * 3);
+    cand.col.resize(s.k * 3);
   }
   void set_label(std::size_t i, std::int32_t a) {
     const std::int32_t old = labels[i];

@@ -190,6 +190,10 @@ class ColorGrid {
     double out_near = kInf;  // the smallest squared distance from the box to the centres left out
     double best_far = kInf;  // the smallest largest squared distance from the box, and its centre
     std::int32_t best = -1;
+    // the block candidates' coordinates as 3 columns of k (of block col_block), the boxes' largest
+    // squared distances
+    std::vector<double> col, far;
+    std::size_t col_block = ~std::size_t{0};
   };
   struct Chunk;
   void prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C);
@@ -224,6 +228,7 @@ class ColorGrid {
   std::vector<std::int32_t> block_best_, kept_best_, kept_cand_;
   std::vector<double> block_upper_, block_lower_, kept_upper_, kept_lower_;
   std::vector<std::uint8_t> kept_count_;
+  std::vector<double> center_col_;  // the centres as 3 columns of k
 };
 
 // The most candidates a cell keeps from one step to the next.

@@ -329,7 +329,7 @@ TEST_CASE("k-means++ on 8-bit colours along the pixels picks the double path's c
   pixclust::SamplingOrder so;
   so.point = pixel.data();
   so.size = pixel.size();
-  for (std::size_t k : {8, 40, 200}) {
+  for (const std::size_t k : {std::size_t{8}, std::size_t{40}, std::size_t{200}}) {
     const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
     std::vector<double> u(1 + (k - 1) * trials);
     for (auto& x : u) x = static_cast<double>(rng() >> 11) * 0x1.0p-53;
