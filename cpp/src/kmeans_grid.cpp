@@ -161,7 +161,8 @@ void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) 
   center_col_.resize(3 * k);
   for (std::size_t j = 0; j < k; ++j)
     for (std::size_t t = 0; t < 3; ++t) center_col_[t * k + j] = C[j * 3 + t];
-  for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) {
+  ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
+  for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) { failed.run([&] {
     if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
       const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
       block_out_near_[b] = l * l;
@@ -196,7 +197,8 @@ void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) 
     block_best_[b] = static_cast<std::int32_t>(best);
     block_upper_[b] = std::sqrt(best_far) - s.drift[best];
     block_lower_[b] = std::sqrt(out_near) + s.drift_max;
-  });
+  }); });
+  failed.rethrow();
 }
 
 // The centre whose Voronoi region holds the whole cell, or -1: the candidate with the smallest largest
@@ -396,7 +398,8 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, s
                               bool accumulate) {
   const std::size_t cells = cell_key_.size();
   prepare_blocks(s, C);
-  for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+  ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
+  for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) { failed.run([&] {
     Chunk ch(s, labels, s.chunk_sums(c, accumulate), accumulate);
     // The cells that meet positions [b, e) of the cell order.
     std::size_t cell = static_cast<std::size_t>(
@@ -405,7 +408,8 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, s
       visit_cell(ch, C, cell, std::max<std::size_t>(b, cell_start_[cell]),
                  std::min<std::size_t>(e, cell_start_[cell + 1]), cell_start_[cell] >= b);
     s.changed[c] = ch.n_changed;
-  });
+  }); });
+  failed.rethrow();
   cell_whole_.swap(cell_whole_next_);
   cell_upper_.swap(cell_upper_next_);
   cell_lower_.swap(cell_lower_next_);

@@ -505,6 +505,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, n);
   // per chunk: the points whose distance fell, and by how much (for sample_sums)
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> fell(chunks);
+  detail::ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
   auto update_closest = [&](std::size_t ci, bool first) {
     detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       std::uint32_t dist[kBox];
@@ -522,7 +523,8 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
         std::uint32_t bm = 0;
         for (std::size_t i = bb; i < be; ++i) {
           const std::uint32_t m = first ? dist[i - bb] : std::min(closest[i], dist[i - bb]);
-          if (track && m < closest[i]) fell[c].emplace_back(static_cast<std::uint32_t>(i), closest[i] - m);
+          if (track && m < closest[i])
+            failed.run([&] { fell[c].emplace_back(static_cast<std::uint32_t>(i), closest[i] - m); });
           closest[i] = m;
           bs += static_cast<std::uint64_t>(wt[i]) * m;
           bm = std::max(bm, m);
@@ -533,6 +535,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
       }
       chunk_pot[c] = s;
     });
+    failed.rethrow();
     pot = 0;
     for (std::uint64_t s : chunk_pot) pot += s;
     if (!sample_sums) return;
