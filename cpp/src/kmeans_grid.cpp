@@ -11,8 +11,10 @@
 // cell by the margin. Every other centre is farther from every colour of the cell than that one, so the
 // nearest among the candidates (in index order, with nearest()'s arithmetic) is nearest()'s own. The
 // cells' candidates are taken from those of their block of 16 x 16 x 16 colours, found by the same test
-// once per step, so a cell tests a few centres, not k. The sums are exact integers, kept up to date from
-// the colours that change cluster, so the grouping cannot change a bit of the result
+// once per step, so a cell tests a few centres, not k. Bounds relative to the centres' drifts (as
+// Hamerly's) skip the work that cannot change anything: per colour (its label stays), per cell and per
+// block (their candidate lists stay valid). The sums are exact integers, kept up to date from the
+// colours that change cluster, so the grouping cannot change a bit of the result
 // (tests/cpp/test_kmeans.cpp).
 #include <algorithm>
 #include <cmath>
