@@ -2,6 +2,8 @@
 
     python benchmarks/bench_kmeans.py            # the full table (about 5-10 minutes on 2 cores)
     python benchmarks/bench_kmeans.py --quick    # 0.3 MP only
+    python benchmarks/bench_kmeans.py --large-k  # k = 64, 256, 1024: pixclust, Pillow and the floor
+    python benchmarks/bench_kmeans.py --pngquant # 12 MP file to file at k = 256 against pngquant
 
 Each measurement runs in a fresh worker process (so that its peak memory, the high-water mark of the
 resident set above what the loaded image already took, is its own; on Linux the mark is reset just
@@ -33,6 +35,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "python" / "pixclust" / "data" / "rocket.jpg"
 KS = (2, 4, 8, 16)
+# the PNG8 range (#20); scikit-learn and the other peers take minutes per fit there, so only pixclust,
+# Pillow and the floor run
+LARGE_KS = (64, 256, 1024)
+LARGE_METHODS = ["pixclust", "pillow", "floor"]
 SWEEP = (10, 8, 6, 4, 2)
 
 
@@ -216,6 +222,54 @@ def inertia_ratio(row: dict[str, Any], sk: dict[str, Any]) -> float:
     return float(np.median([row["by_seed"][s] for s in common]) / np.median([sk["by_seed"][s] for s in common]))
 
 
+# -- file to file against pngquant ------------------------------------------------------------------
+
+
+def _timed(cmd: list[str], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _file_error(original: np.ndarray, path: Path) -> float:
+    """Mean squared colour error per pixel (summed over R, G, B) of a written image."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        out = np.asarray(im.convert("RGB"), dtype=np.float64)
+    return float(np.mean(np.sum((out - original) ** 2, axis=-1)))
+
+
+def pngquant_table(cache: Path, k: int = 256, repeats: int = 3) -> None:
+    """pixclust's command line against pngquant, PNG file to PNG file, undithered and dithered (the
+    median wall time of `repeats` runs of each, process start included)."""
+    import shutil
+
+    from PIL import Image
+
+    if shutil.which("pngquant") is None:
+        print("pngquant not found (Debian: apt-get install pngquant)")
+        return
+    src = cache / "rocket_12MP.png"
+    original = np.load(_images(cache)["12MP"])
+    if not src.exists():
+        Image.fromarray(original).save(src)
+    original = original.astype(np.float64)
+    out = cache / "out.png"
+    cli = [sys.executable, "-m", "pixclust", "quantize", "-q", "--force", "-k", str(k), "-o", str(out), str(src)]
+    pq = ["pngquant", "--force", "--output", str(out), str(k), str(src)]
+    rows = [("pixclust", cli), ("pngquant --nofs", pq[:1] + ["--nofs"] + pq[1:]),
+            ("pixclust --dither", cli[:4] + ["--dither"] + cli[4:]), ("pngquant", pq)]
+    print(f"\n12 MP PNG to PNG, k = {k}, median of {repeats}")
+    print(f"{'command':<18} {'time s':>8} {'MSE/pixel':>10} {'file MB':>8}")
+    for name, cmd in rows:
+        t = _timed(cmd, repeats)
+        print(f"{name:<18} {t:8.3f} {_file_error(original, out):10.2f} {out.stat().st_size / 1e6:8.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", action="store_true")
@@ -228,9 +282,16 @@ def main() -> None:
     parser.add_argument("--ks", type=int, nargs="+", help=f"these k only (default {list(KS)})")
     parser.add_argument("--methods", nargs="+", help="these methods only (pixclust and sklearn always run)")
     parser.add_argument("--no-sweep", action="store_true", help="skip the tutorial sweep")
+    parser.add_argument("--large-k", action="store_true", help=f"k = {list(LARGE_KS)}: {', '.join(LARGE_METHODS)}")
+    parser.add_argument("--pngquant", action="store_true", help="only the file-to-file table against pngquant")
     args = parser.parse_args()
     if args.worker:
         worker(args)
+        return
+    if args.pngquant:
+        cache = Path(tempfile.gettempdir()) / "pixclust_bench"
+        cache.mkdir(exist_ok=True)
+        pngquant_table(cache)
         return
 
     import pixclust
@@ -249,6 +310,8 @@ def main() -> None:
     methods = ["pixclust", "sklearn", "minibatch", "faiss", "faiss-full", "opencv", "pillow", "floor"]
     if args.methods:
         methods = [m for m in methods if m in ("pixclust", "sklearn") or m in args.methods]
+    if args.large_k:
+        methods, args.ks, args.no_sweep = LARGE_METHODS, args.ks or list(LARGE_KS), True
     for size in sizes:
         img = images[size]
         shape = np.load(img, mmap_mode="r").shape
@@ -262,11 +325,12 @@ def main() -> None:
                     s = [0, 1, 2]  # the headline target is a median over seeds
                 rows[m] = measure(img, m, k, s)
             base_t = rows["pixclust"]["time"]
+            ref = rows.get("sklearn", rows["pixclust"])  # without scikit-learn, inertia over pixclust's
             print(f"{'method':<12} {'seeds':>5} {'time s':>9} {'x pixclust':>11} {'peak MB':>8} "
-                  f"{'inertia':>14} {'/ sklearn':>10}")
+                  f"{'inertia':>14} {'/ sklearn' if 'sklearn' in rows else '/ pixclust':>10}")
             for m, r in rows.items():
                 inert = "" if m == "floor" else f"{r['inertia']:14.6g}"
-                ratio_i = "" if m == "floor" else f"{inertia_ratio(r, rows['sklearn']):10.5f}"
+                ratio_i = "" if m == "floor" else f"{inertia_ratio(r, ref):10.5f}"
                 print(f"{m:<12} {r['n']:>5} {r['time']:9.4f} {r['time'] / base_t:11.2f} {r['peak_mb']:8.1f} "
                       f"{inert:>14} {ratio_i:>10}")
         if args.no_sweep:

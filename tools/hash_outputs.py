@@ -10,6 +10,11 @@ Run it on the commit before a change and after it, and compare the two listings:
     diff before.txt after.txt                      # empty: the same bits
 
 Each line is ``name  sha256-prefix``; the last line hashes all of them.
+
+``--large-k`` hashes another set instead, for the large-k code paths (#20): quantize and KMeans at
+k = 64, 256 and 1024 on a photo-sized image (rocket.jpg upscaled to 4000 x 3000 as
+benchmarks/bench_kmeans.py does, then downscaled to 800 x 600: photo-like colours, over 100,000 distinct
+ones, so that the 8-bit colour grid and k-means++'s boxes run), as uint8, uint16, float32 and float64.
 """
 
 from __future__ import annotations
@@ -110,9 +115,48 @@ def cases() -> list[tuple[str, Callable[[int], tuple[Any, ...]]]]:
     return out
 
 
+def large_photo() -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(DATA / "rocket.jpg") as im:
+        big = im.convert("RGB").resize((4000, 3000), Image.LANCZOS)
+        return np.asarray(big.resize((800, 600), Image.LANCZOS))
+
+
+def large_k_cases() -> list[tuple[str, Callable[[int], tuple[Any, ...]]]]:
+    img = large_photo()
+    out: list[tuple[str, Callable[[int], tuple[Any, ...]]]] = []
+
+    def quant(name: str, image: np.ndarray, k: int, **kw: Any) -> None:
+        def run(t: int) -> tuple[Any, ...]:
+            r = pixclust.quantize(image, k, random_state=0, n_threads=t, **kw)
+            return r.image, r.palette, r.centers, r.labels, r.counts, np.float64(r.inertia)
+
+        out.append((name, run))
+
+    def kmeans(name: str, data: np.ndarray, k: int) -> None:
+        def run(t: int) -> tuple[Any, ...]:
+            km = pixclust.KMeans(n_clusters=k, random_state=1, n_threads=t).fit(data)
+            return km.cluster_centers_, km.labels_, np.float64(km.inertia_), np.int64(km.n_iter_)
+
+        out.append((name, run))
+
+    pixels = img.reshape(-1, 3)
+    for k in (64, 256, 1024):
+        quant(f"large/quantize-u8-k{k}", img, k)
+        kmeans(f"large/kmeans-u8-k{k}", pixels, k)
+    small = img[::2, ::2]  # the per-point kernels: a quarter of the pixels keeps them quick
+    for k in (64, 256, 1024):
+        quant(f"large/quantize-u16-k{k}", small.astype(np.uint16) * 257, k)
+        quant(f"large/quantize-f32-k{k}", small.astype(np.float32) / 255, k)
+        kmeans(f"large/kmeans-f64-k{k}", small.reshape(-1, 3).astype(np.float64) / 255, k)
+    quant("large/quantize-lab-k256", small.astype(np.float32) / 255, 256, space="lab")
+    return out
+
+
 def main() -> int:
     lines = []
-    for name, run in cases():
+    for name, run in (large_k_cases() if "--large-k" in sys.argv[1:] else cases()):
         for threads in (1, 2):
             lines.append(f"{name} threads={threads}  {digest(*run(threads))}")
     lines.append(f"all  {hashlib.sha256(chr(10).join(lines).encode()).hexdigest()[:16]}")

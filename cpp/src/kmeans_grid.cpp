@@ -6,9 +6,16 @@
 // rounding of any distance, is given that centre as a whole: every colour in it would get the same label
 // from nearest(), and no distance needs computing (most colours of a photo are in such cells:
 // benchmarks/bench_kmeans.py). A cell that was already whole in the same cluster changes nothing and is
-// skipped. The other cells' colours are searched as the plain iteration does. The sums are exact
-// integers, kept up to date from the colours that change cluster, so the grouping cannot change a bit of
-// the result (tests/cpp/test_kmeans.cpp).
+// skipped. The other cells' colours are compared with their cell's candidates alone: the centres whose
+// smallest distance to the cell is not beyond every colour's distance to the centre nearest the whole
+// cell by the margin. Every other centre is farther from every colour of the cell than that one, so the
+// nearest among the candidates (in index order, with nearest()'s arithmetic) is nearest()'s own. The
+// cells' candidates are taken from those of their block of 16 x 16 x 16 colours, found by the same test
+// once per step, so a cell tests a few centres, not k. Bounds relative to the centres' drifts (as
+// Hamerly's) skip the work that cannot change anything: per colour (its label stays), per cell and per
+// block (their candidate lists stay valid). The sums are exact integers, kept up to date from the
+// colours that change cluster, so the grouping cannot change a bit of the result
+// (tests/cpp/test_kmeans.cpp).
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -62,6 +69,30 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
     for (std::size_t i = b; i < e; ++i) perm_[own[key_of(i)]++] = static_cast<std::uint32_t>(i);
   }
   cell_start_.push_back(static_cast<std::uint32_t>(n));
+  constexpr std::uint32_t kNoBlock = ~std::uint32_t{0};
+  std::vector<std::uint32_t> block_of(std::size_t{1} << 12, kNoBlock);
+  cell_block_.reserve(cell_key_.size());
+  for (const std::uint32_t key : cell_key_) {
+    const std::uint32_t block = ((key >> 14) << 8) | (((key >> 8) & 15) << 4) | ((key >> 2) & 15);
+    if (block_of[block] == kNoBlock) {
+      block_of[block] = static_cast<std::uint32_t>(block_key_.size());
+      block_key_.push_back(block);
+    }
+    cell_block_.push_back(block_of[block]);
+  }
+  block_count_.assign(block_key_.size(), 0);
+  block_cand_.assign(block_key_.size() * s.k, 0);
+  block_out_near_.assign(block_key_.size(), kInf);
+  upper_.assign(n, kInf);
+  lower_.assign(n, 0.0);
+  block_best_.assign(block_key_.size(), -1);
+  block_upper_.assign(block_key_.size(), 0.0);
+  block_lower_.assign(block_key_.size(), 0.0);
+  kept_best_.assign(cell_key_.size(), -1);
+  kept_upper_.assign(cell_key_.size(), 0.0);
+  kept_lower_.assign(cell_key_.size(), 0.0);
+  kept_count_.assign(cell_key_.size(), 0);
+  kept_cand_.assign(cell_key_.size() * kKeptCandidates, 0);
   cell_whole_.assign(cell_key_.size(), -1);
   cell_whole_next_.assign(cell_key_.size(), -1);
   cell_upper_.assign(cell_key_.size(), 0.0);
@@ -70,115 +101,317 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   cell_lower_next_.assign(cell_key_.size(), 0.0);
 }
 
-// The centre whose Voronoi region holds the whole cell, or -1: the centre with the smallest largest
-// squared distance to the cell's box, when that is below every other centre's smallest one.
-// far_out, near_out: the largest squared distance to that centre, the smallest to the others.
-std::int32_t ColorGrid::whole_cell_label(std::uint32_t key, const double* C, std::size_t k, double& far_out,
-                                         double& near_out) const {
+namespace {
+
+// near[j], far[j]: the smallest and largest squared distances from centre j (coordinates in the columns
+// x, y, z) to the box of colours lo[t] to lo[t] + side, for j < m. Centre by centre, so that the
+// compiler computes several per instruction.
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((always_inline))
+#endif
+inline void box_distances_impl(const double* lo, double side, const double* __restrict x, const double* __restrict y,
+                               const double* __restrict z, std::size_t m, double* __restrict near,
+                               double* __restrict far) {
+  const double lx = lo[0], ly = lo[1], lz = lo[2];
+  const double hx = lx + side, hy = ly + side, hz = lz + side;
+  for (std::size_t j = 0; j < m; ++j) {
+    const double ax = lx - x[j], bx = hx - x[j], ay = ly - y[j], by = hy - y[j], az = lz - z[j], bz = hz - z[j];
+    const double ix = ax > 0.0 ? ax : (bx < 0.0 ? bx : 0.0);
+    const double iy = ay > 0.0 ? ay : (by < 0.0 ? by : 0.0);
+    const double iz = az > 0.0 ? az : (bz < 0.0 ? bz : 0.0);
+    near[j] = ix * ix + iy * iy + iz * iz;
+    far[j] = std::max(ax * ax, bx * bx) + std::max(ay * ay, by * by) + std::max(az * az, bz * bz);
+  }
+}
+
+#ifdef PIXCLUST_AVX2_DISPATCH
+__attribute__((target("avx2"))) void box_distances_avx2(const double* lo, double side, const double* x,
+                                                        const double* y, const double* z, std::size_t m,
+                                                        double* near, double* far) {
+  box_distances_impl(lo, side, x, y, z, m, near, far);
+}
+#endif
+
+void box_distances(const double* lo, double side, const double* x, const double* y, const double* z, std::size_t m,
+                   double* near, double* far) {
+#ifdef PIXCLUST_AVX2_DISPATCH
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  if (avx2) return box_distances_avx2(lo, side, x, y, z, m, near, far);
+#endif
+  box_distances_impl(lo, side, x, y, z, m, near, far);
+}
+
+// Whether a centre at smallest squared distance `near` from a box may be nearest to one of its colours,
+// when every colour of the box lies within best_far of one centre. The relative term: centres far from
+// the data (given as init) round these sums far above kCellMargin.
+inline bool may_be_nearest(double near, double best_far) {
+  return !(best_far + kCellMargin + kCellMarginRel * near < near);
+}
+
+}  // namespace
+
+// Whether kept bounds (relative to the drifts) still keep their box's candidates apart from the rest.
+inline bool still_apart(std::int32_t best, double upper, double lower, const double* drift, double drift_max) {
+  const double gap = kCellGap + kBoundSlackRel * drift_max;  // as a whole cell's test
+  return best >= 0 && upper + drift[static_cast<std::size_t>(best)] + gap < lower - drift_max;
+}
+
+// Each block's candidates for the centres C: those that may be nearest to one of its colours (kept
+// from the last step while its bounds allow).
+void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) {
+  const std::size_t k = s.k;
+  center_col_.resize(3 * k);
+  for (std::size_t j = 0; j < k; ++j)
+    for (std::size_t t = 0; t < 3; ++t) center_col_[t * k + j] = C[j * 3 + t];
+  ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
+  for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) { failed.run([&] {
+    if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
+      const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
+      block_out_near_[b] = l * l;
+      return;
+    }
+    const std::uint32_t key = block_key_[b];
+    const double lo[3] = {static_cast<double>((key >> 8) << 4), static_cast<double>(((key >> 4) & 15) << 4),
+                          static_cast<double>((key & 15) << 4)};
+    std::vector<double> near(k), far(k);
+    box_distances(lo, 15.0, center_col_.data(), center_col_.data() + k, center_col_.data() + 2 * k, k, near.data(),
+                  far.data());
+    double best_far = kInf;
+    std::size_t best = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+      if (far[j] < best_far) {
+        best_far = far[j];
+        best = j;
+      }
+    }
+    std::int32_t* cand = block_cand_.data() + b * k;
+    std::uint32_t count = 0;
+    double out_near = kInf;
+    for (std::size_t j = 0; j < k; ++j) {
+      if (may_be_nearest(near[j], best_far)) {
+        cand[count++] = static_cast<std::int32_t>(j);
+      } else {
+        out_near = std::min(out_near, near[j]);
+      }
+    }
+    block_count_[b] = count;
+    block_out_near_[b] = out_near;
+    block_best_[b] = static_cast<std::int32_t>(best);
+    block_upper_[b] = std::sqrt(best_far) - s.drift[best];
+    block_lower_[b] = std::sqrt(out_near) + s.drift_max;
+  }); });
+  failed.rethrow();
+}
+
+// The centre whose Voronoi region holds the whole cell, or -1: the candidate with the smallest largest
+// squared distance to the cell's box, when that is below every other centre's smallest one (the other
+// candidates' and the block's left-out ones'). far_out, near_out: the largest squared distance to that
+// centre, the smallest to the others. When -1, `out` gets the cell's own candidates.
+std::int32_t ColorGrid::whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
+                                         Candidates& out) const {
+  const std::uint32_t key = cell_key_[cell];
+  const std::size_t block = cell_block_[cell], k = out.index.size();
+  const std::int32_t* cand = block_cand_.data() + block * k;
+  const std::size_t count = block_count_[block];
   const double lo[3] = {static_cast<double>((key >> 12) << 2), static_cast<double>(((key >> 6) & 63) << 2),
                         static_cast<double>((key & 63) << 2)};
-  auto box = [&](std::size_t j, double& near, double& far) {
-    const double* c = C + j * 3;
-    near = 0.0;
-    far = 0.0;
-    for (std::size_t t = 0; t < 3; ++t) {
-      const double a = lo[t] - c[t], b = lo[t] + 3.0 - c[t];
-      const double in = a > 0.0 ? a : (b < 0.0 ? b : 0.0);
-      near += in * in;
-      far += std::max(a * a, b * b);
-    }
-  };
-  // One pass over the centres: the smallest largest distance (the first of equals), and the two
-  // smallest smallest distances with the first's centre, so that the smallest over the centres other
-  // than `best` is known whichever centre `best` turns out to be.
-  double best_far = kInf, near = 0.0, far = 0.0;
+  // One pass over the candidates: the smallest largest distance (the first of equals), and the two
+  // smallest smallest distances with the first's position, so that the smallest over the centres other
+  // than `best` is known whichever candidate `best` turns out to be.
+  if (out.col_block != block) {  // consecutive cells often share a block
+    for (std::size_t q = 0; q < count; ++q)
+      for (std::size_t t = 0; t < 3; ++t) out.col[t * k + q] = C[static_cast<std::size_t>(cand[q]) * 3 + t];
+    out.col_block = block;
+  }
+  box_distances(lo, 3.0, out.col.data(), out.col.data() + k, out.col.data() + 2 * k, count, out.near.data(),
+                out.far.data());
+  double best_far = kInf;
   std::size_t best = 0;
   TwoSmallest nearest_box;
-  for (std::size_t j = 0; j < k; ++j) {
-    box(j, near, far);
-    if (far < best_far) {
-      best_far = far;
-      best = j;
+  for (std::size_t q = 0; q < count; ++q) {
+    if (out.far[q] < best_far) {
+      best_far = out.far[q];
+      best = q;
     }
-    nearest_box.offer(near, j);
+    nearest_box.offer(out.near[q], q);
   }
-  const double other_near = nearest_box.at == best ? nearest_box.second : nearest_box.first;
-  // the relative term: centres far from the data (given as init) round these sums far above kCellMargin
-  if (!(best_far + kCellMargin + kCellMarginRel * other_near < other_near)) return -1;
-  far_out = best_far;
-  near_out = other_near;
-  return static_cast<std::int32_t>(best);
+  const double other_near =
+      std::min(nearest_box.at == best ? nearest_box.second : nearest_box.first, block_out_near_[block]);
+  if (best_far + kCellMargin + kCellMarginRel * other_near < other_near) {
+    far_out = best_far;
+    near_out = other_near;
+    return cand[best];
+  }
+  out.size = 0;
+  out.out_near = block_out_near_[block];
+  out.best_far = best_far;
+  out.best = cand[best];
+  for (std::size_t q = 0; q < count; ++q) {
+    if (!may_be_nearest(out.near[q], best_far)) {
+      out.out_near = std::min(out.out_near, out.near[q]);
+      continue;
+    }
+    const auto j = static_cast<std::size_t>(cand[q]);
+    out.index[out.size] = cand[q];
+    for (std::size_t t = 0; t < 3; ++t) out.xyz[out.size * 3 + t] = C[j * 3 + t];
+    ++out.size;
+  }
+  return -1;
+}
+
+// One chunk of positions in cell order: its sums, how many labels it changed, its scratch.
+struct ColorGrid::Chunk {
+  Chunk(LloydState<3, std::uint8_t>& s_, std::int32_t* labels_, double* acc_, bool accumulate_)
+      : s(s_), labels(labels_), acc(acc_), accumulate(accumulate_) {
+    cand.index.resize(s.k);
+    cand.near.resize(s.k);
+    cand.far.resize(s.k);
+    cand.xyz.resize(s.k * 3);
+    cand.col.resize(s.k * 3);
+  }
+  void set_label(std::size_t i, std::int32_t a) {
+    const std::int32_t old = labels[i];
+    if (a == old) return;
+    ++n_changed;
+    labels[i] = a;
+    if (accumulate) move_point(acc, s.point(i), s.weight(i), 3, a, old);
+  }
+  // the bounds' margin: kCellGap, plus the drifts' rounding, as in Hamerly's
+  double gap() const { return kCellGap + kBoundSlackRel * s.drift_max; }
+
+  LloydState<3, std::uint8_t>& s;
+  std::int32_t* labels;
+  double* acc;
+  bool accumulate;
+  std::size_t n_changed = 0;
+  Candidates cand;
+  std::vector<std::uint32_t> todo;  // positions to search
+};
+
+// Whether every colour at positions [s0, s1) keeps its label by its bounds; lists in todo those that
+// may not.
+bool ColorGrid::settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const {
+  todo.clear();
+  const double gap = ch.gap(), drift_max = ch.s.drift_max;
+  const double* drift = ch.s.drift.data();
+  for (std::size_t q = s0; q < s1; ++q) {
+    const std::int32_t a = ch.labels[perm_[q]];  // -1 before the first step
+    // NaN (from an infinite drift) fails: the colour is searched
+    if (a < 0 || !(upper_[q] + drift[static_cast<std::size_t>(a)] + gap < lower_[q] - drift_max))
+      todo.push_back(static_cast<std::uint32_t>(q));
+  }
+  return todo.empty();
+}
+
+// Searches the colours at the listed positions among the chunk's candidates, and sets their bounds.
+void ColorGrid::search(Chunk& ch, const std::vector<std::uint32_t>& todo) {
+  double xs[3 * kBlock], best[kBlock], second[kBlock];
+  std::int32_t lab[kBlock];
+  const Candidates& cand = ch.cand;
+  for (std::size_t q0 = 0; q0 < todo.size(); q0 += kBlock) {
+    const std::size_t m = std::min(todo.size(), q0 + kBlock) - q0;
+    for (std::size_t q = 0; q < m; ++q) {
+      const std::uint8_t* x = ch.s.point(perm_[todo[q0 + q]]);
+      for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
+    }
+    nearest_block<3>(xs, m, cand.xyz.data(), cand.size, lab, best, second);
+    for (std::size_t q = 0; q < m; ++q) {
+      const std::size_t at = todo[q0 + q];
+      const auto a = static_cast<std::size_t>(cand.index[static_cast<std::size_t>(lab[q])]);
+      ch.set_label(perm_[at], static_cast<std::int32_t>(a));
+      upper_[at] = std::sqrt(best[q]) - ch.s.drift[a];
+      lower_[at] = std::sqrt(std::min(second[q], cand.out_near)) + ch.s.drift_max;
+    }
+  }
+}
+
+// Loads the candidates the cell kept at an earlier step into the chunk's, when its bounds still keep
+// them apart from the rest (the owner's only).
+bool ColorGrid::kept_candidates(Chunk& ch, const double* C, std::size_t cell) const {
+  const std::size_t count = kept_count_[cell];
+  if (count == 0 || !still_apart(kept_best_[cell], kept_upper_[cell], kept_lower_[cell], ch.s.drift.data(),
+                                 ch.s.drift_max))
+    return false;
+  Candidates& cand = ch.cand;
+  cand.size = count;
+  for (std::size_t q = 0; q < count; ++q) {
+    const std::int32_t j = kept_cand_[cell * kKeptCandidates + q];
+    cand.index[q] = j;
+    for (std::size_t t = 0; t < 3; ++t) cand.xyz[q * 3 + t] = C[static_cast<std::size_t>(j) * 3 + t];
+  }
+  const double l = kept_lower_[cell] - ch.s.drift_max;  // > 0: above upper + drift + gap
+  cand.out_near = l * l;
+  return true;
+}
+
+// Keeps the chunk's candidates for the cell (when few enough), with the bounds that keep them valid.
+void ColorGrid::keep_candidates(const Chunk& ch, std::size_t cell) {
+  const Candidates& cand = ch.cand;
+  kept_count_[cell] = 0;
+  if (cand.size > kKeptCandidates) return;
+  for (std::size_t q = 0; q < cand.size; ++q) kept_cand_[cell * kKeptCandidates + q] = cand.index[q];
+  kept_count_[cell] = static_cast<std::uint8_t>(cand.size);
+  kept_best_[cell] = cand.best;
+  kept_upper_[cell] = std::sqrt(cand.best_far) - ch.s.drift[static_cast<std::size_t>(cand.best)];
+  kept_lower_[cell] = std::sqrt(cand.out_near) + ch.s.drift_max;
+}
+
+// One step of the cell at positions [s0, s1) of the chunk (owner: the chunk holds its first position
+// and writes its next flag and bounds).
+void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1,
+                           bool owner) {
+  LloydState<3, std::uint8_t>& s = ch.s;
+  // A cell whole in cluster a at its last test stays whole while its bounds, moved by how far the
+  // centres have moved since (as Hamerly's are), stay apart by the gap: then no colour of it is within
+  // kCellGap of being as close to another centre, far above any rounding.
+  const std::int32_t was = cell_whole_[cell];
+  if (was >= 0 && cell_upper_[cell] + s.drift[static_cast<std::size_t>(was)] + ch.gap() <
+                      cell_lower_[cell] - s.drift_max) {
+    if (owner) {
+      cell_whole_next_[cell] = was;
+      cell_upper_next_[cell] = cell_upper_[cell];
+      cell_lower_next_[cell] = cell_lower_[cell];
+    }
+    return;  // every colour already there
+  }
+  if (owner) cell_whole_next_[cell] = -1;
+  if (settled(ch, s0, s1, ch.todo)) return;  // every colour keeps its label by its own bounds
+  if (owner && kept_candidates(ch, C, cell)) return search(ch, ch.todo);
+  double far = 0.0, near = 0.0;
+  const std::int32_t whole = whole_cell_label(cell, C, far, near, ch.cand);
+  if (whole < 0) {
+    if (owner) keep_candidates(ch, cell);
+    return search(ch, ch.todo);
+  }
+  const double up = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)], low = std::sqrt(near) + s.drift_max;
+  if (owner) {
+    cell_whole_next_[cell] = whole;
+    cell_upper_next_[cell] = up;
+    cell_lower_next_[cell] = low;
+  }
+  for (std::size_t q = s0; q < s1; ++q) {
+    ch.set_label(perm_[q], whole);
+    upper_[q] = up;
+    lower_[q] = low;
+  }
 }
 
 std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels,
                               bool accumulate) {
   const std::size_t cells = cell_key_.size();
-  for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-    double* acc = s.chunk_sums(c, accumulate);
-    std::size_t n_changed = 0;
-    auto set_label = [&](std::size_t i, std::int32_t a) {
-      const std::int32_t old = labels[i];
-      if (a == old) return;
-      ++n_changed;
-      labels[i] = a;
-      if (accumulate) move_point(acc, s.point(i), s.weight(i), 3, a, old);
-    };
-    double xs[3 * kBlock], best[kBlock], second[kBlock];
-    std::uint32_t who[kBlock];
-    std::int32_t lab[kBlock];
-    std::size_t m = 0;
-    auto flush = [&] {
-      nearest_block<3>(xs, m, C, s.k, lab, best, second);
-      for (std::size_t q = 0; q < m; ++q) set_label(who[q], lab[q]);
-      m = 0;
-    };
-    // The cells that meet positions [b, e) of the cell order; a cell's flag is written by the chunk
-    // holding its first position.
+  prepare_blocks(s, C);
+  ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
+  for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) { failed.run([&] {
+    Chunk ch(s, labels, s.chunk_sums(c, accumulate), accumulate);
+    // The cells that meet positions [b, e) of the cell order.
     std::size_t cell = static_cast<std::size_t>(
         std::upper_bound(cell_start_.begin(), cell_start_.end(), static_cast<std::uint32_t>(b)) - cell_start_.begin() - 1);
-    for (; cell < cells && cell_start_[cell] < e; ++cell) {
-      const std::size_t s0 = std::max<std::size_t>(b, cell_start_[cell]);
-      const std::size_t s1 = std::min<std::size_t>(e, cell_start_[cell + 1]);
-      const bool owner = cell_start_[cell] >= b;  // writes the cell's next flag and bounds
-      // A cell whole in cluster a at its last test stays whole while its bounds, moved by how far
-      // the centres have moved since (as Hamerly's are), stay apart by kCellGap: then no colour of it
-      // is within kCellGap of being as close to another centre, far above any rounding.
-      const std::int32_t was = cell_whole_[cell];
-      const double gap = kCellGap + kBoundSlackRel * s.drift_max;  // the drifts' rounding, as in Hamerly's
-      if (was >= 0 && cell_upper_[cell] + s.drift[static_cast<std::size_t>(was)] + gap <
-                          cell_lower_[cell] - s.drift_max) {
-        if (owner) {
-          cell_whole_next_[cell] = was;
-          cell_upper_next_[cell] = cell_upper_[cell];
-          cell_lower_next_[cell] = cell_lower_[cell];
-        }
-        continue;  // every colour already there
-      }
-      double far = 0.0, near = 0.0;
-      const std::int32_t whole = whole_cell_label(cell_key_[cell], C, s.k, far, near);
-      if (owner) {
-        cell_whole_next_[cell] = whole;
-        if (whole >= 0) {
-          cell_upper_next_[cell] = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)];
-          cell_lower_next_[cell] = std::sqrt(near) + s.drift_max;
-        }
-      }
-      if (whole >= 0) {
-        if (whole == cell_whole_[cell]) continue;  // every colour already there
-        for (std::size_t q = s0; q < s1; ++q) set_label(perm_[q], whole);
-        continue;
-      }
-      for (std::size_t q = s0; q < s1; ++q) {
-        const std::uint32_t i = perm_[q];
-        const std::uint8_t* x = s.point(i);
-        for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + m] = static_cast<double>(x[t]);
-        who[m++] = i;
-        if (m == kBlock) flush();
-      }
-    }
-    if (m > 0) flush();
-    s.changed[c] = n_changed;
-  });
+    for (; cell < cells && cell_start_[cell] < e; ++cell)
+      visit_cell(ch, C, cell, std::max<std::size_t>(b, cell_start_[cell]),
+                 std::min<std::size_t>(e, cell_start_[cell + 1]), cell_start_[cell] >= b);
+    s.changed[c] = ch.n_changed;
+  }); });
+  failed.rethrow();
   cell_whole_.swap(cell_whole_next_);
   cell_upper_.swap(cell_upper_next_);
   cell_lower_.swap(cell_lower_next_);

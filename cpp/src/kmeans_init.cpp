@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kmeans_detail.hpp"
@@ -376,6 +378,85 @@ struct U8Columns {
   std::vector<std::uint8_t> box_lo, box_hi;
 };
 
+// Along the samples, plusplus_u8's per-chunk sums of the samples' masses (each sample's point's
+// distance), kept up to date from the points whose distance fell: each point's samples are stored as
+// runs of (chunk, samples of the point in it), so that a change costs the point's runs, not a pass
+// over every sample per centre. Exact: every sum is an integer below 2^53 (integer_seeding), so the
+// sums, and the draws through them, are those of a pass over the samples.
+struct SampleChunkSums {
+  SampleChunkSums(const SamplingOrder& order, std::size_t n) : start(n + 1, 0), pot(detail::n_chunks(order.size), 0) {
+    constexpr std::uint32_t kNone = ~std::uint32_t{0};
+    std::vector<std::uint32_t> last(n, kNone);
+    auto each_new_run = [&](auto&& f) {
+      std::fill(last.begin(), last.end(), kNone);
+      for (std::size_t smp = 0; smp < order.size; ++smp) {
+        const auto p = static_cast<std::size_t>(order.point[smp]);
+        const auto c = static_cast<std::uint32_t>(smp / kPointsPerChunk);
+        f(p, c, last[p] != c);
+        last[p] = c;
+      }
+    };
+    each_new_run([&](std::size_t p, std::uint32_t, bool fresh) { start[p + 1] += fresh ? 1 : 0; });
+    for (std::size_t p = 0; p < n; ++p) start[p + 1] += start[p];
+    chunk.resize(start[n]);
+    count.resize(start[n], 0);
+    std::vector<std::size_t> next(start.begin(), start.end() - 1);
+    each_new_run([&](std::size_t p, std::uint32_t c, bool fresh) {
+      if (fresh) chunk[next[p]++] = c;
+      ++count[next[p] - 1];
+    });
+  }
+  // Every chunk's sum from the points' masses.
+  void set(const std::vector<std::uint32_t>& mass) {
+    std::fill(pot.begin(), pot.end(), 0);
+    for (std::size_t p = 0; p + 1 < start.size(); ++p)
+      for (std::size_t r = start[p]; r < start[p + 1]; ++r) pot[chunk[r]] += std::uint64_t{mass[p]} * count[r];
+  }
+  // Point p's mass fell by `fall`.
+  void lower(std::size_t p, std::uint32_t fall) {
+    for (std::size_t r = start[p]; r < start[p + 1]; ++r) pot[chunk[r]] -= std::uint64_t{fall} * count[r];
+  }
+  void get(std::vector<double>& sums) const {
+    for (std::size_t c = 0; c < pot.size(); ++c) sums[c] = static_cast<double>(pot[c]);
+  }
+
+  std::vector<std::size_t> start;  // point p's runs: [start[p], start[p + 1])
+  std::vector<std::uint32_t> chunk, count;
+  std::vector<std::uint64_t> pot;
+};
+
+// plusplus_u8's draws of the candidates of one centre along the samples (closest: the points' distances
+// to their nearest centres, pot: their exact total): through the running sums when kept, else from both
+// ends of the samples.
+void draw_along_samples(Draws& draws, const SampleChunkSums* sample_sums, const std::vector<std::uint32_t>& closest,
+                        const double* u, std::size_t trials, std::uint64_t pot, int threads,
+                        detail::CancelPoller& poller, std::size_t* cand) {
+  const SamplingOrder& order = draws.order;
+  auto sample_mass = [&](std::size_t s) {
+    return static_cast<double>(closest[static_cast<std::size_t>(order.point[s])]);
+  };
+  if (sample_sums) {  // every chunk's sum is known: no pass along the samples
+    sample_sums->get(draws.sums);
+    for (std::size_t t = 0; t < trials; ++t) cand[t] = draws.draw(u[t], static_cast<double>(pot), true, sample_mass);
+    return;
+  }
+  std::vector<double> targets(trials);
+  for (std::size_t t = 0; t < trials; ++t) targets[t] = u[t] * static_cast<double>(pot);
+  draw_from_both_ends(
+      draws.n_draw, draws.sums, targets.data(), trials, static_cast<double>(pot), threads, poller,
+      [&](std::size_t b, std::size_t e) {
+        std::uint64_t s = 0;
+        for (std::size_t i = b; i < e; ++i) s += closest[static_cast<std::size_t>(order.point[i])];
+        return static_cast<double>(s);
+      },
+      sample_mass, cand);
+  for (std::size_t t = 0; t < trials; ++t) cand[t] = static_cast<std::size_t>(order.point[cand[t]]);
+}
+
+// Centres from which plusplus_u8 keeps SampleChunkSums (its making costs a few passes along the samples,
+// a draw without it about half of one per centre).
+constexpr std::size_t kRunsMinCenters = 32;
+
 // The same seeding for 8-bit points with integer weights (pixel colours weighted by their counts), in
 // integers. Every quantity of the double version above is then an integer below 2^53 (checked by the
 // caller), so that version computes it exactly too: the two choose the very same centres. This one
@@ -420,10 +501,17 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   std::vector<std::uint32_t> box_max(boxes);
   std::vector<std::uint64_t> box_pot(boxes);
   std::uint64_t pot = 0;
+  std::optional<SampleChunkSums> sample_sums;
+  if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, n);
+  // per chunk: the points whose distance fell, and by how much (for sample_sums)
+  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> fell(chunks);
+  detail::ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
   auto update_closest = [&](std::size_t ci, bool first) {
     detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       std::uint32_t dist[kBox];
       std::uint64_t s = 0;
+      const bool track = !first && sample_sums;
+      fell[c].clear();
       for (std::size_t bx = b / kBox; bx * kBox < e; ++bx) {
         if (!first && cols.box_bound(X, bx, ci) >= box_max[bx]) {  // no point of the box comes closer
           s += box_pot[bx];
@@ -435,6 +523,8 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
         std::uint32_t bm = 0;
         for (std::size_t i = bb; i < be; ++i) {
           const std::uint32_t m = first ? dist[i - bb] : std::min(closest[i], dist[i - bb]);
+          if (track && m < closest[i])
+            failed.run([&] { fell[c].emplace_back(static_cast<std::uint32_t>(i), closest[i] - m); });
           closest[i] = m;
           bs += static_cast<std::uint64_t>(wt[i]) * m;
           bm = std::max(bm, m);
@@ -445,32 +535,25 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
       }
       chunk_pot[c] = s;
     });
+    failed.rethrow();
     pot = 0;
     for (std::uint64_t s : chunk_pot) pot += s;
+    if (!sample_sums) return;
+    if (first) sample_sums->set(closest);
+    for (const auto& f : fell)
+      for (const auto& [i, fall] : f) sample_sums->lower(i, fall);
   };
   update_closest(static_cast<std::size_t>(indices[0]), true);
 
   auto mass = [&](std::size_t i) { return static_cast<double>(static_cast<std::uint64_t>(wt[i]) * closest[i]); };
-  auto sample_mass = [&](std::size_t s) {
-    return static_cast<double>(closest[static_cast<std::size_t>(order.point[s])]);
-  };
   std::vector<std::size_t> cand(trials);
   std::vector<std::uint64_t> cand_pot(trials), cand_part(chunks * trials);
-  std::vector<double> targets(trials);
   for (std::size_t slot = 1; slot < k; ++slot) {
     if (pot == 0) return slot;  // every weighted point sits on a chosen centre
     const double* u = uniforms + 1 + (slot - 1) * trials;
     if (along_samples) {
-      for (std::size_t t = 0; t < trials; ++t) targets[t] = u[t] * static_cast<double>(pot);
-      draw_from_both_ends(
-          n_draw, draw_sums, targets.data(), trials, static_cast<double>(pot), threads, poller,
-          [&](std::size_t b, std::size_t e) {
-            std::uint64_t s = 0;
-            for (std::size_t i = b; i < e; ++i) s += closest[static_cast<std::size_t>(order.point[i])];
-            return static_cast<double>(s);
-          },
-          sample_mass, cand.data());
-      for (std::size_t t = 0; t < trials; ++t) cand[t] = static_cast<std::size_t>(order.point[cand[t]]);
+      draw_along_samples(draws, sample_sums ? &*sample_sums : nullptr, closest, u, trials, pot, threads, poller,
+                         cand.data());
     } else {
       for (std::size_t c = 0; c < chunks; ++c) draw_sums[c] = static_cast<double>(chunk_pot[c]);
       for (std::size_t t = 0; t < trials; ++t) cand[t] = draw(u[t], static_cast<double>(pot), true, mass);

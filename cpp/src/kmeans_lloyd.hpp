@@ -171,7 +171,9 @@ std::size_t assign_hamerly(LloydState<D, T>& s, const double* C, std::int32_t* l
                            bool accumulate, int it);
 
 // Lloyd on the grid of 8-bit RGB colours (kmeans_grid.cpp): cells of 4 x 4 x 4 colours, each given to one
-// centre as a whole when it lies wholly inside that centre's Voronoi region with a margin.
+// centre as a whole when it lies wholly inside that centre's Voronoi region with a margin; the colours
+// of the other cells are compared with their cell's candidate centres only, found through the blocks
+// of 16 x 16 x 16 colours that hold the cells.
 class ColorGrid {
  public:
   // Groups the points into cells (a stable counting sort, in parallel; the same for any thread count).
@@ -180,8 +182,28 @@ class ColorGrid {
   std::size_t assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels, bool accumulate);
 
  private:
-  std::int32_t whole_cell_label(std::uint32_t key, const double* C, std::size_t k, double& far_out,
-                                double& near_out) const;
+  // A cell's candidates: the centres that may be nearest to one of its colours, in index order.
+  struct Candidates {
+    std::vector<std::int32_t> index;
+    std::vector<double> near, xyz;  // the box's smallest squared distance to each; their coordinates
+    std::size_t size = 0;
+    double out_near = kInf;  // the smallest squared distance from the box to the centres left out
+    double best_far = kInf;  // the smallest largest squared distance from the box, and its centre
+    std::int32_t best = -1;
+    // the block candidates' coordinates as 3 columns of k (of block col_block), the boxes' largest
+    // squared distances
+    std::vector<double> col, far;
+    std::size_t col_block = ~std::size_t{0};
+  };
+  struct Chunk;
+  void prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C);
+  std::int32_t whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
+                                Candidates& out) const;
+  void visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1, bool owner);
+  bool settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const;
+  bool kept_candidates(Chunk& ch, const double* C, std::size_t cell) const;
+  void keep_candidates(const Chunk& ch, std::size_t cell);
+  void search(Chunk& ch, const std::vector<std::uint32_t>& todo);
 
   // Points in cell order, each occupied cell's key and first position, and whether all its colours were
   // in one cluster (that cluster) or not (-1).
@@ -190,7 +212,27 @@ class ColorGrid {
   // Whole cells' bounds at their last test, relative to the drifts (as Hamerly's): every colour within
   // cell_upper_ + drift[a] of its centre a, at least cell_lower_ - drift_max from the others.
   std::vector<double> cell_upper_, cell_upper_next_, cell_lower_, cell_lower_next_;
+  // Each colour's bounds (at its position in cell order), as the cells' are: its label's centre within
+  // upper + drift[label], every other at least lower - drift_max away (none yet: upper infinite).
+  std::vector<double> upper_, lower_;
+  // The occupied blocks of 16 x 16 x 16 colours (their keys), each cell's block, and per block at each
+  // step: its candidate centres (block b's at b * k, block_count_[b] of them) and the smallest squared
+  // distance from the block to the centres left out (none: infinity).
+  std::vector<std::uint32_t> block_key_, cell_block_, block_count_;
+  std::vector<std::int32_t> block_cand_;
+  std::vector<double> block_out_near_;
+  // A candidate list stays valid while its box's best centre b and the centres left out stay apart,
+  // as a whole cell's bounds do: every colour within upper + drift[b] of b, the others at least
+  // lower - drift_max away (b < 0: none kept). Per block, and per cell not whole (up to
+  // kKeptCandidates of them; written and read by the chunk holding the cell's first position only).
+  std::vector<std::int32_t> block_best_, kept_best_, kept_cand_;
+  std::vector<double> block_upper_, block_lower_, kept_upper_, kept_lower_;
+  std::vector<std::uint8_t> kept_count_;
+  std::vector<double> center_col_;  // the centres as 3 columns of k
 };
+
+// The most candidates a cell keeps from one step to the next.
+constexpr std::size_t kKeptCandidates = 16;
 
 // Distinct 8-bit colours from which Lloyd runs on the colour grid.
 constexpr std::size_t kGridMinPoints = 4096;

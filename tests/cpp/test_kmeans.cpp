@@ -128,6 +128,15 @@ TEST_CASE("Hamerly's bounds give Lloyd's bits, for floats and pixels, any dimens
   CHECK_EQ(fa.stats.inertia, fb.stats.inertia);
 }
 
+// 6 x 6 x 6 centres 11 apart on half steps in the 64^3 corner: colours midway between two centres tie.
+std::vector<double> half_step_lattice() {
+  std::vector<double> C;
+  for (int a = 0; a < 6; ++a)
+    for (int b = 0; b < 6; ++b)
+      for (int c = 0; c < 6; ++c) C.insert(C.end(), {a * 11 + 0.5, b * 11 + 0.5, c * 11 + 0.5});
+  return C;
+}
+
 TEST_CASE("8-bit RGB colours on the cell grid give Lloyd's bits, ties and empty clusters included") {
   // Distinct colours (the dedupe path's input) with integer counts: Lloyd runs on 4x4x4 cells, whole
   // cells taking one label. Centres on lattice half-steps put many colours exactly between two of them,
@@ -154,6 +163,8 @@ TEST_CASE("8-bit RGB colours on the cell grid give Lloyd's bits, ties and empty 
       first_rows(P, 3, 8, 997),                                              // k = 8
       {10, 10, 10, 12, 10, 10, 10, 12, 10, 200, 200, 200, 255, 255, 255},    // k = 5, integer centres
       first_rows(P, 3, 33, 301),                                             // k = 33
+      first_rows(P, 3, 256, 71),                                             // k = 256: cells' candidates
+      half_step_lattice(),                                                   // k = 216, ties between candidates
   };
   for (const auto& init : inits) {
     for (int threads : {1, 3}) {
@@ -298,6 +309,41 @@ TEST_CASE("k-means++ along an identity sampling order is k-means++ along the poi
   so.size = order.size();
   pixclust::kmeans_plusplus(X.data(), 10000, 3, nullptr, 6, 3, u.data(), b.data(), ib.data(), so);
   CHECK(ia == ib);
+}
+
+TEST_CASE("k-means++ on 8-bit colours along the pixels picks the double path's centres, any k") {
+  // Colours with repeats in runs along the pixels, as in an image: the integer path (its per-chunk sums
+  // along the pixels kept up to date from 32 centres on) must draw what the double path's passes draw.
+  std::mt19937_64 rng(5);
+  const std::size_t n_colors = 3000;
+  std::vector<std::uint8_t> P(n_colors * 3);
+  for (auto& v : P) v = static_cast<std::uint8_t>(rng() % 256);
+  const std::vector<double> Pd(P.begin(), P.end());
+  std::vector<std::int32_t> pixel;
+  while (pixel.size() < 70000) {
+    const auto c = static_cast<std::int32_t>(rng() % n_colors);
+    for (std::uint64_t r = 1 + rng() % 8; r > 0; --r) pixel.push_back(c);
+  }
+  std::vector<double> w(n_colors, 0.0);
+  for (const std::int32_t c : pixel) w[static_cast<std::size_t>(c)] += 1.0;
+  pixclust::SamplingOrder so;
+  so.point = pixel.data();
+  so.size = pixel.size();
+  for (const std::size_t k : {std::size_t{8}, std::size_t{40}, std::size_t{200}}) {
+    const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
+    std::vector<double> u(1 + (k - 1) * trials);
+    for (auto& x : u) x = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    std::vector<double> a(k * 3), b(k * 3);
+    std::vector<std::int64_t> ia(k), ib(k);
+    const std::size_t na = pixclust::kmeans_plusplus(P.data(), n_colors, 3, w.data(), k, trials, u.data(), a.data(),
+                                                     ia.data(), so, 2);
+    const std::size_t nb = pixclust::kmeans_plusplus(Pd.data(), n_colors, 3, w.data(), k, trials, u.data(), b.data(),
+                                                     ib.data(), so, 2);
+    CHECK_EQ(na, k);
+    CHECK_EQ(nb, k);
+    CHECK(ia == ib);
+    CHECK(a == b);
+  }
 }
 
 TEST_CASE("bad arguments throw, a cancel check stops the run") {
