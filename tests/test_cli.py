@@ -1076,13 +1076,17 @@ def _free_port() -> int:
 def dask_cluster(tmp_path: Path) -> Any:
     """``dask scheduler`` and one ``dask worker`` (one process, one thread) as subprocesses, stopped after."""
     distributed = pytest.importorskip("distributed")
-    dask_cli = str(Path(sys.executable).parent / "dask")
+    # the `dask` command through this interpreter: an environment may lack the script (the ASan run borrows
+    # its packages through a .pth file) but never the module
+    dask_cli = [sys.executable, "-m", "dask"]
     address = f"tcp://127.0.0.1:{_free_port()}"
     logs = [open(tmp_path / f"{n}.log", "w") for n in ("scheduler", "worker")]
-    procs = [subprocess.Popen([dask_cli, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                               "--no-dashboard"], stdout=logs[0], stderr=subprocess.STDOUT)]
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        procs.append(subprocess.Popen([dask_cli, "worker", address, "--nworkers", "1", "--nthreads", "1",
+        procs.append(subprocess.Popen([*dask_cli, "scheduler", "--host", "127.0.0.1", "--port",
+                                       address.rsplit(":", 1)[1], "--no-dashboard"],
+                                      stdout=logs[0], stderr=subprocess.STDOUT))
+        procs.append(subprocess.Popen([*dask_cli, "worker", address, "--nworkers", "1", "--nthreads", "1",
                                        "--no-dashboard"], stdout=logs[1], stderr=subprocess.STDOUT, cwd=tmp_path))
         with distributed.Client(address, timeout="60s") as client:
             client.wait_for_workers(1, timeout=60)

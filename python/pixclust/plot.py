@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # matplotlib is optional: imported where it is used
 
 from pixclust._quantize import _value_max
 
-__all__ = ["compare", "palette", "dendrogram", "scatter", "cluster_colors"]
+__all__ = ["compare", "palette", "dendrogram", "scatter", "palette_tree", "cluster_colors"]
 
 # Space for a title line, in inches.
 _TITLE_IN = 0.42
