@@ -14,6 +14,7 @@ import numpy as np
 
 from pixclust import _core
 from pixclust._fit import InvalidParameterError, _check_int, _threads
+from pixclust.hierarchy import _cluster_means
 from pixclust.hierarchy import _cut_leaves as _cut
 from pixclust.hierarchy import linkage_vector as _linkage_vector
 from pixclust._quantize import (
@@ -78,9 +79,7 @@ class PaletteTree:
         labels = self.color_labels(n_colors)
         k = int(labels.max()) + 1
         w = self.counts.astype(np.float64)
-        totals = np.bincount(labels, weights=w, minlength=k)
-        centers = np.stack([np.bincount(labels, weights=w * self.points[:, t], minlength=k) / totals
-                            for t in range(self.points.shape[1])], axis=1)
+        centers, _ = _cluster_means(labels, w, self.points, k)
         inertia = float(np.sum(w * np.sum((self.points - centers[labels]) ** 2, axis=1)))
         img = self._img
         pixels = np.ascontiguousarray(img).reshape(img.shape[0] * img.shape[1], -1)

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from pixclust import _core
-from pixclust.hierarchy import _cut_leaves
+from pixclust.hierarchy import _cluster_means, _cut_leaves
 
 # linkage_vector is quadratic in m; with half as many points the cut seeded k-means worse than the median
 # k-means++ run on some photos (tests/test_ward_init.py; the numbers are in the commit message)
@@ -47,9 +47,7 @@ class WardSeeds:
         m = self._points.shape[0]
         k = min(n_clusters, m)
         labels = _cut_leaves(self._tree, m, k) if m > 1 else np.zeros(m, dtype=np.int64)
-        totals = np.bincount(labels, weights=self._weights, minlength=k)
-        centers = np.stack([np.bincount(labels, weights=self._weights * self._points[:, t], minlength=k) / totals
-                            for t in range(self._points.shape[1])], axis=1)
+        centers, _ = _cluster_means(labels, self._weights, self._points, k)
         if k < n_clusters:
             # fewer points than clusters: repeat the first centre and leave the rest to the empty-cluster
             # rule, as k-means++ does when it runs out of distinct points
@@ -89,6 +87,4 @@ def _grid_means(p: np.ndarray, w: np.ndarray, lo: np.ndarray, span: np.ndarray,
         key = key * g + idx[:, t]
     _, cell = np.unique(key, return_inverse=True)
     cell = cell.reshape(-1)
-    totals = np.bincount(cell, weights=w)
-    means = np.stack([np.bincount(cell, weights=w * p[:, t]) / totals for t in range(p.shape[1])], axis=1)
-    return means, totals
+    return _cluster_means(cell, w, p, int(cell.max()) + 1)

@@ -386,3 +386,12 @@ def _cut_leaves(Z: np.ndarray, m: int, k: int) -> np.ndarray:
     _, first, which = np.unique(owner[:m], return_index=True, return_inverse=True)
     rank = np.argsort(np.argsort(first))  # clusters numbered by their lowest colour
     return rank[which.reshape(-1)].astype(np.int64)
+
+
+def _cluster_means(labels: np.ndarray, weights: np.ndarray, points: np.ndarray,
+                   k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted means (k, d) and total weights (k,) of the points in each of k clusters."""
+    totals = np.bincount(labels, weights=weights, minlength=k)
+    means = np.stack([np.bincount(labels, weights=weights * points[:, t], minlength=k) / totals
+                      for t in range(points.shape[1])], axis=1)
+    return means, totals
