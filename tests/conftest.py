@@ -56,3 +56,14 @@ def stopped_by_ctrl_c():  # type: ignore[no-untyped-def]
         assert elapsed < 1.0
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _close_pyplot_figures():  # type: ignore[no-untyped-def]
+    """pixclust.plot makes pyplot figures once pyplot is imported: close them after each test, as a
+    script's plt.show() or a notebook's cell end does (pyplot warns past 20 open figures)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

@@ -908,8 +908,9 @@ def test_compare_shows_a_bar_with_a_percentage_on_a_terminal(tmp_path: Path) -> 
     # -q: nothing at all, terminal or not
     code, err = _under_terminal(["compare", CHELSEA, "-k", 2, 4, "-o", tmp_path / "q.png", "-q"], now)
     assert code == 0 and err == "", err
-    # a quick run at the usual delay is silent on a terminal too
-    code, err = _under_terminal(["compare", CHELSEA, "-k", 2, "-o", tmp_path / "d.png"], {})
+    # a run shorter than the delay is silent on a terminal too (an hour's delay: a loaded machine is slow)
+    code, err = _under_terminal(["compare", CHELSEA, "-k", 2, "-o", tmp_path / "d.png"],
+                                {"PIXCLUST_PROGRESS_DELAY": "3600"})
     assert code == 0 and err == "", err
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -255,13 +258,83 @@ def test_plots_draw_into_the_users_own_pyplot_axes_and_figure(photo: np.ndarray)
         plt.close("all")
 
 
-def test_without_ax_a_new_figure_outside_pyplot() -> None:
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
+# A backend whose show() prints what it was asked to show: plt.show() in a script, observed.
+_SHOW_BACKEND = """
+from matplotlib.backend_bases import FigureManagerBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    before = plt.get_fignums()
-    fig = plot.scatter(POINTS)
-    assert isinstance(fig, Figure) and plt.get_fignums() == before  # no global state touched
+
+class FigureManager(FigureManagerBase):
+    def show(self):
+        fig = self.canvas.figure
+        print("shown:", self.num, fig.get_label(), flush=True)
+
+
+class FigureCanvas(FigureCanvasAgg):
+    manager_class = FigureManager
+"""
+
+
+def _script(tmp_path: Path, code: str, backend: str = "agg") -> str:
+    (tmp_path / "showbackend.py").write_text(_SHOW_BACKEND)
+    env = {**os.environ, "MPLBACKEND": backend, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_without_ax_plt_show_in_a_script_shows_the_new_figures(tmp_path: Path) -> None:
+    out = _script(tmp_path, """
+import numpy as np
+import matplotlib.pyplot as plt
+from pixclust import plot
+X = np.random.default_rng(0).normal(size=(12, 2))
+fig = plot.scatter(X, title="the scatter")
+fig.set_label("scatter")
+plot.palette(np.array([[255, 0, 0], [0, 0, 255]], np.uint8), title="the palette").set_label("palette")
+print("open:", plt.get_fignums(), plt.gcf() is not fig)
+plt.show()
+""", backend="module://showbackend")
+    assert out.splitlines() == ["open: [1, 2] True", "shown: 1 scatter", "shown: 2 palette"]
+
+
+def test_without_pyplot_the_figure_stays_outside_it(tmp_path: Path) -> None:
+    out = _script(tmp_path, f"""
+import sys
+import numpy as np
+from matplotlib.figure import Figure
+from pixclust import plot
+fig = plot.scatter(np.random.default_rng(0).normal(size=(12, 2)))
+fig.savefig({str(tmp_path / "s.png")!r})
+print(isinstance(fig, Figure), "matplotlib.pyplot" in sys.modules)
+""")
+    assert out.split() == ["True", "False"]  # no pyplot imported, no global state touched
+    assert (tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_a_notebook_shows_each_figure_once() -> None:
+    """Run in a real kernel with the inline backend: each way of showing a figure gives one picture."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = {
+        "import numpy as np\nfrom pixclust import plot\nX = np.random.default_rng(0).normal(size=(20, 2))\n"
+        "plot.scatter(X)": 1,  # the last value, pyplot never imported
+        "fig0 = plot.scatter(X)": 0,  # assigned, outside pyplot: nothing to show
+        "fig0": 1,
+        "import matplotlib.pyplot as plt\nplot.scatter(X)": 1,  # the last value, and a pyplot figure
+        "plot.dendrogram(np.array([[0.0, 1.0, 1.0, 2]]))\nplt.show()": 1,
+        "fig = plot.palette(np.array([[255, 0, 0]], np.uint8))": 1,  # shown at the cell's end
+        "plot.compare(np.arange(48, dtype=np.uint8).reshape(4, 4, 3), [2]);": 1,
+        "fig": 1,  # closed by then, shown again on request
+        "fig, ax = plt.subplots()\nplot.scatter(X, ax=ax);": 1,
+        "print(len(plt.get_fignums()))": 0,
+    }
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    pictures = [sum("image/png" in o.get("data", {}) for o in c.outputs) for c in nb.cells]
+    assert pictures == list(cells.values())
+    assert nb.cells[-1].outputs[0]["text"] == "0\n"  # the inline backend closed every pyplot figure
 
 
 def test_quantize_result_repr_is_short(photo: np.ndarray) -> None:

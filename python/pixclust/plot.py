@@ -3,9 +3,12 @@
 :func:`palette`, :func:`dendrogram` and :func:`scatter` draw into the axes given as ``ax=`` and return
 them, and :func:`compare` (a grid of panels) into the figure given as ``fig=`` and returns it, as
 matplotlib's own functions do: ``fig, ax = plt.subplots(); plot.dendrogram(Z, ax=ax); plt.show()``.
-Without them each makes and returns a :class:`matplotlib.figure.Figure` built without pyplot (no
-global state, no window: it works under any backend, ``fig.savefig`` writes it, and a notebook shows it
-inline). The command line is a thin layer over these.
+Without them each makes and returns a new :class:`matplotlib.figure.Figure`. When the caller has
+imported pyplot, the figure is a pyplot figure, as ``plt.figure()`` makes: ``plt.show()`` in a script
+shows it and ``plt.close(fig)`` frees it. Without pyplot, the figure is one pyplot never sees (no global
+state, no window: ``fig.savefig`` writes it). In a notebook a figure shows once, inline: as the cell's
+last value, and a pyplot one also after ``plt.show()`` or at the cell's end. The command line is a thin
+layer over these.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ _ANTIALIAS_ABOVE_PX = 600
 
 def _figure(figsize: tuple[float, float], dpi: Optional[float] = None) -> Any:
     try:
-        from matplotlib.figure import Figure
+        from pixclust._figure import new_figure
     except ImportError as exc:  # pragma: no cover - matplotlib is in the test environment
         raise ImportError("pixclust.plot needs matplotlib: pip install pixclust[plot]") from exc
-    return Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    return new_figure(figsize, dpi)
 
 
 def cluster_colors(n: int) -> list[str]:

@@ -80,9 +80,12 @@ FIGURE_DPI = 110
 
 def save_figure(fig: Any, path: str, force: bool, *, dpi: float = FIGURE_DPI, tight: bool = True,
                 title: Optional[str] = None) -> None:
-    from pixclust import _io
+    from pixclust import _figure, _io
 
-    _io.save_figure(fig, path, force=force, dpi=dpi, tight=tight, title=title)
+    try:
+        _io.save_figure(fig, path, force=force, dpi=dpi, tight=tight, title=title)
+    finally:
+        _figure.release(fig)  # a command run in a process that uses pyplot leaves no figure open
 
 
 def write_csv(path: str, header: str, rows: Iterable[str], *, force: bool) -> None:
