@@ -353,6 +353,8 @@ def child_main(journal: str, save_dir: str) -> None:
     # The protocol keeps the real stdout; everything printed (numpy, Hypothesis) goes to stderr.
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
+    # Ctrl-C at a terminal reaches the whole process group: the parent alone stops the campaign and reports.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     faulthandler.enable(all_threads=True)
     warnings.simplefilter("ignore")
     np.seterr(all="ignore")
@@ -516,6 +518,7 @@ class Campaign:
         self.counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.findings: dict[str, dict[str, Any]] = {}
         self.replays: list[dict[str, Any]] = []
+        self.interrupted = False
         self.generated = 0
         self.assigned = 0
         self.rest: list[tuple[str, int, list[str]]] = []  # (target, inputs, seeds) of batches cut short
@@ -567,37 +570,44 @@ class Campaign:
         self.corpus_size = len(files)
         with tempfile.TemporaryDirectory(prefix="pixclust-fuzz-") as tmp:
             workers = [Worker(i, Path(tmp), self.save_dir, events) for i in range(opts.workers)]
-            last_progress = start
             try:
-                while True:
-                    for w in workers:
-                        if w.pid and w.task is None:
-                            task = self.next_task(files, end)
-                            if task is not None:
-                                w.send(task)
-                    if all(w.pid and w.task is None for w in workers):
-                        break
-                    try:
-                        index, msg = events.get(timeout=0.25)
-                    except queue.Empty:
-                        index, msg = -1, None
-                    if index >= 0:
-                        self.handle(workers[index], msg)
-                    for w in workers:  # hangs: the worker is killed, its fork server reports the death
-                        if w.task is not None and w.pid and not w.hung:
-                            seq, t0, state, _ = w.journal_state()
-                            if state == RUNNING and time.monotonic() - t0 > opts.timeout:
-                                w.hung = True
-                                os.kill(w.pid, signal.SIGKILL)
-                    if time.monotonic() - last_progress > 30:
-                        last_progress = time.monotonic()
-                        self.progress(start)
+                self._loop(workers, files, end, events, start)
+            except KeyboardInterrupt:  # stopped by hand: what ran so far is still reported
+                self.interrupted = True
             finally:
                 for w in workers:
                     w.stop()
         self.elapsed = time.monotonic() - start
         failing = [s for s in self.findings if self.opts.strict or not known.open_defect(s)]
-        return 1 if failing else 0
+        return 1 if failing else 130 if self.interrupted else 0
+
+    def _loop(self, workers: list["Worker"], files: list[Path], end: Optional[float],
+              events: "queue.Queue[tuple[int, Any]]", start: float) -> None:
+        opts = self.opts
+        last_progress = start
+        while True:
+            for w in workers:
+                if w.pid and w.task is None:
+                    task = self.next_task(files, end)
+                    if task is not None:
+                        w.send(task)
+            if all(w.pid and w.task is None for w in workers):
+                break
+            try:
+                index, msg = events.get(timeout=0.25)
+            except queue.Empty:
+                index, msg = -1, None
+            if index >= 0:
+                self.handle(workers[index], msg)
+            for w in workers:  # hangs: the worker is killed, its fork server reports the death
+                if w.task is not None and w.pid and not w.hung:
+                    seq, t0, state, _ = w.journal_state()
+                    if state == RUNNING and time.monotonic() - t0 > opts.timeout:
+                        w.hung = True
+                        os.kill(w.pid, signal.SIGKILL)
+            if time.monotonic() - last_progress > 30:
+                last_progress = time.monotonic()
+                self.progress(start)
 
     def handle(self, w: Worker, msg: Optional[dict[str, Any]]) -> None:
         if msg is None:
@@ -725,6 +735,8 @@ class Campaign:
                 print("  " + "\n  ".join(detail[-14:]))
         else:
             print("== no crash, hang, wrong result or unclean exception")
+        if self.interrupted:
+            print("== stopped by Ctrl-C before the end of the campaign (exit status 130)")
         return {
             "inputs": total, "new_inputs": self.generated, "seconds": self.elapsed,
             "inputs_per_second": total / max(self.elapsed, 1e-9),

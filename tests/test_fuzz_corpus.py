@@ -72,3 +72,30 @@ def test_saved_input_neither_crashes_nor_gives_a_wrong_result(seed: Path, replay
         detail = (r.get("finding") or {}).get("detail", "")
         pytest.fail(f"{r['outcome']}\n{detail}\nreproduce: python fuzz/fuzz.py --replay fuzz/corpus/{seed.name}"
                     f" (--in-process to debug it here)", pytrace=False)
+
+
+def test_ctrl_c_stops_a_campaign_with_its_report(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches the driver and its workers alike: the driver reports what ran, says
+    it was stopped, and exits 130; no worker's interruption is counted as a finding."""
+    import signal
+    import time
+
+    child = subprocess.Popen(
+        [sys.executable, str(FUZZ / "fuzz.py"), "--budget", "300", "--seed", "7", "--no-corpus",
+         "--save-dir", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal's foreground job
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().startswith("== pixclust fuzz:")
+        time.sleep(8)  # the workers are running inputs by then
+        os.killpg(child.pid, signal.SIGINT)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert child.returncode == 130, out
+    assert "== no crash, hang, wrong result or unclean exception" in out, out
+    assert "stopped by Ctrl-C" in out and "Traceback" not in out, out
+    assert list(tmp_path.iterdir()) == []  # nothing saved as a crasher
