@@ -147,19 +147,30 @@ inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kPointsPerChun
 // the closing barrier, and since every item keeps its own partial results (reduced later in item
 // order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for
 // Ctrl-C between its items; on cancellation every thread skips its remaining items and Cancelled is
-// thrown after the region. body must not throw.
+// thrown after the region. An exception from body (std::bad_alloc from a per-item buffer) likewise
+// stops the loop and is rethrown after it, never inside the region (tests/cpp/test_parallel.cpp).
 template <class Body>
 void for_items(std::size_t items, std::size_t min_per_thread, int threads, CancelPoller& poller, Body&& body) {
   const std::size_t useful = std::max<std::size_t>(1, items / std::max<std::size_t>(1, min_per_thread));
   const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
   [[maybe_unused]] const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
   ParallelCancel cancel(&poller);
+  ExceptionCatcher failure;
+  std::atomic<bool> failed{false};
 #pragma omp parallel for schedule(dynamic, 1) num_threads(team)
   for (std::ptrdiff_t si = 0; si < static_cast<std::ptrdiff_t>(items); ++si) {
-    if (cancel.stopped()) continue;
-    body(static_cast<std::size_t>(si));
+    if (cancel.stopped() || failed.load(std::memory_order_relaxed)) continue;
+    failure.run([&] {
+      try {
+        body(static_cast<std::size_t>(si));
+      } catch (...) {
+        failed.store(true, std::memory_order_relaxed);
+        throw;
+      }
+    });
     cancel.poll();
   }
+  failure.rethrow();
   cancel.rethrow();
 }
 
