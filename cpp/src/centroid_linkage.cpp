@@ -90,7 +90,6 @@ struct LiveCentroids {
   const double* centroid(std::size_t i) const { return C.centroid(i); }
   double size(std::size_t i) const { return C.size(i); }
   double ward_key(std::size_t a, std::size_t b) const { return C.ward_key(a, b); }
-  double sq_dist(std::size_t a, std::size_t b) const { return C.sq_dist(a, b); }
   bool alive(std::size_t i) const { return live.alive(i); }
 };
 
@@ -324,7 +323,7 @@ class Generic {
     smallest_->changed(x);
     tree_.remove(x);
     tree_.moved(y);
-    tree_.below(y, bound_.data(), [&](std::size_t z, double v) {
+    tree_.below(y, [&](std::size_t z, double v) {
       bound_[z] = v;
       neighbor_[z] = y;
       smallest_->changed(z);
@@ -339,7 +338,7 @@ class Generic {
 
   void changed(std::size_t i) {
     smallest_->changed(i);
-    tree_.raised(i, bound_[i]);
+    tree_.set_bound(i, bound_[i]);
   }
 
   // The live cluster that slot j has merged into (j itself while alive), compressing the path.

@@ -22,12 +22,11 @@
 #include <limits>
 #include <vector>
 
-#include "linkage_common.hpp"
+#include "linkage_vector_common.hpp"
 
 namespace pixclust::detail {
 
-// what the tree reads of the clusters: centroid(i) (d doubles), size(i), ward_key(a, b), sq_dist(a, b),
-// alive(i)
+// what the tree reads of the clusters: centroid(i) (d doubles), size(i), ward_key(a, b), alive(i)
 template <class Clusters>
 class CentroidTree {
   struct Pending {
@@ -38,7 +37,7 @@ class CentroidTree {
  public:
   using Stack = std::vector<Pending>;  // a search's scratch: one per thread
 
-  CentroidTree(const Clusters& C, std::size_t n, std::size_t d) : C_(C), d_(d), leaf_of_(n, kNone) {}
+  CentroidTree(const Clusters& C, std::size_t n, std::size_t d) : C_(C), d_(d), leaf_of_(n, kNone), pos_of_(n) {}
 
   // Builds the tree over the live clusters in `slots`.
   void build(std::vector<std::size_t> slots) {
@@ -46,6 +45,7 @@ class CentroidTree {
     nodes_.clear();
     box_.clear();
     if (!slots_.empty()) build_node(0, slots_.size(), kNone);
+    copy_in_tree_order();
     built_live_ = slots_.size();
     live_ = slots_.size();
   }
@@ -53,11 +53,13 @@ class CentroidTree {
 
   void remove(std::size_t slot) {
     --live_;
+    on_[pos_of_[slot]] = 0;
     for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) --nodes_[id].live;
   }
   // The slot's centroid has moved (and its size grown): widen the boxes on its path to hold it.
   void moved(std::size_t slot) {
     const double* c = C_.centroid(slot);
+    std::copy(c, c + d_, point(pos_of_[slot]));
     for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) {
       double* l = lo(id);
       double* h = hi(id);
@@ -117,8 +119,8 @@ class CentroidTree {
       if (nd.left == kNone) {
         for (std::size_t p = nd.begin; p < nd.end; ++p) {
           const std::size_t i = slots_[p];
-          if (i <= x || !C_.alive(i)) continue;
-          const double v = C_.sq_dist(x, i);
+          if (i <= x || !on_[p]) continue;
+          const double v = sq_dist(q, p);
           if (v < best.value || (v == best.value && i < best.index)) best = {v, i};
         }
         continue;
@@ -131,25 +133,28 @@ class CentroidTree {
     return best.value < kInf ? best : Candidate<double>{kInf, kNone};
   }
 
-  // The upper bounds of the live clusters' bounds, exact, after a build.
+  // The live clusters' bounds (by slot) copied in, and the upper bounds made exact, after a build.
   void reset_bounds(const double* bound) {
+    bound_.resize(slots_.size());
+    for (std::size_t p = 0; p < slots_.size(); ++p) bound_[p] = bound[slots_[p]];
     max_bound_.assign(nodes_.size(), -kInf);
     for (std::size_t id = nodes_.size(); id-- > 0;) {
       const Node& nd = nodes_[id];
-      max_bound_[id] = nd.left == kNone ? leaf_max(nd, bound)
-                                        : std::max(max_bound_[nd.left], max_bound_[nd.right]);
+      max_bound_[id] = nd.left == kNone ? leaf_max(nd) : std::max(max_bound_[nd.left], max_bound_[nd.right]);
     }
   }
-  // The slot's bound has grown to b: the nodes on its path hold it (a parent never holds less than a child).
-  void raised(std::size_t slot, double b) {
+  // The slot's bound is now b. When it grew, the nodes on its path hold it (a parent never holds less
+  // than a child); a bound that shrank leaves them as they are, still upper bounds.
+  void set_bound(std::size_t slot, double b) {
+    bound_[pos_of_[slot]] = b;
     for (std::size_t id = leaf_of_[slot]; id != kNone && b > max_bound_[id]; id = nodes_[id].parent)
       max_bound_[id] = b;
   }
 
-  // take(i, v) for every live i < y with v = sq_dist(i, y) < bound[i] (take lowers bound[i] to v).
+  // take(i, v) for every live i < y with v = sq_dist(i, y) below i's bound, which becomes v.
   template <class Take>
-  void below(std::size_t y, const double* bound, const Take& take) {
-    if (!nodes_.empty()) below(0, y, C_.centroid(y), bound, take);
+  void below(std::size_t y, const Take& take) {
+    if (!nodes_.empty()) below(0, y, C_.centroid(y), take);
   }
 
  private:
@@ -163,20 +168,34 @@ class CentroidTree {
 
   // Returns the node's max_bound_, made exact when the node is visited.
   template <class Take>
-  double below(std::size_t id, std::size_t y, const double* q, const double* bound, const Take& take) {
+  double below(std::size_t id, std::size_t y, const double* q, const Take& take) {
     const Node& nd = nodes_[id];
     if (nd.live == 0 || nd.min_slot >= y || gap_sq(q, id) >= max_bound_[id]) return max_bound_[id];
     if (nd.left == kNone) {
       for (std::size_t p = nd.begin; p < nd.end; ++p) {
-        const std::size_t i = slots_[p];
-        if (i >= y || !C_.alive(i)) continue;
-        const double v = C_.sq_dist(i, y);
-        if (v < bound[i]) take(i, v);
+        if (slots_[p] >= y || !on_[p]) continue;
+        const double v = sq_dist(q, p);
+        if (v < bound_[p]) bound_[p] = v, take(slots_[p], v);
       }
-      return max_bound_[id] = leaf_max(nd, bound);
+      return max_bound_[id] = leaf_max(nd);
     }
-    const double l = below(nd.left, y, q, bound, take), r = below(nd.right, y, q, bound, take);
+    const double l = below(nd.left, y, q, take), r = below(nd.right, y, q, take);
     return max_bound_[id] = std::max(l, r);
+  }
+
+  // The centroids, live flags and positions by slot in tree order, so that a leaf reads one run of memory.
+  void copy_in_tree_order() {
+    pts_.resize(slots_.size() * d_);
+    on_.assign(slots_.size(), 1);
+    for (std::size_t p = 0; p < slots_.size(); ++p) {
+      pos_of_[slots_[p]] = p;
+      std::copy(C_.centroid(slots_[p]), C_.centroid(slots_[p]) + d_, point(p));
+    }
+  }
+  double* point(std::size_t p) { return pts_.data() + p * d_; }
+  // sq_dist(x, slots_[p]) for x's centroid q: the same operations on the same values (copies).
+  double sq_dist(const double* q, std::size_t p) const {
+    return vector_distance<VectorMetric::sqeuclidean>(q, pts_.data() + p * d_, d_, 0.0, 0.0);
   }
 
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -214,10 +233,10 @@ class CentroidTree {
   }
 
   // The largest live bound in a leaf; NaN never counts (no distance is below it).
-  double leaf_max(const Node& nd, const double* bound) const {
+  double leaf_max(const Node& nd) const {
     double m = -kInf;
     for (std::size_t p = nd.begin; p < nd.end; ++p)
-      if (C_.alive(slots_[p]) && bound[slots_[p]] > m) m = bound[slots_[p]];
+      if (on_[p] && bound_[p] > m) m = bound_[p];
     return m;
   }
 
@@ -277,7 +296,11 @@ class CentroidTree {
   std::vector<std::size_t> slots_;    // tree order
   std::vector<Node> nodes_;
   std::vector<double> box_;        // per node: d lows, then d highs
-  std::vector<double> max_bound_;  // per node: at least every live bound under it (the generic algorithm)
+  std::vector<std::size_t> pos_of_;   // by slot: its position in tree order, in the current build
+  std::vector<double> pts_;           // by position: the centroid (a copy)
+  std::vector<unsigned char> on_;     // by position: alive
+  std::vector<double> bound_;         // by position, the generic algorithm's: the bound (a copy)
+  std::vector<double> max_bound_;     // per node, the same: at least every live bound under it
   std::vector<Pending> stack_;
   std::size_t built_live_ = 0, live_ = 0;
 };
