@@ -17,6 +17,13 @@
 // of SciPy's heap, the smallest bound is found by a scan of the bounds (ties to the lowest index), which
 // costs less than the O(n d) update pass that each merge needs anyway.
 //
+// In low dimension (generic_tree_pays) the same algorithm runs on the centroid kd-tree, with the same
+// choices bit for bit (tests/test_linkage_vector.py): a nearest above and the clusters whose new distance
+// to y is below their bound are searches that skip only subtrees that provably hold no candidate (box gaps
+// with sq_dist's monotone operations, centroid_tree.hpp), the smallest bound is a tournament over the
+// slots with the scan's tie rule, and the clusters that pointed at x follow it to y when read (they all
+// lie below x, so the scan moves every one of them to y too).
+//
 // Every scan runs on all threads with chunk-ordered reductions, and every per-cluster write belongs to
 // one chunk: the result does not depend on the thread count.
 #include <cmath>
