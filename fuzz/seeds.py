@@ -132,6 +132,14 @@ def seeds() -> dict[str, tuple[str, dict[str, Any], str]]:
     s["linkage_vector-ward-tree-weights"] = (
         "linkage_vector", {"X": Arr(big, "F"), "method": "ward", "metric": "euclidean",
                            "sample_weight": Arr(np.arange(2100.0) % 4)}, "the centroid tree with zero sizes")
+    s["linkage_vector-centroid-tree-weights"] = (
+        "linkage_vector", {"X": Arr(big, "F"), "method": "centroid", "metric": "euclidean",
+                           "sample_weight": Arr(np.arange(2100.0) % 3)}, "the generic algorithm's kd-tree, zero sizes")
+    # its own rng, so that the seeds above keep their bits
+    ties = np.floor(np.random.default_rng(2101).normal(size=(2100, 2)) * 3)
+    s["linkage_vector-median-tree-ties"] = (
+        "linkage_vector", {"X": Arr(ties.astype(np.float32)), "method": "median", "metric": "euclidean",
+                           "sample_weight": None}, "the generic algorithm's kd-tree, every distance tied many times")
     s["linkage_vector-single-cosine-float32"] = (
         "linkage_vector", {"X": Arr(pts.astype(np.float32)), "method": "single", "metric": "cosine",
                            "sample_weight": None}, "")

@@ -123,6 +123,53 @@ def test_ward_tree_weights_are_repeated_points():
     np.testing.assert_allclose(Zr[zero:, 2], Zw[:, 2], rtol=1e-12)
 
 
+# From 2048 points in up to 3 dimensions (4096 in 4, 8192 in 5) centroid and median run the generic
+# algorithm over a kd-tree of the centroids (centroid_tree.hpp): each nearest cluster above, the clusters a
+# merge brings closer and the smallest bound, with the scans' choices. Zero columns up to 8-D keep every
+# distance's and centroid's bits (adding 0 * 0 is exact) and send the same problem to the scans: the two
+# must agree bit for bit.
+TREE_SIZES = {1: 2100, 2: 2100, 3: 2100, 4: 4200, 5: 8300}
+
+
+def _scanned(X, w=None, method="centroid"):
+    wide = np.hstack([X, np.zeros((len(X), 8 - X.shape[1]), X.dtype)])
+    return pixclust.linkage_vector(wide, method, sample_weight=w)
+
+
+@pytest.mark.parametrize("method", ["centroid", "median"])
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_generic_tree_matches_scan_scipy_and_fastcluster(method, d):
+    rng = np.random.default_rng(d + 60)
+    X = rng.normal(size=(TREE_SIZES[d] + int(rng.integers(0, 500)), d)) * rng.uniform(0.1, 100, d)
+    Z = pixclust.linkage_vector(X, method)
+    np.testing.assert_array_equal(Z, _scanned(X, method=method))
+    assert_same_merges(Z, fastcluster.linkage_vector(X, method))
+    ref = hierarchy.linkage(X, method)
+    assert_same_merges(Z, ref, atol=1e-12 * ref[:, 2].max())
+
+
+@pytest.mark.parametrize("method", ["centroid", "median"])
+@pytest.mark.parametrize("d", [1, 3, 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_generic_tree_is_the_scan_bit_for_bit(method, d, dtype):
+    rng = np.random.default_rng(d + 70)
+    X = (rng.normal(size=(TREE_SIZES[d], d)) * rng.uniform(0.1, 100, d)).astype(dtype)
+    w = rng.integers(0, 4, size=len(X)).astype(float)
+    w[0] = 1  # a positive sum
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, method), _scanned(X, method=method))
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, method, sample_weight=w), _scanned(X, w, method))
+
+
+@pytest.mark.parametrize("method", ["centroid", "median"])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_generic_tree_breaks_ties_as_the_scan(method, d):
+    rng = np.random.default_rng(d + 80)
+    X = np.floor(rng.normal(size=(2500, d)) * 3)  # a few hundred distinct points, each many times
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, method), _scanned(X, method=method))
+    w = rng.integers(1, 3, size=len(X))
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, method, sample_weight=w), _scanned(X, w, method))
+
+
 def test_float32_is_the_float64_of_its_values():
     X = np.random.default_rng(5).normal(size=(800, 3)).astype(np.float32)
     X64 = X.astype(np.float64)
@@ -169,11 +216,12 @@ def test_weights_are_repeated_points(method):
 
 
 @pytest.mark.parametrize("method", ["single", "ward", "centroid", "median"])
-def test_thread_count_does_not_change_a_bit(method):
-    X = np.random.default_rng(3).normal(size=(6000, 2))
+@pytest.mark.parametrize("shape", [(6000, 2), (1200, 8)])  # the kd-trees; the scans (centroid methods)
+def test_thread_count_does_not_change_a_bit(method, shape):
+    X = np.random.default_rng(3).normal(size=shape)
     one = _core.linkage_vector(X, method, "euclidean", None, 1)
-    two = _core.linkage_vector(X, method, "euclidean", None, 2)
-    assert one.tobytes() == two.tobytes()
+    for threads in (2, 3):
+        assert _core.linkage_vector(X, method, "euclidean", None, threads).tobytes() == one.tobytes()
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,14 @@
-// A kd-tree over the live clusters' centroids for Ward's nearest-neighbour chain (centroid_linkage.cpp):
-// an exact nearest search, (key, lowest index) as the linear scan finds it, that skips a subtree only
-// when a proven lower bound of every key in it is strictly above the best key found.
+// A kd-tree over the live clusters' centroids for Ward's nearest-neighbour chain and the generic
+// algorithm of centroid and median (centroid_linkage.cpp): exact searches, (key, lowest index) as the
+// linear scans find them, that skip a subtree only when a proven lower bound of every key in it is
+// strictly above the best key found (or, for the generic update, not below any bound in it).
+//
+// For the generic algorithm each node also holds its smallest and largest slot (of the build: dead slots
+// only widen the range) and an upper bound of the live clusters' bounds under it: raised on the path of a
+// bound that grows, left as it is when one shrinks, and made exact again in every subtree the update
+// visits. The box gap is summed with sq_dist's operations in its order on per-coordinate gaps at most
+// the true differences, so by the monotonicity of rounding it never exceeds a squared distance computed
+// from a centroid inside the box: pruning on it drops no candidate and no tie.
 //
 // The tree follows the merges without a rebuild: a merged cluster keeps its slot and its centroid moves
 // to the weighted mean, which the boxes on its path grow to include; a dead cluster leaves its box as it
@@ -11,17 +19,25 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <vector>
 
-#include "linkage_common.hpp"
+#include "linkage_vector_common.hpp"
 
 namespace pixclust::detail {
 
 // what the tree reads of the clusters: centroid(i) (d doubles), size(i), ward_key(a, b), alive(i)
 template <class Clusters>
 class CentroidTree {
+  struct Pending {
+    std::size_t node;
+    double bound;
+  };
+
  public:
-  CentroidTree(const Clusters& C, std::size_t n, std::size_t d) : C_(C), d_(d), leaf_of_(n, kNone) {}
+  using Stack = std::vector<Pending>;  // a search's scratch: one per thread
+
+  CentroidTree(const Clusters& C, std::size_t n, std::size_t d) : C_(C), d_(d), leaf_of_(n, kNone), pos_of_(n) {}
 
   // Builds the tree over the live clusters in `slots`.
   void build(std::vector<std::size_t> slots) {
@@ -29,6 +45,7 @@ class CentroidTree {
     nodes_.clear();
     box_.clear();
     if (!slots_.empty()) build_node(0, slots_.size(), kNone);
+    copy_in_tree_order();
     built_live_ = slots_.size();
     live_ = slots_.size();
   }
@@ -36,11 +53,13 @@ class CentroidTree {
 
   void remove(std::size_t slot) {
     --live_;
+    on_[pos_of_[slot]] = 0;
     for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) --nodes_[id].live;
   }
   // The slot's centroid has moved (and its size grown): widen the boxes on its path to hold it.
   void moved(std::size_t slot) {
     const double* c = C_.centroid(slot);
+    std::copy(c, c + d_, point(pos_of_[slot]));
     for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) {
       double* l = lo(id);
       double* h = hi(id);
@@ -85,20 +104,111 @@ class CentroidTree {
     return best;
   }
 
+  // The generic algorithm's queries. The live cluster i > x with the least sq_dist(x, i), the lowest
+  // index among equals; {inf, none} when there is none. Reads only: safe on several threads at once.
+  Candidate<double> nearest_above(std::size_t x, Stack& stack) const {
+    Candidate<double> best{kInf, kNone};
+    const double* q = C_.centroid(x);
+    stack.clear();
+    if (!nodes_.empty() && nodes_[0].max_slot > x) stack.push_back({0, 0.0});
+    while (!stack.empty()) {
+      const auto [id, bound] = stack.back();
+      stack.pop_back();
+      if (bound > best.value) continue;
+      const Node& nd = nodes_[id];
+      if (nd.left == kNone) {
+        for (std::size_t p = nd.begin; p < nd.end; ++p) {
+          const std::size_t i = slots_[p];
+          if (i <= x || !on_[p]) continue;
+          const double v = sq_dist(q, p);
+          if (v < best.value || (v == best.value && i < best.index)) best = {v, i};
+        }
+        continue;
+      }
+      const double bl = above_bound(q, x, nd.left), br = above_bound(q, x, nd.right);
+      // the nearer child is searched first: pushed last
+      push_above(bl <= br ? nd.right : nd.left, bl <= br ? br : bl, best.value, stack);
+      push_above(bl <= br ? nd.left : nd.right, bl <= br ? bl : br, best.value, stack);
+    }
+    return best.value < kInf ? best : Candidate<double>{kInf, kNone};
+  }
+
+  // The live clusters' bounds (by slot) copied in, and the upper bounds made exact, after a build.
+  void reset_bounds(const double* bound) {
+    bound_.resize(slots_.size());
+    for (std::size_t p = 0; p < slots_.size(); ++p) bound_[p] = bound[slots_[p]];
+    max_bound_.assign(nodes_.size(), -kInf);
+    for (std::size_t id = nodes_.size(); id-- > 0;) {
+      const Node& nd = nodes_[id];
+      max_bound_[id] = nd.left == kNone ? leaf_max(nd) : std::max(max_bound_[nd.left], max_bound_[nd.right]);
+    }
+  }
+  // The slot's bound is now b. When it grew, the nodes on its path hold it (a parent never holds less
+  // than a child); a bound that shrank leaves them as they are, still upper bounds.
+  void set_bound(std::size_t slot, double b) {
+    bound_[pos_of_[slot]] = b;
+    for (std::size_t id = leaf_of_[slot]; id != kNone && b > max_bound_[id]; id = nodes_[id].parent)
+      max_bound_[id] = b;
+  }
+
+  // take(i, v) for every live i < y with v = sq_dist(i, y) below i's bound, which becomes v.
+  template <class Take>
+  void below(std::size_t y, const Take& take) {
+    if (!nodes_.empty()) below(0, y, C_.centroid(y), take);
+  }
+
  private:
+  // A lower bound of sq_dist(x, i) for the nodes' slots i > x, or infinity when it has none alive.
+  double above_bound(const double* q, std::size_t x, std::size_t id) const {
+    return nodes_[id].live == 0 || nodes_[id].max_slot <= x ? kInf : gap_sq(q, id);
+  }
+  void push_above(std::size_t id, double bound, double best, Stack& stack) const {
+    if (bound < kInf && !(bound > best)) stack.push_back({id, bound});
+  }
+
+  // Returns the node's max_bound_, made exact when the node is visited.
+  template <class Take>
+  double below(std::size_t id, std::size_t y, const double* q, const Take& take) {
+    const Node& nd = nodes_[id];
+    if (nd.live == 0 || nd.min_slot >= y || gap_sq(q, id) >= max_bound_[id]) return max_bound_[id];
+    if (nd.left == kNone) {
+      for (std::size_t p = nd.begin; p < nd.end; ++p) {
+        if (slots_[p] >= y || !on_[p]) continue;
+        const double v = sq_dist(q, p);
+        if (v < bound_[p]) bound_[p] = v, take(slots_[p], v);
+      }
+      return max_bound_[id] = leaf_max(nd);
+    }
+    const double l = below(nd.left, y, q, take), r = below(nd.right, y, q, take);
+    return max_bound_[id] = std::max(l, r);
+  }
+
+  // The centroids, live flags and positions by slot in tree order, so that a leaf reads one run of memory.
+  void copy_in_tree_order() {
+    pts_.resize(slots_.size() * d_);
+    on_.assign(slots_.size(), 1);
+    for (std::size_t p = 0; p < slots_.size(); ++p) {
+      pos_of_[slots_[p]] = p;
+      std::copy(C_.centroid(slots_[p]), C_.centroid(slots_[p]) + d_, point(p));
+    }
+  }
+  double* point(std::size_t p) { return pts_.data() + p * d_; }
+  // sq_dist(x, slots_[p]) for x's centroid q: the same operations on the same values (copies).
+  double sq_dist(const double* q, std::size_t p) const {
+    return vector_distance<VectorMetric::sqeuclidean>(q, pts_.data() + p * d_, d_, 0.0, 0.0);
+  }
+
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   static constexpr std::size_t kLeafSize = 8;
   // A relative margin far above the few roundings by which the bound's arithmetic could exceed a key
   // computed from a point inside the box (ward_key's products and quotient are not monotone bit by bit).
   static constexpr double kBoundMargin = 1.0 - 0x1p-40;
 
+  static constexpr double kInf = std::numeric_limits<double>::infinity();
+
   struct Node {
-    std::size_t begin, end, left, right, parent, live;
+    std::size_t begin, end, left, right, parent, live, min_slot, max_slot;
     double min_size;
-  };
-  struct Pending {
-    std::size_t node;
-    double bound;
   };
 
   void push(std::size_t id, double bound, double best) {
@@ -107,11 +217,11 @@ class CentroidTree {
 
   double* lo(std::size_t id) { return box_.data() + 2 * id * d_; }
   double* hi(std::size_t id) { return box_.data() + (2 * id + 1) * d_; }
+  const double* lo(std::size_t id) const { return box_.data() + 2 * id * d_; }
+  const double* hi(std::size_t id) const { return box_.data() + (2 * id + 1) * d_; }
 
-  // A lower bound of ward_key(x, i) for every live i under the node: Ward's size factor ab/(a+b) grows
-  // with b, so the subtree's smallest size bounds it, and the box bounds the squared distance with the
-  // same monotone operations as sq_dist.
-  double key_bound(const double* q, double sx, std::size_t id) {
+  // A lower bound of sq_dist from q to every centroid in the node's box (see the top of this file).
+  double gap_sq(const double* q, std::size_t id) const {
     const double* l = lo(id);
     const double* h = hi(id);
     double s = 0.0;
@@ -119,6 +229,22 @@ class CentroidTree {
       const double g = q[k] < l[k] ? l[k] - q[k] : (q[k] > h[k] ? q[k] - h[k] : 0.0);
       s += g * g;
     }
+    return s;
+  }
+
+  // The largest live bound in a leaf; NaN never counts (no distance is below it).
+  double leaf_max(const Node& nd) const {
+    double m = -kInf;
+    for (std::size_t p = nd.begin; p < nd.end; ++p)
+      if (on_[p] && bound_[p] > m) m = bound_[p];
+    return m;
+  }
+
+  // A lower bound of ward_key(x, i) for every live i under the node: Ward's size factor ab/(a+b) grows
+  // with b, so the subtree's smallest size bounds it, and the box bounds the squared distance with the
+  // same monotone operations as sq_dist.
+  double key_bound(const double* q, double sx, std::size_t id) const {
+    const double s = gap_sq(q, id);
     const double sm = nodes_[id].min_size;
     const double p = sx * sm;
     return p == 0 ? 0.0 : p / (sx + sm) * s * kBoundMargin;
@@ -126,7 +252,7 @@ class CentroidTree {
 
   std::size_t build_node(std::size_t begin, std::size_t end, std::size_t parent) {
     const std::size_t id = nodes_.size();
-    nodes_.push_back({begin, end, kNone, kNone, parent, end - begin, 0.0});
+    nodes_.push_back({begin, end, kNone, kNone, parent, end - begin, slots_[begin], slots_[begin], 0.0});
     box_.resize(box_.size() + 2 * d_);
     double* l = lo(id);
     double* h = hi(id);
@@ -139,6 +265,8 @@ class CentroidTree {
         h[k] = std::max(h[k], c[k]);
       }
       min_size = std::min(min_size, C_.size(slots_[p]));
+      nodes_[id].min_slot = std::min(nodes_[id].min_slot, slots_[p]);
+      nodes_[id].max_slot = std::max(nodes_[id].max_slot, slots_[p]);
     }
     nodes_[id].min_size = min_size;
     std::size_t axis = 0;
@@ -167,7 +295,12 @@ class CentroidTree {
   std::vector<std::size_t> leaf_of_;  // by slot: its leaf, in the current build
   std::vector<std::size_t> slots_;    // tree order
   std::vector<Node> nodes_;
-  std::vector<double> box_;  // per node: d lows, then d highs
+  std::vector<double> box_;        // per node: d lows, then d highs
+  std::vector<std::size_t> pos_of_;   // by slot: its position in tree order, in the current build
+  std::vector<double> pts_;           // by position: the centroid (a copy)
+  std::vector<unsigned char> on_;     // by position: alive
+  std::vector<double> bound_;         // by position, the generic algorithm's: the bound (a copy)
+  std::vector<double> max_bound_;     // per node, the same: at least every live bound under it
   std::vector<Pending> stack_;
   std::size_t built_live_ = 0, live_ = 0;
 };
