@@ -4,7 +4,6 @@ an image; prints the palette (a table, or JSON with --json)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -12,7 +11,7 @@ from typing import Any, Optional
 import numpy as np
 
 from pixclust._cli.errors import CLIError
-from pixclust._cli.images import (check_dither, check_k, describe, fit_palette, hide_transparent, map_to_palette,
+from pixclust._cli.images import (check_dither, check_k, describe, fit_palette, hide_transparent, map_visible,
                                   quantize_image, read_image_metadata)
 from pixclust._cli.outputs import check_output, write_stdout
 from pixclust._cli.palettes import dump_json, entries, read_palette, table_lines
@@ -45,10 +44,8 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     check_dither(img, args)
     if given is not None:
         with progress.step(f"mapping onto the {len(given)} colours of {args.palette}"):
-            res: Any = map_to_palette(img, fit_palette(img, given, args.palette), args.dither, args.threads)
-        image, labels = hide_transparent(img, res.image, res.labels, args.alpha)
-        if labels is not res.labels:  # the shares are of the visible pixels
-            res = dataclasses.replace(res, counts=np.bincount(labels[labels >= 0], minlength=len(res.palette)))
+            res: Any = map_visible(img, fit_palette(img, given, args.palette), args)
+        image, labels = res.image, res.labels
     else:
         assert k is not None  # -k or --palette, checked above
         (res,) = quantize_image(img, [k], args, progress)
@@ -66,8 +63,22 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
         with progress.step(f"writing {dest}"):
             _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force, metadata=meta,
                             background=args.background, lossless=args.lossless is not False)
+    _note_dropped(args, meta, dest, ext)
     _report(args, img, res, dest, out)
     return 0
+
+
+def _note_dropped(args: argparse.Namespace, meta: Any, dest: str, ext: str) -> None:
+    """One line on stderr when the input's ICC profile or EXIF cannot go into the output's format."""
+    from pixclust import _io
+
+    if args.quiet or meta is None or _io.holds_metadata(f"image{ext}"):
+        return
+    what = " and ".join(name for name, value in (("ICC profile", meta.icc_profile), ("EXIF", meta.exif)) if value)
+    if what:
+        where = "standard output" if dest == "-" else dest
+        print(f"pixclust quantize: note: {where}: {ext.lstrip('.').upper()} cannot hold the input's {what}; "
+              "written without them (--strip drops them without this note)", file=sys.stderr)
 
 
 def _destination(args: argparse.Namespace, k: Optional[int]) -> tuple[str, str]:
