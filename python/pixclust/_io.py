@@ -135,6 +135,13 @@ def read_image_metadata(path: PathLike) -> tuple[np.ndarray, Metadata]:
         return read_image_file_metadata(fh, path)
 
 
+def read_metadata(path: PathLike) -> Metadata:
+    """The file's :class:`Metadata` alone, read from its header (the pixels are not decoded)."""
+    Image = _pillow()
+    with Image.open(os.fspath(path)) as im:
+        return _metadata(im)
+
+
 def read_image_file(fh: Any, name: str) -> np.ndarray:
     """:func:`read_image` from an open binary file (seekable: a pipe's bytes go through ``io.BytesIO``);
     ``name`` is what error messages call it. The format is taken from the data."""

@@ -130,7 +130,10 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                         "several files, directories or quoted globs")
     q.add_argument("-k", type=_int, help=f"number of colours (1-{MAX_COLORS}); not with --palette")
     q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here): .png, .gif, .tif and .bmp are "
-                                          "paletted, .webp lossless, .jpg lossy; - for standard output")
+                                          "paletted, .webp lossless, .jpg lossy; - for standard output. Alpha: "
+                                          "PNG, WebP and TIFF (written RGBA) keep it, GIF has one transparent "
+                                          "entry (pixels under half opacity), JPEG and BMP are composited on "
+                                          "--background")
     q.add_argument("--format", help="the image format for -o - (png, jpg, tif, bmp, gif, webp; default png)")
     q.add_argument("--lossless", action=argparse.BooleanOptionalAction, default=None,
                    help="WebP only: lossless (the default: a lossy WebP blurs the k colours into thousands); "
@@ -146,10 +149,11 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                    help="with --shared-palette: run on this Dask scheduler (e.g. tcp://host:8786); default: "
                         "Dask's local threaded scheduler")
     q.add_argument("--background", type=_colour, default=(255, 255, 255), metavar="COLOUR",
-                   help="what an image with alpha is laid over in a format without alpha (JPEG): #rrggbb or a "
+                   help="what an image with alpha is laid over in a format without alpha (JPEG, BMP): #rrggbb or a "
                         "name (default white)")
     q.add_argument("--strip", action="store_true",
-                   help="drop the input's ICC profile and EXIF (kept by default in PNG, JPEG, WebP and TIFF)")
+                   help="drop the input's ICC profile and EXIF (kept by default in PNG, JPEG, WebP and TIFF; GIF and "
+                        "BMP cannot hold them, which a note on stderr says)")
     _common(q)
 
     c = sub.add_parser("compare", help="the original beside several colour counts",
