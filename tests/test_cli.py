@@ -1361,3 +1361,23 @@ def test_shared_palette_keeps_each_still_s_icc_and_exif(tmp_path: Path) -> None:
     assert run("quantize", src, "-o", stripped, "--shared-palette", "-k", 6, "-q", "--strip").returncode == 0
     with Image.open(stripped / "tagged-k6.png") as im:
         assert "icc_profile" not in im.info and 0x010F not in im.getexif()
+
+
+def test_gif_with_transparency_has_room_for_255_colours(tmp_path: Path) -> None:
+    src, _ = _layers(tmp_path)
+    out = tmp_path / "q.gif"
+    r = run("quantize", src, "-k", 256, "-o", out)
+    assert r.returncode == 2 and r.stdout == "" and not out.exists()
+    assert "use at most 255 colours (-k 255)" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert run("quantize", src, "-k", 255, "-o", out, "-q").returncode == 0
+    with Image.open(out) as im:
+        assert len(np.unique(np.asarray(im))) == 256  # 255 colours and the transparent entry
+
+
+def test_tree_leaves_out_the_fully_transparent_pixels(tmp_path: Path) -> None:
+    src, img = _layers(tmp_path)
+    r = run("tree", src, "-k", 6, "-o", tmp_path / "t.png")
+    assert r.returncode == 0, r.stderr
+    shown = img[img[..., 3] > 0][:, :3]
+    assert r.stdout.startswith(f"{len(np.unique(shown, axis=0))} distinct colours;")
+    assert len(np.unique(shown, axis=0)) < len(np.unique(img[..., :3].reshape(-1, 3), axis=0))  # red was hidden

@@ -102,7 +102,7 @@ def pipe_format(args: Any, allowed: Sequence[str]) -> Optional[str]:
         raise CLIError("--json and -o - both want standard output; write the output to a file")
     if args.format is None:
         raise CLIError(f"-o - (standard output): give its format with --format ({names})")
-    ext = "." + args.format.lower().lstrip(".")
+    ext = "." + str(args.format).lower().lstrip(".")
     if ext not in allowed:
         raise CLIError(f"--format {args.format}: cannot write this format here; use {names}")
     return ext

@@ -186,7 +186,8 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
 def _add_tree(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t = sub.add_parser("tree", help="Ward's tree of an image's colours, drawn with colour swatches",
                        description="Ward's hierarchy of an image's distinct colours weighted by their pixel counts "
-                                   "(the tree of Ward's method over every pixel), drawn down to k clusters.")
+                                   "(the tree of Ward's method over every pixel), drawn down to k clusters. "
+                                   "Fully transparent pixels are left out.")
     t.add_argument("input", help="an image file, or - for standard input")
     t.add_argument("-k", type=_int, default=16, help="clusters drawn as leaves (default 16)")
     t.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg); - for standard output")

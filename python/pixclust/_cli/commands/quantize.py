@@ -42,6 +42,7 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     img, meta = read_image_metadata(args.input, progress)
     meta = None if args.strip else meta
     check_dither(img, args)
+    _check_gif_room(img, len(given) if given is not None else k, ext)
     if given is not None:
         with progress.step(f"mapping onto the {len(given)} colours of {args.palette}"):
             res: Any = map_visible(img, fit_palette(img, given, args.palette), args)
@@ -79,6 +80,16 @@ def _note_dropped(args: argparse.Namespace, meta: Any, dest: str, ext: str) -> N
         where = "standard output" if dest == "-" else dest
         print(f"pixclust quantize: note: {where}: {ext.lstrip('.').upper()} cannot hold the input's {what}; "
               "written without them (--strip drops them without this note)", file=sys.stderr)
+
+
+def _check_gif_room(img: np.ndarray, n: Any, ext: str) -> None:
+    """A GIF holds 256 entries: with pixels to show transparent (under half opacity), 255 colours."""
+    if ext != ".gif" or n is None or n < 256 or img.ndim != 3 or img.shape[2] not in (2, 4):
+        return
+    full = np.iinfo(img.dtype).max if img.dtype.kind == "u" else 1.0
+    if np.any(img[..., -1] < full / 2):
+        raise CLIError(f"a GIF holds 256 palette entries and this image needs one for its transparent pixels: "
+                       "use at most 255 colours (-k 255), or a PNG")
 
 
 def _destination(args: argparse.Namespace, k: Optional[int]) -> tuple[str, str]:

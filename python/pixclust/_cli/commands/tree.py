@@ -19,7 +19,7 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     fmt = pipe_format(args, FIGURE_EXTENSIONS)
     if fmt is None:
         check_output(args.output, force=args.force, inputs=[args.input], figure=True)
-    img = read_image(args.input, progress)
+    img = _visible(read_image(args.input, progress), args.input)
     import pixclust
     from pixclust import plot
 
@@ -41,3 +41,16 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
               f"{res.inertia:.6g}", file=out)
         print(f"wrote {'standard output' if fmt else args.output}", file=out)
     return 0
+
+
+def _visible(img: Any, name: str) -> Any:
+    """The pixels that show: fully transparent ones are left out, as quantize leaves them out (the
+    others as a 1 x n image, which gives the tree the same colours and counts)."""
+    if img.ndim != 3 or img.shape[2] not in (2, 4):
+        return img
+    shown = img[..., -1] > 0
+    if shown.all():
+        return img
+    if not shown.any():
+        raise CLIError(f"{'standard input' if name == '-' else name}: every pixel is fully transparent: no colours to draw")
+    return img[shown][None]
