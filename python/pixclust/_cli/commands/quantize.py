@@ -88,7 +88,7 @@ def _check_gif_room(img: np.ndarray, n: Any, ext: str) -> None:
         return
     full = np.iinfo(img.dtype).max if img.dtype.kind == "u" else 1.0
     if np.any(img[..., -1] < full / 2):
-        raise CLIError(f"a GIF holds 256 palette entries and this image needs one for its transparent pixels: "
+        raise CLIError("a GIF holds 256 palette entries and this image needs one for its transparent pixels: "
                        "use at most 255 colours (-k 255), or a PNG")
 
 
