@@ -148,4 +148,6 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
         note += "; lossy format: use .png for exactly these colours"
     elif img.dtype.kind == "f" and ext not in (".tif", ".tiff"):
         note += "; float values rounded to integers: use .tif for exactly these values"
+    if ext in (".jpg", ".jpeg", ".bmp") and img.ndim == 3 and img.shape[2] in (2, 4):
+        note += f"; no alpha in {ext.lstrip('.').upper()}: laid over the background"
     print(f"wrote {'standard output' if dest == '-' else dest}{note}", file=out)
