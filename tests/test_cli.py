@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -1118,3 +1119,267 @@ def test_shared_palette_on_a_dask_cluster_started_as_subprocesses(tmp_path: Path
     with distributed.Client(dask_cluster, timeout="30s") as client:  # the frames were read on the worker
         assert client.run_on_scheduler(lambda dask_scheduler: any(
             "read_frame" in str(e[0]) for e in dask_scheduler.transition_log))
+
+
+# ------------------------------------------------------------------ pipes on every command (#18 item 4)
+
+
+def _piped(args: list[object], data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(_script() + [str(a) for a in args], input=data, capture_output=True, timeout=120)
+
+
+def test_palettes_and_figures_on_standard_output(tmp_path: Path) -> None:
+    r = _piped(["palette", "-", "-k", 5, "-o", "-", "--format", "gpl"], CHELSEA.read_bytes())
+    assert r.returncode == 0, r.stderr
+    assert b"wrote standard output" in r.stderr  # the report is on stderr, the palette alone on stdout
+    ref = pixclust.quantize(np.asarray(Image.open(CHELSEA).convert("RGB")), 5, random_state=0)
+    assert isinstance(ref, pixclust.QuantizeResult)
+    rows = [ln.split()[:3] for ln in r.stdout.decode().splitlines()[4:]]
+    assert [[int(v) for v in row] for row in rows] == ref.palette[np.argsort(-ref.counts, kind="stable")].tolist()
+    for args in (["palette", "-", "-k", 3], ["compare", "-", "-k", 4, 2], ["tree", "-", "-k", 4]):
+        r = _piped(args + ["-o", "-", "--format", "png", "-q"], CHELSEA.read_bytes())
+        assert r.returncode == 0 and r.stderr == b"", (args, r.stderr)
+        file = tmp_path / f"{args[0]}.png"
+        assert run(*args[:1], CHELSEA, *args[2:], "-o", file, "-q").returncode == 0
+        with Image.open(io.BytesIO(r.stdout)) as piped, Image.open(file) as written:
+            assert piped.format == "PNG" and piped.size == written.size, args
+    svg = _piped(["compare", CHELSEA, "-k", 2, "-o", "-", "--format", "svg", "-q"])
+    assert svg.returncode == 0 and svg.stdout.lstrip().startswith(b"<?xml") and b"</svg>" in svg.stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "txt", "npy"])
+def test_dendrogram_reads_points_from_standard_input(tmp_path: Path, fmt: str) -> None:
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    points = np.array(TUTORIAL_POINTS, dtype=np.float64)
+    if fmt == "npy":
+        buf = io.BytesIO()
+        np.save(buf, points)
+        data = buf.getvalue()
+    else:
+        sep = {"csv": ",", "tsv": "\t", "txt": " "}[fmt]
+        data = ("# ten points\nx" + sep + "y\n" + "".join(f"{x}{sep}{y}\n" for x, y in TUTORIAL_POINTS)).encode()
+    labels = tmp_path / "labels.csv"
+    r = _piped(["dendrogram", "-", "-o", "-", "--format", "png", "--cut", 3, "--criterion", "maxclust",
+                "--labels", labels], data)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout[:8] == b"\x89PNG\r\n\x1a\n" and b"standard input: 10 points in 2-D" in r.stderr
+    with open(labels, newline="") as fh:
+        got = [int(row["cluster"]) for row in csv.DictReader(fh)]
+    np.testing.assert_array_equal(got, fcluster(linkage(points, "ward"), 3, criterion="maxclust"))
+
+
+def test_standard_output_needs_a_format_and_says_so_in_one_line(tmp_path: Path) -> None:
+    pts = tmp_path / "p.csv"
+    pts.write_text("1,2\n3,4\n5,7\n")
+    cases = [
+        (["compare", CHELSEA, "-k", 2, "-o", "-"], "-o - (standard output): give its format with --format"),
+        (["tree", CHELSEA, "-o", "-"], "give its format with --format"),
+        (["dendrogram", pts, "-o", "-"], "give its format with --format"),
+        (["palette", CHELSEA, "-k", 2, "-o", "-"], "give its format with --format (json, gpl, txt, css, png"),
+        (["palette", CHELSEA, "-k", 2, "-o", "-", "--format", "xyz"], "--format xyz: cannot write this format"),
+        (["tree", CHELSEA, "-o", "-", "--format", "gpl"], "--format gpl: cannot write this format"),
+        (["palette", CHELSEA, "-k", 2, "-o", "-", "--format", "json", "--json"], "--json and -o - both want"),
+        (["compare", CHELSEA, "-k", 2, "-o", tmp_path / "c.png", "--format", "png"], "--format is for -o -"),
+        (["dendrogram", pts, "-o", "-", "--format", "png", "--cut", 1, "--labels", "-"], "takes the dendrogram only"),
+        (["dendrogram", "-", "-o", tmp_path / "d.png"], "standard input: no data"),
+    ]
+    for args, message in cases:
+        before = sorted(os.listdir(tmp_path))
+        r = _piped(args)
+        assert r.returncode == 2 and r.stdout == b"", (args, r.stderr)
+        err = r.stderr.decode()
+        assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (args, err)
+        assert sorted(os.listdir(tmp_path)) == before, args
+
+
+def test_a_closed_pipe_ends_quietly_on_every_command(tmp_path: Path) -> None:
+    # `| head -c 10` on a figure: the reader stops long before the image is out (a PNG of a
+    # 1100-pixel-wide grid is far more than a pipe holds).
+    for args in (["compare", CHELSEA, "-k", 4, 2, "--format", "png"], ["palette", CHELSEA, "-k", 3, "--format", "svg"],
+                 ["tree", CHELSEA, "-k", 8, "--format", "png"]):
+        with subprocess.Popen(_script() + [str(a) for a in args] + ["-o", "-"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) as p:
+            assert p.stdout is not None and p.stderr is not None
+            assert len(p.stdout.read(10)) == 10
+            p.stdout.close()
+            err = p.stderr.read()
+            assert p.wait(timeout=120) in (0, 141), args  # 141: ended as SIGPIPE ends a program
+        assert b"Traceback" not in err and b"Broken pipe" not in err and b"error" not in err, (args, err)
+
+
+# ---------------------------------------------------------------- alpha in GIF, TIFF, BMP (#18 item 6)
+
+
+def _layers(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    """The cat with a hidden third (alpha 0, painted bright red so that a leak shows), an opaque third
+    and a third at opacities 51 and 204 in stripes."""
+    rgb = np.asarray(Image.open(CHELSEA).convert("RGB")).copy()
+    w = rgb.shape[1]
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:, : w // 3] = 0
+    rgb[:, : w // 3] = [255, 0, 0]
+    alpha[::2, 2 * w // 3:] = 51
+    alpha[1::2, 2 * w // 3:] = 204
+    img = np.dstack([rgb, alpha])
+    src = tmp_path / "layers.png"
+    Image.fromarray(img).save(src)
+    return src, img
+
+
+def _reference(img: np.ndarray, k: int) -> np.ndarray:
+    ref = pixclust.quantize(img, k, random_state=0)
+    assert isinstance(ref, pixclust.QuantizeResult)
+    return ref.image[..., :3].astype(np.float64)
+
+
+def test_gif_keeps_one_transparent_entry_cut_at_half_opacity(tmp_path: Path) -> None:
+    src, img = _layers(tmp_path)
+    out = tmp_path / "q.gif"
+    assert run("quantize", src, "-k", 5, "-o", out, "-q").returncode == 0
+    with Image.open(out) as im:
+        assert im.mode == "P" and isinstance(im.info["transparency"], int)
+        index = np.asarray(im)
+        rgba = np.asarray(im.convert("RGBA"))
+    shown = img[..., 3] >= 128  # ImageMagick's cut: at least half opaque is shown
+    np.testing.assert_array_equal(index == im.info["transparency"], ~shown)
+    assert len(np.unique(index[shown])) == 5 and set(np.unique(rgba[..., 3]).tolist()) == {0, 255}
+    np.testing.assert_array_equal(rgba[shown][:, :3], _reference(img, 5)[shown])
+
+
+def test_tiff_of_rgba_keeps_its_alpha_and_hides_what_was_hidden(tmp_path: Path) -> None:
+    src, img = _layers(tmp_path)
+    out = tmp_path / "q.tif"
+    assert run("quantize", src, "-k", 5, "-o", out, "-q").returncode == 0
+    with Image.open(out) as im:
+        assert im.mode == "RGBA"
+        got = np.asarray(im)
+    np.testing.assert_array_equal(got[..., 3], img[..., 3])
+    visible = img[..., 3] > 0
+    np.testing.assert_array_equal(got[visible][:, :3], _reference(img, 5)[visible])
+    assert not got[~visible].any()  # transparent black: the red under it does not come back
+
+
+@pytest.mark.parametrize("background", [None, "black", "#336699"])
+def test_bmp_of_rgba_is_composited_on_the_background(tmp_path: Path, background: str | None) -> None:
+    from PIL import ImageColor
+
+    src, img = _layers(tmp_path)
+    out = tmp_path / "q.bmp"
+    extra = [] if background is None else ["--background", background]
+    assert run("quantize", src, "-k", 5, "-o", out, "-q", *extra).returncode == 0
+    bg = np.array(ImageColor.getrgb(background or "white")[:3], dtype=np.float64)
+    a = img[..., 3:].astype(np.float64) / 255.0
+    expected = _reference(img, 5) * a + bg * (1.0 - a)  # composited here, with NumPy
+    with Image.open(out) as im:
+        assert im.mode == "P"  # still paletted: k colours at three opacities, and the background
+        got = np.asarray(im.convert("RGB")).astype(np.float64)
+    assert np.abs(got - expected).max() <= 0.5 + 1e-9
+    np.testing.assert_array_equal(got[img[..., 3] == 0], np.broadcast_to(bg, got[img[..., 3] == 0].shape))
+
+
+def test_gray_with_alpha_to_bmp_and_gif(tmp_path: Path) -> None:
+    gray = np.asarray(Image.open(CHELSEA).convert("L"))
+    alpha = np.where(np.arange(gray.shape[1]) < 150, 0, 255).astype(np.uint8)[None, :].repeat(gray.shape[0], 0)
+    src = tmp_path / "la.png"
+    Image.fromarray(np.dstack([gray, alpha])).save(src)
+    bmp, gif = tmp_path / "q.bmp", tmp_path / "q.gif"
+    r = run("quantize", src, "-k", 4, "-o", bmp, "--background", "black")
+    assert r.returncode == 0 and f"wrote {bmp}; no alpha in BMP: laid over the background" in r.stdout, r.stdout
+    assert run("quantize", src, "-k", 4, "-o", gif, "-q").returncode == 0
+    with Image.open(bmp) as im:
+        got = np.asarray(im.convert("L"))
+    assert not got[alpha == 0].any() and len(np.unique(got[alpha == 255])) == 4
+    with Image.open(gif) as im:
+        rgba = np.asarray(im.convert("RGBA"))
+    np.testing.assert_array_equal(rgba[..., 3], alpha)
+    assert len(np.unique(rgba[alpha == 255][:, 0])) == 4
+
+
+# ------------------------------------------------------------ --palette on an image with alpha (#18)
+
+
+@pytest.mark.parametrize("alpha", ["exclude", "weight", "keep"])
+def test_palette_mapping_counts_only_the_visible_pixels(tmp_path: Path, alpha: str) -> None:
+    src, img = _layers(tmp_path)
+    pal = tmp_path / "pal.txt"
+    colours = np.array([[255, 0, 0], [160, 120, 90], [60, 40, 30], [200, 190, 180]])
+    pal.write_text("".join(f"#{r:02x}{g:02x}{b:02x}\n" for r, g, b in colours))
+    r = run("quantize", src, "--palette", pal, "-o", tmp_path / "q.png", "--json", "--alpha", alpha)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    # NumPy by brute force: each pixel's nearest colour (the first on ties), over the visible pixels
+    pixels = img[..., :3].reshape(-1, 3).astype(np.float64)
+    a = img[..., 3].reshape(-1).astype(np.float64)
+    d = ((pixels[:, None, :] - colours[None, :, :]) ** 2).sum(axis=2)
+    keep = np.ones_like(a, dtype=bool) if alpha == "keep" else a > 0
+    weight = a / 255.0 if alpha == "weight" else np.ones_like(a)
+    assert doc["inertia"] == pytest.approx(float(np.sum((weight * d.min(axis=1))[keep])), rel=1e-12)
+    counts = np.bincount(d.argmin(axis=1)[keep], minlength=len(colours))
+    got = {c["hex"]: c["count"] for c in doc["colors"]}
+    assert got == {f"#{r:02x}{g:02x}{b:02x}": int(n) for (r, g, b), n in zip(colours, counts)}
+    plain = run("quantize", src, "--palette", pal, "-o", tmp_path / "p.png", "--alpha", alpha)
+    assert f"inertia: {doc['inertia']:.6g}" in plain.stdout
+    assert ("fully transparent:" in plain.stdout) == (alpha != "keep")
+
+
+# ------------------------------------------------------- metadata a format cannot hold (#18 item 5)
+
+
+@pytest.mark.parametrize("ext", [".gif", ".bmp"])
+def test_a_format_without_metadata_says_it_drops_icc_and_exif(tmp_path: Path, ext: str) -> None:
+    src = tmp_path / "tagged.png"
+    _tagged_photo(src)
+    r = run("quantize", src, "-k", 4, "-o", tmp_path / f"q{ext}")
+    assert r.returncode == 0, r.stderr
+    fmt = ext.lstrip(".").upper()
+    assert r.stderr.strip().splitlines() == [
+        f"pixclust quantize: note: {tmp_path / f'q{ext}'}: {fmt} cannot hold the input's ICC profile and EXIF; "
+        "written without them (--strip drops them without this note)"]
+    with Image.open(tmp_path / f"q{ext}") as im:
+        assert "icc_profile" not in im.info
+    for extra in (["-q"], ["--strip"]):
+        quiet = run("quantize", src, "-k", 4, "-o", tmp_path / f"x{ext}", "--force", *extra)
+        assert quiet.returncode == 0 and quiet.stderr == "", (extra, quiet.stderr)
+    plain = tmp_path / "plain.png"
+    Image.fromarray(np.asarray(Image.open(CHELSEA).convert("RGB"))).save(plain)  # no profile, no EXIF: nothing to drop
+    assert run("quantize", plain, "-k", 4, "-o", tmp_path / f"y{ext}").stderr == ""
+    assert run("quantize", src, "-k", 4, "-o", tmp_path / "kept.png").stderr == ""
+
+
+def test_shared_palette_keeps_each_still_s_icc_and_exif(tmp_path: Path) -> None:
+    pytest.importorskip("dask")
+    src = tmp_path / "in"
+    src.mkdir()
+    icc, upright = _tagged_photo(src / "tagged.png")
+    Image.fromarray(np.asarray(Image.open(ROCKET).convert("RGB"))[:100, :100]).save(src / "plain.png")
+    out, stripped = tmp_path / "out", tmp_path / "stripped"
+    assert run("quantize", src, "-o", out, "--shared-palette", "-k", 6, "-q").returncode == 0
+    with Image.open(out / "tagged-k6.png") as im:
+        assert im.info.get("icc_profile") == icc and im.getexif().get(0x010F) == "pixclust-test-camera"
+        assert im.getexif().get(0x0112, 1) == 1 and im.size == (upright.shape[1], upright.shape[0])
+    with Image.open(out / "plain-k6.png") as im:
+        assert "icc_profile" not in im.info and 0x010F not in im.getexif()
+    assert run("quantize", src, "-o", stripped, "--shared-palette", "-k", 6, "-q", "--strip").returncode == 0
+    with Image.open(stripped / "tagged-k6.png") as im:
+        assert "icc_profile" not in im.info and 0x010F not in im.getexif()
+
+
+def test_gif_with_transparency_has_room_for_255_colours(tmp_path: Path) -> None:
+    src, _ = _layers(tmp_path)
+    out = tmp_path / "q.gif"
+    r = run("quantize", src, "-k", 256, "-o", out)
+    assert r.returncode == 2 and r.stdout == "" and not out.exists()
+    assert "use at most 255 colours (-k 255)" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert run("quantize", src, "-k", 255, "-o", out, "-q").returncode == 0
+    with Image.open(out) as im:
+        assert len(np.unique(np.asarray(im))) == 256  # 255 colours and the transparent entry
+
+
+def test_tree_leaves_out_the_fully_transparent_pixels(tmp_path: Path) -> None:
+    src, img = _layers(tmp_path)
+    r = run("tree", src, "-k", 6, "-o", tmp_path / "t.png")
+    assert r.returncode == 0, r.stderr
+    shown = img[img[..., 3] > 0][:, :3]
+    assert r.stdout.startswith(f"{len(np.unique(shown, axis=0))} distinct colours;")
+    assert len(np.unique(shown, axis=0)) < len(np.unique(img[..., :3].reshape(-1, 3), axis=0))  # red was hidden

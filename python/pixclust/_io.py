@@ -17,7 +17,8 @@ __all__ = ["read_image", "read_image_metadata", "write_image", "atomic_output", 
 # A paletted PNG stores one byte per pixel: at most 256 palette entries.
 _PNG_PALETTE_SIZE = 256
 # The formats written in palette mode, and whether they keep per-entry alpha (PNG), one transparent
-# entry (GIF), or none (TIFF and BMP as Pillow writes them: an image with alpha goes out as RGBA there).
+# entry (GIF: alpha is cut at half), or none (TIFF: an image with alpha goes out as RGBA, which keeps it;
+# BMP: composited on the background, since readers ignore a BMP's alpha).
 _PALETTED_ALPHA = {"PNG": "per-entry", "GIF": "one", "TIFF": "none", "BMP": "none"}
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -33,8 +34,9 @@ _EXIF_ORIENTATION = 0x0112
 _METADATA_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF")
 
 
-# The formats Pillow writes without an alpha channel: an image with alpha is composited first.
-_NO_ALPHA_FORMATS = ("JPEG",)
+# The formats written without an alpha channel: an image with alpha is composited first (Pillow writes
+# no alpha in a JPEG, and a 32-bit BMP's alpha is ignored by most readers, Pillow's included).
+_NO_ALPHA_FORMATS = ("JPEG", "BMP")
 WHITE = (255, 255, 255)
 
 
@@ -131,6 +133,13 @@ def read_image_metadata(path: PathLike) -> tuple[np.ndarray, Metadata]:
     path = os.fspath(path)
     with open(path, "rb") as fh:
         return read_image_file_metadata(fh, path)
+
+
+def read_metadata(path: PathLike) -> Metadata:
+    """The file's :class:`Metadata` alone, read from its header (the pixels are not decoded)."""
+    Image = _pillow()
+    with Image.open(os.fspath(path)) as im:
+        return _metadata(im)
 
 
 def read_image_file(fh: Any, name: str) -> np.ndarray:
@@ -274,6 +283,11 @@ def check_writable_image_path(path: PathLike) -> None:
     _pil_format(path)
 
 
+def holds_metadata(path: PathLike) -> bool:
+    """Whether :func:`write_image` stores an ICC profile and EXIF in this format (not in GIF or BMP)."""
+    return _pil_format(path) in _METADATA_FORMATS
+
+
 def write_image(
     path: PathLike,
     image: np.ndarray,
@@ -296,16 +310,18 @@ def write_image(
         8-bit grayscale to formats without 16 bits.
     labels, palette : ndarray, optional
         The (H, W) palette indices and the (k, c) uint8 palette of ``image``. When both are given, k <= 256
-        and the file is a PNG, it is written in palette mode (with per-entry transparency for RGBA), so
-        the file itself holds at most k colours and is small. (Grayscale is written as 8- or 16-bit
-        grayscale, which holds exactly the image's gray levels and reads back as grayscale.)
+        and the file is a PNG, GIF, TIFF or BMP, it is written in palette mode, so the file itself holds
+        at most k colours and is small. Alpha: a PNG keeps it per palette entry; a GIF has one
+        transparent entry (pixels under half opacity); a TIFF with alpha is written as RGBA; a BMP is
+        composited on ``background``. (Grayscale is written as 8- or 16-bit grayscale, which holds
+        exactly the image's gray levels and reads back as grayscale.)
     force : bool
         Replace an existing file.
     metadata : Metadata, optional
         The ICC profile and EXIF block to store (PNG, JPEG, WebP and TIFF; other formats have no place
         for them).
     background : (r, g, b), 8-bit, default white
-        What an image with alpha is composited on for a format without alpha (JPEG): a pixel of
+        What an image with alpha is composited on for a format without alpha (JPEG, BMP): a pixel of
         opacity a shows ``a * colour + (1 - a) * background``, so a fully transparent one shows the
         background, never the colour it hid.
     lossless : bool
@@ -344,8 +360,8 @@ def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[
              background: tuple[int, int, int] = (255, 255, 255), lossless: bool = False) -> tuple[Any, dict[str, Any]]:
     """The Pillow image to save in format ``fmt``, and the save options."""
     Image = _pillow()
-    if fmt in _NO_ALPHA_FORMATS and image.ndim == 3 and image.shape[2] in (2, 4):
-        image = composite(image, background)
+    if image.ndim == 3 and image.shape[2] in (2, 4):
+        image, labels, palette = _alpha_for(fmt, image, labels, palette, background)
     pil = _to_pil(Image, image, labels, palette, fmt)
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGBA" if pil.mode == "P" and "transparency" in pil.info else pil.mode)
@@ -363,6 +379,53 @@ def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[
         if metadata.exif:
             options["exif"] = metadata.exif
     return pil, options
+
+
+def _alpha_for(fmt: str, image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray],
+               background: tuple[int, int, int]) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+    """An image with alpha (and its labels and palette) as format ``fmt`` can hold it: composited on
+    ``background`` for a format without alpha (the palette composited entry by entry, so a BMP stays
+    paletted), cut at half opacity for GIF (one transparent entry), as it is for the others."""
+    if fmt == "GIF":
+        return _gif_alpha(image, labels, palette)
+    if fmt not in _NO_ALPHA_FORMATS:
+        return image, labels, palette
+    flat = composite(image, background)
+    if fmt not in _PALETTED_ALPHA or labels is None or palette is None or image.shape[2] != 4 or image.dtype != np.uint8:
+        return flat, None, None
+    pairs, index = _alpha_pairs(image, labels)
+    if pairs.size > _PNG_PALETTE_SIZE:
+        return flat, None, None
+    entries = np.zeros((1, pairs.size, 4), dtype=np.uint8)  # (colour, alpha) per entry; hidden: alpha 0
+    seen = pairs >= 0
+    entries[0, seen, :3] = palette[pairs[seen] // 256]
+    entries[0, seen, 3] = pairs[seen] % 256
+    return flat, index, composite(entries, background)[0]
+
+
+def _gif_alpha(image: np.ndarray, labels: Optional[np.ndarray],
+               palette: Optional[np.ndarray]) -> tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+    """A GIF has one transparent palette entry: pixels under half opacity become transparent black,
+    the others opaque (ImageMagick's cut); gray+alpha becomes RGBA, a GIF palette being RGB."""
+    if image.shape[2] == 2:
+        image = image[..., [0, 0, 0, 1]]
+        palette = None if palette is None else np.ascontiguousarray(palette[:, [0, 0, 0]])
+    full = np.iinfo(image.dtype).max if image.dtype.kind == "u" else 1.0
+    hidden = image[..., 3] < full / 2
+    image = image.copy()
+    image[hidden] = 0
+    image[~hidden, 3] = full
+    return image, labels, palette
+
+
+def _alpha_pairs(image: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (label, alpha) pairs of an RGBA image as numbers ``label * 256 + alpha`` (-1 for
+    every fully transparent pixel, whatever its label: -1, left out of the clustering, or any), and
+    each pixel's index into them."""
+    alpha_px = image[..., 3]
+    key = np.where(alpha_px == 0, -1, labels.astype(np.int64) * 256 + alpha_px)
+    pairs, inverse = np.unique(key.ravel(), return_inverse=True)
+    return pairs, inverse.reshape(labels.shape)
 
 
 def _to_pil(Image: Any, image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str) -> Any:
@@ -406,18 +469,16 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
     c = palette.shape[1]
     if image.ndim == 3 and image.shape[2] == 4:
         # Alpha is kept per pixel; a palette PNG has one alpha per entry, so the entries are the
-        # distinct (colour, alpha) pairs, and every fully transparent pixel shares one entry (whatever
-        # its label: -1, left out of the clustering, or any). Too many pairs: fall back to RGBA.
-        alpha_px = image[..., 3]
-        key = np.where(alpha_px == 0, -1, labels.astype(np.int64) * 256 + alpha_px)  # (label, alpha) as one number
-        pairs, inverse = np.unique(key.ravel(), return_inverse=True)
+        # distinct (colour, alpha) pairs, every fully transparent pixel sharing one. Too many pairs:
+        # fall back to RGBA.
+        pairs, inverse = _alpha_pairs(image, labels)
         if pairs.size > _PNG_PALETTE_SIZE:
             return None
         seen = pairs >= 0
         rgb = np.zeros((pairs.size, c), dtype=np.uint8)  # the transparent entry is transparent black
         rgb[seen] = palette[pairs[seen] // 256]
         alpha = np.where(seen, pairs % 256, 0).astype(np.uint8)
-        index = inverse.reshape(labels.shape).astype(np.uint8)
+        index = inverse.astype(np.uint8)
         height, width = labels.shape[:2]
         pil = Image.frombytes("P", (width, height), index.tobytes())
         pil.putpalette(rgb.reshape(-1).tolist(), rawmode="RGB")
@@ -444,11 +505,25 @@ def save_figure(fig: Any, path: PathLike, *, force: bool = False, dpi: Optional[
     figure's own size. ``title`` goes into the file's metadata (PNG, PDF and SVG).
     """
     fmt = Path(os.fspath(path)).suffix.lower().lstrip(".")
+    options = _figure_options(fig, fmt, os.fspath(path), tight, title)
+    with atomic_output(path, force=force) as tmp:
+        fig.savefig(tmp, format=fmt, dpi=dpi, **options)
+
+
+def figure_bytes(fig: Any, fmt: str, *, dpi: Optional[float] = None, tight: bool = True,
+                 title: Optional[str] = None) -> bytes:
+    """The bytes :func:`save_figure` would write to a file of format ``fmt`` ("png", "svg"...: for a pipe)."""
+    options = _figure_options(fig, fmt, f"--format {fmt}", tight, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, **options)
+    return buf.getvalue()
+
+
+def _figure_options(fig: Any, fmt: str, name: str, tight: bool, title: Optional[str]) -> dict[str, Any]:
     supported = fig.canvas.get_supported_filetypes()
     if fmt not in supported:
-        raise ValueError(f"{os.fspath(path)}: cannot save a figure as {fmt or 'a file without an extension'!r}; use one of " + ", ".join(sorted(supported)))
+        raise ValueError(f"{name}: cannot save a figure as {fmt or 'a file without an extension'!r}; use one of " + ", ".join(sorted(supported)))
     options: dict[str, Any] = {"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}
     if title and fmt in ("png", "pdf", "svg"):
         options["metadata"] = {"Title": title}
-    with atomic_output(path, force=force) as tmp:
-        fig.savefig(tmp, format=fmt, dpi=dpi, **options)
+    return options

@@ -140,3 +140,21 @@ def map_to_palette(img: np.ndarray, palette: np.ndarray, dither: bool, threads: 
     _core.remap_labels(labels, color_labels, n)
     counts = np.bincount(color_labels, weights=color_counts, minlength=len(palette)).astype(np.int64)
     return Mapped(image.reshape(img.shape), labels.reshape(img.shape[:2]), palette, counts, float(inertia))
+
+
+def map_visible(img: np.ndarray, palette: np.ndarray, args: argparse.Namespace) -> Mapped:
+    """:func:`map_to_palette` as ``quantize`` without --palette counts: with ``--alpha exclude`` or
+    ``weight``, the fully transparent pixels are hidden (transparent black, label -1) and left out of
+    the counts and the inertia, which ``weight`` weights by opacity."""
+    res = map_to_palette(img, palette, args.dither, args.threads)
+    image, labels = hide_transparent(img, res.image, res.labels, args.alpha)
+    if args.alpha == "keep" or img.ndim != 3 or img.shape[2] not in (2, 4):
+        return res
+    a = img[..., -1]
+    visible = a > 0
+    diff = res.image[visible][:, :palette.shape[1]].astype(np.float64) - img[visible][:, :palette.shape[1]]
+    squared = np.einsum("ij,ij->i", diff, diff)
+    if args.alpha == "weight":  # the opacities quantize(alpha="weight") weighs the pixels by
+        squared *= a[visible].astype(np.float64) / np.iinfo(img.dtype).max
+    counts = np.bincount(labels[visible], minlength=len(palette)).astype(np.int64)
+    return Mapped(image, labels, palette, counts, float(np.sum(squared)))

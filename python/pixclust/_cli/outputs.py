@@ -79,13 +79,43 @@ FIGURE_DPI = 110
 
 
 def save_figure(fig: Any, path: str, force: bool, *, dpi: float = FIGURE_DPI, tight: bool = True,
-                title: Optional[str] = None) -> None:
+                title: Optional[str] = None, fmt: Optional[str] = None) -> None:
+    """A figure into file ``path``, or onto standard output for "-" in format ``fmt`` (a pipe)."""
     from pixclust import _figure, _io
 
     try:
+        if path == "-":
+            assert fmt is not None  # pipe_format gave it
+            write_stdout(_io.figure_bytes(fig, fmt.lstrip("."), dpi=dpi, tight=tight, title=title))
+            return
         _io.save_figure(fig, path, force=force, dpi=dpi, tight=tight, title=title)
     finally:
         _figure.release(fig)  # a command run in a process that uses pyplot leaves no figure open
+
+
+def pipe_format(args: Any, allowed: Sequence[str]) -> Optional[str]:
+    """The format (".png") that ``--format`` gives an output on standard output (``-o -``), checked
+    against the ``allowed`` extensions before any work; None for a file, whose extension says it."""
+    names = ", ".join(e.lstrip(".") for e in allowed)
+    if args.output != "-":
+        if args.format is not None:
+            raise CLIError("--format is for -o - (standard output); a file's format follows its extension")
+        return None
+    if getattr(args, "json", False):
+        raise CLIError("--json and -o - both want standard output; write the output to a file")
+    if args.format is None:
+        raise CLIError(f"-o - (standard output): give its format with --format ({names})")
+    ext = "." + str(args.format).lower().lstrip(".")
+    if ext not in allowed:
+        raise CLIError(f"--format {args.format}: cannot write this format here; use {names}")
+    return ext
+
+
+def report_stream(dest: Optional[str], out: Any) -> Any:
+    """Where the report goes: standard error when the output itself is on standard output."""
+    import sys
+
+    return sys.stderr if dest == "-" and out is sys.stdout else out
 
 
 def write_csv(path: str, header: str, rows: Iterable[str], *, force: bool) -> None:

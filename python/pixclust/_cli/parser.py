@@ -117,6 +117,11 @@ def _common(p: argparse.ArgumentParser, *, image: bool = True) -> None:
                    help="no progress messages and no report on standard output (--json still prints)")
 
 
+def _pipe_option(p: argparse.ArgumentParser, formats: str) -> None:
+    p.add_argument("--format", help=f"the format for -o - (standard output), which has no extension to tell it: "
+                                    f"{formats}, ...")
+
+
 def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q = sub.add_parser("quantize", help="reduce an image to k colours",
                        description="Reduce an image to k colours (exact k-means) and write it; prints the palette.")
@@ -125,7 +130,10 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                         "several files, directories or quoted globs")
     q.add_argument("-k", type=_int, help=f"number of colours (1-{MAX_COLORS}); not with --palette")
     q.add_argument("-o", "--output", help="output image (default: INPUT-kK.png here): .png, .gif, .tif and .bmp are "
-                                          "paletted, .webp lossless, .jpg lossy; - for standard output")
+                                          "paletted, .webp lossless, .jpg lossy; - for standard output. Alpha: "
+                                          "PNG, WebP and TIFF (written RGBA) keep it, GIF has one transparent "
+                                          "entry (pixels under half opacity), JPEG and BMP are composited on "
+                                          "--background")
     q.add_argument("--format", help="the image format for -o - (png, jpg, tif, bmp, gif, webp; default png)")
     q.add_argument("--lossless", action=argparse.BooleanOptionalAction, default=None,
                    help="WebP only: lossless (the default: a lossy WebP blurs the k colours into thousands); "
@@ -141,17 +149,19 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                    help="with --shared-palette: run on this Dask scheduler (e.g. tcp://host:8786); default: "
                         "Dask's local threaded scheduler")
     q.add_argument("--background", type=_colour, default=(255, 255, 255), metavar="COLOUR",
-                   help="what an image with alpha is laid over in a format without alpha (JPEG): #rrggbb or a "
+                   help="what an image with alpha is laid over in a format without alpha (JPEG, BMP): #rrggbb or a "
                         "name (default white)")
     q.add_argument("--strip", action="store_true",
-                   help="drop the input's ICC profile and EXIF (kept by default in PNG, JPEG, WebP and TIFF)")
+                   help="drop the input's ICC profile and EXIF (kept by default in PNG, JPEG, WebP and TIFF; GIF and "
+                        "BMP cannot hold them, which a note on stderr says)")
     _common(q)
 
     c = sub.add_parser("compare", help="the original beside several colour counts",
                        description="The original image beside one panel per colour count, each with its palette strip.")
-    c.add_argument("input")
+    c.add_argument("input", help="an image file, or - for standard input")
     c.add_argument("-k", type=_int, nargs="+", default=[10, 8, 6, 4, 2], help="colour counts (default 10 8 6 4 2)")
-    c.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg)")
+    c.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg); - for standard output")
+    _pipe_option(c, "png, pdf, svg")
     c.add_argument("--dither", action="store_true", help="dither each panel onto its palette")
     c.add_argument("--width", type=_width, default=1100, help="figure width in pixels (default 1100)")
     c.add_argument("--dpi", type=_dpi, default=110, help="pixels per inch: the size of the text (default 110)")
@@ -164,10 +174,11 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
 
     p = sub.add_parser("palette", help="palette swatches ordered by share",
                        description="Palette swatches of an image in k colours, ordered by share of pixels.")
-    p.add_argument("input")
+    p.add_argument("input", help="an image file, or - for standard input")
     p.add_argument("-k", type=_int, required=True, help=f"number of colours (1-{MAX_COLORS})")
     p.add_argument("-o", "--output", help="swatches (.png, .pdf, .svg) or a palette file: .json, .gpl (GIMP, "
-                                          "Inkscape), .txt (hex lines), .css (custom properties)")
+                                          "Inkscape), .txt (hex lines), .css (custom properties); - for standard output")
+    _pipe_option(p, "json, gpl, txt, css, png, pdf, svg")
     p.add_argument("--json", action="store_true", help="print the palette table as JSON")
     _common(p)
 
@@ -175,10 +186,12 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
 def _add_tree(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t = sub.add_parser("tree", help="Ward's tree of an image's colours, drawn with colour swatches",
                        description="Ward's hierarchy of an image's distinct colours weighted by their pixel counts "
-                                   "(the tree of Ward's method over every pixel), drawn down to k clusters.")
+                                   "(the tree of Ward's method over every pixel), drawn down to k clusters. "
+                                   "Fully transparent pixels are left out.")
     t.add_argument("input", help="an image file, or - for standard input")
     t.add_argument("-k", type=_int, default=16, help="clusters drawn as leaves (default 16)")
-    t.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg)")
+    t.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg); - for standard output")
+    _pipe_option(t, "png, pdf, svg")
     t.add_argument("--space", choices=["rgb", "lab"], default="rgb",
                    help="cluster in RGB or in CIELAB (perceptual; RGB images only)")
     t.add_argument("--threads", type=_threads, default=None, help="threads (default: all)")
@@ -189,8 +202,9 @@ def _add_dendrogram(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     d = sub.add_parser("dendrogram", help="hierarchical clustering of points: dendrogram, cut, scatter, labels",
                        description="Hierarchical clustering of points from CSV/TSV/.npy (one point per row), or of a "
                                    "condensed distance vector (one row, or a 1-D .npy).")
-    d.add_argument("data", help="CSV, TSV or .npy")
-    d.add_argument("-o", "--output", required=True, help="the dendrogram figure")
+    d.add_argument("data", help="CSV, TSV or .npy; - for standard input (.npy or text, told from the data)")
+    d.add_argument("-o", "--output", required=True, help="the dendrogram figure (.png, .pdf, .svg); - for standard output")
+    _pipe_option(d, "png, pdf, svg")
     d.add_argument("--method", default="ward",
                    choices=["single", "complete", "average", "weighted", "centroid", "median", "ward"],
                    help="linkage method (default ward)")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pixclust._cli.images import check_dither, check_k, describe, quantize_image, read_image
-from pixclust._cli.outputs import check_output, save_figure
+from pixclust._cli.outputs import FIGURE_EXTENSIONS, check_output, pipe_format, report_stream, save_figure
 from pixclust._cli.progress import Progress
 
 
@@ -15,7 +15,9 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     from pixclust import plot
 
     ks = [check_k(k) for k in args.k]
-    check_output(args.output, force=args.force, inputs=[args.input], figure=True)
+    fmt = pipe_format(args, FIGURE_EXTENSIONS)
+    if fmt is None:
+        check_output(args.output, force=args.force, inputs=[args.input], figure=True)
     img = read_image(args.input, progress)
     check_dither(img, args)
     results = quantize_image(img, ks, args, progress)
@@ -25,11 +27,12 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
         # The figure is exactly --width pixels across: the panels share it, the height follows.
         fig = plot.compare(img, ks, results=results, dither=args.dither, ncols=ncols, title=title or None,
                            panel_width=args.width / args.dpi / ncols, dpi=args.dpi, smooth=args.smooth)
-        save_figure(fig, args.output, args.force, dpi=args.dpi, tight=False, title=title)
-    print(f"{args.input}: {describe(img)}", file=out)
+        save_figure(fig, args.output, args.force, dpi=args.dpi, tight=False, title=title, fmt=fmt)
+    out = report_stream(args.output, out)
+    print(f"{'standard input' if args.input == '-' else args.input}: {describe(img)}", file=out)
     for r in results:
         print(f"  {r.n_colors:3d} colours: inertia {r.inertia:.6g}", file=out)
-    print(f"wrote {args.output} (original + {len(ks)} panels)", file=out)
+    print(f"wrote {'standard output' if fmt else args.output} (original + {len(ks)} panels)", file=out)
     return 0
 
 
@@ -37,4 +40,5 @@ def figure_title(args: argparse.Namespace) -> str:
     """--title as given ('' for none), else the file's name and the space the colours were clustered in."""
     if args.title is not None:
         return str(args.title)
-    return f"{Path(args.input).name}: k-means in {'CIELAB' if args.space == 'lab' else 'RGB'}"
+    what = f"k-means in {'CIELAB' if args.space == 'lab' else 'RGB'}"
+    return what if args.input == "-" else f"{Path(args.input).name}: {what}"

@@ -4,7 +4,6 @@ an image; prints the palette (a table, or JSON with --json)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -12,7 +11,7 @@ from typing import Any, Optional
 import numpy as np
 
 from pixclust._cli.errors import CLIError
-from pixclust._cli.images import (check_dither, check_k, describe, fit_palette, hide_transparent, map_to_palette,
+from pixclust._cli.images import (check_dither, check_k, describe, fit_palette, hide_transparent, map_visible,
                                   quantize_image, read_image_metadata)
 from pixclust._cli.outputs import check_output, write_stdout
 from pixclust._cli.palettes import dump_json, entries, read_palette, table_lines
@@ -43,12 +42,11 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     img, meta = read_image_metadata(args.input, progress)
     meta = None if args.strip else meta
     check_dither(img, args)
+    _check_gif_room(img, len(given) if given is not None else k, ext)
     if given is not None:
         with progress.step(f"mapping onto the {len(given)} colours of {args.palette}"):
-            res: Any = map_to_palette(img, fit_palette(img, given, args.palette), args.dither, args.threads)
-        image, labels = hide_transparent(img, res.image, res.labels, args.alpha)
-        if labels is not res.labels:  # the shares are of the visible pixels
-            res = dataclasses.replace(res, counts=np.bincount(labels[labels >= 0], minlength=len(res.palette)))
+            res: Any = map_visible(img, fit_palette(img, given, args.palette), args)
+        image, labels = res.image, res.labels
     else:
         assert k is not None  # -k or --palette, checked above
         (res,) = quantize_image(img, [k], args, progress)
@@ -66,8 +64,32 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
         with progress.step(f"writing {dest}"):
             _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force, metadata=meta,
                             background=args.background, lossless=args.lossless is not False)
+    _note_dropped(args, meta, dest, ext)
     _report(args, img, res, dest, out)
     return 0
+
+
+def _note_dropped(args: argparse.Namespace, meta: Any, dest: str, ext: str) -> None:
+    """One line on stderr when the input's ICC profile or EXIF cannot go into the output's format."""
+    from pixclust import _io
+
+    if args.quiet or meta is None or _io.holds_metadata(f"image{ext}"):
+        return
+    what = " and ".join(name for name, value in (("ICC profile", meta.icc_profile), ("EXIF", meta.exif)) if value)
+    if what:
+        where = "standard output" if dest == "-" else dest
+        print(f"pixclust quantize: note: {where}: {ext.lstrip('.').upper()} cannot hold the input's {what}; "
+              "written without them (--strip drops them without this note)", file=sys.stderr)
+
+
+def _check_gif_room(img: np.ndarray, n: Any, ext: str) -> None:
+    """A GIF holds 256 entries: with pixels to show transparent (under half opacity), 255 colours."""
+    if ext != ".gif" or n is None or n < 256 or img.ndim != 3 or img.shape[2] not in (2, 4):
+        return
+    full = np.iinfo(img.dtype).max if img.dtype.kind == "u" else 1.0
+    if np.any(img[..., -1] < full / 2):
+        raise CLIError("a GIF holds 256 palette entries and this image needs one for its transparent pixels: "
+                       "use at most 255 colours (-k 255), or a PNG")
 
 
 def _destination(args: argparse.Namespace, k: Optional[int]) -> tuple[str, str]:
@@ -126,4 +148,6 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
         note += "; lossy format: use .png for exactly these colours"
     elif img.dtype.kind == "f" and ext not in (".tif", ".tiff"):
         note += "; float values rounded to integers: use .tif for exactly these values"
+    if ext in (".jpg", ".jpeg", ".bmp") and img.ndim == 3 and img.shape[2] in (2, 4):
+        note += f"; no alpha in {ext.lstrip('.').upper()}: laid over the background"
     print(f"wrote {'standard output' if dest == '-' else dest}{note}", file=out)

@@ -37,7 +37,9 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
                 if source.animated:
                     write_animation(dest, source, frames, frame_labels, res.palette, args.force)
                 else:
-                    _io.write_image(dest, frames[0], labels=frame_labels[0], palette=res.palette, force=args.force)
+                    meta = None if args.strip else _io.read_metadata(source.path)  # kept as quantize keeps it
+                    _io.write_image(dest, frames[0], labels=frame_labels[0], palette=res.palette, force=args.force,
+                                    metadata=meta)
     _report(args, sources, dests, res, out)
     return 0
 
