@@ -84,7 +84,7 @@ def dither(
     strength : float in [0, 1], default=1.0
         The share of each pixel's error passed on, in steps of 1/1024 (rounded to the nearest): 1 is
         plain Floyd-Steinberg, 0 maps every pixel to its nearest colour. The command line dithers at
-        0.875 by default: on a 12-MP photo at 256 colours that has a third of the per-pixel colour
+        0.875 by default: on a 12-MP photo at 256 colours that has about half the per-pixel colour
         error of strength 1 and keeps the 8x8-block average colours closer to the original
         (``benchmarks/bench_kmeans.py --pngquant``).
     return_labels : bool, default=False

@@ -44,11 +44,18 @@ _SQUARE_WARNING = (
 )
 
 
+# SciPy is imported where it is used, not with pixclust: its import was most of `import pixclust`'s time,
+# which every command-line run pays.
 def _scipy_distance() -> Any:
-    # imported where used, not with pixclust: SciPy's import is most of `import pixclust` (the CLI's start)
     from scipy.spatial import distance  # type: ignore[import-untyped]
 
     return distance
+
+
+def _scipy_hierarchy() -> Any:
+    from scipy.cluster import hierarchy  # type: ignore[import-untyped]
+
+    return hierarchy
 
 
 def _as_float_array(y: npt.ArrayLike) -> tuple[npt.NDArray[Any], bool]:
@@ -179,9 +186,7 @@ def linkage(
         condensed = arr
     elif arr.ndim == 2:
         if _looks_like_square_distances(arr):
-            from scipy.cluster.hierarchy import ClusterWarning  # type: ignore[import-untyped]
-
-            warnings.warn(_SQUARE_WARNING, ClusterWarning, stacklevel=2)
+            warnings.warn(_SQUARE_WARNING, _scipy_hierarchy().ClusterWarning, stacklevel=2)
         if (vector_Z := _without_matrix_if_needed(arr, method, metric, optimal_ordering)) is not None:
             return vector_Z
         if metric == "euclidean":
@@ -204,9 +209,7 @@ def linkage(
     overwrite = (own or overwrite_input) and not optimal_ordering
     Z: npt.NDArray[np.float64] = _core.linkage(condensed, method, overwrite_input=overwrite)
     if optimal_ordering:
-        from scipy.cluster.hierarchy import optimal_leaf_ordering  # type: ignore[import-untyped]
-
-        return np.asarray(optimal_leaf_ordering(Z, condensed), dtype=np.float64)
+        return np.asarray(_scipy_hierarchy().optimal_leaf_ordering(Z, condensed), dtype=np.float64)
     return Z
 
 
