@@ -187,3 +187,17 @@ def test_core_rejects_strength_units_out_of_range() -> None:
 
     with pytest.raises(ValueError, match="strength: expected 0 to 1024"):
         _core.dither_floyd_steinberg(np.zeros((2, 2, 3), dtype=np.uint8), np.zeros((1, 3), dtype=np.uint8), True, 1025)
+
+
+def test_damped_dither_is_the_same_run_alone_or_side_by_side() -> None:
+    # The pass runs without the GIL and keeps no shared state: four at once give the bits of one alone.
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(9)
+    image = rng.integers(0, 256, size=(120, 90, 3), dtype=np.uint8)
+    palette = rng.integers(0, 256, size=(40, 3)).astype(np.uint8)
+    alone = pixclust.dither(image, palette, strength=0.875, return_labels=True)[1]
+    with ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: pixclust.dither(image, palette, strength=0.875, return_labels=True)[1], range(4)))
+    for labels in runs:
+        np.testing.assert_array_equal(labels, alone)
