@@ -4,6 +4,7 @@
     python benchmarks/bench_kmeans.py --quick    # 0.3 MP only
     python benchmarks/bench_kmeans.py --large-k  # k = 64, 256, 1024: pixclust, Pillow and the floor
     python benchmarks/bench_kmeans.py --pngquant # 12 MP file to file at k = 256 against pngquant
+                                                 # (--dither is damped: --dither-strength 0.875)
 
 Each measurement runs in a fresh worker process (so that its peak memory, the high-water mark of the
 resident set above what the loaded image already took, is its own; on Linux the mark is reset just
@@ -225,27 +226,27 @@ def inertia_ratio(row: dict[str, Any], sk: dict[str, Any]) -> float:
 # -- file to file against pngquant ------------------------------------------------------------------
 
 
-def _timed(cmd: list[str], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def _file_error(original: np.ndarray, path: Path) -> float:
-    """Mean squared colour error per pixel (summed over R, G, B) of a written image."""
+def _file_errors(original: np.ndarray, path: Path) -> tuple[float, float]:
+    """Mean squared colour error per pixel (summed over R, G, B) of a written image, and the same of its
+    8x8-block mean colours: how well the local average colour survives, which is what dithering is for
+    (an undithered palette image bands, and its block means drift from the original's)."""
     from PIL import Image
 
     with Image.open(path) as im:
         out = np.asarray(im.convert("RGB"), dtype=np.float64)
-    return float(np.mean(np.sum((out - original) ** 2, axis=-1)))
+    h, w = (out.shape[0] // 8) * 8, (out.shape[1] // 8) * 8
+
+    def blocks(a: np.ndarray) -> np.ndarray:
+        return a[:h, :w].reshape(h // 8, 8, w // 8, 8, 3).mean(axis=(1, 3))
+
+    return (float(np.mean(np.sum((out - original) ** 2, axis=-1))),
+            float(np.mean(np.sum((blocks(out) - blocks(original)) ** 2, axis=-1))))
 
 
 def pngquant_table(cache: Path, k: int = 256, repeats: int = 3) -> None:
     """pixclust's command line against pngquant, PNG file to PNG file, undithered and dithered (the
-    median wall time of `repeats` runs of each, process start included)."""
+    median wall time of `repeats` runs of each, process start included; the commands take turns, so
+    that a change in the machine's load falls on all of them alike)."""
     import shutil
 
     from PIL import Image
@@ -258,16 +259,24 @@ def pngquant_table(cache: Path, k: int = 256, repeats: int = 3) -> None:
     if not src.exists():
         Image.fromarray(original).save(src)
     original = original.astype(np.float64)
-    out = cache / "out.png"
-    cli = [sys.executable, "-m", "pixclust", "quantize", "-q", "--force", "-k", str(k), "-o", str(out), str(src)]
-    pq = ["pngquant", "--force", "--output", str(out), str(k), str(src)]
+    cli = [sys.executable, "-m", "pixclust", "quantize", "-q", "--force", "-k", str(k), str(src), "-o"]
+    pq = ["pngquant", "--force", str(k), str(src), "--output"]
     rows = [("pixclust", cli), ("pngquant --nofs", pq[:1] + ["--nofs"] + pq[1:]),
-            ("pixclust --dither", cli[:4] + ["--dither"] + cli[4:]), ("pngquant", pq)]
-    print(f"\n12 MP PNG to PNG, k = {k}, median of {repeats}")
-    print(f"{'command':<18} {'time s':>8} {'MSE/pixel':>10} {'file MB':>8}")
-    for name, cmd in rows:
-        t = _timed(cmd, repeats)
-        print(f"{name:<18} {t:8.3f} {_file_error(original, out):10.2f} {out.stat().st_size / 1e6:8.2f}")
+            ("pixclust --dither", cli[:4] + ["--dither"] + cli[4:]),
+            ("pixclust --dither-strength 1", cli[:4] + ["--dither-strength", "1"] + cli[4:]),
+            ("pngquant", pq)]
+    times: list[list[float]] = [[] for _ in rows]
+    for _ in range(repeats):
+        for i, (_, cmd) in enumerate(rows):
+            t0 = time.perf_counter()
+            subprocess.run(cmd + [str(cache / f"out{i}.png")], check=True, capture_output=True)
+            times[i].append(time.perf_counter() - t0)
+    print(f"\n12 MP PNG to PNG, k = {k}, median of {repeats}; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'command':<29} {'time s':>7} {'MSE/pixel':>10} {'8x8 MSE':>8} {'file MB':>8}")
+    for i, (name, _) in enumerate(rows):
+        out = cache / f"out{i}.png"
+        mse, block_mse = _file_errors(original, out)
+        print(f"{name:<29} {np.median(times[i]):7.3f} {mse:10.2f} {block_mse:8.3f} {out.stat().st_size / 1e6:8.2f}")
 
 
 def main() -> None:

@@ -593,6 +593,29 @@ def test_alpha_weight_and_dither_on_the_cli(tmp_path: Path) -> None:
     assert not got[alpha == 0].any()  # dithering does not reveal hidden colours either
 
 
+@pytest.mark.parametrize(("flags", "strength"), [(["--dither"], 0.875), (["--dither-strength", "1"], 1.0),
+                                                (["--dither", "--dither-strength", "0.3"], 0.3)])
+def test_dither_strength_is_pixclust_dither_at_that_strength(tmp_path: Path, flags: list[str], strength: float) -> None:
+    out = tmp_path / "d.png"
+    r = run("quantize", CHELSEA, "-k", 7, *flags, "-o", out, "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["dither"] is True and doc["dither_strength"] == strength
+    img = np.asarray(Image.open(CHELSEA).convert("RGB"))
+    palette = pixclust.quantize(img, 7, random_state=0).palette
+    expected = pixclust.dither(img, palette, strength=strength)
+    np.testing.assert_array_equal(np.asarray(Image.open(out).convert("RGB")), expected)
+
+
+def test_dither_strength_mistakes_are_one_line_errors(tmp_path: Path) -> None:
+    for bad in ("1.5", "-0.1", "nan", "half"):
+        r = run("quantize", CHELSEA, "-k", 4, "--dither-strength", bad, "-o", tmp_path / "x.png")
+        assert r.returncode == 2 and "--dither-strength" in r.stderr and "Traceback" not in r.stderr
+    r = run("quantize", CHELSEA, "-k", 4, "--dither-strength", "0.5", "--shared-palette", "-o", tmp_path / "dir")
+    assert r.returncode == 2 and "--dither-strength is for one image" in r.stderr
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "dir").exists()
+
+
 def test_jpeg_of_rgba_is_composited_on_the_background(tmp_path: Path) -> None:
     # Left half hidden red (alpha 0), right half: blue at opacity 0.2 and green fully opaque.
     img = np.zeros((64, 128, 4), np.uint8)

@@ -15,7 +15,7 @@ namespace {
 using DitherResult = py::typing::Tuple<py::array_t<std::int32_t>, py::array>;
 
 template <class T>
-DitherResult dither_impl(const py::array& image, const py::array& palette, bool serpentine) {
+DitherResult dither_impl(const py::array& image, const py::array& palette, bool serpentine, std::int32_t strength) {
   const auto img = as_contiguous<T>(image, "image");
   const auto pal = as_contiguous<T>(palette, "palette");
   const auto h = static_cast<std::size_t>(img.shape(0));
@@ -34,7 +34,7 @@ DitherResult dither_impl(const py::array& image, const py::array& palette, bool 
     // Safe: every pointer belongs to an array this frame keeps alive; no Python object is touched
     // until the GIL is back (the cancel check takes it itself).
     py::gil_scoped_release release;
-    dither_floyd_steinberg<T>(src, h, w, stride, channels, p, k, lab, dst, serpentine, cancel);
+    dither_floyd_steinberg<T>(src, h, w, stride, channels, p, k, lab, dst, serpentine, cancel, strength);
   }
   return DitherResult(py::make_tuple(std::move(labels), std::move(out)));
 }
@@ -44,7 +44,7 @@ DitherResult dither_impl(const py::array& image, const py::array& palette, bool 
 void bind_dither(py::module_& m) {
   m.def(
       "dither_floyd_steinberg",
-      [](const py::array& image, const py::array& palette, bool serpentine) -> DitherResult {
+      [](const py::array& image, const py::array& palette, bool serpentine, std::int32_t strength) -> DitherResult {
         require_ndim(image, "image", 3);
         require_ndim(palette, "palette", 2);
         const py::ssize_t stride = image.shape(2), channels = palette.shape(1);
@@ -57,13 +57,19 @@ void bind_dither(py::module_& m) {
           throw py::type_error("palette: dtype " + dtype_name(palette) + " differs from the image's " +
                                dtype_name(image));
         }
-        if (has_dtype<std::uint8_t>(image)) return dither_impl<std::uint8_t>(image, palette, serpentine);
-        if (has_dtype<std::uint16_t>(image)) return dither_impl<std::uint16_t>(image, palette, serpentine);
+        if (strength < 0 || strength > kDitherStrengthOne) {
+          throw py::value_error("strength: expected 0 to " + std::to_string(kDitherStrengthOne) + ", got " +
+                                std::to_string(strength));
+        }
+        if (has_dtype<std::uint8_t>(image)) return dither_impl<std::uint8_t>(image, palette, serpentine, strength);
+        if (has_dtype<std::uint16_t>(image)) return dither_impl<std::uint16_t>(image, palette, serpentine, strength);
         throw py::type_error("image: expected dtype uint8 or uint16, got " + dtype_name(image));
       },
-      py::arg("image"), py::arg("palette"), py::arg("serpentine") = true,
+      py::arg("image"), py::arg("palette"), py::arg("serpentine") = true, py::arg("strength") = kDitherStrengthOne,
       "Floyd-Steinberg error diffusion of an (H, W, C) uint8/uint16 image onto a (k, c) palette of the same "
-      "dtype (c <= C colour channels; the rest are copied). Returns (labels (H, W) int32, image).");
+      "dtype (c <= C colour channels; the rest are copied), the error damped to strength / 1024 of itself "
+      "(1024: all of it). Returns (labels (H, W) int32, image).");
+  m.attr("DITHER_STRENGTH_ONE") = kDitherStrengthOne;
 }
 
 }  // namespace pixclust::bindings

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -21,6 +22,14 @@ constexpr std::int32_t kScale = 16;
 // matters in the hottest loop.
 static_assert((-17 >> 4) == -2 && (-16 >> 4) == -1, "arithmetic right shift expected");
 inline std::int32_t floor_div16(std::int32_t v) noexcept { return v >> 4; }
+
+// floor((strength * e + one / 2) / one), strength in units of 1 / kDitherStrengthOne (a power of two, so the
+// division is the same arithmetic shift); 64-bit: |e| reaches 16 * 65535 for uint16 images.
+constexpr int kStrengthShift = 10;
+static_assert(kDitherStrengthOne == (1 << kStrengthShift), "the strength unit is a power of two");
+inline std::int32_t damp(std::int32_t e, std::int32_t strength) noexcept {
+  return static_cast<std::int32_t>((std::int64_t{e} * strength + kDitherStrengthOne / 2) >> kStrengthShift);
+}
 
 // Exact nearest palette colour for a fixed-point target colour.
 //
@@ -159,10 +168,11 @@ class NearestColor {
   std::vector<std::size_t> survivors_;
 };
 
-template <std::size_t CH, class T>
+// Damped is a template argument so that full strength runs the undamped loop, unchanged.
+template <std::size_t CH, bool Damped, class T>
 void dither_rows(const T* image, std::size_t height, std::size_t width, std::size_t stride,
                  const std::vector<std::int32_t>& pal16, std::size_t n_colors, std::int32_t* labels,
-                 bool serpentine, detail::CancelPoller& poller) {
+                 bool serpentine, std::int32_t strength, detail::CancelPoller& poller) {
   const std::int32_t max16 = kScale * std::int32_t{std::numeric_limits<T>::max()};
   NearestColor<CH> index(pal16, n_colors, max16);
   // Carried error for this row and the next, with one padding pixel on each side: shares pushed past
@@ -197,7 +207,7 @@ void dither_rows(const T* image, std::size_t height, std::size_t width, std::siz
       std::int32_t* below = nxt.data() + (x + 1) * ch;
       std::int32_t* below_ahead = nxt.data() + (x + 1 + dir) * ch;
       for (std::size_t c = 0; c < CH; ++c) {
-        const std::int32_t e = target[c] - p[c];
+        const std::int32_t e = Damped ? damp(target[c] - p[c], strength) : target[c] - p[c];
         const std::int32_t e7 = floor_div16(7 * e + 8);
         const std::int32_t e3 = floor_div16(3 * e + 8);
         const std::int32_t e5 = floor_div16(5 * e + 8);
@@ -213,12 +223,26 @@ void dither_rows(const T* image, std::size_t height, std::size_t width, std::siz
   }
 }
 
+// The channel count is a template argument so that the per-channel loops unroll.
+template <bool Damped, class T>
+void dither_channels(const T* image, std::size_t height, std::size_t width, std::size_t stride, std::size_t channels,
+                     const std::vector<std::int32_t>& pal16, std::size_t n_colors, std::int32_t* labels,
+                     bool serpentine, std::int32_t strength, detail::CancelPoller& poller) {
+  switch (channels) {
+    case 1: dither_rows<1, Damped>(image, height, width, stride, pal16, n_colors, labels, serpentine, strength, poller); break;
+    case 2: dither_rows<2, Damped>(image, height, width, stride, pal16, n_colors, labels, serpentine, strength, poller); break;
+    case 3: dither_rows<3, Damped>(image, height, width, stride, pal16, n_colors, labels, serpentine, strength, poller); break;
+    default: dither_rows<4, Damped>(image, height, width, stride, pal16, n_colors, labels, serpentine, strength, poller); break;
+  }
+}
+
 }  // namespace
 
 template <class T>
 void dither_floyd_steinberg(const T* image, std::size_t height, std::size_t width, std::size_t stride,
                             std::size_t channels, const T* palette, std::size_t n_colors,
-                            std::int32_t* labels, T* out, bool serpentine, const CancelCheck& cancel) {
+                            std::int32_t* labels, T* out, bool serpentine, const CancelCheck& cancel,
+                            std::int32_t strength) {
   static_assert(std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t>,
                 "dithering is defined for uint8 and uint16 images");
   if (channels < 1 || channels > 4) throw std::invalid_argument("dither: channels must be 1 to 4");
@@ -226,6 +250,8 @@ void dither_floyd_steinberg(const T* image, std::size_t height, std::size_t widt
   if (n_colors < 1) throw std::invalid_argument("dither: the palette is empty");
   if (n_colors > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
     throw std::invalid_argument("dither: too many palette colours");
+  if (strength < 0 || strength > kDitherStrengthOne)
+    throw std::invalid_argument("dither: strength must be 0 to " + std::to_string(kDitherStrengthOne));
   if (height == 0 || width == 0) return;
   if (width > static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / 8 - 2)
     throw std::invalid_argument("dither: image too wide");
@@ -233,13 +259,10 @@ void dither_floyd_steinberg(const T* image, std::size_t height, std::size_t widt
   std::vector<std::int32_t> pal16(n_colors * channels);
   for (std::size_t i = 0; i < pal16.size(); ++i) pal16[i] = kScale * std::int32_t{palette[i]};
   detail::CancelPoller poller(cancel);
-  // The channel count is a template argument so that the per-channel loops unroll.
-  switch (channels) {
-    case 1: dither_rows<1>(image, height, width, stride, pal16, n_colors, labels, serpentine, poller); break;
-    case 2: dither_rows<2>(image, height, width, stride, pal16, n_colors, labels, serpentine, poller); break;
-    case 3: dither_rows<3>(image, height, width, stride, pal16, n_colors, labels, serpentine, poller); break;
-    default: dither_rows<4>(image, height, width, stride, pal16, n_colors, labels, serpentine, poller); break;
-  }
+  if (strength == kDitherStrengthOne)
+    dither_channels<false>(image, height, width, stride, channels, pal16, n_colors, labels, serpentine, strength, poller);
+  else
+    dither_channels<true>(image, height, width, stride, channels, pal16, n_colors, labels, serpentine, strength, poller);
 
   if (out != nullptr) {
     for (std::size_t i = 0; i < height * width; ++i) {
@@ -253,9 +276,11 @@ void dither_floyd_steinberg(const T* image, std::size_t height, std::size_t widt
 
 template void dither_floyd_steinberg<std::uint8_t>(const std::uint8_t*, std::size_t, std::size_t, std::size_t,
                                                    std::size_t, const std::uint8_t*, std::size_t, std::int32_t*,
-                                                   std::uint8_t*, bool, const CancelCheck&);
+                                                   std::uint8_t*, bool, const CancelCheck&,
+                                                   std::int32_t);
 template void dither_floyd_steinberg<std::uint16_t>(const std::uint16_t*, std::size_t, std::size_t, std::size_t,
                                                     std::size_t, const std::uint16_t*, std::size_t,
-                                                    std::int32_t*, std::uint16_t*, bool, const CancelCheck&);
+                                                    std::int32_t*, std::uint16_t*, bool, const CancelCheck&,
+                                                    std::int32_t);
 
 }  // namespace pixclust

@@ -492,7 +492,9 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
             pil.info["transparency"] = bytes(alpha.tolist())
         return pil
     colours = palette.astype(np.uint8).reshape(k, c)
-    pil = Image.frombytes("P", (labels.shape[1], labels.shape[0]), labels.astype(np.uint8).tobytes())
+    # Pillow reads the index map through the buffer protocol: no bytes copy of a 12-MP map in between
+    index = np.ascontiguousarray(labels, dtype=np.uint8)
+    pil = Image.frombytes("P", (labels.shape[1], labels.shape[0]), index)
     pil.putpalette(colours.reshape(-1).tolist(), rawmode="RGB")
     return pil
 

@@ -15,8 +15,6 @@ from typing import Any, Callable, Union
 
 import numpy as np
 import numpy.typing as npt
-from scipy.cluster.hierarchy import ClusterWarning, optimal_leaf_ordering  # type: ignore[import-untyped]
-from scipy.spatial import distance  # type: ignore[import-untyped]
 
 from pixclust import _core
 
@@ -44,6 +42,20 @@ Metric = Union[str, Callable[..., float]]
 _SQUARE_WARNING = (
     "The symmetric non-negative hollow observation matrix looks suspiciously like an uncondensed distance matrix"
 )
+
+
+# SciPy is imported where it is used, not with pixclust: its import was most of `import pixclust`'s time,
+# which every command-line run pays.
+def _scipy_distance() -> Any:
+    from scipy.spatial import distance  # type: ignore[import-untyped]
+
+    return distance
+
+
+def _scipy_hierarchy() -> Any:
+    from scipy.cluster import hierarchy  # type: ignore[import-untyped]
+
+    return hierarchy
 
 
 def _as_float_array(y: npt.ArrayLike) -> tuple[npt.NDArray[Any], bool]:
@@ -174,7 +186,7 @@ def linkage(
         condensed = arr
     elif arr.ndim == 2:
         if _looks_like_square_distances(arr):
-            warnings.warn(_SQUARE_WARNING, ClusterWarning, stacklevel=2)
+            warnings.warn(_SQUARE_WARNING, _scipy_hierarchy().ClusterWarning, stacklevel=2)
         if (vector_Z := _without_matrix_if_needed(arr, method, metric, optimal_ordering)) is not None:
             return vector_Z
         if metric == "euclidean":
@@ -182,7 +194,7 @@ def linkage(
             # subtracts, exactly as SciPy's float64 conversion does.
             condensed = _core.pdist_euclidean(arr)
         else:
-            condensed = distance.pdist(np.asarray(arr, dtype=np.float64), metric)
+            condensed = _scipy_distance().pdist(np.asarray(arr, dtype=np.float64), metric)
         own = True
     else:
         raise ValueError("`y` must be 1 or 2 dimensional.")
@@ -190,14 +202,14 @@ def linkage(
     if not _is_condensed_length(condensed.shape[0]):
         # SciPy's own checks raise SciPy's messages (run only on failure: they cost more than a small
         # linkage). The kernel checks finiteness without an n^2 mask, with SciPy's message.
-        distance.is_valid_y(condensed, throw=True, name="y")
-        distance.num_obs_y(condensed)
+        _scipy_distance().is_valid_y(condensed, throw=True, name="y")
+        _scipy_distance().num_obs_y(condensed)
 
     # optimal_leaf_ordering needs the distances afterwards, so they are not overwritten then.
     overwrite = (own or overwrite_input) and not optimal_ordering
     Z: npt.NDArray[np.float64] = _core.linkage(condensed, method, overwrite_input=overwrite)
     if optimal_ordering:
-        return np.asarray(optimal_leaf_ordering(Z, condensed), dtype=np.float64)
+        return np.asarray(_scipy_hierarchy().optimal_leaf_ordering(Z, condensed), dtype=np.float64)
     return Z
 
 

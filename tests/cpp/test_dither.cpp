@@ -155,6 +155,10 @@ TEST_CASE("bad sizes throw, cancellation throws Cancelled") {
                   std::invalid_argument);
   CHECK_THROWS_AS(pixclust::dither_floyd_steinberg(img.data(), 2, 2, 3, 3, pal.data(), 0, labels.data()),
                   std::invalid_argument);
+  for (const std::int32_t strength : {-1, pixclust::kDitherStrengthOne + 1})
+    CHECK_THROWS_AS(pixclust::dither_floyd_steinberg(img.data(), 2, 2, 3, 3, pal.data(), 1, labels.data(),
+                                                     static_cast<std::uint8_t*>(nullptr), true, {}, strength),
+                    std::invalid_argument);
   const pixclust::CancelCheck stop = [] { return true; };
   CHECK_THROWS_AS(pixclust::dither_floyd_steinberg(img.data(), 2, 2, 3, 3, pal.data(), 1, labels.data(), static_cast<std::uint8_t*>(nullptr),
                                                    true, stop),

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from pixclust._cli.images import MAX_COLORS
+from pixclust._cli.images import DITHER_STRENGTH, MAX_COLORS
 
 
 class Parser(argparse.ArgumentParser):
@@ -51,6 +51,13 @@ def _finite(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not np.isfinite(v):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+def _share(text: str) -> float:
+    v = _finite(text)
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1, got {text}")
     return v
 
 
@@ -140,7 +147,12 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                         "--no-lossless for a smaller, lossy file")
     q.add_argument("--palette", metavar="FILE",
                    help="map onto this palette instead of k-means: .json, .gpl, .txt, .css, or an image's colours")
-    q.add_argument("--dither", action="store_true", help="serpentine Floyd-Steinberg dithering onto the palette")
+    q.add_argument("--dither", action="store_true",
+                   help="serpentine Floyd-Steinberg dithering onto the palette, damped to --dither-strength")
+    q.add_argument("--dither-strength", type=_share, metavar="S",
+                   help=f"the share of each pixel's colour error that dithering passes on, 0 to 1 (implies --dither; "
+                        f"default {DITHER_STRENGTH}: about half the colour error per pixel of 1, plain "
+                        "Floyd-Steinberg, and local average colours kept as well)")
     q.add_argument("--json", action="store_true", help="print the palette table as JSON")
     q.add_argument("--shared-palette", action="store_true",
                    help="one palette for all the inputs (and every frame of an animated GIF or APNG), on Dask; "

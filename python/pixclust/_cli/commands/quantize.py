@@ -11,8 +11,8 @@ from typing import Any, Optional
 import numpy as np
 
 from pixclust._cli.errors import CLIError
-from pixclust._cli.images import (check_dither, check_k, describe, fit_palette, hide_transparent, map_visible,
-                                  quantize_image, read_image_metadata)
+from pixclust._cli.images import (check_dither, check_k, describe, dither_strength, fit_palette, hide_transparent,
+                                  map_visible, quantize_image, read_image_metadata)
 from pixclust._cli.outputs import check_output, write_stdout
 from pixclust._cli.palettes import dump_json, entries, read_palette, table_lines
 from pixclust._cli.progress import Progress
@@ -22,7 +22,10 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     import pixclust
     from pixclust import _io
 
+    strength = dither_strength(args)
     if args.shared_palette:
+        if args.dither_strength is not None:
+            raise CLIError("--dither-strength is for one image; --shared-palette dithers at full strength")
         from pixclust._cli.commands import shared
 
         return shared.run(args, out, progress)
@@ -45,15 +48,15 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     _check_gif_room(img, len(given) if given is not None else k, ext)
     if given is not None:
         with progress.step(f"mapping onto the {len(given)} colours of {args.palette}"):
-            res: Any = map_visible(img, fit_palette(img, given, args.palette), args)
+            res: Any = map_visible(img, fit_palette(img, given, args.palette), strength, args)
         image, labels = res.image, res.labels
     else:
         assert k is not None  # -k or --palette, checked above
         (res,) = quantize_image(img, [k], args, progress)
         image, labels = res.image, res.labels
-        if args.dither:
-            with progress.step("dithering"):
-                image, labels = pixclust.dither(img, res.palette, return_labels=True)
+        if strength is not None:
+            with progress.step(f"dithering (strength {strength:g})"):
+                image, labels = pixclust.dither(img, res.palette, strength=strength, return_labels=True)
             image, labels = hide_transparent(img, image, labels, args.alpha)
     if dest == "-":
         # Encoded whole before the first byte goes out: a failure leaves nothing half-written.
@@ -131,7 +134,8 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
     if args.json:
         doc = {"input": args.input, "size": [int(img.shape[1]), int(img.shape[0])], "k": len(res.palette),
                "palette_file": args.palette, "space": None if args.palette else args.space,
-               "seed": None if args.palette else args.seed, "dither": args.dither, "inertia": float(res.inertia),
+               "seed": None if args.palette else args.seed, "dither": args.dither,
+               "dither_strength": dither_strength(args), "inertia": float(res.inertia),
                "output": dest, "colors": entries(res)}
         out.write(dump_json(doc))
         return
@@ -142,7 +146,7 @@ def _report(args: argparse.Namespace, img: np.ndarray, res: Any, dest: str, out:
     hidden = int(img.shape[0] * img.shape[1] - np.sum(res.counts))
     if hidden:
         print(f"fully transparent: {hidden} pixels, left out (one transparent palette entry)", file=out)
-    note = ", dithered" if args.dither else ""
+    note = f", dithered (strength {dither_strength(args):g})" if args.dither else ""
     ext = Path(dest).suffix.lower() if dest != "-" else "." + (args.format or "png").lower().lstrip(".")
     if ext in (".jpg", ".jpeg") or (ext == ".webp" and args.lossless is False):
         note += "; lossy format: use .png for exactly these colours"
