@@ -35,6 +35,20 @@ struct PrimBest {
   bool bad;
 };
 
+// The closest outside point of a step from the chunks' scans (ties to the lowest position); SciPy's
+// error if a distance read on the way was not finite.
+template <class Scan>
+PrimBest closest_outside(std::size_t size, int threads, std::vector<PrimBest>& scratch, const Scan& scan) {
+  auto combine = [](PrimBest& acc, const PrimBest& next) {
+    const bool bad = acc.bad || next.bad;
+    if (next.value < acc.value) acc = next;
+    acc.bad = bad;
+  };
+  const PrimBest best = chunked_reduce(std::size_t{0}, size, threads, scratch, scan, combine);
+  if (best.bad || best.index >= size) throw_non_finite();
+  return best;
+}
+
 template <VectorMetric M, class T>
 void prim(const T* X, std::size_t n, std::size_t d, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   constexpr double inf = std::numeric_limits<double>::infinity();
@@ -64,13 +78,7 @@ void prim(const T* X, std::size_t n, std::size_t d, double* Z, int threads, bool
       }
       return b;
     };
-    const PrimBest best = chunked_reduce(std::size_t{0}, outside.size(), budget.threads(), scratch, scan,
-                                         [](PrimBest& acc, const PrimBest& next) {
-                                           const bool bad = acc.bad || next.bad;
-                                           if (next.value < acc.value) acc = next;
-                                           acc.bad = bad;
-                                         });
-    if (best.bad || best.index >= outside.size()) throw_non_finite();
+    const PrimBest best = closest_outside(outside.size(), budget.threads(), scratch, scan);
     const std::size_t y = L[best.index];
     write_merge(Z, k, x, y, best.value, 0.0);  // the counts come with the sort
     x = y;
@@ -186,13 +194,7 @@ void prim_lanes(const T* X, std::size_t n, std::size_t d, double* Z, int threads
       }
       return b;
     };
-    const PrimBest best = chunked_reduce(std::size_t{0}, outside.size(), budget.threads(), scratch, scan,
-                                         [](PrimBest& acc, const PrimBest& next) {
-                                           const bool bad = acc.bad || next.bad;
-                                           if (next.value < acc.value) acc = next;
-                                           acc.bad = bad;
-                                         });
-    if (best.bad || best.index >= outside.size()) throw_non_finite();
+    const PrimBest best = closest_outside(outside.size(), budget.threads(), scratch, scan);
     const std::size_t y = outside.id(best.index);
     write_merge(Z, k, x, y, best.value, 0.0);  // the counts come with the sort
     x = y;
