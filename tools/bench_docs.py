@@ -35,7 +35,7 @@ QUICK = {
     "threads": ["--threads", "1", "2", "--n", "5000"],
 }
 
-# bench_kmeans.py fails on a peer that is not installed: those of the bench extra join when importable.
+# bench_kmeans.py leaves out a peer that is not installed, with a line; the tables name only the importable ones.
 OPTIONAL_KMEANS_PEERS = {"faiss": ["faiss", "faiss-full"], "cv2": ["opencv"]}
 
 PACKAGES = ["pixclust", "numpy", "scipy", "scikit-learn", "threadpoolctl", "fastcluster", "faiss-cpu",
