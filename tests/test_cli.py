@@ -938,6 +938,28 @@ def test_compare_shows_a_bar_with_a_percentage_on_a_terminal(tmp_path: Path) -> 
     assert code == 0 and err == "", err
 
 
+@pytest.mark.skipif(os.name == "nt", reason="needs a POSIX pseudo-terminal")
+def test_linkage_shows_its_own_percentage_on_a_terminal(tmp_path: Path) -> None:
+    pytest.importorskip("tqdm")
+    now = {"PIXCLUST_PROGRESS_DELAY": "0"}
+    data = tmp_path / "p.csv"
+    np.savetxt(data, np.random.default_rng(0).random((3000, 3)), delimiter=",")
+    code, err = _under_terminal(["dendrogram", data, "--method", "ward", "-o", tmp_path / "d.png"], now)
+    assert code == 0, err
+    # the kernel's shares: a bar that ends at 100%, not a count of units
+    assert re.search(r"ward linkage of 3000 points:\s+100%\|", err) and "/1000" not in err, err
+    code, err = _under_terminal(["tree", CHELSEA, "-k", 4, "-o", tmp_path / "t.png"], now)
+    assert code == 0, err
+    assert re.search(r"Ward's tree of the distinct colours:\s+100%\|", err), err
+    assert "Traceback" not in err
+    # stderr a pipe: the step line as before
+    r = subprocess.run(_script() + ["dendrogram", str(data), "--method", "ward", "-o", str(tmp_path / "e.png")],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONWARNINGS": "error", "PIXCLUST_PROGRESS_DELAY": "0"})
+    assert r.returncode == 0 and "%" not in r.stderr, r.stderr
+    assert re.search(r"ward linkage of 3000 points \.\.\. \d+\.\d s", r.stderr), r.stderr
+
+
 def test_no_bar_when_stderr_is_a_pipe(tmp_path: Path) -> None:
     # stderr a pipe, every step shown at once: the step lines as before ("... 0.1 s"), never a bar
     r = subprocess.run(_script() + ["compare", str(CHELSEA), "-k", "2", "4", "-o", str(tmp_path / "c.png")],

@@ -23,14 +23,29 @@ namespace pixclust::bindings {
 
 namespace py = pybind11;
 
+// The callable given to set_progress_hook (a strong reference), or null. Process-wide: the CLI sets it
+// around one kernel call at a time. Never released at exit, when calling Py_DECREF is no longer safe.
+inline PyObject*& progress_hook() {
+  static PyObject* hook = nullptr;
+  return hook;
+}
+
 // The check handed to long kernels. It is called from the thread that released the GIL (the kernel
 // polls only from its calling thread), takes the GIL back briefly and asks Python whether a signal
 // handler raised. When it did, the KeyboardInterrupt is already set as the Python error; the kernel
-// throws pixclust::Cancelled and the translator in module.cpp leaves that error in place.
+// throws pixclust::Cancelled and the translator in module.cpp leaves that error in place. A kernel that
+// reports its progress has it passed to the progress hook, whose own error stops the kernel the same way.
 inline CancelCheck python_cancel_check() {
   return [] {
     py::gil_scoped_acquire gil;
-    return PyErr_CheckSignals() != 0;
+    if (PyErr_CheckSignals() != 0) return true;
+    PyObject* hook = progress_hook();
+    const double share = kernel_progress();
+    if (hook == nullptr || share < 0.0) return false;
+    PyObject* result = PyObject_CallFunction(hook, "d", share);
+    if (result == nullptr) return true;
+    Py_DECREF(result);
+    return false;
   };
 }
 

@@ -28,6 +28,19 @@ PYBIND11_MODULE(_core, m) {
     }
   });
 
+  m.def(
+      "set_progress_hook",
+      [](py::object hook) {
+        if (!hook.is_none() && !PyCallable_Check(hook.ptr())) throw py::type_error("hook: expected a callable or None");
+        PyObject*& slot = pixclust::bindings::progress_hook();
+        PyObject* old = slot;
+        slot = hook.is_none() ? nullptr : hook.inc_ref().ptr();
+        Py_XDECREF(old);
+      },
+      py::arg("hook"),
+      "Calls hook(share) with the share (0 to 1) of its work that a running linkage kernel has done, at most "
+      "every 50 ms, from the thread that called it; None stops it. An error raised by the hook stops the kernel "
+      "and propagates.");
   pixclust::bindings::bind_config(m);
   pixclust::bindings::bind_pdist(m);
   pixclust::bindings::bind_dither(m);

@@ -148,7 +148,7 @@ void ward_chain(Centroids& C, std::size_t n, double* Z, int threads, bool adapti
       tree.moved(pair.y);
       if (tree.stale()) tree.build(live_slots(live));
     }
-    poller.poll();
+    poller.poll(use_tree ? merged_share(k, n) : scanned_share(k, n));
   }
   sort_and_relabel(Z, n);
 }
@@ -226,7 +226,7 @@ class Generic {
       } else {
         update(x, y);
       }
-      poller_.poll();
+      poller_.poll(use_tree_ ? merged_share(k, n_) : scanned_share(k, n_));
     }
   }
 

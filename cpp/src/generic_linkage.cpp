@@ -162,7 +162,7 @@ class GenericLinkage {
       // every live cluster but the last (SciPy's n - 1: the larger of a pair survives, so it never dies).
       const std::size_t alive = n_ - k - 1;
       if (!reference_ && alive * 2 <= dim_ && alive >= kCompactMin) pack(heap, alive);
-      poller_.poll();
+      poller_.poll(scanned_share(k, n_));
     }
   }
 

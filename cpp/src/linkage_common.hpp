@@ -526,6 +526,18 @@ inline void write_merge(double* Z, std::size_t k, std::size_t a, std::size_t b, 
   row[3] = count;
 }
 
+// The share of a linkage's work done once merge k (of n - 1) is written, for the progress bar
+// (kernel_progress()): where each merge costs about the same (the trees' searches) ...
+inline double merged_share(std::size_t k, std::size_t n) {
+  return static_cast<double>(k + 1) / static_cast<double>(n - 1);
+}
+// ... and where each merge scans the clusters still live, so that the merges left cost the square of
+// their number (Prim's, the chains over a matrix).
+inline double scanned_share(std::size_t k, std::size_t n) {
+  const double left = static_cast<double>(n - 2 - k) / static_cast<double>(n - 1);
+  return 1.0 - left * left;
+}
+
 // A reciprocal pair x < y at distance d (the next merge of the nearest-neighbour chain).
 template <class T>
 struct ChainPair {

@@ -79,7 +79,8 @@ SlinkOutcome slink(const T* D, std::size_t n, double* Z, CancelPoller& poller) {
       P[j] = joins ? ui : p;
     }
     last = ui;
-    poller.poll();
+    const double rows = static_cast<double>(len) / static_cast<double>(n - 1);  // each row one longer
+    poller.poll(rows * rows);
   }
   for (std::size_t j = 1; j < n; ++j) {
     if (L[j] >= L[P[j]]) P[j] = 0;
@@ -139,7 +140,7 @@ void mst_impl(const T* D, std::size_t n, double* Z, int threads, bool adaptive, 
     const std::size_t y = L[best.index];
     write_merge(Z, k, x, y, static_cast<double>(best.value), 0.0);  // the counts come with the sort
     x = y;
-    poller.poll();
+    poller.poll(scanned_share(k, n));
   }
   sort_and_relabel(Z, n);
 }
@@ -164,7 +165,7 @@ void prim_small(const T* D, std::size_t n, double* Z, CancelPoller& poller) {
     write_merge(Z, k, x, y, static_cast<double>(best.value), 0.0);  // the counts come with the sort
     outside.erase(outside.begin() + static_cast<std::ptrdiff_t>(best.index));
     x = y;
-    poller.poll();
+    poller.poll(scanned_share(k, n));
   }
   sort_and_relabel(Z, n);
 }

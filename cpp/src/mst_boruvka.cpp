@@ -100,7 +100,7 @@ class Boruvka {
         if (best_[p].a != kNone && less(best_[p], least[comp_[p]])) least[comp_[p]] = best_[p];
       for (const Edge& e : least)
         if (e.a != kNone && uf.join(e.a, e.b)) edges.push_back(e);
-      poller.poll();
+      poller.poll(static_cast<double>(edges.size()) / static_cast<double>(n_ - 1));
     }
     return edges;
   }

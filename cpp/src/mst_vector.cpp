@@ -82,7 +82,7 @@ void prim(const T* X, std::size_t n, std::size_t d, double* Z, int threads, bool
     const std::size_t y = L[best.index];
     write_merge(Z, k, x, y, best.value, 0.0);  // the counts come with the sort
     x = y;
-    poller.poll();
+    poller.poll(scanned_share(k, n));
   }
   sort_and_relabel(Z, n);
 }
@@ -198,7 +198,7 @@ void prim_lanes(const T* X, std::size_t n, std::size_t d, double* Z, int threads
     const std::size_t y = outside.id(best.index);
     write_merge(Z, k, x, y, best.value, 0.0);  // the counts come with the sort
     x = y;
-    poller.poll();
+    poller.poll(scanned_share(k, n));
   }
   sort_and_relabel(Z, n);
 }

@@ -236,11 +236,14 @@ class NNChain {
       size_[x] = 0;
       size_[y] = nx + ny;
       live_.kill(x);
-      if (k + 2 == n_) break;  // nothing left to update
+      if (k + 2 == n_) {  // nothing left to update
+        poller_.poll(1.0);
+        break;
+      }
       merge(x, y, static_cast<double>(pair.d), nx, ny, k);
       const std::size_t alive = n_ - k - 1;
       if (alive * 2 <= dim_ && alive >= kCompactMin) pack(alive);
-      poller_.poll();
+      poller_.poll(scanned_share(k, n_));
     }
     sort_and_relabel(Z, n_);
   }

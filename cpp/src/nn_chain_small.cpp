@@ -102,7 +102,10 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
     size[x] = 0;
     size[y] = nx + ny;
     live.erase(std::lower_bound(live.begin(), live.end(), x));
-    if (k + 2 == n) break;  // nothing left to update
+    if (k + 2 == n) {  // nothing left to update
+      poller.poll(1.0);
+      break;
+    }
 
     // D(i, y) <- update(D(i, x), D(i, y)) for every live i != y, in increasing i; each new distance is
     // offered to y (its nearest) and to i.
@@ -135,7 +138,7 @@ void chain_small(const T* src, T* D, std::size_t n, double* Z, CancelPoller& pol
     near_v[y] = y_best;
     near_j[y] = y_best_j;
     known[y] = 1;
-    poller.poll();
+    poller.poll(scanned_share(k, n));
   }
   sort_and_relabel(Z, n);
 }

@@ -101,4 +101,8 @@ int runnable_threads(int wanted) noexcept {
   return std::max(1, std::min(wanted, free_cpus));
 }
 
+thread_local double progress_share = -1.0;
+
 }  // namespace pixclust::detail
+
+double pixclust::kernel_progress() noexcept { return detail::progress_share; }

@@ -75,13 +75,32 @@ class ExceptionCatcher {
   std::exception_ptr error_;
 };
 
+// What kernel_progress() returns on this thread (the poller of the running kernel sets it).
+extern thread_local double progress_share;
+
 // Calls the user's check at most every `interval` (the first poll always calls it): cheap enough to
-// call after every block of work. Only ever call poll() from the thread that called the kernel.
+// call after every block of work. Only ever call poll() from the thread that called the kernel. While
+// it lives, kernel_progress() reports the share given to the latest poll(share), -1 before any; the
+// first share and the whole (1) always reach the check, so that a bar starts and ends where it should.
 class CancelPoller {
  public:
   explicit CancelPoller(const CancelCheck& check,
                         std::chrono::milliseconds interval = std::chrono::milliseconds(50))
-      : check_(check), interval_(interval), last_(std::chrono::steady_clock::now() - interval) {}
+      : check_(check), interval_(interval), last_(std::chrono::steady_clock::now() - interval),
+        outer_share_(progress_share) {
+    progress_share = -1.0;
+  }
+  ~CancelPoller() { progress_share = outer_share_; }  // back to the calling kernel's share, or -1
+  CancelPoller(const CancelPoller&) = delete;
+  CancelPoller& operator=(const CancelPoller&) = delete;
+
+  // poll(), having done `share` (0 to 1) of the kernel's work.
+  void poll(double share) {
+    const bool edge = progress_share < 0.0 || (share >= 1.0 && progress_share < 1.0);
+    progress_share = share;
+    if (edge) last_ = std::chrono::steady_clock::now() - interval_;
+    poll();
+  }
 
   void poll() {
     if (!check_) return;
@@ -95,6 +114,7 @@ class CancelPoller {
   const CancelCheck& check_;
   std::chrono::milliseconds interval_;
   std::chrono::steady_clock::time_point last_;
+  double outer_share_;
 };
 
 // Ctrl-C inside a parallel loop. The thread that called the kernel (thread 0 of the team) polls after

@@ -76,7 +76,7 @@ void chain(double* D, std::size_t n, double* Z, CancelPoller& poller) {
       if (ni == 0 || i == y) continue;
       D[at(i, y)] = lance_williams<M>(D[at(i, x)], D[at(i, y)], current_min, nx, ny, ni);
     }
-    poller.poll();
+    poller.poll(scanned_share(k, n));
   }
   sort_and_relabel(Z, n);
 }

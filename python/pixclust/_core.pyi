@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DITHER_STRENGTH_ONE', 'build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'merge_color_counts', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'srgb_to_lab', 'version']
+__all__: list[str] = ['DITHER_STRENGTH_ONE', 'build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'merge_color_counts', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'set_progress_hook', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -79,6 +79,10 @@ def pdist_euclidean(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_thr
 def remap_labels(values: numpy.typing.NDArray[numpy.int32], table: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     """
     values[i] = table[values[i]], in place (int32 arrays).
+    """
+def set_progress_hook(hook: typing.Any) -> None:
+    """
+    Calls hook(share) with the share (0 to 1) of its work that a running linkage kernel has done, at most every 50 ms, from the thread that called it; None stops it. An error raised by the hook stops the kernel and propagates.
     """
 def srgb_to_lab(rgb: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]) -> numpy.typing.NDArray[numpy.float64]:
     """

@@ -106,4 +106,26 @@ TEST_CASE("bad arguments throw std::invalid_argument") {
   CHECK_THROWS_AS(pixclust::vector_metric_from_name("minkowski"), std::invalid_argument);
 }
 
+TEST_CASE("a cancel check sees kernel_progress() grow to 1 during a linkage, and -1 outside one") {
+  CHECK_EQ(pixclust::kernel_progress(), -1.0);
+  const std::size_t n = 3000, d = 3;
+  const std::vector<double> X = random_points(n, d, 41);
+  for (LinkageMethod m : {LinkageMethod::single, LinkageMethod::ward, LinkageMethod::centroid}) {
+    std::vector<double> shares;
+    const pixclust::CancelCheck record = [&] {
+      const double s = pixclust::kernel_progress();
+      if (s >= 0.0) shares.push_back(s);
+      return false;
+    };
+    std::vector<double> Z(4 * (n - 1));
+    pixclust::linkage_vector(X.data(), n, d, m, VectorMetric::euclidean, nullptr, Z.data(), 1, record);
+    CHECK(!shares.empty());
+    if (shares.empty()) continue;
+    for (std::size_t i = 1; i < shares.size(); ++i) CHECK(shares[i - 1] <= shares[i]);
+    CHECK(shares.front() > 0.0);
+    CHECK_EQ(shares.back(), 1.0);
+    CHECK_EQ(pixclust::kernel_progress(), -1.0);  // back to "no kernel" once it returns
+  }
+}
+
 PIXCLUST_TEST_MAIN()

@@ -1,6 +1,7 @@
 // Cooperative cancellation: long kernels poll a caller-supplied check now and then (from the calling
 // thread, between blocks of work) and stop with `Cancelled` when it returns true. The Python binding
-// passes a check that looks for Ctrl-C; C++ callers may pass a deadline or nothing.
+// passes a check that looks for Ctrl-C (and feeds the CLI's progress bar); C++ callers may pass a
+// deadline or nothing.
 #pragma once
 
 #include <functional>
@@ -17,5 +18,10 @@ class Cancelled : public std::runtime_error {
  public:
   Cancelled() : std::runtime_error("pixclust: cancelled") {}
 };
+
+// The share of its work (0 to 1) that the kernel running on the calling thread had done at its latest
+// report, or -1 when it reports none (the k-means, colour and distance kernels; no kernel running). A
+// CancelCheck may read it to show progress: the linkage kernels report as they merge.
+double kernel_progress() noexcept;
 
 }  // namespace pixclust

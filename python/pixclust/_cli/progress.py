@@ -3,14 +3,20 @@ tqdm), step lines otherwise; silent with --quiet."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, Optional
 
 # Seconds a step runs before it shows; the tests set 0 to see the bar on a quick run.
 DELAY_ENV = "PIXCLUST_PROGRESS_DELAY"
+# A kernel's bar counts its work in thousandths.
+_SHARES = 1000
+# A bar of shares shows the percentage and the times, not "n/1000".
+_PERCENT_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}{postfix}]"
 
 
 class Progress:
@@ -20,7 +26,8 @@ class Progress:
     reports its time when it ends: quick runs stay quiet, and a bad-input error is the only line on
     stderr. Work counted in units (the colour counts of ``compare``, the pictures of ``demo``) is a
     :class:`Bar`: on a terminal with tqdm installed it shows a bar with a percentage after the same
-    delay, the steps inside it naming themselves on the bar; elsewhere the steps print as above.
+    delay, the steps inside it naming themselves on the bar; elsewhere the steps print as above. A
+    linkage kernel reports the share of its work itself (:meth:`kernel`).
     """
 
     def __init__(self, quiet: bool, delay: Optional[float] = None) -> None:
@@ -33,9 +40,28 @@ class Progress:
     def step(self, message: str) -> "Step":
         return Step(self, message)
 
-    def bar(self, message: str, total: int) -> "Bar":
-        """Count ``total`` units of work (``tick`` after each one); a bar inside a bar is the outer one."""
-        return Bar(self, message, total)
+    def bar(self, message: str, total: int, percent: bool = False) -> "Bar":
+        """Count ``total`` units of work (``tick`` after each one); a bar inside a bar is the outer one.
+        With ``percent``, the bar shows the percentage alone, not the count."""
+        return Bar(self, message, total, percent)
+
+    @contextlib.contextmanager
+    def kernel(self, message: str) -> Iterator[None]:
+        """A step whose linkage kernel reports the share of its work done: a percentage bar on a
+        terminal (fed by the core's progress hook), the step's line elsewhere."""
+        with self.bar(message, _SHARES, percent=True) as bar:
+            if not bar.active():
+                with self.step(message):
+                    yield
+                return
+            from pixclust import _core
+
+            _core.set_progress_hook(lambda share: bar.reach(round(share * _SHARES)))
+            try:
+                yield
+            finally:
+                _core.set_progress_hook(None)
+            bar.reach(_SHARES)
 
     def newline(self) -> None:
         with self.lock:
@@ -114,10 +140,11 @@ class Bar:
     inside print their lines as they always have (a pipe or a log file gets no bar).
     """
 
-    def __init__(self, progress: Progress, message: str, total: int) -> None:
+    def __init__(self, progress: Progress, message: str, total: int, percent: bool = False) -> None:
         self.progress = progress
         self.message = message
         self.total = total
+        self.percent = percent
         self.done = 0
         self.what = ""  # the step now running, shown after the bar
         self.bar: Any = None  # the tqdm bar, once shown
@@ -128,8 +155,9 @@ class Bar:
         with self.progress.lock:
             if self.timer is None:  # already finished
                 return
+            shape = {"bar_format": _PERCENT_FORMAT} if self.percent else {}
             self.bar = self.tqdm(total=self.total, initial=self.done, desc=self.message, file=sys.stderr,
-                                 unit="", postfix=self.what or None, **_screen())
+                                 unit="", postfix=self.what or None, **shape, **_screen())
 
     def __enter__(self) -> "Bar":
         outer = self.progress.bar_ is not None
@@ -151,10 +179,21 @@ class Bar:
                 self.bar.set_postfix_str(what)
 
     def tick(self) -> None:
+        self.reach(self.done + 1)
+
+    def reach(self, done: int) -> None:
+        """``done`` units of the total are done (never fewer than before)."""
         with self.progress.lock:
-            self.done += 1
+            step = min(done, self.total) - self.done
+            if step <= 0:
+                return
+            self.done += step
             if self.bar is not None:
-                self.bar.update(1)
+                self.bar.update(step)
+
+    def active(self) -> bool:
+        """Whether this bar shows (or will, after the delay): on a terminal, with tqdm, not quiet."""
+        return self.timer is not None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if self.timer is None:

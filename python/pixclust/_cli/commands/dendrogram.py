@@ -62,7 +62,7 @@ def _check_data(args: argparse.Namespace, data: np.ndarray, condensed: bool) -> 
 def _linkage(args: argparse.Namespace, data: np.ndarray, metric: str, n: int, progress: Progress) -> np.ndarray:
     import pixclust
 
-    with progress.step(f"{args.method} linkage of {n} points"):
+    with progress.kernel(f"{args.method} linkage of {n} points"):
         try:
             return pixclust.linkage(data, method=args.method, metric=metric)
         except (ValueError, TypeError) as exc:

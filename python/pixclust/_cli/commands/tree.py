@@ -23,7 +23,7 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     import pixclust
     from pixclust import plot
 
-    with progress.step("building Ward's tree of the distinct colours"):
+    with progress.kernel("building Ward's tree of the distinct colours"):
         try:
             tree = pixclust.palette_tree(img, space=args.space, n_threads=args.threads)
         except ValueError as e:  # e.g. space="lab" on a gray image
