@@ -611,9 +611,29 @@ def test_dither_strength_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     for bad in ("1.5", "-0.1", "nan", "half"):
         r = run("quantize", CHELSEA, "-k", 4, "--dither-strength", bad, "-o", tmp_path / "x.png")
         assert r.returncode == 2 and "--dither-strength" in r.stderr and "Traceback" not in r.stderr
-    r = run("quantize", CHELSEA, "-k", 4, "--dither-strength", "0.5", "--shared-palette", "-o", tmp_path / "dir")
-    assert r.returncode == 2 and "--dither-strength is for one image" in r.stderr
-    assert not (tmp_path / "x.png").exists() and not (tmp_path / "dir").exists()
+    for bad in ("2", "x"):
+        r = run("compare", CHELSEA, "-k", 4, "--dither-strength", bad, "-o", tmp_path / "c.png")
+        assert r.returncode == 2 and "--dither-strength" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "c.png").exists()
+
+
+@pytest.mark.parametrize(("flags", "strength"), [(["--dither"], 0.875), (["--dither-strength", "0"], 0.0)])
+def test_shared_palette_dithers_at_the_same_strength_as_one_image(tmp_path: Path, flags: list[str],
+                                                                   strength: float) -> None:
+    pytest.importorskip("dask")
+    src = tmp_path / "in"
+    src.mkdir()
+    img = np.asarray(Image.open(CHELSEA).convert("RGB"))[:120, :160]
+    Image.fromarray(img).save(src / "a.png")
+    Image.fromarray(np.ascontiguousarray(img[::-1])).save(src / "b.png")
+    r = run("quantize", src / "a.png", src / "b.png", "-k", 5, *flags, "--shared-palette", "-o", tmp_path / "out", "-q")
+    assert r.returncode == 0, r.stderr
+    for name, frame in (("a.png", img), ("b.png", np.ascontiguousarray(img[::-1]))):
+        with Image.open(tmp_path / "out" / name.replace(".png", "-k5.png")) as im:
+            assert im.mode == "P"
+            palette = np.asarray(im.getpalette()[:15], np.uint8).reshape(5, 3)  # the shared palette, in order
+            got = np.asarray(im.convert("RGB"))
+        np.testing.assert_array_equal(got, pixclust.dither(frame, palette, strength=strength))
 
 
 def test_jpeg_of_rgba_is_composited_on_the_background(tmp_path: Path) -> None:

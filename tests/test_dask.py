@@ -412,6 +412,18 @@ def test_quantize_dithers_each_whole_image_onto_the_shared_palette() -> None:
         assert np.array_equal(got, want) and np.array_equal(got_labels, want_labels)
 
 
+def test_quantize_dithers_at_a_given_strength_and_checks_it() -> None:
+    frames = _frames()[:, :, :, :3]
+    with dask.config.set(scheduler="threads"):
+        res = pixclust.dask.quantize(da.from_array(frames, chunks=(1, 50, 60, 3)), 6, random_state=1, dither=0.5)
+        images = res.images.compute()
+    for frame, got in zip(frames, images):
+        assert np.array_equal(got, pixclust.dither(frame, res.palette, strength=0.5))
+    for bad, err in ((1.5, ValueError), (float("nan"), ValueError), ("yes", TypeError)):
+        with pytest.raises(err, match="dither"):
+            pixclust.dask.quantize(da.from_array(frames), 6, dither=bad)
+
+
 def test_quantize_alpha_keep_gray_and_16_bit() -> None:
     frames = _frames()
     with dask.config.set(scheduler="threads"):

@@ -81,6 +81,18 @@ def test_compare_dithered_gray_and_one_row(photo: np.ndarray) -> None:
         plot.compare(grey, [3, 2], titles=["only one"])
 
 
+def test_compare_dithers_each_panel_at_the_strength_given(photo: np.ndarray) -> None:
+    res = pixclust.quantize(photo, [5], random_state=0)
+    assert isinstance(res, list)
+    for strength in (0.5, True):
+        fig = plot.compare(photo, [5], results=res, dither=strength, panel_width=1.5, dpi=80)
+        original, panel = (np.asarray(ax.images[0].get_array()) for ax in fig.axes if ax.images)
+        want = pixclust.dither(original, res[0].palette, strength=1.0 if strength is True else strength)
+        np.testing.assert_array_equal(panel, want)  # the drawn copy of the original, dithered
+    with pytest.raises(ValueError, match="dither"):
+        plot.compare(photo, [5], results=res, dither=2.0)
+
+
 def _rendered_colours(fig, ax) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The distinct RGB colours Agg drew inside the picture of ``ax`` (2 pixels in from its edges)."""
     canvas = FigureCanvasAgg(fig)

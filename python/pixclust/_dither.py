@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Literal, Union, overload
+from typing import Any, Literal, Optional, Union, overload
 
 import numpy as np
 
@@ -30,6 +30,19 @@ def _check_palette(palette: Any, dtype: np.dtype, channels: int) -> np.ndarray:
     if not np.all(np.isfinite(p)) or np.any(p != np.round(p)) or p.min() < 0 or p.max() > top:
         raise ValueError(f"palette: values must be whole numbers in [0, {top}] for a {dtype} image")
     return np.ascontiguousarray(p.astype(dtype))
+
+
+def _dither_option(dither: Any, name: str = "dither") -> Optional[float]:
+    """A ``dither=`` option of a caller (False, True or a strength in [0, 1]) as the strength to dither
+    at, None for no dithering; True is full strength, as :func:`dither`'s default."""
+    if isinstance(dither, (bool, np.bool_)):
+        return 1.0 if dither else None
+    if not isinstance(dither, numbers.Real):
+        raise TypeError(f"{name}: expected a bool or a strength in [0, 1], got {type(dither).__name__}")
+    s = float(dither)
+    if not 0.0 <= s <= 1.0:  # NaN fails too
+        raise ValueError(f"{name}: expected a bool or a strength in [0, 1], got {dither!r}")
+    return s
 
 
 def _strength_units(strength: Any) -> int:

@@ -485,6 +485,7 @@ class _Painter:
     clustered_alpha: bool
     alpha: str
     threads: int
+    strength: float = 1.0  # of the dithering, where the images are dithered
 
 
 def _color_keys(colors: np.ndarray) -> np.ndarray:
@@ -570,10 +571,10 @@ def _dither_one(image: np.ndarray, painter: _Painter) -> tuple[np.ndarray, np.nd
     from pixclust._dither import dither
 
     if image.ndim == 3 and image.shape[2] == 1:
-        out, labels = dither(image[:, :, 0], painter.palette, return_labels=True)
+        out, labels = dither(image[:, :, 0], painter.palette, strength=painter.strength, return_labels=True)
         out = out[:, :, None]
     else:
-        out, labels = dither(image, painter.palette, return_labels=True)
+        out, labels = dither(image, painter.palette, strength=painter.strength, return_labels=True)
     _, visible = _visible_rows(image, painter.alpha, painter.clustered_alpha)
     if visible is not None:
         hidden = ~visible.reshape(image.shape[:2])
@@ -722,7 +723,7 @@ def quantize(
     tol: float = 1e-4,
     cluster_alpha: bool = False,
     alpha: str = "exclude",
-    dither: bool = False,
+    dither: Union[bool, float] = False,
     n_threads: Optional[int] = None,
     progress: bool = False,
 ) -> SharedQuantizeResult:
@@ -761,9 +762,10 @@ def quantize(
         Dask runs the tasks in parallel) and of the client's fit (None: OpenMP's default).
     alpha : {"exclude", "keep"}, default="exclude"
         As in :func:`pixclust.quantize` ("weight" is not supported: opacity sums are not exact in every order).
-    dither : bool, default=False
+    dither : bool or float, default=False
         Floyd-Steinberg error diffusion onto the palette (:func:`pixclust.dither`), one task per whole image,
-        since the error runs along the image; fully transparent pixels are then cleared.
+        since the error runs along the image; fully transparent pixels are then cleared. True diffuses the
+        whole error, a number in [0, 1] that share of it (``strength``).
     progress : bool, default=False
         Show Dask's progress bar while the colours are counted (``dask.diagnostics.ProgressBar`` on the local
         scheduler, ``distributed.progress`` on a distributed client).
@@ -786,9 +788,11 @@ def quantize(
     >>> res.images.compute()[2, 0, 0].tolist()
     [0, 0, 0]
     """
+    from pixclust._dither import _dither_option
     from pixclust._quantize import _check_options
 
     k = _check_int(n_colors, "n_colors", 1)
+    strength = _dither_option(dither)
     max_iter, tol, runs, threads = _check_options(space, cluster_alpha, max_iter, tol, n_init, n_threads, random_state)
     if alpha not in ("exclude", "keep"):
         raise (NotImplementedError if alpha == "weight" else InvalidParameterError)(
@@ -809,6 +813,7 @@ def quantize(
     run, palette, shared_counts = _fit_colors(colors, counts, k, colors.dtype, options)
     labels = np.ascontiguousarray(run.labels, dtype=np.int32)
     painter = _Painter(_color_keys(colors), np.take(palette, labels, axis=0), labels, palette, cluster_alpha,
-                       alpha, task_threads)
-    out, out_labels = _lazy_outputs(images, blocks, delayed(painter, traverse=False), colors.dtype, dither)
+                       alpha, task_threads, 1.0 if strength is None else strength)
+    out, out_labels = _lazy_outputs(images, blocks, delayed(painter, traverse=False), colors.dtype,
+                                    strength is not None)
     return SharedQuantizeResult(out, out_labels, palette, run.centers, shared_counts, float(run.inertia), k)

@@ -14,7 +14,7 @@ layer over these.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Optional, Sequence, overload
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union, overload
 
 import numpy as np
 
@@ -150,7 +150,7 @@ def compare(
     results: Optional[Sequence[Any]] = None,
     space: str = "rgb",
     random_state: Any = 0,
-    dither: bool = False,
+    dither: Union[bool, float] = False,
     ncols: int = 3,
     panel_width: float = 3.4,
     dpi: float = 110.0,
@@ -179,9 +179,9 @@ def compare(
         Already computed results for ``n_colors`` (then no clustering is done here).
     space, random_state
         Passed to :func:`pixclust.quantize`.
-    dither : bool
-        Show each panel dithered onto its palette (:func:`pixclust.dither`), at the panel's size (the
-        dither pattern is then the one a screen shows; the strip's shares are the panel's).
+    dither : bool or float
+        Each panel dithered onto its palette (:func:`pixclust.dither`) at its drawn size, the pattern a screen
+        shows (the strip's shares are the panel's): True at full strength, a number in [0, 1] at that ``strength``.
     ncols : int
         Panels per row.
     panel_width : float
@@ -220,7 +220,7 @@ def compare(
 
     img = np.asarray(image)
     ks = [int(k) for k in n_colors]
-    _check_compare(ks, titles, ncols, panel_width, dpi)
+    strength = _check_compare(ks, titles, ncols, panel_width, dpi, dither)
     if results is None:
         res = pixclust.quantize(img, ks, space=space, random_state=random_state)
         assert isinstance(res, list)
@@ -254,10 +254,10 @@ def compare(
             ax.set_title("Original")
         else:
             r = results[i - 1]
-            shown, counts = _panel(r, img, original, size, dither, smooth)
+            shown, counts = _panel(r, original, size, strength, smooth)
             shown, opts = _display(shown, nearest=not smooth)
             ax.set_title(titles[i - 1] if titles is not None else
-                         f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + (", dithered" if dither else ""))
+                         f"{r.n_colors} colour{'s' if r.n_colors != 1 else ''}" + ("" if strength is None else ", dithered"))
             _strip(ax, r.palette, np.asarray(counts), (-0.5, w - 0.5), (h - 0.5 + gap, h - 0.5 + gap + strip))
         _place(ax, shown, opts, h, w, gap + strip)
     if title:
@@ -274,7 +274,11 @@ def _place(ax: Any, shown: np.ndarray, opts: dict[str, Any], h: int, w: int, bel
     ax.set_aspect("equal")
 
 
-def _check_compare(ks: list[int], titles: Optional[Sequence[str]], ncols: int, panel_width: float, dpi: float) -> None:
+def _check_compare(ks: list[int], titles: Optional[Sequence[str]], ncols: int, panel_width: float, dpi: float,
+                   dither: Any) -> Optional[float]:
+    """The strength to dither the panels at (None: not dithered), once the options are checked."""
+    from pixclust._dither import _dither_option
+
     if not ks:
         raise ValueError("n_colors: expected at least one colour count")
     if titles is not None and len(titles) != len(ks):
@@ -283,16 +287,18 @@ def _check_compare(ks: list[int], titles: Optional[Sequence[str]], ncols: int, p
         raise ValueError(f"ncols: expected >= 1, got {ncols}")
     if not (panel_width > 0 and dpi > 0 and math.isfinite(panel_width * dpi)):
         raise ValueError(f"panel_width, dpi: expected positive numbers, got {panel_width} and {dpi}")
+    return _dither_option(dither)
 
 
-def _panel(r: Any, img: np.ndarray, original: np.ndarray, size: tuple[int, int], dither: bool,
+def _panel(r: Any, original: np.ndarray, size: tuple[int, int], strength: Optional[float],
            smooth: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The copy of one result drawn in its panel, and the pixel counts of its palette strip."""
+    """The copy of one result drawn in its panel (dithered at ``strength`` unless None), and the pixel
+    counts of its palette strip."""
     import pixclust
 
-    if dither:
+    if strength is not None:
         # Dithered at the drawn size: the pattern a screen shows, and no full-size pass per panel.
-        out, labels = pixclust.dither(original, r.palette, return_labels=True)
+        out, labels = pixclust.dither(original, r.palette, strength=strength, return_labels=True)
         return out, np.bincount(labels.ravel(), minlength=len(r.palette))
     return (_box if smooth else _nearest)(r.image, *size), r.counts
 

@@ -61,6 +61,14 @@ def _share(text: str) -> float:
     return v
 
 
+def _dither_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--dither", action="store_true", help=what)
+    p.add_argument("--dither-strength", type=_share, metavar="S",
+                   help=f"the share of each pixel's colour error that dithering passes on, 0 to 1 (implies --dither; "
+                        f"default {DITHER_STRENGTH}: about half the colour error per pixel of 1, plain "
+                        "Floyd-Steinberg, and local average colours kept as well)")
+
+
 def _colour(text: str) -> tuple[int, int, int]:
     from PIL import ImageColor
 
@@ -147,12 +155,7 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
                         "--no-lossless for a smaller, lossy file")
     q.add_argument("--palette", metavar="FILE",
                    help="map onto this palette instead of k-means: .json, .gpl, .txt, .css, or an image's colours")
-    q.add_argument("--dither", action="store_true",
-                   help="serpentine Floyd-Steinberg dithering onto the palette, damped to --dither-strength")
-    q.add_argument("--dither-strength", type=_share, metavar="S",
-                   help=f"the share of each pixel's colour error that dithering passes on, 0 to 1 (implies --dither; "
-                        f"default {DITHER_STRENGTH}: about half the colour error per pixel of 1, plain "
-                        "Floyd-Steinberg, and local average colours kept as well)")
+    _dither_options(q, "serpentine Floyd-Steinberg dithering onto the palette, damped to --dither-strength")
     q.add_argument("--json", action="store_true", help="print the palette table as JSON")
     q.add_argument("--shared-palette", action="store_true",
                    help="one palette for all the inputs (and every frame of an animated GIF or APNG), on Dask; "
@@ -174,7 +177,7 @@ def _add_image_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     c.add_argument("-k", type=_int, nargs="+", default=[10, 8, 6, 4, 2], help="colour counts (default 10 8 6 4 2)")
     c.add_argument("-o", "--output", required=True, help="the figure (.png, .pdf, .svg); - for standard output")
     _pipe_option(c, "png, pdf, svg")
-    c.add_argument("--dither", action="store_true", help="dither each panel onto its palette")
+    _dither_options(c, "dither each panel onto its palette, damped to --dither-strength")
     c.add_argument("--width", type=_width, default=1100, help="figure width in pixels (default 1100)")
     c.add_argument("--dpi", type=_dpi, default=110, help="pixels per inch: the size of the text (default 110)")
     c.add_argument("--ncols", type=_ncols, default=3, help="panels per row (default 3)")

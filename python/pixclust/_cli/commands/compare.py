@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pixclust._cli.images import check_dither, check_k, describe, quantize_image, read_image
+from pixclust._cli.images import check_dither, check_k, describe, dither_strength, quantize_image, read_image
 from pixclust._cli.outputs import FIGURE_EXTENSIONS, check_output, pipe_format, report_stream, save_figure
 from pixclust._cli.progress import Progress
 
@@ -19,13 +19,14 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     if fmt is None:
         check_output(args.output, force=args.force, inputs=[args.input], figure=True)
     img = read_image(args.input, progress)
+    strength = dither_strength(args)
     check_dither(img, args)
     results = quantize_image(img, ks, args, progress)
     title = figure_title(args)
     ncols = min(args.ncols, 1 + len(ks))
     with progress.step(f"drawing {args.output}"):
         # The figure is exactly --width pixels across: the panels share it, the height follows.
-        fig = plot.compare(img, ks, results=results, dither=args.dither, ncols=ncols, title=title or None,
+        fig = plot.compare(img, ks, results=results, dither=False if strength is None else strength, ncols=ncols, title=title or None,
                            panel_width=args.width / args.dpi / ncols, dpi=args.dpi, smooth=args.smooth)
         save_figure(fig, args.output, args.force, dpi=args.dpi, tight=False, title=title, fmt=fmt)
     out = report_stream(args.output, out)

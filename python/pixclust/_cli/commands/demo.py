@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from pixclust._cli.images import read_image
+from pixclust._cli.images import DITHER_STRENGTH, read_image
 from pixclust._cli.outputs import check_output_directory, save_figure, write_csv
 from pixclust._cli.progress import Progress
 
@@ -81,9 +81,10 @@ def _photo(args: argparse.Namespace, paths: dict[str, str], written: Written, pr
     with progress.step("writing the 8-colour image, dithered and not"):
         _io.write_image(paths["quantized"], r8.image, labels=r8.labels, palette=r8.palette, force=True)
         written.append((paths["quantized"], f"the photo in 8 colours (paletted PNG, inertia {r8.inertia:.4g})"))
-        dith, dlab = pixclust.dither(img, r8.palette, return_labels=True)
+        dith, dlab = pixclust.dither(img, r8.palette, strength=DITHER_STRENGTH, return_labels=True)
         _io.write_image(paths["dithered"], dith, labels=dlab, palette=r8.palette, force=True)
-        written.append((paths["dithered"], "the same 8 colours, serpentine Floyd-Steinberg dithering"))
+        written.append((paths["dithered"], f"the same 8 colours, Floyd-Steinberg dithering at strength {DITHER_STRENGTH} "
+                                           "(quantize --dither's)"))
     with progress.step("drawing the comparison and the palette"):
         save_figure(plot.compare(img, ks, results=results), paths["compare"], True)
         written.append((paths["compare"], "original + 10, 8, 6, 4, 2 colours, with palette strips"))

@@ -24,8 +24,6 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
 
     strength = dither_strength(args)
     if args.shared_palette:
-        if args.dither_strength is not None:
-            raise CLIError("--dither-strength is for one image; --shared-palette dithers at full strength")
         from pixclust._cli.commands import shared
 
         return shared.run(args, out, progress)
@@ -53,8 +51,9 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     else:
         assert k is not None  # -k or --palette, checked above
         (res,) = quantize_image(img, [k], args, progress)
-        image, labels = res.image, res.labels
-        if strength is not None:
+        if strength is None:
+            image, labels = res.image, res.labels
+        else:  # res.labels (a label map made on first access) is not wanted here
             with progress.step(f"dithering (strength {strength:g})"):
                 image, labels = pixclust.dither(img, res.palette, strength=strength, return_labels=True)
             image, labels = hide_transparent(img, image, labels, args.alpha)

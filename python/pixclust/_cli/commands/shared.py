@@ -13,7 +13,7 @@ import numpy as np
 
 from pixclust._cli.errors import CLIError
 from pixclust._cli.frames import Source, destination, expand_inputs, probe, read_frame, read_still, write_animation
-from pixclust._cli.images import check_k
+from pixclust._cli.images import check_k, dither_strength
 from pixclust._cli.outputs import check_output_directory
 from pixclust._cli.palettes import table_lines
 from pixclust._cli.progress import Progress
@@ -102,13 +102,14 @@ def _fit(sources: list[Source], k: int, args: argparse.Namespace, progress: Prog
     import pixclust.dask
 
     blocks = [b for s in sources for b in _blocks(s)]
+    strength = dither_strength(args)
     message = f"one palette of {k} colours for {len(sources)} inputs ({len(blocks)} images) on Dask"
     with progress.step(message):
         try:
             return pixclust.dask.quantize(blocks, k, space=args.space, init=args.init, random_state=args.seed,
                                           n_init=args.n_init,
                                           max_iter=args.max_iter, tol=args.tol, alpha=args.alpha,
-                                          dither=args.dither, n_threads=args.threads)
+                                          dither=False if strength is None else strength, n_threads=args.threads)
         except (ValueError, TypeError) as exc:  # a task's error: an unreadable or unusable image
             raise CLIError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
