@@ -9,6 +9,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from scipy.spatial.distance import pdist
 
 import pixclust
 from pixclust import _core
@@ -24,9 +25,10 @@ def _points(n: int, d: int, seed: int, tied: bool = False) -> np.ndarray:
 # (label, call): each kernel path by the sizes and dimensions that choose it (cpp/src: kSmallPrim 2000,
 # kSmallChain 2500, the trees from 2048 points in up to 3-4 dimensions).
 CASES: list[tuple[str, Callable[[], np.ndarray]]] = [
-    ("matrix single, Prim's small", lambda: pixclust.linkage(_points(300, 3, 0), "single")),
-    ("matrix single, SLINK", lambda: pixclust.linkage(_points(2600, 3, 1), "single")),
-    ("matrix single, ties: Prim's", lambda: pixclust.linkage(_points(2600, 3, 2, tied=True), "single")),
+    # (single linkage of points runs without the matrix: these take distances)
+    ("matrix single, Prim's small", lambda: pixclust.linkage(pdist(_points(300, 3, 0)), "single")),
+    ("matrix single, SLINK", lambda: pixclust.linkage(pdist(_points(2600, 3, 1)), "single")),
+    ("matrix single, ties: Prim's", lambda: pixclust.linkage(pdist(_points(2600, 3, 2, tied=True)), "single")),
     *[(f"matrix {m}, small chain", (lambda m=m: pixclust.linkage(_points(300, 3, 3), m)))
       for m in ("complete", "average", "weighted", "ward")],
     *[(f"matrix {m}, chain", (lambda m=m: pixclust.linkage(_points(2600, 3, 4), m)))

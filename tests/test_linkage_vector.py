@@ -268,7 +268,7 @@ def test_binding_checks_memory_safety():
         _core.linkage_vector(np.ones((3, 2)), "single", "euclidean", np.ones(2), 0)
 
 
-@pytest.mark.parametrize("method", ["single", "ward", "centroid", "median"])
+@pytest.mark.parametrize("method", ["ward", "centroid", "median"])
 def test_linkage_switches_when_the_matrix_does_not_fit(monkeypatch, method):
     X = np.random.default_rng(1).normal(size=(200, 3))
     monkeypatch.setattr(pixclust_hierarchy, "_available_memory", lambda: 1000)
@@ -276,6 +276,38 @@ def test_linkage_switches_when_the_matrix_does_not_fit(monkeypatch, method):
         Z = pixclust.linkage(X, method)
     assert len(record) == 1
     np.testing.assert_array_equal(Z, pixclust.linkage_vector(X, method))
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_single_linkage_of_points_never_builds_the_matrix(monkeypatch, metric):
+    # Same bits as SciPy without the matrix (no warning, whatever the memory); the matrix kernels
+    # are made to fail, to show they are not called.
+    X = np.random.default_rng(3).normal(size=(2500, 3)) + 5
+    ref = hierarchy.linkage(X, "single", metric)
+
+    def no_matrix(*args, **kwargs):
+        raise AssertionError("the matrix path ran")
+
+    monkeypatch.setattr(_core, "pdist_euclidean", no_matrix)
+    monkeypatch.setattr(_core, "linkage", no_matrix)
+    monkeypatch.setattr(pixclust_hierarchy, "_available_memory", lambda: 1000)
+    np.testing.assert_array_equal(pixclust.linkage(X, "single", metric), ref)
+    np.testing.assert_array_equal(pixclust.linkage(X.astype(np.float32), "single", metric),
+                                  hierarchy.linkage(X.astype(np.float32).astype(np.float64), "single", metric))
+
+
+def test_single_linkage_keeps_scipys_errors_and_optimal_ordering():
+    X = np.random.default_rng(4).normal(size=(50, 3))
+    np.testing.assert_array_equal(pixclust.linkage(X, "single", optimal_ordering=True),
+                                  hierarchy.linkage(X, "single", optimal_ordering=True))
+    X[7, 1] = np.nan
+    with pytest.raises(ValueError, match="The condensed distance matrix must contain only finite values."):
+        pixclust.linkage(X, "single")
+    with pytest.raises(ValueError) as ours:
+        pixclust.linkage(X[:1], "single")
+    with pytest.raises(ValueError) as scipys:
+        hierarchy.linkage(X[:1], "single")
+    assert str(ours.value) == str(scipys.value)
 
 
 @pytest.mark.parametrize("method", ["complete", "average", "weighted"])

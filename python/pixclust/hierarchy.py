@@ -105,7 +105,8 @@ def linkage(
     merges clusters ``Z[i, 0] < Z[i, 1]`` at height ``Z[i, 2]`` into cluster ``n + i`` of ``Z[i, 3]``
     observations. On float64 input every entry equals SciPy's to the bit (the same algorithms, search
     order, tie rules and arithmetic), computed faster and in less memory: one copy of the condensed
-    matrix at most, none with ``overwrite_input=True`` or observation input.
+    matrix at most, none with ``overwrite_input=True``, and no matrix for single linkage of finite
+    observations in a metric of :func:`linkage_vector` (its minimum spanning tree: the same bits).
 
     Parameters
     ----------
@@ -187,11 +188,10 @@ def linkage(
     elif arr.ndim == 2:
         if _looks_like_square_distances(arr):
             warnings.warn(_SQUARE_WARNING, _scipy_hierarchy().ClusterWarning, stacklevel=2)
-        if (vector_Z := _without_matrix_if_needed(arr, method, metric, optimal_ordering)) is not None:
+        if (vector_Z := _without_matrix(arr, method, metric, optimal_ordering)) is not None:
             return vector_Z
         if metric == "euclidean":
-            # float32 observations give SciPy's float64 distances too: the kernel widens before it
-            # subtracts, exactly as SciPy's float64 conversion does.
+            # float32 too gives SciPy's float64 distances: the kernel widens before it subtracts, as SciPy
             condensed = _core.pdist_euclidean(arr)
         else:
             condensed = _scipy_distance().pdist(np.asarray(arr, dtype=np.float64), metric)
@@ -231,6 +231,23 @@ def _available_memory() -> int:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
         return 2**63
+
+
+def _same_bits_without_matrix(X: npt.NDArray[Any], method: str, metric: Metric, optimal_ordering: bool) -> bool:
+    """Whether :func:`linkage_vector` gives SciPy's matrix for ``X`` bit for bit, errors included (single
+    linkage of finite points in its metrics: tests/test_linkage_vector.py), without the O(n^2) matrix
+    and faster (benchmarks/bench_linkage_vector.py)."""
+    return (method == "single" and not optimal_ordering and isinstance(metric, str) and metric in _VECTOR_METRICS
+            and X.shape[0] >= 2 and X.shape[1] >= 1 and bool(np.isfinite(X).all()))
+
+
+def _without_matrix(
+    X: npt.NDArray[Any], method: str, metric: Metric, optimal_ordering: bool
+) -> npt.NDArray[np.float64] | None:
+    """:func:`linkage_vector`'s result where it is SciPy's bit for bit, or where the matrix would not fit."""
+    if _same_bits_without_matrix(X, method, metric, optimal_ordering):
+        return linkage_vector(X, "single", metric)  # type: ignore[arg-type]  # a str, checked
+    return _without_matrix_if_needed(X, method, metric, optimal_ordering)
 
 
 def _without_matrix_if_needed(
