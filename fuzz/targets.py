@@ -679,14 +679,19 @@ def dither_input(draw: Callable[..., Any]) -> dict[str, Any]:
     elif kind == "1-D":
         pal = pal.reshape(-1)
     return {"image": Arr(img, layout(draw)), "palette": Arr(np.asarray(pal), layout(draw)),
-            "serpentine": draw(st.sampled_from((True, False, 1)))}
+            "serpentine": draw(st.sampled_from((True, False, 1))),
+            "strength": draw(st.one_of(st.sampled_from((1.0, 0.0, 0.875, 1, 0, -0.001, 1.5, np.nan, np.inf, True, "1",
+                                                        None, 1 + 2**-52, 2**-11, np.float32(0.5))),
+                                       st.floats(0.0, 1.0)))}
 
 
 def run_dither(args: dict[str, Any]) -> str:
     import pixclust
 
     img, pal = materialize(args["image"]), materialize(args["palette"])
-    ok, res = _call(lambda: pixclust.dither(img, pal, serpentine=args["serpentine"], return_labels=True))
+    strength = args.get("strength", 1.0)  # (seeds from before it was drawn have none)
+    ok, res = _call(lambda: pixclust.dither(img, pal, serpentine=args["serpentine"], strength=strength,
+                                            return_labels=True))
     if not ok:
         return _clean(res, "dither")
     out, labels = res
@@ -907,7 +912,8 @@ def core_dither_input(draw: Callable[..., Any]) -> dict[str, Any]:
     top = int(np.iinfo(img.dtype).max) if img.dtype.kind == "u" else 255
     pal = rng.integers(0, top + 1, (k, c)).astype(img.dtype)
     return _bend(draw, {"image": Arr(img, layout(draw)), "palette": Arr(pal, layout(draw)),
-                        "serpentine": draw(st.booleans())})
+                        "serpentine": draw(st.booleans()),
+                        "strength": draw(st.sampled_from((1024, 0, 896, 1, 1023, -1, 1025, 2**31, -2**31 - 1)))})
 
 
 @st.composite
