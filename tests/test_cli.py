@@ -980,6 +980,20 @@ def test_linkage_shows_its_own_percentage_on_a_terminal(tmp_path: Path) -> None:
     assert re.search(r"ward linkage of 3000 points \.\.\. \d+\.\d s", r.stderr), r.stderr
 
 
+def test_a_bar_counts_forward_and_starts_over_only_when_told() -> None:
+    from pixclust._cli.progress import Progress
+
+    with Progress(quiet=True).bar("linkage", 1000, percent=True) as bar:
+        bar.reach(600)
+        bar.reach(500)  # a late report: ignored
+        assert bar.done == 600
+        bar.reach(1000)
+        bar.reach(200, restart=True)  # a kernel's second pass (SLINK met tied heights, then Prim's)
+        assert bar.done == 200
+        bar.reach(5000)
+        assert bar.done == 1000
+
+
 def test_no_bar_when_stderr_is_a_pipe(tmp_path: Path) -> None:
     # stderr a pipe, every step shown at once: the step lines as before ("... 0.1 s"), never a bar
     r = subprocess.run(_script() + ["compare", str(CHELSEA), "-k", "2", "4", "-o", str(tmp_path / "c.png")],

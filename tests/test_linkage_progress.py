@@ -1,7 +1,7 @@
 """The linkage kernels' progress reports (#18 item 10: the CLI's percentage bar for linkage of many
-points): every kernel path reports shares of its work that only grow, start with its first report and
-end at exactly 1; the hook changes no bit of the result, its error stops the kernel, and kernels that do
-not report (k-means) never call it."""
+points): every kernel path reports shares of its work that only grow (SLINK meeting tied heights starts
+one pass over, Prim's) and end at exactly 1; the hook changes no bit of the result, its error stops the
+kernel, and kernels that do not report (k-means) never call it."""
 
 from __future__ import annotations
 
@@ -55,7 +55,9 @@ def test_each_kernel_reports_growing_shares_that_end_at_one(label: str, call: Ca
     assert np.array_equal(plain, reported), label  # the same bits with a bar as without
     assert shares, f"{label}: no report"
     assert all(0.0 < s <= 1.0 for s in shares), (label, shares[:5])
-    assert all(a <= b for a, b in zip(shares, shares[1:])), (label, shares)
+    restarts = [i for i in range(1, len(shares)) if shares[i] < shares[i - 1]]
+    # SLINK's pass seen to its end (1) and Prim's after it, when the checks fell in both (timing)
+    assert restarts == [] or ("ties" in label and len(restarts) == 1 and shares[restarts[0] - 1] == 1.0), (label, shares)
     assert shares[-1] == 1.0, (label, shares[-5:])
 
 

@@ -183,7 +183,7 @@ bool mst_single(const T* D, std::size_t n, double* Z, int threads, bool adaptive
     switch (slink(D, n, Z, poller)) {
       case SlinkOutcome::distinct: return true;
       case SlinkOutcome::not_finite: return false;
-      case SlinkOutcome::tied: break;  // known finite
+      case SlinkOutcome::tied: break;  // known finite; Prim's reports its own pass from 0
     }
   } else if (!all_finite(D, n * (n - 1) / 2, threads)) {
     return false;

@@ -21,7 +21,9 @@ class Cancelled : public std::runtime_error {
 
 // The share of its work (0 to 1) that the kernel running on the calling thread had done at its latest
 // report, or -1 when it reports none (the k-means, colour and distance kernels; no kernel running). A
-// CancelCheck may read it to show progress: the linkage kernels report as they merge.
+// CancelCheck may read it to show progress: the linkage kernels report as they merge. It grows, but for
+// a kernel that starts over: single linkage of a matrix whose heights tie runs SLINK to the end, then
+// Prim's from 0.
 double kernel_progress() noexcept;
 
 }  // namespace pixclust

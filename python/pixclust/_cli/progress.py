@@ -56,7 +56,7 @@ class Progress:
                 return
             from pixclust import _core
 
-            _core.set_progress_hook(lambda share: bar.reach(round(share * _SHARES)))
+            _core.set_progress_hook(lambda share: bar.reach(round(share * _SHARES), restart=True))
             try:
                 yield
             finally:
@@ -181,10 +181,15 @@ class Bar:
     def tick(self) -> None:
         self.reach(self.done + 1)
 
-    def reach(self, done: int) -> None:
-        """``done`` units of the total are done (never fewer than before)."""
+    def reach(self, done: int, restart: bool = False) -> None:
+        """``done`` units of the total are done: never fewer than before, unless the work ``restart``-ed
+        (the bar then starts over, its times too)."""
         with self.progress.lock:
             step = min(done, self.total) - self.done
+            if step < 0 and restart:
+                self.done, step = 0, min(done, self.total)
+                if self.bar is not None:
+                    self.bar.reset(total=self.total)
             if step <= 0:
                 return
             self.done += step
