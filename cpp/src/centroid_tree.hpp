@@ -55,6 +55,7 @@ class CentroidTree {
     --live_;
     on_[pos_of_[slot]] = 0;
     for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) --nodes_[id].live;
+    refresh_min_size(slot);
   }
   // The slot's centroid has moved (and its size grown): widen the boxes on its path to hold it.
   void moved(std::size_t slot) {
@@ -68,6 +69,7 @@ class CentroidTree {
         h[k] = std::max(h[k], c[k]);
       }
     }
+    refresh_min_size(slot);
   }
 
   // The live cluster i != x with the least ward_key(x, i), the lowest index among equals.
@@ -181,6 +183,22 @@ class CentroidTree {
     }
     const double l = below(nd.left, y, q, take), r = below(nd.right, y, q, take);
     return max_bound_[id] = std::max(l, r);
+  }
+
+  // The smallest live size under each node on the slot's path, made exact again after the slot died or
+  // grew: a stale (smaller) one is still a bound, but a loose one once the small clusters have merged.
+  void refresh_min_size(std::size_t slot) {
+    std::size_t id = leaf_of_[slot];
+    double m = kInf;
+    for (std::size_t p = nodes_[id].begin; p < nodes_[id].end; ++p)
+      if (on_[p]) m = std::min(m, C_.size(slots_[p]));
+    for (;;) {
+      if (nodes_[id].min_size == m) return;  // so is every node above
+      nodes_[id].min_size = m;
+      id = nodes_[id].parent;
+      if (id == kNone) return;
+      m = std::min(nodes_[nodes_[id].left].min_size, nodes_[nodes_[id].right].min_size);
+    }
   }
 
   // The centroids, live flags and positions by slot in tree order, so that a leaf reads one run of memory.
