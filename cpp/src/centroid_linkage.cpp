@@ -61,10 +61,9 @@ class Centroids {
   double sq_dist(std::size_t a, std::size_t b) const {
     return vector_distance<VectorMetric::sqeuclidean>(c_.data() + a * d_, c_.data() + b * d_, d_, 0.0, 0.0);
   }
-  // |A||B| / (|A| + |B|) ||c_A - c_B||^2: half the squared ward distance. Zero for a size-zero cluster.
+  // Half the squared ward distance (centroid_tree.hpp's ward_key).
   double ward_key(std::size_t a, std::size_t b) const {
-    const double p = size_[a] * size_[b];
-    return p == 0 ? 0.0 : p / (size_[a] + size_[b]) * sq_dist(a, b);
+    return detail::ward_key(size_[a], size_[b], sq_dist(a, b));
   }
   double size(std::size_t a) const { return size_[a]; }
   const double* centroid(std::size_t a) const { return c_.data() + a * d_; }
@@ -97,7 +96,6 @@ struct LiveCentroids {
   const ActiveList& live;
   const double* centroid(std::size_t i) const { return C.centroid(i); }
   double size(std::size_t i) const { return C.size(i); }
-  double ward_key(std::size_t a, std::size_t b) const { return C.ward_key(a, b); }
   bool alive(std::size_t i) const { return live.alive(i); }
 };
 

@@ -27,6 +27,13 @@
 
 namespace pixclust::detail {
 
+// |A||B| / (|A| + |B|) ||c_A - c_B||^2, half the squared Ward distance, from the sizes and the squared
+// distance; zero for a size-zero cluster. The one formula of the scan and the tree.
+inline double ward_key(double size_a, double size_b, double sq_dist) {
+  const double p = size_a * size_b;
+  return p == 0 ? 0.0 : p / (size_a + size_b) * sq_dist;
+}
+
 // The searches' order: the key, then the lowest index.
 inline bool key_less(const Candidate<double>& a, const Candidate<double>& b) {
   return a.value < b.value || (a.value == b.value && a.index < b.index);
@@ -41,7 +48,7 @@ inline void keep_least(std::vector<Candidate<double>>& least, Candidate<double> 
   if (least.size() > m) least.pop_back();
 }
 
-// what the tree reads of the clusters: centroid(i) (d doubles), size(i), ward_key(a, b), alive(i)
+// what the tree reads of the clusters: centroid(i) (d doubles), size(i), alive(i)
 template <class Clusters>
 class CentroidTree {
   struct Pending {
@@ -76,6 +83,7 @@ class CentroidTree {
   void moved(std::size_t slot) {
     const double* c = C_.centroid(slot);
     std::copy(c, c + d_, point(pos_of_[slot]));
+    size_[pos_of_[slot]] = C_.size(slot);
     refresh(slot);
   }
 
@@ -96,8 +104,8 @@ class CentroidTree {
       if (nd.left == kNone) {
         for (std::size_t p = nd.begin; p < nd.end; ++p) {
           const std::size_t i = slots_[p];
-          if (i == x || !C_.alive(i)) continue;
-          const double v = C_.ward_key(x, i);
+          if (i == x || !on_[p]) continue;
+          const double v = ward_key(sx, size_[p], sq_dist(q, p));
           if (v == v) keep_least(best, {v, i}, m);
         }
         continue;
@@ -218,7 +226,7 @@ class CentroidTree {
         h[k] = first ? c[k] : std::max(h[k], c[k]);
       }
       first = false;
-      m = std::min(m, C_.size(slots_[p]));
+      m = std::min(m, size_[p]);
     }
     nd.min_size = m;
   }
@@ -255,9 +263,11 @@ class CentroidTree {
   // The centroids, live flags and positions by slot in tree order, so that a leaf reads one run of memory.
   void copy_in_tree_order() {
     pts_.resize(slots_.size() * d_);
+    size_.resize(slots_.size());
     on_.assign(slots_.size(), 1);
     for (std::size_t p = 0; p < slots_.size(); ++p) {
       pos_of_[slots_[p]] = p;
+      size_[p] = C_.size(slots_[p]);
       std::copy(C_.centroid(slots_[p]), C_.centroid(slots_[p]) + d_, point(p));
     }
   }
@@ -371,6 +381,7 @@ class CentroidTree {
   std::vector<double> box_;        // per node: d lows, then d highs
   std::vector<std::size_t> pos_of_;   // by slot: its position in tree order, in the current build
   std::vector<double> pts_;           // by position: the centroid (a copy)
+  std::vector<double> size_;          // by position: the size (a copy)
   std::vector<unsigned char> on_;     // by position: alive
   std::vector<double> bound_;         // by position, the generic algorithm's: the bound (a copy)
   std::vector<double> max_bound_;     // per node, the same: at least every live bound under it
