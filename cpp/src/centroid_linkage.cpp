@@ -112,7 +112,8 @@ bool ward_tree_pays(std::size_t n, std::size_t d) { return (d <= 4 && n >= 2048)
 // is searched once per kKept merges instead of once per merge.
 class ChainNearest {
  public:
-  ChainNearest(const Centroids& C, const LiveCentroids& view, std::size_t n) : C_(C), n_(n), tree_(view, n, C.dim()) {}
+  ChainNearest(const Centroids& C, const LiveCentroids& view, std::size_t n)
+      : C_(C), n_(n), tree_(view, n, C.dim(), kLeafSize) {}
 
   void build(std::vector<std::size_t> slots) { tree_.build(std::move(slots)); }
   CentroidTree<LiveCentroids>& tree() { return tree_; }
@@ -146,6 +147,8 @@ class ChainNearest {
 
  private:
   static constexpr std::size_t kMostKept = 32;
+  // Ward's leaves hold more than the generic algorithm's 8: fewer nodes per search (measured: commit message).
+  static constexpr std::size_t kLeafSize = 16;
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   struct Kept {
     std::size_t slot = kNone;

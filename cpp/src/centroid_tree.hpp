@@ -59,7 +59,9 @@ class CentroidTree {
  public:
   using Stack = std::vector<Pending>;  // a search's scratch: one per thread
 
-  CentroidTree(const Clusters& C, std::size_t n, std::size_t d) : C_(C), d_(d), leaf_of_(n, kNone), pos_of_(n) {}
+  // leaf_size: the most clusters a leaf holds.
+  CentroidTree(const Clusters& C, std::size_t n, std::size_t d, std::size_t leaf_size = 8)
+      : C_(C), d_(d), leaf_size_(leaf_size), leaf_of_(n, kNone), pos_of_(n) {}
 
   // Builds the tree over the live clusters in `slots`.
   void build(std::vector<std::size_t> slots) {
@@ -71,7 +73,7 @@ class CentroidTree {
     built_live_ = slots_.size();
     live_ = slots_.size();
   }
-  bool stale() const { return 2 * live_ < built_live_ && built_live_ > kLeafSize; }
+  bool stale() const { return 2 * live_ < built_live_ && built_live_ > leaf_size_; }
 
   void remove(std::size_t slot) {
     --live_;
@@ -278,7 +280,6 @@ class CentroidTree {
   }
 
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-  static constexpr std::size_t kLeafSize = 8;
   // A relative margin far above the few roundings by which the bound's arithmetic could exceed a key
   // computed from a point inside the box (ward_key's products and quotient are not monotone bit by bit).
   static constexpr double kBoundMargin = 1.0 - 0x1p-40;
@@ -351,7 +352,7 @@ class CentroidTree {
     std::size_t axis = 0;
     for (std::size_t k = 1; k < d_; ++k)
       if (h[k] - l[k] > h[axis] - l[axis]) axis = k;
-    if (end - begin <= kLeafSize || !(h[axis] > l[axis])) {
+    if (end - begin <= leaf_size_ || !(h[axis] > l[axis])) {
       for (std::size_t p = begin; p < end; ++p) leaf_of_[slots_[p]] = id;
       return id;
     }
@@ -375,6 +376,7 @@ class CentroidTree {
 
   const Clusters& C_;
   std::size_t d_;
+  std::size_t leaf_size_;
   std::vector<std::size_t> leaf_of_;  // by slot: its leaf, in the current build
   std::vector<std::size_t> slots_;    // tree order
   std::vector<Node> nodes_;
