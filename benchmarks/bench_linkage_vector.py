@@ -3,6 +3,8 @@
     python benchmarks/bench_linkage_vector.py                          # n = 10^4 and 10^5, 3-D and 16-D
     python benchmarks/bench_linkage_vector.py --sizes 10000 --dims 3   # a quick look
     python benchmarks/bench_linkage_vector.py --million                # adds n = 10^6, single only
+    python benchmarks/bench_linkage_vector.py --palette-tree           # pixclust.palette_tree, 12-MP photo
+    python benchmarks/bench_linkage_vector.py --palette-tree --noise 16  # the same with over 10^6 colours
 
 Points are standard normal, saved once; every measurement runs in a fresh subprocess that loads them,
 so that one library's allocations cannot flatter or burden the next. Peak memory is the resident-set
@@ -11,6 +13,12 @@ resident set just before it (Linux only). SciPy needs the condensed matrix (8 n(
 only where that is below --scipy-max-bytes (n = 10^4 by default); fastcluster is quadratic and runs up
 to --fastcluster-max-n; quitefastmst (its minimum spanning tree, without the sort into a linkage
 matrix) runs for single linkage only; "-" marks a run left out.
+
+--palette-tree times pixclust.palette_tree (Ward over every distinct colour, weighted by its pixel count)
+on the 4000x3000 Lanczos upscale of rocket.jpg that bench_kmeans.py uses (552,764 colours), and on
+copies with seeded uniform noise of +-A per channel (--noise A; A = 16 gives 1,164,334 colours): time,
+its CPU time (all threads: on a shared machine the steadier number), the rise of the resident set
+during the call and its high-water mark, and the number of colours.
 """
 
 from __future__ import annotations
@@ -56,8 +64,58 @@ before = status_kib("VmRSS:")
 t0 = time.perf_counter()
 Z = run()
 seconds = time.perf_counter() - t0
-print(json.dumps({"seconds": seconds, "peak_mib": (status_kib("VmHWM:") - before) / 1024}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mib": (status_kib("VmHWM:") - before) / 1024}))
 """
+
+
+PALETTE_CHILD = r"""
+import json, sys, time
+import numpy as np
+import pixclust
+
+def status_kib(key):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key):
+                return int(line.split()[1])
+
+path, noise = sys.argv[1], int(sys.argv[2])
+img = np.load(path)
+if noise:
+    rng = np.random.default_rng(16)
+    img = np.clip(img.astype(np.int16) + rng.integers(-noise, noise + 1, size=img.shape), 0, 255).astype(np.uint8)
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+before = status_kib("VmRSS:")
+t0, c0 = time.perf_counter(), time.process_time()
+tree = pixclust.palette_tree(img)
+seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+hwm = status_kib("VmHWM:")
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mib": (hwm - before) / 1024, "hwm_mib": hwm / 1024,
+                  "colors": int(tree.colors.shape[0])}))
+"""
+
+
+def palette_tree_table(noises: list[int], timeout: float) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_kmeans import _images  # the same 12-MP photo as the k-means benchmarks
+
+    cache = Path(tempfile.gettempdir()) / "pixclust_bench"
+    cache.mkdir(exist_ok=True)
+    path = str(_images(cache)["12MP"])
+    print(f"pixclust.palette_tree, 12-MP rocket (4000x3000 Lanczos); cores: {os.cpu_count()}")
+    print(f"{'noise':>6} {'colours':>10} {'time s':>8} {'CPU s':>8} {'rise MiB':>9} {'VmHWM MiB':>10}")
+    for noise in noises:
+        try:
+            out = subprocess.run([sys.executable, "-c", PALETTE_CHILD, path, str(noise)], capture_output=True,
+                                 text=True, timeout=timeout, check=True)
+        except subprocess.TimeoutExpired:
+            print(f"{noise:>6} {'-':>10} {'> ' + str(int(timeout)):>8}", flush=True)
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{noise:>6} {r['colors']:>10} {r['seconds']:>8.2f} {r['cpu']:>8.2f} {r['peak_mib']:>9.1f} "
+              f"{r['hwm_mib']:>10.1f}",
+              flush=True)
 
 
 def measure(library: str, method: str, path: str, timeout: float) -> dict | None:
@@ -90,7 +148,14 @@ def main() -> None:
     parser.add_argument("--scipy-max-bytes", type=float, default=1e9)
     parser.add_argument("--fastcluster-max-n", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--palette-tree", action="store_true",
+                        help="only the palette tree of the 12-MP photo (see above)")
+    parser.add_argument("--noise", type=int, nargs="+", default=[0],
+                        help="with --palette-tree: +-A uniform noise per channel, one row per A")
     args = parser.parse_args()
+    if args.palette_tree:
+        palette_tree_table(args.noise, args.timeout)
+        return
     import numpy as np
 
     runs = [(n, d, m) for n in args.sizes for d in args.dims for m in args.methods]

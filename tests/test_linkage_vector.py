@@ -135,6 +135,38 @@ def test_ward_tree_weights_are_repeated_points():
     np.testing.assert_allclose(Zr[zero:, 2], Zw[:, 2], rtol=1e-12)
 
 
+# The weights of a photo's colours (pixel counts from 1 to 10^5) are the regime the tree's bounds are
+# tuned for: each node's live box and smallest size are kept exact through the merges, and each link of
+# the chain keeps its nearest few between merges (centroid_linkage.cpp, ChainNearest). Zero columns up
+# to 8-D send the same problem to the scan (see _scanned below): the two must agree bit for bit.
+def _heavy_tailed_weights(rng, n):
+    return np.floor(10.0 ** (5 * rng.uniform(size=n) ** 4))  # half of them 1 or 2, a few near 10^5
+
+
+@pytest.mark.parametrize("d", [1, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ward_tree_is_the_scan_bit_for_bit(d, dtype):
+    rng = np.random.default_rng(d + 90)
+    X = (rng.normal(size=(2600, d)) * rng.uniform(0.1, 100, d)).astype(dtype)
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, "ward"), _scanned(X, method="ward"))
+    w = _heavy_tailed_weights(rng, len(X))
+    np.testing.assert_array_equal(pixclust.linkage_vector(X, "ward", sample_weight=w), _scanned(X, w, "ward"))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ward_tree_breaks_ties_as_the_scan_on_a_palette(seed):
+    # A photo's distinct colours: integer RGB, tied distances everywhere, weights from 1 to 10^5; a few
+    # heavy colours are the hubs that far outliers link to, searched again and again.
+    rng = np.random.default_rng(seed)
+    X = np.unique(np.clip(np.floor(rng.normal(128, 20, size=(4000, 3))), 0, 255), axis=0)
+    outliers = np.unique(rng.integers(0, 256, size=(300, 3)).astype(float), axis=0)
+    X = np.unique(np.vstack([X, outliers]), axis=0)
+    w = _heavy_tailed_weights(rng, len(X))
+    w[rng.choice(len(X), 5, replace=False)] = 10**5
+    Z = pixclust.linkage_vector(X, "ward", sample_weight=w.astype(np.int64))
+    np.testing.assert_array_equal(Z, _scanned(X, w, "ward"))
+
+
 # From 2048 points in up to 3 dimensions (4096 in 4, 8192 in 5) centroid and median run the generic
 # algorithm over a kd-tree of the centroids (centroid_tree.hpp): each nearest cluster above, the clusters a
 # merge brings closer and the smallest bound, with the scans' choices. Zero columns up to 8-D keep every

@@ -26,6 +26,7 @@
 //
 // Every scan runs on all threads with chunk-ordered reductions, and every per-cluster write belongs to
 // one chunk: the result does not depend on the thread count.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -60,10 +61,9 @@ class Centroids {
   double sq_dist(std::size_t a, std::size_t b) const {
     return vector_distance<VectorMetric::sqeuclidean>(c_.data() + a * d_, c_.data() + b * d_, d_, 0.0, 0.0);
   }
-  // |A||B| / (|A| + |B|) ||c_A - c_B||^2: half the squared ward distance. Zero for a size-zero cluster.
+  // Half the squared ward distance (centroid_tree.hpp's ward_key).
   double ward_key(std::size_t a, std::size_t b) const {
-    const double p = size_[a] * size_[b];
-    return p == 0 ? 0.0 : p / (size_[a] + size_[b]) * sq_dist(a, b);
+    return detail::ward_key(size_[a], size_[b], sq_dist(a, b));
   }
   double size(std::size_t a) const { return size_[a]; }
   const double* centroid(std::size_t a) const { return c_.data() + a * d_; }
@@ -96,7 +96,6 @@ struct LiveCentroids {
   const ActiveList& live;
   const double* centroid(std::size_t i) const { return C.centroid(i); }
   double size(std::size_t i) const { return C.size(i); }
-  double ward_key(std::size_t a, std::size_t b) const { return C.ward_key(a, b); }
   bool alive(std::size_t i) const { return live.alive(i); }
 };
 
@@ -105,15 +104,73 @@ struct LiveCentroids {
 // in 8 the scan still wins at 30k (measured on normal data, 2 threads; commit message).
 bool ward_tree_pays(std::size_t n, std::size_t d) { return (d <= 4 && n >= 2048) || (d <= 6 && n >= 16384); }
 
+// Ward's nearest for the links of the chain, over the centroid tree. A link stays unchanged while it is
+// in the chain, and so do its keys to every cluster that has not merged since: each link keeps its
+// kKept nearest (key_less order) and a limit that every live cluster outside the list is not below.
+// After a merge the dead cluster leaves every list and the merged one is measured again, so the list's
+// first entry is the full search's answer until the list runs dry; a hub that many outliers link to
+// is searched once per kKept merges instead of once per merge.
+class ChainNearest {
+ public:
+  ChainNearest(const Centroids& C, const LiveCentroids& view, std::size_t n)
+      : C_(C), n_(n), tree_(view, n, C.dim(), kLeafSize) {}
+
+  void build(std::vector<std::size_t> slots) { tree_.build(std::move(slots)); }
+  CentroidTree<LiveCentroids>& tree() { return tree_; }
+
+  // x's nearest live cluster, x the link at position pos of the chain; {inf, n} when none.
+  Candidate<double> nearest(std::size_t x, std::size_t pos) {
+    if (kept_.size() <= pos) kept_.resize(pos + 1);
+    Kept& k = kept_[pos];
+    if (k.slot != x || k.near.empty()) {
+      k.want = k.slot == x ? std::min(2 * k.want, kMostKept) : 1;  // a link searched again keeps more
+      tree_.nearest(x, k.want, k.near);
+      k.slot = x;
+      k.limit = k.near.size() == k.want ? k.near.back() : Candidate<double>{kInf, kNone};
+    }
+    return k.near.empty() ? Candidate<double>{kInf, n_} : k.near.front();
+  }
+
+  // x has merged into y, and the chain keeps its first `links` links: their lists follow.
+  void merged(std::size_t x, std::size_t y, std::size_t links) {
+    for (std::size_t pos = 0; pos < kept_.size(); ++pos) {
+      Kept& k = kept_[pos];
+      if (pos >= links) k.slot = kNone;  // the link has gone (or merged)
+      if (k.slot == kNone) continue;
+      auto gone = [&](const Candidate<double>& c) { return c.index == x || c.index == y; };
+      k.near.erase(std::remove_if(k.near.begin(), k.near.end(), gone), k.near.end());
+      const Candidate<double> c{C_.ward_key(k.slot, y), y};
+      if (c.value == c.value && key_less(c, k.limit)) keep_least(k.near, c, 2 * kMostKept);
+      if (k.near.size() == 2 * kMostKept) k.slot = kNone;  // searched again: a list this long scans slowly
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMostKept = 32;
+  // Ward's leaves hold more than the generic algorithm's 8: fewer nodes per search (measured: commit message).
+  static constexpr std::size_t kLeafSize = 16;
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  struct Kept {
+    std::size_t slot = kNone;
+    std::size_t want = 1;  // how many the last search kept
+    Candidate<double> limit{kInf, kNone};
+    std::vector<Candidate<double>> near;  // key_less order
+  };
+  const Centroids& C_;
+  std::size_t n_;
+  CentroidTree<LiveCentroids> tree_;
+  std::vector<Kept> kept_;  // by position in the chain
+};
+
 void ward_chain(Centroids& C, std::size_t n, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   ActiveList live(n);
   ThreadBudget budget(threads, adaptive);
   std::vector<Candidate<double>> scratch;
   std::vector<std::size_t> chain;
   const LiveCentroids view{C, live};
-  CentroidTree<LiveCentroids> tree(view, n, C.dim());
+  ChainNearest search(C, view, n);
   const bool use_tree = ward_tree_pays(n, C.dim());
-  if (use_tree) tree.build(std::vector<std::size_t>(live.data(), live.data() + live.size()));
+  if (use_tree) search.build(std::vector<std::size_t>(live.data(), live.data() + live.size()));
   auto scan = [&](std::size_t x) {
     const std::size_t* L = live.data();
     const Candidate<double> best =
@@ -132,7 +189,7 @@ void ward_chain(Centroids& C, std::size_t n, double* Z, int threads, bool adapti
   };
   auto nearest = [&](std::size_t x) {
     if (!use_tree) return scan(x);
-    const Candidate<double> best = tree.nearest(x);
+    const Candidate<double> best = search.nearest(x, chain.size() - 1);
     if (best.index >= n) throw_non_finite();
     return best;
   };
@@ -144,9 +201,10 @@ void ward_chain(Centroids& C, std::size_t n, double* Z, int threads, bool adapti
     C.merge(pair.x, pair.y, false);
     live.kill(pair.x);
     if (use_tree) {
-      tree.remove(pair.x);
-      tree.moved(pair.y);
-      if (tree.stale()) tree.build(live_slots(live));
+      search.tree().remove(pair.x);
+      search.tree().moved(pair.y);
+      search.merged(pair.x, pair.y, chain.size());
+      if (search.tree().stale()) search.build(live_slots(live));
     }
     poller.poll(use_tree ? merged_share(k, n) : scanned_share(k, n));
   }

@@ -11,9 +11,10 @@
 // from a centroid inside the box: pruning on it drops no candidate and no tie.
 //
 // The tree follows the merges without a rebuild: a merged cluster keeps its slot and its centroid moves
-// to the weighted mean, which the boxes on its path grow to include; a dead cluster leaves its box as it
-// was. Boxes only grow and the smallest size in a subtree only rises, so both stay valid bounds, just
-// looser; the tree is rebuilt over the live clusters once half of them have merged.
+// to the weighted mean. After each death and move the boxes and smallest sizes on the slot's path are
+// made exact again over the live clusters (a leaf's from its points, a parent's from its live children),
+// so a region a large cluster has swallowed no longer draws its searches; the tree is rebuilt over the
+// live clusters once half of them have merged.
 #pragma once
 
 #include <algorithm>
@@ -26,7 +27,28 @@
 
 namespace pixclust::detail {
 
-// what the tree reads of the clusters: centroid(i) (d doubles), size(i), ward_key(a, b), alive(i)
+// |A||B| / (|A| + |B|) ||c_A - c_B||^2, half the squared Ward distance, from the sizes and the squared
+// distance; zero for a size-zero cluster. The one formula of the scan and the tree.
+inline double ward_key(double size_a, double size_b, double sq_dist) {
+  const double p = size_a * size_b;
+  return p == 0 ? 0.0 : p / (size_a + size_b) * sq_dist;
+}
+
+// The searches' order: the key, then the lowest index.
+inline bool key_less(const Candidate<double>& a, const Candidate<double>& b) {
+  return a.value < b.value || (a.value == b.value && a.index < b.index);
+}
+
+// Inserts c into `least` (sorted by key_less) when it is among the m least; at most m are kept.
+inline void keep_least(std::vector<Candidate<double>>& least, Candidate<double> c, std::size_t m) {
+  if (least.size() == m && !key_less(c, least.back())) return;
+  auto at = least.end();
+  while (at != least.begin() && key_less(c, *(at - 1))) --at;
+  least.insert(at, c);
+  if (least.size() > m) least.pop_back();
+}
+
+// what the tree reads of the clusters: centroid(i) (d doubles), size(i), alive(i)
 template <class Clusters>
 class CentroidTree {
   struct Pending {
@@ -37,7 +59,9 @@ class CentroidTree {
  public:
   using Stack = std::vector<Pending>;  // a search's scratch: one per thread
 
-  CentroidTree(const Clusters& C, std::size_t n, std::size_t d) : C_(C), d_(d), leaf_of_(n, kNone), pos_of_(n) {}
+  // leaf_size: the most clusters a leaf holds.
+  CentroidTree(const Clusters& C, std::size_t n, std::size_t d, std::size_t leaf_size = 8)
+      : C_(C), d_(d), leaf_size_(leaf_size), leaf_of_(n, kNone), pos_of_(n) {}
 
   // Builds the tree over the live clusters in `slots`.
   void build(std::vector<std::size_t> slots) {
@@ -49,59 +73,55 @@ class CentroidTree {
     built_live_ = slots_.size();
     live_ = slots_.size();
   }
-  bool stale() const { return 2 * live_ < built_live_ && built_live_ > kLeafSize; }
+  bool stale() const { return 2 * live_ < built_live_ && built_live_ > leaf_size_; }
 
   void remove(std::size_t slot) {
     --live_;
     on_[pos_of_[slot]] = 0;
     for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) --nodes_[id].live;
+    refresh(slot);
   }
-  // The slot's centroid has moved (and its size grown): widen the boxes on its path to hold it.
+  // The slot's centroid has moved (and its size grown).
   void moved(std::size_t slot) {
     const double* c = C_.centroid(slot);
     std::copy(c, c + d_, point(pos_of_[slot]));
-    for (std::size_t id = leaf_of_[slot]; id != kNone; id = nodes_[id].parent) {
-      double* l = lo(id);
-      double* h = hi(id);
-      for (std::size_t k = 0; k < d_; ++k) {
-        l[k] = std::min(l[k], c[k]);
-        h[k] = std::max(h[k], c[k]);
-      }
-    }
+    size_[pos_of_[slot]] = C_.size(slot);
+    refresh(slot);
   }
 
-  // The live cluster i != x with the least ward_key(x, i), the lowest index among equals.
-  Candidate<double> nearest(std::size_t x) {
-    Candidate<double> best{std::numeric_limits<double>::infinity(), kNone};
+  // The m live clusters i != x with the least (ward_key(x, i), i), in that order (fewer when fewer are
+  // left; a NaN key never counts).
+  void nearest(std::size_t x, std::size_t m, std::vector<Candidate<double>>& best) {
+    best.clear();
     const double* q = C_.centroid(x);
     const double sx = C_.size(x);
+    auto worst = [&] { return best.size() < m ? kInf : best.back().value; };
     stack_.clear();
     if (!nodes_.empty()) stack_.push_back({0, 0.0});
     while (!stack_.empty()) {
       const auto [id, bound] = stack_.back();
       stack_.pop_back();
-      if (bound > best.value) continue;
+      if (bound > worst()) continue;
       const Node& nd = nodes_[id];
       if (nd.left == kNone) {
         for (std::size_t p = nd.begin; p < nd.end; ++p) {
           const std::size_t i = slots_[p];
-          if (i == x || !C_.alive(i)) continue;
-          const double v = C_.ward_key(x, i);
-          if (v < best.value || (v == best.value && i < best.index)) best = {v, i};
+          if (i == x || !on_[p]) continue;
+          const double v = ward_key(sx, size_[p], sq_dist(q, p));
+          if (v == v) keep_least(best, {v, i}, m);
         }
         continue;
       }
       const double bl = key_bound(q, sx, nd.left), br = key_bound(q, sx, nd.right);
       // the nearer child is searched first: pushed last
       if (bl <= br) {
-        push(nd.right, br, best.value);
-        push(nd.left, bl, best.value);
+        push(nd.right, br, worst());
+        push(nd.left, bl, worst());
       } else {
-        push(nd.left, bl, best.value);
-        push(nd.right, br, best.value);
+        push(nd.left, bl, worst());
+        push(nd.right, br, worst());
       }
     }
-    return best;
   }
 
   // The generic algorithm's queries. The live cluster i > x with the least sq_dist(x, i), the lowest
@@ -183,12 +203,73 @@ class CentroidTree {
     return max_bound_[id] = std::max(l, r);
   }
 
+  // The box and the smallest size of the live clusters under each node on the slot's path, made exact
+  // again after the slot died or moved: a dead cluster's box and size would still be bounds, but loose
+  // ones once a large cluster has swallowed its neighbourhood.
+  void refresh(std::size_t slot) {
+    std::size_t id = leaf_of_[slot];
+    leaf_box(id);
+    for (id = nodes_[id].parent; id != kNone; id = nodes_[id].parent)
+      if (!join_children(id)) return;  // nothing changed: neither does anything above
+  }
+
+  // The leaf's box and smallest size over its live clusters (a box of no extent when none is left).
+  void leaf_box(std::size_t id) {
+    Node& nd = nodes_[id];
+    double* l = lo(id);
+    double* h = hi(id);
+    double m = kInf;
+    bool first = true;
+    for (std::size_t p = nd.begin; p < nd.end; ++p) {
+      if (!on_[p]) continue;
+      const double* c = point(p);
+      for (std::size_t k = 0; k < d_; ++k) {
+        l[k] = first ? c[k] : std::min(l[k], c[k]);
+        h[k] = first ? c[k] : std::max(h[k], c[k]);
+      }
+      first = false;
+      m = std::min(m, size_[p]);
+    }
+    nd.min_size = m;
+  }
+
+  // The node's box and smallest size from its children's (those with a live cluster); whether they changed.
+  bool join_children(std::size_t id) {
+    Node& nd = nodes_[id];
+    const std::size_t a = nd.left, b = nd.right;
+    if (nodes_[a].live == 0 || nodes_[b].live == 0) {
+      const std::size_t c = nodes_[a].live == 0 ? b : a;  // an empty node's box is never read
+      return set_box(id, lo(c), hi(c), nodes_[c].min_size);
+    }
+    join_.resize(2 * d_);
+    double* l = join_.data();
+    double* h = l + d_;
+    for (std::size_t k = 0; k < d_; ++k) {
+      l[k] = std::min(lo(a)[k], lo(b)[k]);
+      h[k] = std::max(hi(a)[k], hi(b)[k]);
+    }
+    return set_box(id, l, h, std::min(nodes_[a].min_size, nodes_[b].min_size));
+  }
+
+  bool set_box(std::size_t id, const double* l, const double* h, double min_size) {
+    bool changed = nodes_[id].min_size != min_size;
+    nodes_[id].min_size = min_size;
+    for (std::size_t k = 0; k < d_; ++k) {
+      changed |= lo(id)[k] != l[k] || hi(id)[k] != h[k];
+      lo(id)[k] = l[k];
+      hi(id)[k] = h[k];
+    }
+    return changed;
+  }
+
   // The centroids, live flags and positions by slot in tree order, so that a leaf reads one run of memory.
   void copy_in_tree_order() {
     pts_.resize(slots_.size() * d_);
+    size_.resize(slots_.size());
     on_.assign(slots_.size(), 1);
     for (std::size_t p = 0; p < slots_.size(); ++p) {
       pos_of_[slots_[p]] = p;
+      size_[p] = C_.size(slots_[p]);
       std::copy(C_.centroid(slots_[p]), C_.centroid(slots_[p]) + d_, point(p));
     }
   }
@@ -199,7 +280,6 @@ class CentroidTree {
   }
 
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
-  static constexpr std::size_t kLeafSize = 8;
   // A relative margin far above the few roundings by which the bound's arithmetic could exceed a key
   // computed from a point inside the box (ward_key's products and quotient are not monotone bit by bit).
   static constexpr double kBoundMargin = 1.0 - 0x1p-40;
@@ -272,7 +352,7 @@ class CentroidTree {
     std::size_t axis = 0;
     for (std::size_t k = 1; k < d_; ++k)
       if (h[k] - l[k] > h[axis] - l[axis]) axis = k;
-    if (end - begin <= kLeafSize || !(h[axis] > l[axis])) {
+    if (end - begin <= leaf_size_ || !(h[axis] > l[axis])) {
       for (std::size_t p = begin; p < end; ++p) leaf_of_[slots_[p]] = id;
       return id;
     }
@@ -283,6 +363,10 @@ class CentroidTree {
                        const double va = C_.centroid(a)[axis], vb = C_.centroid(b)[axis];
                        return va < vb || (va == vb && a < b);
                      });
+    return split(id, begin, mid, end);
+  }
+
+  std::size_t split(std::size_t id, std::size_t begin, std::size_t mid, std::size_t end) {
     const std::size_t left = build_node(begin, mid, id);
     const std::size_t right = build_node(mid, end, id);
     nodes_[id].left = left;
@@ -292,16 +376,19 @@ class CentroidTree {
 
   const Clusters& C_;
   std::size_t d_;
+  std::size_t leaf_size_;
   std::vector<std::size_t> leaf_of_;  // by slot: its leaf, in the current build
   std::vector<std::size_t> slots_;    // tree order
   std::vector<Node> nodes_;
   std::vector<double> box_;        // per node: d lows, then d highs
   std::vector<std::size_t> pos_of_;   // by slot: its position in tree order, in the current build
   std::vector<double> pts_;           // by position: the centroid (a copy)
+  std::vector<double> size_;          // by position: the size (a copy)
   std::vector<unsigned char> on_;     // by position: alive
   std::vector<double> bound_;         // by position, the generic algorithm's: the bound (a copy)
   std::vector<double> max_bound_;     // per node, the same: at least every live bound under it
   std::vector<Pending> stack_;
+  std::vector<double> join_;  // join_children's scratch box
   std::size_t built_live_ = 0, live_ = 0;
 };
 
