@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 #include "pixclust/linkage_vector.hpp"
@@ -40,12 +41,14 @@ class KdTree {
   // A lower bound of vector_distance<M>(q, p) for every p in the node's box, computed with the same
   // operations in the same order on per-coordinate gaps that are at most the true differences, so by
   // the monotonicity of rounding never above a distance computed from a point inside.
-  template <VectorMetric M>
+  // D: the dimension when known at compile time, else 0.
+  template <VectorMetric M, std::size_t D = 0>
   double box_bound(const double* q, std::size_t node) const noexcept {
-    const double* l = lo(node);
-    const double* h = hi(node);
+    const std::size_t d = D != 0 ? D : d_;
+    const double* l = box_.data() + 2 * node * d;
+    const double* h = l + d;
     double s = 0.0;
-    for (std::size_t k = 0; k < d_; ++k) {
+    for (std::size_t k = 0; k < d; ++k) {
       const double g = q[k] < l[k] ? l[k] - q[k] : (q[k] > h[k] ? q[k] - h[k] : 0.0);
       if constexpr (M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean) {
         s += g * g;
@@ -57,6 +60,22 @@ class KdTree {
     }
     if constexpr (M == VectorMetric::euclidean) return std::sqrt(s);
     return s;
+  }
+
+  // For q inside the node's box, a lower bound of vector_distance<M>(q, p) for every p outside the node:
+  // p lies beyond some ancestor's split, on whose axis the node's points are all on one side of p's
+  // value, so p's difference there is at least q's gap to that face of the box (the same rounding
+  // argument as box_bound's).
+  template <VectorMetric M, std::size_t D = 0>
+  double exit_bound(const double* q, std::size_t node) const noexcept {
+    const std::size_t d = D != 0 ? D : d_;
+    const double* l = box_.data() + 2 * node * d;
+    const double* h = l + d;
+    double g = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < d; ++k) g = std::min(g, std::min(q[k] - l[k], h[k] - q[k]));
+    if constexpr (M == VectorMetric::euclidean) return g;
+    if constexpr (M == VectorMetric::sqeuclidean) return g * g;
+    return g;
   }
 
  private:
