@@ -258,7 +258,12 @@ void sort_and_relabel(double* Z, std::size_t n) {
   });
   std::vector<double> sorted(4 * rows);
   for (std::size_t r = 0; r < rows; ++r) std::copy_n(Z + 4 * order[r], 4, sorted.begin() + static_cast<std::ptrdiff_t>(4 * r));
+  std::copy(sorted.begin(), sorted.end(), Z);
+  relabel_sorted(Z, n);
+}
 
+void relabel_sorted(double* Z, std::size_t n) {
+  const std::size_t rows = n - 1;
   // Union-find over the 2n-1 cluster ids: each merge gets the next id, n + row.
   std::vector<std::size_t> parent(2 * n - 1), count(2 * n - 1, 1);
   std::iota(parent.begin(), parent.end(), std::size_t{0});
@@ -273,18 +278,16 @@ void sort_and_relabel(double* Z, std::size_t n) {
     return root;
   };
   for (std::size_t r = 0; r < rows; ++r) {
-    const double* in = sorted.data() + 4 * r;
-    std::size_t a = find(static_cast<std::size_t>(in[0]));
-    std::size_t b = find(static_cast<std::size_t>(in[1]));
+    double* row = Z + 4 * r;
+    std::size_t a = find(static_cast<std::size_t>(row[0]));
+    std::size_t b = find(static_cast<std::size_t>(row[1]));
     if (a > b) std::swap(a, b);
     const std::size_t id = n + r;
     parent[a] = parent[b] = id;
     count[id] = count[a] + count[b];
-    double* out = Z + 4 * r;
-    out[0] = static_cast<double>(a);
-    out[1] = static_cast<double>(b);
-    out[2] = in[2];
-    out[3] = static_cast<double>(count[id]);
+    row[0] = static_cast<double>(a);
+    row[1] = static_cast<double>(b);
+    row[3] = static_cast<double>(count[id]);
   }
 }
 

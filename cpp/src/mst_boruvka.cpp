@@ -326,29 +326,44 @@ bool distances_finite(const KdTree& tree) {
   return std::isfinite(vector_distance<M>(tree.lo(0), tree.hi(0), tree.dim(), 0.0, 0.0));
 }
 
+// The edges in order, sorted in kSortPieces pieces on the threads, then merged pairwise: the order is
+// total, so there is one sorted sequence whatever the thread count.
+constexpr std::size_t kSortPieces = 8;
+
+void sort_edges(std::vector<Edge>& edges, int threads, CancelPoller& poller) {
+  const auto at = [&](std::size_t piece) {
+    return edges.begin() + static_cast<std::ptrdiff_t>(edges.size() * piece / kSortPieces);
+  };
+  for_items(kSortPieces, 1, threads, poller, [&](std::size_t i) { std::sort(at(i), at(i + 1), less); });
+  for (std::size_t width = 1; width < kSortPieces; width *= 2)
+    for_items(kSortPieces / (2 * width), 1, threads, poller, [&](std::size_t j) {
+      std::inplace_merge(at(2 * j * width), at((2 * j + 1) * width), at((2 * j + 2) * width), less);
+    });
+}
+
 // The tree's edges as SciPy's matrix, or false when two heights tie (SciPy's matrix then depends on
 // Prim's visiting order).
 template <VectorMetric M>
-bool write_edges(std::vector<Edge>& edges, double* Z, std::size_t n) {
-  std::sort(edges.begin(), edges.end(), less);  // heights ascending: sqrt is monotone
+bool write_edges(std::vector<Edge>& edges, double* Z, std::size_t n, int threads, CancelPoller& poller) {
+  sort_edges(edges, threads, poller);  // heights ascending: sqrt is monotone
   for (std::size_t k = 0; k < edges.size(); ++k) {
     const double h = M == VectorMetric::euclidean ? std::sqrt(edges[k].key) : edges[k].key;
     if (k > 0 && h == Z[4 * (k - 1) + 2]) return false;
     write_merge(Z, k, edges[k].a, edges[k].b, h, 0.0);
   }
-  sort_and_relabel(Z, n);
+  relabel_sorted(Z, n);
   return true;
 }
 
 template <VectorMetric M, class T>
 bool boruvka(const T* X, std::size_t n, std::size_t d, double* Z, int threads, CancelPoller& poller) {
   if (n > std::numeric_limits<std::uint32_t>::max()) return false;  // neighbour lists hold 32-bit positions
-  const KdTree tree(X, n, d, kLeafSize);
+  const KdTree tree(X, n, d, kLeafSize, threads, poller);
   if (!distances_finite<M>(tree)) return false;
   std::vector<Edge> edges = dispatch_dim(d, [&](auto dim) {
     return Boruvka<key_metric<M>(), decltype(dim)::value>(tree, n).run(threads, poller);
   });
-  return write_edges<M>(edges, Z, n);
+  return write_edges<M>(edges, Z, n, threads, poller);
 }
 
 }  // namespace
