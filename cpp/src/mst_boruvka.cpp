@@ -28,6 +28,7 @@ namespace {
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 constexpr std::uint32_t kNoPos = static_cast<std::uint32_t>(-1);
+constexpr std::uint64_t kNoEnds = static_cast<std::uint64_t>(-1);
 constexpr std::size_t kLeafSize = 16;
 constexpr std::size_t kPointsPerItem = 512;  // tree positions per parallel work item
 
@@ -69,8 +70,9 @@ inline bool less(const Edge& x, const Edge& y) {
   return x.a < y.a || (x.a == y.a && x.b < y.b);
 }
 
-inline void lower_to(std::atomic<double>& bound, double value) {
-  double cur = bound.load(std::memory_order_relaxed);
+template <class V>
+inline void lower_to(std::atomic<V>& bound, V value) {
+  V cur = bound.load(std::memory_order_relaxed);
   while (value < cur && !bound.compare_exchange_weak(cur, value, std::memory_order_relaxed)) {
   }
 }
@@ -105,8 +107,8 @@ template <VectorMetric K, std::size_t D>
 class Boruvka {
  public:
   Boruvka(const KdTree& tree, std::size_t n)
-      : t_(tree), n_(n), k_(std::min(kKnn, n - 1)), comp_(n), node_comp_(tree.nodes().size()), bound_(n),
-        best_(n, kNoEdge), other_(n, kNoPos), sure_(n, 0), cursor_(n, 0), knn_key_(n * k_), knn_pos_(n * k_),
+      : t_(tree), n_(n), k_(std::min(kKnn, n - 1)), comp_(n), node_comp_(tree.nodes().size()), bound_(n), ends_(n),
+        best_(n, kNoEdge), other_(n, kNoPos), sure_(n, 0), cursor_(n, 0), knn_pos_(n * k_), last_key_(n),
         parent_(tree.nodes().size(), 0), leaf_of_(n) {
     const auto& nodes = tree.nodes();
     for (std::size_t id = 0; id < nodes.size(); ++id) {
@@ -126,22 +128,29 @@ class Boruvka {
     UnionFind uf(n_);
     std::vector<Edge> edges;
     edges.reserve(n_ - 1);
-    std::vector<Edge> least(n_);
     while (edges.size() + 1 < n_) {
       label_nodes();
-      for (const std::size_t r : roots) bound_[r].store(std::numeric_limits<double>::infinity(), std::memory_order_relaxed);
+      for (const std::size_t r : roots) {
+        bound_[r].store(std::numeric_limits<double>::infinity(), std::memory_order_relaxed);
+        ends_[r].store(kNoEnds, std::memory_order_relaxed);
+      }
       // first what is known without the tree (its minima are a deterministic bound), then the tree where needed
       parallel_points(threads, poller, [&](std::size_t p) { known_outside(p); });
       parallel_points(threads, poller, [&](std::size_t p) {
-        if (best_[p].a == kNone && knn_key_[p * k_ + k_ - 1] <= bound_[comp_[p]].load(std::memory_order_relaxed))
+        if (best_[p].a == kNone && last_key_[p] <= bound_[comp_[p]].load(std::memory_order_relaxed))
           nearest_outside(p);
       });
-      // each component's least edge, folded in position order (the order cannot matter: a total order)
-      for (const std::size_t r : roots) least[r] = kNoEdge;
-      for (std::size_t p = 0; p < n_; ++p)
-        if (less(best_[p], least[comp_[p]])) least[comp_[p]] = best_[p];
-      for (const std::size_t r : roots)
-        if (least[r].a != kNone && uf.join(least[r].a, least[r].b)) edges.push_back(least[r]);
+      // each component's least edge: its bound is the least key found, and the ends break a tie in key
+      parallel_points(threads, poller, [&](std::size_t p) {
+        const std::size_t c = comp_[p];
+        if (best_[p].a != kNone && best_[p].key == bound_[c].load(std::memory_order_relaxed))
+          lower_to(ends_[c], (std::uint64_t{best_[p].a} << 32) | best_[p].b);
+      });
+      for (const std::size_t r : roots) {
+        const std::uint64_t ends = ends_[r].load(std::memory_order_relaxed);
+        const Edge e{bound_[r].load(std::memory_order_relaxed), ends >> 32, ends & 0xffffffffu};
+        if (ends != kNoEnds && uf.join(e.a, e.b)) edges.push_back(e);
+      }
       relabel(uf, roots, threads, poller);
     }
     return edges;
@@ -211,7 +220,7 @@ class Boruvka {
     for (std::size_t s = cursor_[p]; s < k_; ++s) {
       const std::size_t r = knn_pos_[p * k_ + s];
       if (comp_[r] != c) {
-        keep(p, edge_to(p, r, knn_key_[p * k_ + s]), r, true);
+        keep(p, edge_to(p, r, key_distance<K, D>(t_.point(p), t_.point(r), t_.dim())), r, true);
         lower_to(bound_[c], best_[p].key);
         cursor_[p] = static_cast<std::uint8_t>(s + 1);  // if it joins p's component, it stays inside
         return;
@@ -223,7 +232,7 @@ class Boruvka {
   // The k_ nearest other points of p by (key, index), kept as a sorted list (k_ is small). From p's
   // leaf upwards: each ancestor's other child, until nothing outside the node reached can make the list.
   void nearest_k(std::size_t p) {
-    double* key = knn_key_.data() + p * k_;
+    double key[kKnn];
     std::uint32_t* pos = knn_pos_.data() + p * k_;
     std::size_t found = 0;
     const double* q = t_.point(p);
@@ -253,6 +262,7 @@ class Boruvka {
       if (!(t_.box_bound<K, D>(q, other) > limit(other))) descend(q, other, limit, visit);
       node = parent_[node];
     }
+    last_key_[p] = key[k_ - 1];
   }
 
   // p's least edge to a point outside its component, by the tree. Sure only if nothing was pruned by
@@ -308,12 +318,13 @@ class Boruvka {
   std::vector<std::size_t> comp_;           // by tree position: the component's root observation
   std::vector<std::size_t> node_comp_;      // by node
   std::vector<std::atomic<double>> bound_;  // by component root: the least key found so far this round
+  std::vector<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
   std::vector<Edge> best_;                  // by tree position: the point's least edge out found this round
   std::vector<std::uint32_t> other_;        // and the tree position of its far end
   std::vector<std::uint8_t> sure_;          // whether best_ is the point's least edge out (not pruned)
   std::vector<std::uint8_t> cursor_;        // the first listed neighbour that may be outside
-  std::vector<double> knn_key_;             // by tree position: k_ keys, ascending
-  std::vector<std::uint32_t> knn_pos_;      // and the neighbours' tree positions
+  std::vector<std::uint32_t> knn_pos_;      // by tree position: k_ neighbours' tree positions, nearest first
+  std::vector<double> last_key_;            // and the last one's key
   std::vector<std::uint32_t> parent_;       // by node (the root's is 0)
   std::vector<std::uint32_t> leaf_of_;      // by tree position
   std::vector<std::size_t> scratch_;
