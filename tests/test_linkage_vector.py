@@ -84,6 +84,27 @@ def test_boruvka_same_bits_for_any_thread_count():
     np.testing.assert_array_equal(_core.linkage_vector(X, "single", "euclidean", None, 3), Z1)
 
 
+def tied_triangles(count, rng):
+    """Triangles A, B, C far apart, each with C as far from A as from B (integer coordinates, so exactly,
+    in every metric): equal keys in the searches and neighbour lists, yet tree heights that all differ."""
+    s = 2.0 * rng.permutation(count) + 1  # odd: 2s, 3s and 4s (every metric's sides) never meet
+    gap = 10.0 * count * np.arange(1, count + 1)  # from C to the next A, in x: far apart, all different
+    x = np.concatenate([[0.0], np.cumsum(3 * s + gap)[:-1]])
+    tri = np.stack([np.stack([x, 0 * s], 1), np.stack([x, 2 * s], 1), np.stack([x + 3 * s, s], 1)], 1)
+    return rng.permutation(tri.reshape(-1, 2))
+
+
+@pytest.mark.parametrize("metric", METRICS[:4])
+@pytest.mark.parametrize("d", [2, 3, 5])
+def test_boruvka_with_tied_distances_matches_scipy_for_any_thread_count(metric, d):
+    rng = np.random.default_rng(d)
+    X = np.hstack([tied_triangles(800, rng), np.zeros((2400, d - 2))])
+    ref = hierarchy.linkage(X, "single", metric)
+    assert np.all(np.diff(ref[:, 2]) > 0)  # no tied height: Borůvka's tree is the answer
+    for threads in (1, 2, 3):
+        np.testing.assert_array_equal(_core.linkage_vector(X, "single", metric, None, threads), ref)
+
+
 @pytest.mark.parametrize("metric", METRICS[:4])
 def test_tied_heights_leave_boruvka_for_prims(metric):
     # a grid of small integers with duplicates: SciPy's matrix depends on Prim's visiting order there

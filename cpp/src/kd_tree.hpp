@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
+#include "parallel.hpp"
 #include "pixclust/linkage_vector.hpp"
 
 namespace pixclust::detail {
@@ -20,13 +23,24 @@ class KdTree {
   };
   static constexpr std::size_t kLeaf = static_cast<std::size_t>(-1);
 
+  // Built on `threads` threads below the top levels; the tree depends on the data only. n < 2^32.
   template <class T>
-  KdTree(const T* X, std::size_t n, std::size_t d, std::size_t leaf_size) : d_(d), order_(n), points_(n * d) {
+  KdTree(const T* X, std::size_t n, std::size_t d, std::size_t leaf_size, int threads, CancelPoller& poller)
+      : d_(d), order_(n), points_(n * d), keys_(n), rows_(n * d) {
     for (std::size_t i = 0; i < n; ++i) order_[i] = i;
-    nodes_.reserve(2 * (n / leaf_size + 1));
-    build(X, 0, n, leaf_size);
-    for (std::size_t p = 0; p < n; ++p)
-      for (std::size_t k = 0; k < d; ++k) points_[p * d + k] = static_cast<double>(X[order_[p] * d + k]);
+    for (std::size_t i = 0; i < n * d; ++i) points_[i] = static_cast<double>(X[i]);
+    Piece top;
+    std::vector<Part> parts;
+    grow(top, 0, n, leaf_size, kTopDepth, &parts);
+    nodes_ = std::move(top.nodes);
+    box_ = std::move(top.box);
+    std::vector<Piece> pieces(parts.size());
+    for_items(parts.size(), 1, threads, poller, [&](std::size_t i) {
+      grow(pieces[i], parts[i].begin, parts[i].end, leaf_size, kNoStop, nullptr);
+    });
+    for (std::size_t i = 0; i < parts.size(); ++i) splice(parts[i].node, pieces[i]);
+    keys_ = {};
+    rows_ = {};
   }
 
   std::size_t dim() const noexcept { return d_; }
@@ -40,12 +54,14 @@ class KdTree {
   // A lower bound of vector_distance<M>(q, p) for every p in the node's box, computed with the same
   // operations in the same order on per-coordinate gaps that are at most the true differences, so by
   // the monotonicity of rounding never above a distance computed from a point inside.
-  template <VectorMetric M>
+  // D: the dimension when known at compile time, else 0.
+  template <VectorMetric M, std::size_t D = 0>
   double box_bound(const double* q, std::size_t node) const noexcept {
-    const double* l = lo(node);
-    const double* h = hi(node);
+    const std::size_t d = D != 0 ? D : d_;
+    const double* l = box_.data() + 2 * node * d;
+    const double* h = l + d;
     double s = 0.0;
-    for (std::size_t k = 0; k < d_; ++k) {
+    for (std::size_t k = 0; k < d; ++k) {
       const double g = q[k] < l[k] ? l[k] - q[k] : (q[k] > h[k] ? q[k] - h[k] : 0.0);
       if constexpr (M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean) {
         s += g * g;
@@ -59,39 +75,98 @@ class KdTree {
     return s;
   }
 
+  // For q inside the node's box, a lower bound of vector_distance<M>(q, p) for every p outside the node:
+  // p lies beyond some ancestor's split, on whose axis the node's points are all on one side of p's
+  // value, so p's difference there is at least q's gap to that face of the box (the same rounding
+  // argument as box_bound's).
+  template <VectorMetric M, std::size_t D = 0>
+  double exit_bound(const double* q, std::size_t node) const noexcept {
+    const std::size_t d = D != 0 ? D : d_;
+    const double* l = box_.data() + 2 * node * d;
+    const double* h = l + d;
+    double g = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < d; ++k) g = std::min(g, std::min(q[k] - l[k], h[k] - q[k]));
+    if constexpr (M == VectorMetric::euclidean) return g;
+    if constexpr (M == VectorMetric::sqeuclidean) return g * g;
+    return g;
+  }
+
  private:
-  template <class T>
-  std::size_t build(const T* X, std::size_t begin, std::size_t end, std::size_t leaf_size) {
-    const std::size_t id = nodes_.size();
-    nodes_.push_back({begin, end, kLeaf, kLeaf});
-    box_.resize(box_.size() + 2 * d_);
-    double* l = box_.data() + 2 * id * d_;
+  // A subtree built apart (nodes numbered from 0, its root first), and a node left to build so.
+  struct Piece {
+    std::vector<Node> nodes;
+    std::vector<double> box;
+  };
+  struct Part {
+    std::size_t node, begin, end;
+  };
+  struct Key {
+    double value;
+    std::uint32_t index, position;  // the observation, and where its row is now
+  };
+  static constexpr std::size_t kTopDepth = 3;  // 8 subtrees built in parallel
+  static constexpr std::size_t kNoStop = static_cast<std::size_t>(-1);
+
+  // Builds the node of [begin, end) and, down to `depth` levels, its subtree in `out` (preorder: children
+  // after their parent); a node met at depth 0 that needs splitting is listed in `parts` instead.
+  std::size_t grow(Piece& out, std::size_t begin, std::size_t end, std::size_t leaf_size, std::size_t depth,
+                   std::vector<Part>* parts) {
+    const std::size_t id = out.nodes.size();
+    out.nodes.push_back({begin, end, kLeaf, kLeaf});
+    out.box.resize(out.box.size() + 2 * d_);
+    double* l = out.box.data() + 2 * id * d_;
     double* h = l + d_;
-    for (std::size_t k = 0; k < d_; ++k) {
-      l[k] = h[k] = static_cast<double>(X[order_[begin] * d_ + k]);
-      for (std::size_t p = begin + 1; p < end; ++p) {
-        const double v = static_cast<double>(X[order_[p] * d_ + k]);
-        l[k] = std::min(l[k], v);
-        h[k] = std::max(h[k], v);
+    std::copy_n(points_.data() + begin * d_, d_, l);
+    std::copy_n(points_.data() + begin * d_, d_, h);
+    for (std::size_t p = begin + 1; p < end; ++p)
+      for (std::size_t k = 0; k < d_; ++k) {
+        l[k] = std::min(l[k], points_[p * d_ + k]);
+        h[k] = std::max(h[k], points_[p * d_ + k]);
       }
-    }
     if (end - begin <= leaf_size) return id;
     std::size_t axis = 0;
     for (std::size_t k = 1; k < d_; ++k)
       if (h[k] - l[k] > h[axis] - l[axis]) axis = k;
     if (!(h[axis] > l[axis])) return id;  // every point the same: a leaf, however many
+    if (depth == 0) {
+      parts->push_back({id, begin, end});
+      return id;
+    }
     const std::size_t mid = begin + (end - begin) / 2;
-    // nth_element is deterministic for a given input, so the tree (and the search order) is too
-    std::nth_element(order_.begin() + static_cast<std::ptrdiff_t>(begin), order_.begin() + static_cast<std::ptrdiff_t>(mid),
-                     order_.begin() + static_cast<std::ptrdiff_t>(end), [&](std::size_t a, std::size_t b) {
-                       const T va = X[a * d_ + axis], vb = X[b * d_ + axis];
-                       return va < vb || (va == vb && a < b);
-                     });
-    const std::size_t left = build(X, begin, mid, leaf_size);
-    const std::size_t right = build(X, mid, end, leaf_size);
-    nodes_[id].left = left;
-    nodes_[id].right = right;
+    split(begin, mid, end, axis);
+    const std::size_t next = depth == kNoStop ? kNoStop : depth - 1;
+    const std::size_t left = grow(out, begin, mid, leaf_size, next, parts);
+    const std::size_t right = grow(out, mid, end, leaf_size, next, parts);
+    out.nodes[id].left = left;
+    out.nodes[id].right = right;
     return id;
+  }
+
+  // The mid - begin least rows of [begin, end) by (value on axis, index) moved before the others, rows and indices together. nth_element is deterministic for a given
+  // input, so the tree (and the search order) is too.
+  void split(std::size_t begin, std::size_t mid, std::size_t end, std::size_t axis) {
+    for (std::size_t p = begin; p < end; ++p)
+      keys_[p] = {points_[p * d_ + axis], static_cast<std::uint32_t>(order_[p]), static_cast<std::uint32_t>(p)};
+    const auto first = keys_.begin() + static_cast<std::ptrdiff_t>(begin);
+    std::nth_element(first, keys_.begin() + static_cast<std::ptrdiff_t>(mid), keys_.begin() + static_cast<std::ptrdiff_t>(end),
+                     [](const Key& a, const Key& b) { return a.value < b.value || (a.value == b.value && a.index < b.index); });
+    for (std::size_t p = begin; p < end; ++p) std::copy_n(points_.data() + keys_[p].position * d_, d_, rows_.data() + p * d_);
+    std::copy(rows_.begin() + static_cast<std::ptrdiff_t>(begin * d_), rows_.begin() + static_cast<std::ptrdiff_t>(end * d_),
+              points_.begin() + static_cast<std::ptrdiff_t>(begin * d_));
+    for (std::size_t p = begin; p < end; ++p) order_[p] = keys_[p].index;
+  }
+
+  // The piece's nodes after the ones already here, its root's children given to `node`.
+  void splice(std::size_t node, const Piece& piece) {
+    const std::size_t offset = nodes_.size() - 1;  // piece node j (j >= 1) becomes offset + j
+    auto map = [&](std::size_t j) { return j == kLeaf ? kLeaf : offset + j; };
+    nodes_[node].left = map(piece.nodes[0].left);
+    nodes_[node].right = map(piece.nodes[0].right);
+    for (std::size_t j = 1; j < piece.nodes.size(); ++j) {
+      const Node& nd = piece.nodes[j];
+      nodes_.push_back({nd.begin, nd.end, map(nd.left), map(nd.right)});
+    }
+    box_.insert(box_.end(), piece.box.begin() + static_cast<std::ptrdiff_t>(2 * d_), piece.box.end());
   }
 
   std::size_t d_;
@@ -99,6 +174,8 @@ class KdTree {
   std::vector<double> points_;
   std::vector<Node> nodes_;
   std::vector<double> box_;  // per node: d lows, then d highs
+  std::vector<Key> keys_;    // scratch for the build: each part owns its range of positions
+  std::vector<double> rows_;
 };
 
 }  // namespace pixclust::detail

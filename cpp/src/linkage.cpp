@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
@@ -258,34 +259,50 @@ void sort_and_relabel(double* Z, std::size_t n) {
   });
   std::vector<double> sorted(4 * rows);
   for (std::size_t r = 0; r < rows; ++r) std::copy_n(Z + 4 * order[r], 4, sorted.begin() + static_cast<std::ptrdiff_t>(4 * r));
+  std::copy(sorted.begin(), sorted.end(), Z);
+  relabel_sorted(Z, n);
+}
 
-  // Union-find over the 2n-1 cluster ids: each merge gets the next id, n + row.
-  std::vector<std::size_t> parent(2 * n - 1), count(2 * n - 1, 1);
-  std::iota(parent.begin(), parent.end(), std::size_t{0});
-  auto find = [&parent](std::size_t v) {
+namespace {
+
+// Union-find over the 2n-1 cluster ids: each merge gets the next id, n + row. Each id's parent and
+// count side by side, in I (32 bits where they fit: half the memory the random accesses touch).
+template <class I>
+void relabel_ids(double* Z, std::size_t n) {
+  struct Cluster {
+    I parent, count;
+  };
+  std::vector<Cluster> c(2 * n - 1);
+  for (std::size_t v = 0; v < c.size(); ++v) c[v] = {static_cast<I>(v), 1};
+  auto find = [&c](std::size_t v) {
     std::size_t root = v;
-    while (parent[root] != root) root = parent[root];
-    while (parent[v] != root) {
-      const std::size_t next = parent[v];
-      parent[v] = root;
+    while (c[root].parent != root) root = c[root].parent;
+    while (c[v].parent != root) {
+      const std::size_t next = c[v].parent;
+      c[v].parent = static_cast<I>(root);
       v = next;
     }
     return root;
   };
-  for (std::size_t r = 0; r < rows; ++r) {
-    const double* in = sorted.data() + 4 * r;
-    std::size_t a = find(static_cast<std::size_t>(in[0]));
-    std::size_t b = find(static_cast<std::size_t>(in[1]));
+  for (std::size_t r = 0; r + 1 < n; ++r) {
+    double* row = Z + 4 * r;
+    std::size_t a = find(static_cast<std::size_t>(row[0]));
+    std::size_t b = find(static_cast<std::size_t>(row[1]));
     if (a > b) std::swap(a, b);
     const std::size_t id = n + r;
-    parent[a] = parent[b] = id;
-    count[id] = count[a] + count[b];
-    double* out = Z + 4 * r;
-    out[0] = static_cast<double>(a);
-    out[1] = static_cast<double>(b);
-    out[2] = in[2];
-    out[3] = static_cast<double>(count[id]);
+    c[a].parent = c[b].parent = static_cast<I>(id);
+    c[id].count = static_cast<I>(c[a].count + c[b].count);
+    row[0] = static_cast<double>(a);
+    row[1] = static_cast<double>(b);
+    row[3] = static_cast<double>(c[id].count);
   }
+}
+
+}  // namespace
+
+void relabel_sorted(double* Z, std::size_t n) {
+  if (2 * n - 1 <= std::numeric_limits<std::uint32_t>::max()) return relabel_ids<std::uint32_t>(Z, n);
+  relabel_ids<std::size_t>(Z, n);
 }
 
 template <class T>

@@ -1,14 +1,16 @@
 // Single linkage from observations in low dimension: the minimum spanning tree by Borůvka's rounds over
-// a kd-tree (kd_tree.hpp). Each round, every point finds its nearest point in another component, pruned
-// by box bounds and by the best edge its component has found so far; each component keeps the least
-// edge of its points; the components join along them.
+// a kd-tree (kd_tree.hpp). First every point's kKnn nearest others (searched from its own leaf upwards);
+// then each round every point finds its least edge out of its component: last round's if its far end is
+// still outside, else the first listed neighbour outside, else the tree, pruned by box bounds and by the
+// best edge its component has found so far; the components join along their least edges.
 //
-// Exact: edges are ordered by (distance, lower index, higher index), a total order, so the tree is the
-// one minimum spanning tree of that order whatever the thread count or the pruning order (a prune needs
-// a bound strictly above a candidate already found). When its distances are all different, every
-// minimum spanning tree gives SciPy's matrix (the merge at each height is then forced), so the result is
-// SciPy's bit for bit; with tied heights SciPy's matrix depends on Prim's visiting order, and the caller
-// runs Prim's instead (mst_vector.cpp; tests/test_linkage_vector.py, test_boruvka_*).
+// Exact: edges are ordered by (key, lower index, higher index), a total order (the key is the squared
+// distance for euclidean), so the tree is the one minimum spanning tree of that order whatever the
+// thread count or the pruning order (a prune needs a bound strictly above a candidate already found).
+// When its heights are all different, every minimum spanning tree gives SciPy's matrix (the merge at
+// each height is then forced), so the result is SciPy's bit for bit; with tied heights SciPy's matrix
+// depends on Prim's visiting order, and the caller runs Prim's instead (mst_vector.cpp;
+// tests/test_linkage_vector.py, test_boruvka_*).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -25,21 +27,52 @@ namespace pixclust::detail {
 namespace {
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+constexpr std::uint32_t kNoPos = static_cast<std::uint32_t>(-1);
+constexpr std::uint64_t kNoEnds = static_cast<std::uint64_t>(-1);
 constexpr std::size_t kLeafSize = 16;
 constexpr std::size_t kPointsPerItem = 512;  // tree positions per parallel work item
 
+// Edges are compared by key: the squared distance for euclidean (the root is monotone, so the order is
+// only finer, and the heights are the roots of the same sums, as pdist takes them), else the distance.
+template <VectorMetric M>
+constexpr VectorMetric key_metric() {
+  return M == VectorMetric::euclidean ? VectorMetric::sqeuclidean : M;
+}
+
+// vector_distance<K> on the tree's double copies, with the dimension D fixed at compile time when not 0.
+template <VectorMetric K, std::size_t D>
+inline double key_distance(const double* a, const double* b, std::size_t d) {
+  const std::size_t dd = D != 0 ? D : d;
+  double s = 0.0;
+  for (std::size_t k = 0; k < dd; ++k) {
+    const double diff = a[k] - b[k];
+    if constexpr (K == VectorMetric::sqeuclidean) {
+      s += diff * diff;
+    } else if constexpr (K == VectorMetric::cityblock) {
+      s += std::fabs(diff);
+    } else {
+      const double a_diff = std::fabs(diff);
+      s = a_diff > s ? a_diff : s;
+    }
+  }
+  return s;
+}
+
 struct Edge {
-  double dist;
+  double key;
   std::size_t a, b;  // observation indices, a < b
 };
 
+constexpr Edge kNoEdge{std::numeric_limits<double>::infinity(), kNone, kNone};
+
 inline bool less(const Edge& x, const Edge& y) {
-  if (x.dist != y.dist) return x.dist < y.dist;
+  if (x.key != y.key) return x.key < y.key;
   return x.a < y.a || (x.a == y.a && x.b < y.b);
 }
 
-inline void lower_to(std::atomic<double>& bound, double value) {
-  double cur = bound.load(std::memory_order_relaxed);
+template <class V>
+inline void lower_to(std::atomic<V>& bound, V value) {
+  V cur = bound.load(std::memory_order_relaxed);
   while (value < cur && !bound.compare_exchange_weak(cur, value, std::memory_order_relaxed)) {
   }
 }
@@ -65,41 +98,60 @@ class UnionFind {
   std::vector<std::size_t> parent_;
 };
 
-// Each point's kKnn nearest others in (distance, index) order, found once: in a later round a point's
+// Each point's kKnn nearest others in (key, index) order, found once: in a later round a point's
 // least edge out of its component is the first of them outside it, and a point whose whole list is
-// inside needs the tree only if its last listed distance could still beat its component's best edge.
+// inside needs the tree only if its last listed key could still beat its component's best edge.
 constexpr std::size_t kKnn = 8;
 
-template <VectorMetric M>
+template <VectorMetric K, std::size_t D>
 class Boruvka {
  public:
   Boruvka(const KdTree& tree, std::size_t n)
-      : t_(tree), n_(n), k_(std::min(kKnn, n - 1)), comp_(n), node_comp_(tree.nodes().size()), bound_(n),
-        best_(n), knn_dist_(n * k_), knn_pos_(n * k_) {}
+      : t_(tree), n_(n), k_(std::min(kKnn, n - 1)), comp_(n), node_comp_(tree.nodes().size()), bound_(n), ends_(n),
+        best_(n, kNoEdge), other_(n, kNoPos), sure_(n, 0), cursor_(n, 0), knn_pos_(n * k_), last_key_(n),
+        parent_(tree.nodes().size(), 0), leaf_of_(n) {
+    const auto& nodes = tree.nodes();
+    for (std::size_t id = 0; id < nodes.size(); ++id) {
+      if (nodes[id].left != KdTree::kLeaf) {
+        parent_[nodes[id].left] = parent_[nodes[id].right] = static_cast<std::uint32_t>(id);
+      } else {
+        for (std::size_t p = nodes[id].begin; p < nodes[id].end; ++p) leaf_of_[p] = static_cast<std::uint32_t>(id);
+      }
+    }
+  }
 
   // The n - 1 edges, in the order they were found.
   std::vector<Edge> run(int threads, CancelPoller& poller) {
     parallel_points(threads, poller, [&](std::size_t p) { nearest_k(p); });
+    std::vector<std::size_t> roots(n_);
+    for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = t_.index(p);
     UnionFind uf(n_);
     std::vector<Edge> edges;
     edges.reserve(n_ - 1);
-    std::vector<Edge> least(n_);
     while (edges.size() + 1 < n_) {
-      for (std::size_t p = 0; p < n_; ++p) comp_[p] = uf.find(t_.index(p));
       label_nodes();
-      // first from the lists (their minima are a deterministic bound), then the tree where still needed
-      for (auto& b : bound_) b.store(std::numeric_limits<double>::infinity(), std::memory_order_relaxed);
-      parallel_points(threads, poller, [&](std::size_t p) { best_[p] = listed_outside(p); });
+      for (const std::size_t r : roots) {
+        bound_[r].store(std::numeric_limits<double>::infinity(), std::memory_order_relaxed);
+        ends_[r].store(kNoEnds, std::memory_order_relaxed);
+      }
+      // first what is known without the tree (its minima are a deterministic bound), then the tree where needed
+      parallel_points(threads, poller, [&](std::size_t p) { known_outside(p); });
       parallel_points(threads, poller, [&](std::size_t p) {
-        if (best_[p].a == kNone && knn_dist_[p * k_ + k_ - 1] <= bound_[comp_[p]].load(std::memory_order_relaxed))
-          best_[p] = nearest_outside(p);
+        if (best_[p].a == kNone && last_key_[p] <= bound_[comp_[p]].load(std::memory_order_relaxed))
+          nearest_outside(p);
       });
-      // each component's least edge, folded in position order (the order cannot matter: a total order)
-      std::fill(least.begin(), least.end(), Edge{std::numeric_limits<double>::infinity(), kNone, kNone});
-      for (std::size_t p = 0; p < n_; ++p)
-        if (best_[p].a != kNone && less(best_[p], least[comp_[p]])) least[comp_[p]] = best_[p];
-      for (const Edge& e : least)
-        if (e.a != kNone && uf.join(e.a, e.b)) edges.push_back(e);
+      // each component's least edge: its bound is the least key found, and the ends break a tie in key
+      parallel_points(threads, poller, [&](std::size_t p) {
+        const std::size_t c = comp_[p];
+        if (best_[p].a != kNone && best_[p].key == bound_[c].load(std::memory_order_relaxed))
+          lower_to(ends_[c], (std::uint64_t{best_[p].a} << 32) | best_[p].b);
+      });
+      for (const std::size_t r : roots) {
+        const std::uint64_t ends = ends_[r].load(std::memory_order_relaxed);
+        const Edge e{bound_[r].load(std::memory_order_relaxed), ends >> 32, ends & 0xffffffffu};
+        if (ends != kNoEnds && uf.join(e.a, e.b)) edges.push_back(e);
+      }
+      relabel(uf, roots, threads, poller);
       poller.poll(static_cast<double>(edges.size()) / static_cast<double>(n_ - 1));
     }
     return edges;
@@ -114,6 +166,19 @@ class Boruvka {
       for (std::size_t p = item * kPointsPerItem; p < end; ++p) body(p);
     });
     poller.poll();
+  }
+
+  // comp_ after the joins: each old root's new root, found once, then read by every point.
+  void relabel(UnionFind& uf, std::vector<std::size_t>& roots, int threads, CancelPoller& poller) {
+    std::vector<std::size_t>& root_of = scratch_;
+    root_of.resize(n_);
+    std::size_t kept = 0;
+    for (const std::size_t r : roots) {
+      root_of[r] = uf.find(r);
+      if (root_of[r] == r) roots[kept++] = r;
+    }
+    roots.resize(kept);
+    parallel_points(threads, poller, [&](std::size_t p) { comp_[p] = root_of[comp_[p]]; });
   }
 
   // node_comp_: the component of every point under a node, or kNone when they differ
@@ -132,101 +197,138 @@ class Boruvka {
     }
   }
 
-  Edge edge_to(std::size_t p, std::size_t r, double dist) const {
+  Edge edge_to(std::size_t p, std::size_t r, double key) const {
     const std::size_t i = t_.index(p), j = t_.index(r);
-    return Edge{dist, std::min(i, j), std::max(i, j)};
+    return Edge{key, std::min(i, j), std::max(i, j)};
   }
 
-  // The first listed neighbour outside p's component: in (distance, index) order, which for a fixed p is
-  // the edge order, so it is p's least edge out.
-  Edge listed_outside(std::size_t p) {
-    for (std::size_t s = 0; s < k_; ++s) {
+  void keep(std::size_t p, const Edge& e, std::size_t r, bool sure) {
+    best_[p] = e;
+    other_[p] = static_cast<std::uint32_t>(r);
+    sure_[p] = sure;
+  }
+
+  // p's least edge out of its component when known without the tree: last round's, if its far end is
+  // still outside (the component has only grown, so nothing new can beat it), else the first listed
+  // neighbour outside, in (key, index) order, which for a fixed p is the edge order.
+  void known_outside(std::size_t p) {
+    const std::size_t c = comp_[p];
+    if (sure_[p] && comp_[other_[p]] != c) {
+      lower_to(bound_[c], best_[p].key);
+      return;
+    }
+    keep(p, kNoEdge, kNoPos, false);
+    for (std::size_t s = cursor_[p]; s < k_; ++s) {
       const std::size_t r = knn_pos_[p * k_ + s];
-      if (comp_[r] != comp_[p]) {
-        const Edge e = edge_to(p, r, knn_dist_[p * k_ + s]);
-        lower_to(bound_[comp_[p]], e.dist);
-        return e;
+      if (comp_[r] != c) {
+        keep(p, edge_to(p, r, key_distance<K, D>(t_.point(p), t_.point(r), t_.dim())), r, true);
+        lower_to(bound_[c], best_[p].key);
+        cursor_[p] = static_cast<std::uint8_t>(s + 1);  // if it joins p's component, it stays inside
+        return;
       }
     }
-    return Edge{std::numeric_limits<double>::infinity(), kNone, kNone};
+    cursor_[p] = static_cast<std::uint8_t>(k_);  // inside for good: components only grow
   }
 
-  // The k_ nearest other points of p by (distance, index), kept as a sorted list (k_ is small).
+  // The k_ nearest other points of p by (key, index), kept as a sorted list (k_ is small). From p's
+  // leaf upwards: each ancestor's other child, until nothing outside the node reached can make the list.
   void nearest_k(std::size_t p) {
-    double* dist = knn_dist_.data() + p * k_;
+    double key[kKnn];
     std::uint32_t* pos = knn_pos_.data() + p * k_;
     std::size_t found = 0;
     const double* q = t_.point(p);
     auto before = [&](double d1, std::size_t r1, double d2, std::size_t r2) {
       return d1 < d2 || (d1 == d2 && t_.index(r1) < t_.index(r2));
     };
-    search(q, [&](std::size_t) { return found < k_ ? std::numeric_limits<double>::infinity() : dist[k_ - 1]; },
-           [&](std::size_t r) {
-             if (r == p) return;
-             const double dr = vector_distance<M>(q, t_.point(r), t_.dim(), 0.0, 0.0);
-             if (found == k_ && !before(dr, r, dist[k_ - 1], pos[k_ - 1])) return;
-             std::size_t s = found < k_ ? found++ : k_ - 1;
-             for (; s > 0 && before(dr, r, dist[s - 1], pos[s - 1]); --s) {
-               dist[s] = dist[s - 1];
-               pos[s] = pos[s - 1];
-             }
-             dist[s] = dr;
-             pos[s] = static_cast<std::uint32_t>(r);
-           });
+    auto limit = [&](std::size_t) { return found < k_ ? std::numeric_limits<double>::infinity() : key[k_ - 1]; };
+    auto visit = [&](std::size_t r) {
+      if (r == p) return;
+      const double dr = key_distance<K, D>(q, t_.point(r), t_.dim());
+      if (found == k_ && !before(dr, r, key[k_ - 1], pos[k_ - 1])) return;
+      std::size_t s = found < k_ ? found++ : k_ - 1;
+      for (; s > 0 && before(dr, r, key[s - 1], pos[s - 1]); --s) {
+        key[s] = key[s - 1];
+        pos[s] = pos[s - 1];
+      }
+      key[s] = dr;
+      pos[s] = static_cast<std::uint32_t>(r);
+    };
+    const auto& nodes = t_.nodes();
+    std::size_t node = leaf_of_[p];
+    for (std::size_t r = nodes[node].begin; r < nodes[node].end; ++r) visit(r);
+    // strictly above: a point at the bound may still win on its index
+    while (node != 0 && !(found == k_ && t_.exit_bound<K, D>(q, node) > key[k_ - 1])) {
+      const KdTree::Node& up = nodes[parent_[node]];
+      const std::size_t other = up.left == node ? up.right : up.left;
+      if (!(t_.box_bound<K, D>(q, other) > limit(other))) descend(q, other, limit, visit);
+      node = parent_[node];
+    }
+    last_key_[p] = key[k_ - 1];
   }
 
-  // p's least edge to a point outside its component, by the tree.
-  Edge nearest_outside(std::size_t p) {
+  // p's least edge to a point outside its component, by the tree. Sure only if nothing was pruned by
+  // the component's bound below it (the bound only falls, and it is at most the edge found).
+  void nearest_outside(std::size_t p) {
     const std::size_t c = comp_[p];
-    Edge best{std::numeric_limits<double>::infinity(), kNone, kNone};
+    Edge best = kNoEdge;
+    std::size_t other = kNone;
     std::atomic<double>& shared = bound_[c];
     const double* q = t_.point(p);
     search(q,
            [&](std::size_t id) {
-             return node_comp_[id] == c ? -1.0 : std::min(best.dist, shared.load(std::memory_order_relaxed));
+             return node_comp_[id] == c ? -1.0 : std::min(best.key, shared.load(std::memory_order_relaxed));
            },
            [&](std::size_t r) {
              if (comp_[r] == c) return;
-             const Edge e = edge_to(p, r, vector_distance<M>(q, t_.point(r), t_.dim(), 0.0, 0.0));
+             const Edge e = edge_to(p, r, key_distance<K, D>(q, t_.point(r), t_.dim()));
              if (less(e, best)) {
                best = e;
-               lower_to(shared, e.dist);
+               other = r;
+               lower_to(shared, e.key);
              }
            });
-    return best;
+    keep(p, best, other, best.a != kNone && best.key <= shared.load(std::memory_order_relaxed));
   }
 
-  // Depth-first over the tree, nearer child first, skipping a node whose box bound is above limit(node)
+  // Depth-first from the root, nearer child first, skipping a node whose box bound is above limit(node)
   // (strictly: a point at the limit may still win on its index); visit(r) for each position r reached.
   template <class Limit, class Visit>
   void search(const double* q, const Limit& limit, const Visit& visit) const {
-    thread_local std::vector<std::size_t> stack;
-    stack.clear();
-    stack.push_back(0);
-    const auto& nodes = t_.nodes();
-    while (!stack.empty()) {
-      const std::size_t id = stack.back();
-      stack.pop_back();
-      if (t_.box_bound<M>(q, id) > limit(id)) continue;
-      const KdTree::Node& nd = nodes[id];
-      if (nd.left == KdTree::kLeaf) {
-        for (std::size_t r = nd.begin; r < nd.end; ++r) visit(r);
-        continue;
-      }
-      const bool left_first = t_.box_bound<M>(q, nd.left) <= t_.box_bound<M>(q, nd.right);
-      stack.push_back(left_first ? nd.right : nd.left);  // pushed last, searched first: the nearer one
-      stack.push_back(left_first ? nd.left : nd.right);
+    if (!(t_.box_bound<K, D>(q, 0) > limit(0))) descend(q, 0, limit, visit);
+  }
+
+  template <class Limit, class Visit>
+  void descend(const double* q, std::size_t id, const Limit& limit, const Visit& visit) const {
+    const KdTree::Node& nd = t_.nodes()[id];
+    if (nd.left == KdTree::kLeaf) {
+      for (std::size_t r = nd.begin; r < nd.end; ++r) visit(r);
+      return;
     }
+    double near_bound = t_.box_bound<K, D>(q, nd.left), far_bound = t_.box_bound<K, D>(q, nd.right);
+    std::size_t near = nd.left, far = nd.right;
+    if (far_bound < near_bound) {
+      std::swap(near, far);
+      std::swap(near_bound, far_bound);
+    }
+    if (!(near_bound > limit(near))) descend(q, near, limit, visit);
+    if (!(far_bound > limit(far))) descend(q, far, limit, visit);
   }
 
   const KdTree& t_;
   std::size_t n_, k_;
   std::vector<std::size_t> comp_;           // by tree position: the component's root observation
   std::vector<std::size_t> node_comp_;      // by node
-  std::vector<std::atomic<double>> bound_;  // by component root: the least edge found so far this round
-  std::vector<Edge> best_;                  // by tree position: the point's least edge out of its component
-  std::vector<double> knn_dist_;            // by tree position: k_ distances, ascending
-  std::vector<std::uint32_t> knn_pos_;      // and the neighbours' tree positions
+  std::vector<std::atomic<double>> bound_;  // by component root: the least key found so far this round
+  std::vector<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
+  std::vector<Edge> best_;                  // by tree position: the point's least edge out found this round
+  std::vector<std::uint32_t> other_;        // and the tree position of its far end
+  std::vector<std::uint8_t> sure_;          // whether best_ is the point's least edge out (not pruned)
+  std::vector<std::uint8_t> cursor_;        // the first listed neighbour that may be outside
+  std::vector<std::uint32_t> knn_pos_;      // by tree position: k_ neighbours' tree positions, nearest first
+  std::vector<double> last_key_;            // and the last one's key
+  std::vector<std::uint32_t> parent_;       // by node (the root's is 0)
+  std::vector<std::uint32_t> leaf_of_;      // by tree position
+  std::vector<std::size_t> scratch_;
 };
 
 // The largest distance any two observations can have is at most the distance between the corners of
@@ -236,19 +338,44 @@ bool distances_finite(const KdTree& tree) {
   return std::isfinite(vector_distance<M>(tree.lo(0), tree.hi(0), tree.dim(), 0.0, 0.0));
 }
 
+// The edges in order, sorted in kSortPieces pieces on the threads, then merged pairwise: the order is
+// total, so there is one sorted sequence whatever the thread count.
+constexpr std::size_t kSortPieces = 8;
+
+void sort_edges(std::vector<Edge>& edges, int threads, CancelPoller& poller) {
+  const auto at = [&](std::size_t piece) {
+    return edges.begin() + static_cast<std::ptrdiff_t>(edges.size() * piece / kSortPieces);
+  };
+  for_items(kSortPieces, 1, threads, poller, [&](std::size_t i) { std::sort(at(i), at(i + 1), less); });
+  for (std::size_t width = 1; width < kSortPieces; width *= 2)
+    for_items(kSortPieces / (2 * width), 1, threads, poller, [&](std::size_t j) {
+      std::inplace_merge(at(2 * j * width), at((2 * j + 1) * width), at((2 * j + 2) * width), less);
+    });
+}
+
+// The tree's edges as SciPy's matrix, or false when two heights tie (SciPy's matrix then depends on
+// Prim's visiting order).
+template <VectorMetric M>
+bool write_edges(std::vector<Edge>& edges, double* Z, std::size_t n, int threads, CancelPoller& poller) {
+  sort_edges(edges, threads, poller);  // heights ascending: sqrt is monotone
+  for (std::size_t k = 0; k < edges.size(); ++k) {
+    const double h = M == VectorMetric::euclidean ? std::sqrt(edges[k].key) : edges[k].key;
+    if (k > 0 && h == Z[4 * (k - 1) + 2]) return false;
+    write_merge(Z, k, edges[k].a, edges[k].b, h, 0.0);
+  }
+  relabel_sorted(Z, n);
+  return true;
+}
+
 template <VectorMetric M, class T>
 bool boruvka(const T* X, std::size_t n, std::size_t d, double* Z, int threads, CancelPoller& poller) {
   if (n > std::numeric_limits<std::uint32_t>::max()) return false;  // neighbour lists hold 32-bit positions
-  const KdTree tree(X, n, d, kLeafSize);
+  const KdTree tree(X, n, d, kLeafSize, threads, poller);
   if (!distances_finite<M>(tree)) return false;
-  const std::vector<Edge> edges = Boruvka<M>(tree, n).run(threads, poller);
-  std::vector<double> heights(edges.size());
-  for (std::size_t k = 0; k < edges.size(); ++k) heights[k] = edges[k].dist;
-  std::sort(heights.begin(), heights.end());
-  if (std::adjacent_find(heights.begin(), heights.end()) != heights.end()) return false;
-  for (std::size_t k = 0; k < edges.size(); ++k) write_merge(Z, k, edges[k].a, edges[k].b, edges[k].dist, 0.0);
-  sort_and_relabel(Z, n);
-  return true;
+  std::vector<Edge> edges = dispatch_dim(d, [&](auto dim) {
+    return Boruvka<key_metric<M>(), decltype(dim)::value>(tree, n).run(threads, poller);
+  });
+  return write_edges<M>(edges, Z, n, threads, poller);
 }
 
 }  // namespace
