@@ -90,10 +90,9 @@ def _photo(args: argparse.Namespace, paths: dict[str, str], written: Written, pr
         written.append((paths["compare"], "original + 10, 8, 6, 4, 2 colours, with palette strips"))
         save_figure(plot.palette(r8, title="chelsea.png: 8 colours by share of pixels"), paths["palette"], True)
         written.append((paths["palette"], "the 8 colours, ordered by share"))
-    # every third pixel: the palette tree is O(m^2) in the m distinct colours for now (about 10^4 here)
-    with progress.step("Ward's tree of the colours of every third pixel"):
-        tree = pixclust.palette_tree(np.ascontiguousarray(img[::3, ::3]), n_threads=args.threads)
-        title = f"chelsea.png (every third pixel): Ward's tree of {tree.colors.shape[0]} colours, last 12 clusters"
+    with progress.step("Ward's tree of every colour of the photo"):
+        tree = pixclust.palette_tree(img, n_threads=args.threads)
+        title = f"chelsea.png: Ward's tree of its {tree.colors.shape[0]} colours, last 12 clusters"
         save_figure(plot.palette_tree(tree, 12, title=title), paths["colour tree"], True)
         written.append((paths["colour tree"], "Ward's tree of the colours, the last 12 clusters as swatches"))
 
