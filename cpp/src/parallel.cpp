@@ -101,8 +101,11 @@ int runnable_threads(int wanted) noexcept {
   return std::max(1, std::min(wanted, free_cpus));
 }
 
-thread_local double progress_share = -1.0;
+double& progress_share() noexcept {
+  thread_local double share = -1.0;
+  return share;
+}
 
 }  // namespace pixclust::detail
 
-double pixclust::kernel_progress() noexcept { return detail::progress_share; }
+double pixclust::kernel_progress() noexcept { return detail::progress_share(); }

@@ -75,8 +75,10 @@ class ExceptionCatcher {
   std::exception_ptr error_;
 };
 
-// What kernel_progress() returns on this thread (the poller of the running kernel sets it).
-extern thread_local double progress_share;
+// What kernel_progress() returns on this thread (the poller of the running kernel sets it): a function
+// over a thread_local in parallel.cpp, since UBSan saw an extern thread_local here as a null pointer in
+// the sanitized tests/cpp/test_parallel (tests/test_cpp.py).
+double& progress_share() noexcept;
 
 // Calls the user's check at most every `interval` (the first poll always calls it): cheap enough to
 // call after every block of work. Only ever call poll() from the thread that called the kernel. While
@@ -87,17 +89,18 @@ class CancelPoller {
   explicit CancelPoller(const CancelCheck& check,
                         std::chrono::milliseconds interval = std::chrono::milliseconds(50))
       : check_(check), interval_(interval), last_(std::chrono::steady_clock::now() - interval),
-        outer_share_(progress_share) {
-    progress_share = -1.0;
+        outer_share_(progress_share()) {
+    progress_share() = -1.0;
   }
-  ~CancelPoller() { progress_share = outer_share_; }  // back to the calling kernel's share, or -1
+  ~CancelPoller() { progress_share() = outer_share_; }  // back to the calling kernel's share, or -1
   CancelPoller(const CancelPoller&) = delete;
   CancelPoller& operator=(const CancelPoller&) = delete;
 
   // poll(), having done `share` (0 to 1) of the kernel's work.
   void poll(double share) {
-    const bool edge = progress_share < 0.0 || (share >= 1.0 && progress_share < 1.0);
-    progress_share = share;
+    double& now = progress_share();
+    const bool edge = now < 0.0 || (share >= 1.0 && now < 1.0);
+    now = share;
     if (edge) last_ = std::chrono::steady_clock::now() - interval_;
     poll();
   }
