@@ -34,7 +34,8 @@ from pathlib import Path
 METHODS = ["single", "ward", "centroid", "median"]
 LIBRARIES = ["pixclust", "fastcluster", "quitefastmst", "scipy"]
 
-CHILD = r"""
+# Both children's preamble: the resident-set figures of /proc/self/status, in KiB.
+STATUS = r"""
 import json, sys, time
 import numpy as np
 
@@ -44,6 +45,9 @@ def status_kib(key):
             if line.startswith(key):
                 return int(line.split()[1])
 
+"""
+
+CHILD = STATUS + r"""
 library, method, path = sys.argv[1:4]
 X = np.load(path)
 if library == "pixclust":
@@ -68,17 +72,8 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mib": (status_kib("VmHWM
 """
 
 
-PALETTE_CHILD = r"""
-import json, sys, time
-import numpy as np
+PALETTE_CHILD = STATUS + r"""
 import pixclust
-
-def status_kib(key):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key):
-                return int(line.split()[1])
-
 path, noise = sys.argv[1], int(sys.argv[2])
 img = np.load(path)
 if noise:
