@@ -1,8 +1,9 @@
 """Floyd-Steinberg dithering of a 12-megapixel photo onto k colours: pixclust vs Pillow.
 
     python benchmarks/bench_dither.py [--repeat 3]
+    python benchmarks/bench_dither.py --size 400 300 --repeat 1   # a quick look
 
-The photo is the bundled cat, Lanczos-upscaled to 4000 x 3000 (over a million distinct colours, as a
+The photo is the bundled cat, Lanczos-upscaled to 4000 x 3000 (--size) (over a million distinct colours, as a
 camera photo has). Palettes come from pixclust.quantize. Pillow's ``Image.quantize(palette=...,
 dither=FLOYDSTEINBERG)`` is the peer: the same job (palette colour plus error diffusion), though not the
 same bits (Pillow scans every row left to right and rounds differently; pixclust is serpentine). Pillow
@@ -35,11 +36,12 @@ def best(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--size", type=int, nargs=2, default=(4000, 3000), metavar=("WIDTH", "HEIGHT"))
     args = parser.parse_args()
     with Image.open(files("pixclust") / "data" / "chelsea.png") as im:
-        big = im.convert("RGB").resize((4000, 3000), Image.LANCZOS)
+        big = im.convert("RGB").resize(tuple(args.size), Image.LANCZOS)
     img = np.asarray(big)
-    print(f"image: {img.shape[1]} x {img.shape[0]} RGB uint8 ({img.shape[0] * img.shape[1] / 1e6:.0f} MP)")
+    print(f"image: {img.shape[1]} x {img.shape[0]} RGB uint8 ({img.shape[0] * img.shape[1] / 1e6:.2g} MP)")
     with Image.open(files("pixclust") / "data" / "chelsea.png") as im:
         small = np.asarray(im.convert("RGB"))
     print(f"{'k':>4} | {'pixclust.dither':>15} | {'Pillow quantize+FS':>18} | {'Pillow / pixclust':>17} | "

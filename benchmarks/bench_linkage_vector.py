@@ -24,6 +24,7 @@ during the call and its high-water mark, and the number of colours.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -124,7 +125,13 @@ def measure(library: str, method: str, path: str, timeout: float) -> dict | None
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _installed(lib: str) -> bool:
+    return importlib.util.find_spec(lib) is not None
+
+
 def _runs(lib: str, n: int, method: str, args: argparse.Namespace) -> bool:
+    if not _installed(lib):
+        return False
     if lib == "scipy":
         return 8 * n * (n - 1) / 2 <= args.scipy_max_bytes
     if lib == "fastcluster":
@@ -157,6 +164,9 @@ def main() -> None:
     if args.million:
         runs += [(1_000_000, d, "single") for d in args.dims]
     print(f"cores: {os.cpu_count()}")
+    missing = [lib for lib in LIBRARIES if not _installed(lib)]
+    if missing:  # a peer that is not installed is left out ("-"), as bench_kmeans.py does
+        print(f"not installed, left out: {', '.join(missing)} (pip install -e '.[bench]')")
     header = f"{'n':>8} {'d':>3} {'method':<9}" + "".join(f"{lib + ' s':>15}{'MiB':>8}" for lib in LIBRARIES)
     print(header + f"{'fc/px':>8}{'qf/px':>8}{'sp/px':>8}")
     with tempfile.TemporaryDirectory() as tmp:

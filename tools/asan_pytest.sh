@@ -64,8 +64,9 @@ echo "== Python tests against the sanitized module"
 start=$SECONDS
 if [ $# -eq 0 ]; then
   # The MemoryError test caps the address space a little above what the process uses; ASan's shadow
-  # memory needs terabytes of it. The docs build runs no C++ that the other tests do not.
-  set -- tests -m "not cpp and not docs" \
+  # memory needs terabytes of it. The docs build runs no C++ that the other tests do not, nor do the
+  # benchmarks at their tiny sizes (tests/test_benchmarks.py).
+  set -- tests -m "not cpp and not docs and not bench" \
     --deselect tests/test_linkage.py::test_working_copy_that_does_not_fit_raises_memory_error_with_its_size
 fi
 status=0

@@ -29,6 +29,7 @@ python3 -m venv "$work/venv"
 wheel=$(ls "$work"/wheelhouse/*.whl)
 "$work/venv/bin/pip" install -q "${wheel}[test]"
 cd "$work"
-# The docs build reads the source tree (docs/, examples/) and has run in the first step.
-PIXCLUST_EXPECT_INSTALLED=1 "$work/venv/bin/python" -m pytest "$repo/tests" -m "not cpp and not docs" \
+# The docs build and the benchmark scripts read the source tree (docs/, examples/, benchmarks/) and ran
+# in the first step.
+PIXCLUST_EXPECT_INSTALLED=1 "$work/venv/bin/python" -m pytest "$repo/tests" -m "not cpp and not docs and not bench" \
   -p no:cacheprovider --rootdir "$repo" -q
