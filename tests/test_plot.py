@@ -193,6 +193,28 @@ def test_large_dendrogram_is_truncated_and_labels_do_not_collide() -> None:
     assert "cut into 6 clusters" in fig.axes[0].get_title()
 
 
+@pytest.mark.parametrize("method", ["ward", "single", "centroid"])
+def test_truncated_dendrogram_marks_the_hidden_merges_where_scipy_does(method: str) -> None:
+    # SciPy's show_contracted draws one Ellipse per hidden merge (28 s at 40,000 points); ours is one
+    # scatter: the same places, taken from SciPy's own patches.
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PathCollection
+    from matplotlib.patches import Ellipse
+
+    X = np.random.default_rng(3).normal(size=(300, 2))
+    Z = linkage(X, method)
+    ax = plot.dendrogram(Z, max_leaves=25).axes[0]
+    (marks,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    ours = sorted(map(tuple, marks.get_offsets().data.tolist()))
+    fig, ref_ax = plt.subplots()
+    R = scipy_dendrogram(Z, truncate_mode="lastp", p=25, show_contracted=True, ax=ref_ax)
+    theirs = sorted((float(e.center[0]), float(e.center[1])) for e in ref_ax.patches if isinstance(e, Ellipse))
+    plt.close(fig)
+    # every merge but the 24 drawn and the shown leaves' own
+    assert len(theirs) == 299 - 24 - sum(leaf >= 300 for leaf in R["leaves"])
+    assert ours == theirs
+
+
 def test_dendrogram_rejects_bad_input() -> None:
     with pytest.raises(ValueError):
         plot.dendrogram(np.zeros((3, 3)))
