@@ -298,6 +298,7 @@ def write_image(
     metadata: Optional[Metadata] = None,
     background: tuple[int, int, int] = WHITE,
     lossless: bool = False,
+    png_level: Optional[int] = None,
 ) -> None:
     """Write an image atomically; a PNG of a palette image is written as a paletted PNG.
 
@@ -326,6 +327,8 @@ def write_image(
         background, never the colour it hid.
     lossless : bool
         Write a WebP losslessly (a lossy WebP of a k-colour image blurs it into thousands of colours).
+    png_level : int, optional
+        zlib's level (0-9) for a PNG over 2 megapixels (default 6; smaller ones get Pillow's ``optimize``).
 
     Examples
     --------
@@ -339,17 +342,18 @@ def write_image(
     True
     """
     fmt = _pil_format(path)
-    pil, options = _encoder(image, labels, palette, fmt, metadata, background, lossless)
+    pil, options = _encoder(image, labels, palette, fmt, metadata, background, lossless, png_level)
     with atomic_output(path, force=force) as tmp:
         pil.save(tmp, format=fmt, **options)
 
 
 def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, palette: Optional[np.ndarray] = None,
                  ext: str = ".png", metadata: Optional[Metadata] = None,
-                 background: tuple[int, int, int] = WHITE, lossless: bool = False) -> bytes:
+                 background: tuple[int, int, int] = WHITE, lossless: bool = False,
+                 png_level: Optional[int] = None) -> bytes:
     """The bytes :func:`write_image` would write to a file with extension ``ext`` (for a pipe)."""
     fmt = _pil_format(f"image{ext}")
-    pil, options = _encoder(image, labels, palette, fmt, metadata, background, lossless)
+    pil, options = _encoder(image, labels, palette, fmt, metadata, background, lossless, png_level)
     buf = io.BytesIO()
     pil.save(buf, format=fmt, **options)
     return buf.getvalue()
@@ -357,7 +361,8 @@ def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, pale
 
 def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str,
              metadata: Optional[Metadata] = None,
-             background: tuple[int, int, int] = (255, 255, 255), lossless: bool = False) -> tuple[Any, dict[str, Any]]:
+             background: tuple[int, int, int] = (255, 255, 255), lossless: bool = False,
+             png_level: Optional[int] = None) -> tuple[Any, dict[str, Any]]:
     """The Pillow image to save in format ``fmt``, and the save options."""
     Image = _pillow()
     if image.ndim == 3 and image.shape[2] in (2, 4):
@@ -368,7 +373,8 @@ def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[
         pil = pil.convert("RGB") if pil.mode in ("RGBA", "P", "LA") else pil.convert("L")
     # PNG "optimize" (the best zlib settings) is worth it for small files and far too slow for large ones.
     small = image.shape[0] * image.shape[1] <= 2_000_000
-    options: dict[str, Any] = ({"optimize": True} if small else {"compress_level": 6}) if fmt == "PNG" else {}
+    level = 6 if png_level is None else png_level
+    options: dict[str, Any] = ({"optimize": True} if small else {"compress_level": level}) if fmt == "PNG" else {}
     if fmt == "JPEG":
         options = {"quality": 95}
     if fmt == "WEBP":

@@ -11,8 +11,8 @@ from typing import Any, Optional
 import numpy as np
 
 from pixclust._cli.errors import CLIError
-from pixclust._cli.images import (check_dither, check_k, describe, dither_strength, fit_palette, hide_transparent,
-                                  map_visible, quantize_image, read_image_metadata)
+from pixclust._cli.images import (DITHERED_PNG_LEVEL, check_dither, check_k, describe, dither_strength, fit_palette,
+                                  hide_transparent, map_visible, quantize_image, read_image_metadata)
 from pixclust._cli.outputs import check_output, write_stdout
 from pixclust._cli.palettes import dump_json, entries, read_palette, table_lines
 from pixclust._cli.progress import Progress
@@ -57,15 +57,17 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
             with progress.step(f"dithering (strength {strength:g})"):
                 image, labels = pixclust.dither(img, res.palette, strength=strength, return_labels=True)
             image, labels = hide_transparent(img, image, labels, args.alpha)
+    level = None if strength is None else DITHERED_PNG_LEVEL
     if dest == "-":
         # Encoded whole before the first byte goes out: a failure leaves nothing half-written.
         write_stdout(_io.encode_image(image, labels=labels, palette=res.palette, ext=ext, metadata=meta,
-                                         background=args.background, lossless=args.lossless is not False))
+                                      background=args.background, lossless=args.lossless is not False,
+                                      png_level=level))
         out = sys.stderr if out is sys.stdout else out  # the report must not mix with the image
     else:
         with progress.step(f"writing {dest}"):
             _io.write_image(dest, image, labels=labels, palette=res.palette, force=args.force, metadata=meta,
-                            background=args.background, lossless=args.lossless is not False)
+                            background=args.background, lossless=args.lossless is not False, png_level=level)
     _note_dropped(args, meta, dest, ext)
     _report(args, img, res, dest, out)
     return 0

@@ -13,7 +13,7 @@ import numpy as np
 
 from pixclust._cli.errors import CLIError
 from pixclust._cli.frames import Source, destination, expand_inputs, probe, read_frame, read_still, write_animation
-from pixclust._cli.images import check_k, dither_strength
+from pixclust._cli.images import DITHERED_PNG_LEVEL, check_k, dither_strength
 from pixclust._cli.outputs import check_output_directory
 from pixclust._cli.palettes import table_lines
 from pixclust._cli.progress import Progress
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
                 else:
                     meta = None if args.strip else _io.read_metadata(source.path)  # kept as quantize keeps it
                     _io.write_image(dest, frames[0], labels=frame_labels[0], palette=res.palette, force=args.force,
-                                    metadata=meta)
+                                    metadata=meta, png_level=DITHERED_PNG_LEVEL if args.dither else None)
     _report(args, sources, dests, res, out)
     return 0
 
