@@ -160,6 +160,22 @@ def test_zero_strength_is_the_nearest_colour() -> None:
     np.testing.assert_array_equal(labels, d.argmin(axis=-1))
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("descending", [False, True])
+def test_exact_ties_go_to_the_lowest_index(channels: int, descending: bool) -> None:
+    # Every pixel is exactly midway between palette colours (an even lattice, odd pixel values), in
+    # either palette order: the candidates are scanned nearest-the-box-centre first, not by index.
+    rng = np.random.default_rng(channels)
+    levels = np.arange(0, 256, 2) if channels == 1 else np.arange(100, 112, 2)
+    levels = levels[::-1] if descending else levels
+    palette = np.stack(np.meshgrid(*[levels] * channels, indexing="ij"), -1).reshape(-1, channels).astype(np.uint8)
+    image = (2 * rng.integers(levels.min() // 2, levels.max() // 2, size=(40, 50, channels)) + 1).astype(np.uint8)
+    labels = pixclust.dither(image, palette, strength=0.0, return_labels=True)[1]
+    d = ((image[:, :, None, :].astype(np.int64) - palette.astype(np.int64)) ** 2).sum(axis=-1)
+    assert (np.sort(d, axis=-1)[..., 1] == d.min(axis=-1)).mean() > 0.9  # ties almost everywhere
+    np.testing.assert_array_equal(labels, d.argmin(axis=-1))
+
+
 def test_damping_lowers_the_colour_error_of_a_photo() -> None:
     from PIL import Image
 
