@@ -213,9 +213,12 @@ class Boruvka {
   // neighbour outside, in (key, index) order, which for a fixed p is the edge order.
   void known_outside(std::size_t p) {
     const std::size_t c = comp_[p];
-    if (sure_[p] && comp_[other_[p]] != c) {
-      lower_to(bound_[c], best_[p].key);
-      return;
+    if (sure_[p]) {
+      if (comp_[other_[p]] != c) {
+        lower_to(bound_[c], best_[p].key);
+        return;
+      }
+      last_key_[p] = std::max(last_key_[p], best_[p].key);  // the components only grow: no edge out is below it
     }
     keep(p, kNoEdge, kNoPos, false);
     for (std::size_t s = cursor_[p]; s < k_; ++s) {
@@ -230,40 +233,43 @@ class Boruvka {
     cursor_[p] = static_cast<std::uint8_t>(k_);  // inside for good: components only grow
   }
 
-  // The k_ nearest other points of p by (key, index), kept as a sorted list (k_ is small). From p's
-  // leaf upwards: each ancestor's other child, until nothing outside the node reached can make the list.
+  // The k_ nearest other points of p by (key, index), kept as a sorted list (k_ is small; empty slots
+  // have an infinite key, and every key is finite). From p's leaf upwards: each ancestor's other child,
+  // until nothing outside the node reached can make the list.
   void nearest_k(std::size_t p) {
     double key[kKnn];
     std::uint32_t* pos = knn_pos_.data() + p * k_;
-    std::size_t found = 0;
+    std::fill_n(key, k_, std::numeric_limits<double>::infinity());
     const double* q = t_.point(p);
-    auto before = [&](double d1, std::size_t r1, double d2, std::size_t r2) {
-      return d1 < d2 || (d1 == d2 && t_.index(r1) < t_.index(r2));
-    };
-    auto limit = [&](std::size_t) { return found < k_ ? std::numeric_limits<double>::infinity() : key[k_ - 1]; };
-    auto visit = [&](std::size_t r) {
-      if (r == p) return;
-      const double dr = key_distance<K, D>(q, t_.point(r), t_.dim());
-      if (found == k_ && !before(dr, r, key[k_ - 1], pos[k_ - 1])) return;
-      std::size_t s = found < k_ ? found++ : k_ - 1;
-      for (; s > 0 && before(dr, r, key[s - 1], pos[s - 1]); --s) {
+    const std::size_t last = k_ - 1;
+    auto insert = [&](double dr, std::size_t r) {
+      std::size_t s = last;
+      for (; s > 0 && (dr < key[s - 1] || (dr == key[s - 1] && t_.index(r) < t_.index(pos[s - 1]))); --s) {
         key[s] = key[s - 1];
         pos[s] = pos[s - 1];
       }
       key[s] = dr;
       pos[s] = static_cast<std::uint32_t>(r);
     };
+    auto limit = [&](std::size_t) { return key[last]; };
+    auto visit = [&](std::size_t begin, std::size_t end) {
+      for (std::size_t r = begin; r < end; ++r) {
+        const double dr = key_distance<K, D>(q, t_.point(r), t_.dim());
+        if (dr > key[last] || r == p) continue;  // the common case: nothing to do
+        if (dr < key[last] || t_.index(r) < t_.index(pos[last])) insert(dr, r);
+      }
+    };
     const auto& nodes = t_.nodes();
     std::size_t node = leaf_of_[p];
-    for (std::size_t r = nodes[node].begin; r < nodes[node].end; ++r) visit(r);
+    visit(nodes[node].begin, nodes[node].end);
     // strictly above: a point at the bound may still win on its index
-    while (node != 0 && !(found == k_ && t_.exit_bound<K, D>(q, node) > key[k_ - 1])) {
+    while (node != 0 && !(t_.exit_bound<K, D>(q, node) > key[last])) {
       const KdTree::Node& up = nodes[parent_[node]];
       const std::size_t other = up.left == node ? up.right : up.left;
-      if (!(t_.box_bound<K, D>(q, other) > limit(other))) descend(q, other, limit, visit);
+      if (!(t_.box_bound<K, D>(q, other) > key[last])) descend(q, other, limit, visit);
       node = parent_[node];
     }
-    last_key_[p] = key[k_ - 1];
+    last_key_[p] = key[last];
   }
 
   // p's least edge to a point outside its component, by the tree. Sure only if nothing was pruned by
@@ -278,20 +284,22 @@ class Boruvka {
            [&](std::size_t id) {
              return node_comp_[id] == c ? -1.0 : std::min(best.key, shared.load(std::memory_order_relaxed));
            },
-           [&](std::size_t r) {
-             if (comp_[r] == c) return;
-             const Edge e = edge_to(p, r, key_distance<K, D>(q, t_.point(r), t_.dim()));
-             if (less(e, best)) {
-               best = e;
-               other = r;
-               lower_to(shared, e.key);
+           [&](std::size_t begin, std::size_t end) {
+             for (std::size_t r = begin; r < end; ++r) {
+               if (comp_[r] == c) continue;
+               const Edge e = edge_to(p, r, key_distance<K, D>(q, t_.point(r), t_.dim()));
+               if (less(e, best)) {
+                 best = e;
+                 other = r;
+                 lower_to(shared, e.key);
+               }
              }
            });
     keep(p, best, other, best.a != kNone && best.key <= shared.load(std::memory_order_relaxed));
   }
 
   // Depth-first from the root, nearer child first, skipping a node whose box bound is above limit(node)
-  // (strictly: a point at the limit may still win on its index); visit(r) for each position r reached.
+  // (strictly: a point at the limit may still win on its index); visit(begin, end) for each leaf reached.
   template <class Limit, class Visit>
   void search(const double* q, const Limit& limit, const Visit& visit) const {
     if (!(t_.box_bound<K, D>(q, 0) > limit(0))) descend(q, 0, limit, visit);
@@ -301,7 +309,7 @@ class Boruvka {
   void descend(const double* q, std::size_t id, const Limit& limit, const Visit& visit) const {
     const KdTree::Node& nd = t_.nodes()[id];
     if (nd.left == KdTree::kLeaf) {
-      for (std::size_t r = nd.begin; r < nd.end; ++r) visit(r);
+      visit(nd.begin, nd.end);
       return;
     }
     double near_bound = t_.box_bound<K, D>(q, nd.left), far_bound = t_.box_bound<K, D>(q, nd.right);
