@@ -105,6 +105,40 @@ def test_boruvka_with_tied_distances_matches_scipy_for_any_thread_count(metric, 
         np.testing.assert_array_equal(_core.linkage_vector(X, "single", metric, None, threads), ref)
 
 
+def separated_blobs(rng, d):
+    """Blobs of very different sizes and spreads, far apart: inside each blob the components merge for
+    many rounds before any edge leaves it, and a point whose neighbour list and last edge out are all
+    inside its component is searched again only if the key of that edge could still win."""
+    count = 40
+    sizes = rng.integers(5, 300, count)
+    centres = rng.normal(size=(count, d)) * 1e4
+    spreads = 10.0 ** rng.uniform(-3, 1, count)
+    return rng.permutation(np.vstack([c + s * rng.normal(size=(m, d)) for c, s, m in zip(centres, spreads, sizes)]))
+
+
+@pytest.mark.parametrize("metric", METRICS[:4])
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+def test_boruvka_on_separated_blobs_matches_scipy_for_any_thread_count(metric, d):
+    X = separated_blobs(np.random.default_rng(d * 5 + len(metric)), d)
+    assert len(X) >= 2048  # Borůvka's size
+    ref = hierarchy.linkage(X, "single", metric)
+    for threads in (1, 2, 3):
+        np.testing.assert_array_equal(_core.linkage_vector(X, "single", metric, None, threads), ref)
+
+
+@pytest.mark.parametrize("metric", METRICS[:4])
+def test_boruvka_on_blobs_of_tied_triangles_matches_scipy(metric):
+    # the triangles' exact ties, in 8 groups far apart in a third dimension (for many rounds)
+    rng = np.random.default_rng(len(metric))
+    X = tied_triangles(800, rng)
+    group = np.floor(8 * X[:, 0] / (X[:, 0].max() + 1))
+    X = np.hstack([X, (1e9 * group + 1e6 * group**2)[:, None]])  # gaps that differ in every metric
+    ref = hierarchy.linkage(X, "single", metric)
+    assert np.all(np.diff(ref[:, 2]) > 0)
+    for threads in (1, 3):
+        np.testing.assert_array_equal(_core.linkage_vector(X, "single", metric, None, threads), ref)
+
+
 @pytest.mark.parametrize("metric", METRICS[:4])
 def test_tied_heights_leave_boruvka_for_prims(metric):
     # a grid of small integers with duplicates: SciPy's matrix depends on Prim's visiting order there

@@ -27,7 +27,7 @@ class KdTree {
   template <class T>
   KdTree(const T* X, std::size_t n, std::size_t d, std::size_t leaf_size, int threads, CancelPoller& poller)
       : d_(d), order_(n), points_(n * d), keys_(n), rows_(n * d) {
-    for (std::size_t i = 0; i < n; ++i) order_[i] = i;
+    for (std::size_t i = 0; i < n; ++i) order_[i] = static_cast<std::uint32_t>(i);
     for (std::size_t i = 0; i < n * d; ++i) points_[i] = static_cast<double>(X[i]);
     Piece top;
     std::vector<Part> parts;
@@ -146,7 +146,7 @@ class KdTree {
   // input, so the tree (and the search order) is too.
   void split(std::size_t begin, std::size_t mid, std::size_t end, std::size_t axis) {
     for (std::size_t p = begin; p < end; ++p)
-      keys_[p] = {points_[p * d_ + axis], static_cast<std::uint32_t>(order_[p]), static_cast<std::uint32_t>(p)};
+      keys_[p] = {points_[p * d_ + axis], order_[p], static_cast<std::uint32_t>(p)};
     const auto first = keys_.begin() + static_cast<std::ptrdiff_t>(begin);
     std::nth_element(first, keys_.begin() + static_cast<std::ptrdiff_t>(mid), keys_.begin() + static_cast<std::ptrdiff_t>(end),
                      [](const Key& a, const Key& b) { return a.value < b.value || (a.value == b.value && a.index < b.index); });
@@ -170,7 +170,7 @@ class KdTree {
   }
 
   std::size_t d_;
-  std::vector<std::size_t> order_;
+  std::vector<std::uint32_t> order_;  // n < 2^32
   std::vector<double> points_;
   std::vector<Node> nodes_;
   std::vector<double> box_;  // per node: d lows, then d highs

@@ -265,36 +265,31 @@ void sort_and_relabel(double* Z, std::size_t n) {
 
 namespace {
 
-// Union-find over the 2n-1 cluster ids: each merge gets the next id, n + row. Each id's parent and
-// count side by side, in I (32 bits where they fit: half the memory the random accesses touch).
+// Union-find over the n observations (each row's a and b are observations): union by size and path
+// halving keep the trees shallow, and each root holds its cluster's id (n + row once merged) and count.
+// I: 32 bits where 2n - 1 fits (a third less memory for the random accesses to touch).
 template <class I>
 void relabel_ids(double* Z, std::size_t n) {
-  struct Cluster {
-    I parent, count;
+  struct Set {
+    I parent, count, id;
   };
-  std::vector<Cluster> c(2 * n - 1);
-  for (std::size_t v = 0; v < c.size(); ++v) c[v] = {static_cast<I>(v), 1};
-  auto find = [&c](std::size_t v) {
-    std::size_t root = v;
-    while (c[root].parent != root) root = c[root].parent;
-    while (c[v].parent != root) {
-      const std::size_t next = c[v].parent;
-      c[v].parent = static_cast<I>(root);
-      v = next;
-    }
-    return root;
+  std::vector<Set> s(n);
+  for (std::size_t v = 0; v < n; ++v) s[v] = {static_cast<I>(v), 1, static_cast<I>(v)};
+  auto find = [&s](std::size_t v) {
+    while (s[v].parent != v) v = s[v].parent = s[s[v].parent].parent;
+    return v;
   };
   for (std::size_t r = 0; r + 1 < n; ++r) {
     double* row = Z + 4 * r;
     std::size_t a = find(static_cast<std::size_t>(row[0]));
     std::size_t b = find(static_cast<std::size_t>(row[1]));
-    if (a > b) std::swap(a, b);
-    const std::size_t id = n + r;
-    c[a].parent = c[b].parent = static_cast<I>(id);
-    c[id].count = static_cast<I>(c[a].count + c[b].count);
-    row[0] = static_cast<double>(a);
-    row[1] = static_cast<double>(b);
-    row[3] = static_cast<double>(c[id].count);
+    if (s[a].count < s[b].count) std::swap(a, b);  // b joins a
+    const I count = static_cast<I>(s[a].count + s[b].count);
+    row[0] = static_cast<double>(std::min(s[a].id, s[b].id));
+    row[1] = static_cast<double>(std::max(s[a].id, s[b].id));
+    row[3] = static_cast<double>(count);
+    s[b].parent = static_cast<I>(a);
+    s[a] = {s[a].parent, count, static_cast<I>(n + r)};
   }
 }
 

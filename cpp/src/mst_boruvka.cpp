@@ -26,7 +26,6 @@ namespace pixclust::detail {
 
 namespace {
 
-constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 constexpr std::uint32_t kNoPos = static_cast<std::uint32_t>(-1);
 constexpr std::uint64_t kNoEnds = static_cast<std::uint64_t>(-1);
 constexpr std::size_t kLeafSize = 16;
@@ -60,10 +59,10 @@ inline double key_distance(const double* a, const double* b, std::size_t d) {
 
 struct Edge {
   double key;
-  std::size_t a, b;  // observation indices, a < b
+  std::uint32_t a, b;  // observation indices, a < b
 };
 
-constexpr Edge kNoEdge{std::numeric_limits<double>::infinity(), kNone, kNone};
+constexpr Edge kNoEdge{std::numeric_limits<double>::infinity(), kNoPos, kNoPos};
 
 inline bool less(const Edge& x, const Edge& y) {
   if (x.key != y.key) return x.key < y.key;
@@ -80,7 +79,7 @@ inline void lower_to(std::atomic<V>& bound, V value) {
 class UnionFind {
  public:
   explicit UnionFind(std::size_t n) : parent_(n) {
-    for (std::size_t i = 0; i < n; ++i) parent_[i] = i;
+    for (std::size_t i = 0; i < n; ++i) parent_[i] = static_cast<std::uint32_t>(i);
   }
   std::size_t find(std::size_t x) {
     while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
@@ -90,12 +89,12 @@ class UnionFind {
     a = find(a);
     b = find(b);
     if (a == b) return false;
-    parent_[std::max(a, b)] = std::min(a, b);
+    parent_[std::max(a, b)] = static_cast<std::uint32_t>(std::min(a, b));
     return true;
   }
 
  private:
-  std::vector<std::size_t> parent_;
+  std::vector<std::uint32_t> parent_;  // observation indices: n < 2^32
 };
 
 // Each point's kKnn nearest others in (key, index) order, found once: in a later round a point's
@@ -108,7 +107,7 @@ class Boruvka {
  public:
   Boruvka(const KdTree& tree, std::size_t n)
       : t_(tree), n_(n), k_(std::min(kKnn, n - 1)), comp_(n), node_comp_(tree.nodes().size()), bound_(n), ends_(n),
-        best_(n, kNoEdge), other_(n, kNoPos), sure_(n, 0), cursor_(n, 0), knn_pos_(n * k_), last_key_(n),
+        best_key_(n), other_(n, kNoPos), sure_(n, 0), cursor_(n, 0), knn_pos_(n * k_), last_key_(n),
         parent_(tree.nodes().size(), 0), leaf_of_(n) {
     const auto& nodes = tree.nodes();
     for (std::size_t id = 0; id < nodes.size(); ++id) {
@@ -123,32 +122,35 @@ class Boruvka {
   // The n - 1 edges, in the order they were found.
   std::vector<Edge> run(int threads, CancelPoller& poller) {
     parallel_points(threads, poller, [&](std::size_t p) { nearest_k(p); });
-    std::vector<std::size_t> roots(n_);
-    for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = t_.index(p);
+    std::vector<std::uint32_t> roots(n_);
+    for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = static_cast<std::uint32_t>(t_.index(p));
     UnionFind uf(n_);
     std::vector<Edge> edges;
     edges.reserve(n_ - 1);
     while (edges.size() + 1 < n_) {
       label_nodes();
-      for (const std::size_t r : roots) {
+      for (const std::uint32_t r : roots) {
         bound_[r].store(std::numeric_limits<double>::infinity(), std::memory_order_relaxed);
         ends_[r].store(kNoEnds, std::memory_order_relaxed);
       }
       // first what is known without the tree (its minima are a deterministic bound), then the tree where needed
       parallel_points(threads, poller, [&](std::size_t p) { known_outside(p); });
       parallel_points(threads, poller, [&](std::size_t p) {
-        if (best_[p].a == kNone && last_key_[p] <= bound_[comp_[p]].load(std::memory_order_relaxed))
+        if (other_[p] == kNoPos && last_key_[p] <= bound_[comp_[p]].load(std::memory_order_relaxed))
           nearest_outside(p);
       });
       // each component's least edge: its bound is the least key found, and the ends break a tie in key
       parallel_points(threads, poller, [&](std::size_t p) {
         const std::size_t c = comp_[p];
-        if (best_[p].a != kNone && best_[p].key == bound_[c].load(std::memory_order_relaxed))
-          lower_to(ends_[c], (std::uint64_t{best_[p].a} << 32) | best_[p].b);
+        if (other_[p] != kNoPos && best_key_[p] == bound_[c].load(std::memory_order_relaxed)) {
+          const Edge e = edge_to(p, other_[p], best_key_[p]);
+          lower_to(ends_[c], (std::uint64_t{e.a} << 32) | e.b);
+        }
       });
-      for (const std::size_t r : roots) {
+      for (const std::uint32_t r : roots) {
         const std::uint64_t ends = ends_[r].load(std::memory_order_relaxed);
-        const Edge e{bound_[r].load(std::memory_order_relaxed), ends >> 32, ends & 0xffffffffu};
+        const Edge e{bound_[r].load(std::memory_order_relaxed), static_cast<std::uint32_t>(ends >> 32),
+                     static_cast<std::uint32_t>(ends & 0xffffffffu)};
         if (ends != kNoEnds && uf.join(e.a, e.b)) edges.push_back(e);
       }
       relabel(uf, roots, threads, poller);
@@ -169,41 +171,41 @@ class Boruvka {
   }
 
   // comp_ after the joins: each old root's new root, found once, then read by every point.
-  void relabel(UnionFind& uf, std::vector<std::size_t>& roots, int threads, CancelPoller& poller) {
-    std::vector<std::size_t>& root_of = scratch_;
+  void relabel(UnionFind& uf, std::vector<std::uint32_t>& roots, int threads, CancelPoller& poller) {
+    std::vector<std::uint32_t>& root_of = scratch_;
     root_of.resize(n_);
     std::size_t kept = 0;
-    for (const std::size_t r : roots) {
-      root_of[r] = uf.find(r);
+    for (const std::uint32_t r : roots) {
+      root_of[r] = static_cast<std::uint32_t>(uf.find(r));
       if (root_of[r] == r) roots[kept++] = r;
     }
     roots.resize(kept);
     parallel_points(threads, poller, [&](std::size_t p) { comp_[p] = root_of[comp_[p]]; });
   }
 
-  // node_comp_: the component of every point under a node, or kNone when they differ
+  // node_comp_: the component of every point under a node, or kNoPos when they differ
   void label_nodes() {
     const auto& nodes = t_.nodes();
     for (std::size_t id = nodes.size(); id-- > 0;) {  // children come after their parent
       const KdTree::Node& nd = nodes[id];
       if (nd.left == KdTree::kLeaf) {
-        std::size_t c = comp_[nd.begin];
-        for (std::size_t p = nd.begin + 1; p < nd.end && c != kNone; ++p)
-          if (comp_[p] != c) c = kNone;
+        std::uint32_t c = comp_[nd.begin];
+        for (std::size_t p = nd.begin + 1; p < nd.end && c != kNoPos; ++p)
+          if (comp_[p] != c) c = kNoPos;
         node_comp_[id] = c;
       } else {
-        node_comp_[id] = node_comp_[nd.left] == node_comp_[nd.right] ? node_comp_[nd.left] : kNone;
+        node_comp_[id] = node_comp_[nd.left] == node_comp_[nd.right] ? node_comp_[nd.left] : kNoPos;
       }
     }
   }
 
   Edge edge_to(std::size_t p, std::size_t r, double key) const {
-    const std::size_t i = t_.index(p), j = t_.index(r);
+    const auto i = static_cast<std::uint32_t>(t_.index(p)), j = static_cast<std::uint32_t>(t_.index(r));
     return Edge{key, std::min(i, j), std::max(i, j)};
   }
 
-  void keep(std::size_t p, const Edge& e, std::size_t r, bool sure) {
-    best_[p] = e;
+  void keep(std::size_t p, double key, std::size_t r, bool sure) {
+    best_key_[p] = key;
     other_[p] = static_cast<std::uint32_t>(r);
     sure_[p] = sure;
   }
@@ -213,16 +215,19 @@ class Boruvka {
   // neighbour outside, in (key, index) order, which for a fixed p is the edge order.
   void known_outside(std::size_t p) {
     const std::size_t c = comp_[p];
-    if (sure_[p] && comp_[other_[p]] != c) {
-      lower_to(bound_[c], best_[p].key);
-      return;
+    if (sure_[p]) {
+      if (comp_[other_[p]] != c) {
+        lower_to(bound_[c], best_key_[p]);
+        return;
+      }
+      last_key_[p] = std::max(last_key_[p], best_key_[p]);  // the components only grow: no edge out is below it
     }
-    keep(p, kNoEdge, kNoPos, false);
+    keep(p, kNoEdge.key, kNoPos, false);
     for (std::size_t s = cursor_[p]; s < k_; ++s) {
       const std::size_t r = knn_pos_[p * k_ + s];
       if (comp_[r] != c) {
-        keep(p, edge_to(p, r, key_distance<K, D>(t_.point(p), t_.point(r), t_.dim())), r, true);
-        lower_to(bound_[c], best_[p].key);
+        keep(p, key_distance<K, D>(t_.point(p), t_.point(r), t_.dim()), r, true);
+        lower_to(bound_[c], best_key_[p]);
         cursor_[p] = static_cast<std::uint8_t>(s + 1);  // if it joins p's component, it stays inside
         return;
       }
@@ -230,40 +235,43 @@ class Boruvka {
     cursor_[p] = static_cast<std::uint8_t>(k_);  // inside for good: components only grow
   }
 
-  // The k_ nearest other points of p by (key, index), kept as a sorted list (k_ is small). From p's
-  // leaf upwards: each ancestor's other child, until nothing outside the node reached can make the list.
+  // The k_ nearest other points of p by (key, index), kept as a sorted list (k_ is small; empty slots
+  // have an infinite key, and every key is finite). From p's leaf upwards: each ancestor's other child,
+  // until nothing outside the node reached can make the list.
   void nearest_k(std::size_t p) {
     double key[kKnn];
     std::uint32_t* pos = knn_pos_.data() + p * k_;
-    std::size_t found = 0;
+    std::fill_n(key, k_, std::numeric_limits<double>::infinity());
     const double* q = t_.point(p);
-    auto before = [&](double d1, std::size_t r1, double d2, std::size_t r2) {
-      return d1 < d2 || (d1 == d2 && t_.index(r1) < t_.index(r2));
-    };
-    auto limit = [&](std::size_t) { return found < k_ ? std::numeric_limits<double>::infinity() : key[k_ - 1]; };
-    auto visit = [&](std::size_t r) {
-      if (r == p) return;
-      const double dr = key_distance<K, D>(q, t_.point(r), t_.dim());
-      if (found == k_ && !before(dr, r, key[k_ - 1], pos[k_ - 1])) return;
-      std::size_t s = found < k_ ? found++ : k_ - 1;
-      for (; s > 0 && before(dr, r, key[s - 1], pos[s - 1]); --s) {
+    const std::size_t last = k_ - 1;
+    auto insert = [&](double dr, std::size_t r) {
+      std::size_t s = last;
+      for (; s > 0 && (dr < key[s - 1] || (dr == key[s - 1] && t_.index(r) < t_.index(pos[s - 1]))); --s) {
         key[s] = key[s - 1];
         pos[s] = pos[s - 1];
       }
       key[s] = dr;
       pos[s] = static_cast<std::uint32_t>(r);
     };
+    auto limit = [&](std::size_t) { return key[last]; };
+    auto visit = [&](std::size_t begin, std::size_t end) {
+      for (std::size_t r = begin; r < end; ++r) {
+        const double dr = key_distance<K, D>(q, t_.point(r), t_.dim());
+        if (dr > key[last] || r == p) continue;  // the common case: nothing to do
+        if (dr < key[last] || t_.index(r) < t_.index(pos[last])) insert(dr, r);
+      }
+    };
     const auto& nodes = t_.nodes();
     std::size_t node = leaf_of_[p];
-    for (std::size_t r = nodes[node].begin; r < nodes[node].end; ++r) visit(r);
+    visit(nodes[node].begin, nodes[node].end);
     // strictly above: a point at the bound may still win on its index
-    while (node != 0 && !(found == k_ && t_.exit_bound<K, D>(q, node) > key[k_ - 1])) {
+    while (node != 0 && !(t_.exit_bound<K, D>(q, node) > key[last])) {
       const KdTree::Node& up = nodes[parent_[node]];
       const std::size_t other = up.left == node ? up.right : up.left;
-      if (!(t_.box_bound<K, D>(q, other) > limit(other))) descend(q, other, limit, visit);
+      if (!(t_.box_bound<K, D>(q, other) > key[last])) descend(q, other, limit, visit);
       node = parent_[node];
     }
-    last_key_[p] = key[k_ - 1];
+    last_key_[p] = key[last];
   }
 
   // p's least edge to a point outside its component, by the tree. Sure only if nothing was pruned by
@@ -271,27 +279,29 @@ class Boruvka {
   void nearest_outside(std::size_t p) {
     const std::size_t c = comp_[p];
     Edge best = kNoEdge;
-    std::size_t other = kNone;
+    std::size_t other = kNoPos;
     std::atomic<double>& shared = bound_[c];
     const double* q = t_.point(p);
     search(q,
            [&](std::size_t id) {
              return node_comp_[id] == c ? -1.0 : std::min(best.key, shared.load(std::memory_order_relaxed));
            },
-           [&](std::size_t r) {
-             if (comp_[r] == c) return;
-             const Edge e = edge_to(p, r, key_distance<K, D>(q, t_.point(r), t_.dim()));
-             if (less(e, best)) {
-               best = e;
-               other = r;
-               lower_to(shared, e.key);
+           [&](std::size_t begin, std::size_t end) {
+             for (std::size_t r = begin; r < end; ++r) {
+               if (comp_[r] == c) continue;
+               const Edge e = edge_to(p, r, key_distance<K, D>(q, t_.point(r), t_.dim()));
+               if (less(e, best)) {
+                 best = e;
+                 other = r;
+                 lower_to(shared, e.key);
+               }
              }
            });
-    keep(p, best, other, best.a != kNone && best.key <= shared.load(std::memory_order_relaxed));
+    keep(p, best.key, other, best.a != kNoPos && best.key <= shared.load(std::memory_order_relaxed));
   }
 
   // Depth-first from the root, nearer child first, skipping a node whose box bound is above limit(node)
-  // (strictly: a point at the limit may still win on its index); visit(r) for each position r reached.
+  // (strictly: a point at the limit may still win on its index); visit(begin, end) for each leaf reached.
   template <class Limit, class Visit>
   void search(const double* q, const Limit& limit, const Visit& visit) const {
     if (!(t_.box_bound<K, D>(q, 0) > limit(0))) descend(q, 0, limit, visit);
@@ -301,7 +311,7 @@ class Boruvka {
   void descend(const double* q, std::size_t id, const Limit& limit, const Visit& visit) const {
     const KdTree::Node& nd = t_.nodes()[id];
     if (nd.left == KdTree::kLeaf) {
-      for (std::size_t r = nd.begin; r < nd.end; ++r) visit(r);
+      visit(nd.begin, nd.end);
       return;
     }
     double near_bound = t_.box_bound<K, D>(q, nd.left), far_bound = t_.box_bound<K, D>(q, nd.right);
@@ -316,19 +326,19 @@ class Boruvka {
 
   const KdTree& t_;
   std::size_t n_, k_;
-  std::vector<std::size_t> comp_;           // by tree position: the component's root observation
-  std::vector<std::size_t> node_comp_;      // by node
+  std::vector<std::uint32_t> comp_;         // by tree position: the component's root observation
+  std::vector<std::uint32_t> node_comp_;    // by node
   std::vector<std::atomic<double>> bound_;  // by component root: the least key found so far this round
   std::vector<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
-  std::vector<Edge> best_;                  // by tree position: the point's least edge out found this round
-  std::vector<std::uint32_t> other_;        // and the tree position of its far end
-  std::vector<std::uint8_t> sure_;          // whether best_ is the point's least edge out (not pruned)
+  std::vector<double> best_key_;            // by tree position: the key of the point's least edge out found
+  std::vector<std::uint32_t> other_;        // this round, and the tree position of its far end (or kNoPos)
+  std::vector<std::uint8_t> sure_;          // whether that is the point's least edge out (not pruned)
   std::vector<std::uint8_t> cursor_;        // the first listed neighbour that may be outside
   std::vector<std::uint32_t> knn_pos_;      // by tree position: k_ neighbours' tree positions, nearest first
   std::vector<double> last_key_;            // and the last one's key
   std::vector<std::uint32_t> parent_;       // by node (the root's is 0)
   std::vector<std::uint32_t> leaf_of_;      // by tree position
-  std::vector<std::size_t> scratch_;
+  std::vector<std::uint32_t> scratch_;
 };
 
 // The largest distance any two observations can have is at most the distance between the corners of
