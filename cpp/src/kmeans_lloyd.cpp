@@ -24,8 +24,7 @@ class LloydRun {
  public:
   LloydRun(const T* X, std::size_t n, std::size_t d, const double* w, std::size_t k, const KMeansOptions& opt,
            const CancelCheck& cancel)
-      : s_(X, n, d, w, k, opt, cancel), sums_(s_.stride), base_sums_(s_.stride, 0.0), new_centers_(k * d),
-        shift_(k, 0.0) {
+      : s_(X, n, d, w, k, opt, cancel), sums_(s_.stride), base_sums_(s_.stride, 0.0), new_centers_(k * d) {
     s_.incremental = exact_integer_sums();
     if constexpr (std::is_same_v<T, std::uint8_t> && D == 3) {
       if (s_.hamerly() && s_.incremental && n >= detail::kGridMinPoints) grid_.emplace(s_);
@@ -49,9 +48,9 @@ class LloydRun {
       const bool relocated = update_centers(centers, labels);
       double shift_total = 0.0, shift_max = 0.0;
       for (std::size_t j = 0; j < s_.k; ++j) {
-        shift_total += shift_[j] * shift_[j];
-        shift_max = std::max(shift_max, shift_[j]);
-        s_.drift[j] += shift_[j];
+        shift_total += s_.shift[j] * s_.shift[j];
+        shift_max = std::max(shift_max, s_.shift[j]);
+        s_.drift[j] += s_.shift[j];
       }
       s_.drift_max += shift_max;
       std::copy(new_centers_.begin(), new_centers_.end(), centers);
@@ -122,7 +121,7 @@ class LloydRun {
     return m * std::sqrt(static_cast<double>(s_.d));
   }
 
-  // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and shift_ result. True when
+  // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and s_.shift result. True when
   // a cluster was re-seeded.
   bool update_centers(const double* C, const std::int32_t* labels) {
     // Chunks in order: the float sums do not depend on the thread count. With exact integer sums the
@@ -145,7 +144,7 @@ class LloydRun {
       const double wj = s[d];
       double* out = new_centers_.data() + j * d;
       for (std::size_t t = 0; t < d; ++t) out[t] = wj > 0.0 ? s[t] / wj : s[t];
-      shift_[j] = std::sqrt(sqdist<0>(out, C + j * d, d));
+      s_.shift[j] = std::sqrt(sqdist<0>(out, C + j * d, d));
     }
     return !empty.empty();
   }
@@ -214,7 +213,6 @@ class LloydRun {
   std::vector<double> sums_;               // this update's sums of w*x and w per cluster
   std::vector<double> base_sums_;          // incremental sums: those of the current labels' clusters
   std::vector<double> new_centers_;
-  std::vector<double> shift_;  // how far each centre moved in the last update
 };
 
 }  // namespace
