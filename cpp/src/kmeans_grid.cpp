@@ -70,7 +70,11 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   }
   // the colours in cell order, so that the bound tests and searches read them in sequence
   xyz_.resize(3 * n);
-  for (std::size_t q = 0; q < n; ++q) std::copy_n(s.point(perm_[q]), 3, xyz_.data() + 3 * q);
+  weight_.resize(n);
+  for (std::size_t q = 0; q < n; ++q) {
+    std::copy_n(s.point(perm_[q]), 3, xyz_.data() + 3 * q);
+    weight_[q] = s.weight(perm_[q]);
+  }
   label_.assign(n, -1);
   cell_start_.push_back(static_cast<std::uint32_t>(n));
   constexpr std::uint32_t kNoBlock = ~std::uint32_t{0};
@@ -293,8 +297,8 @@ std::int32_t ColorGrid::whole_cell_label(std::size_t cell, const double* C, doub
 
 // One chunk of positions in cell order: its sums, how many labels it changed, its scratch.
 struct ColorGrid::Chunk {
-  Chunk(ColorGrid& grid_, LloydState<3, std::uint8_t>& s_, std::int32_t* labels_, double* acc_, bool accumulate_)
-      : grid(grid_), s(s_), labels(labels_), acc(acc_), accumulate(accumulate_) {
+  Chunk(ColorGrid& grid_, LloydState<3, std::uint8_t>& s_, double* acc_, bool accumulate_)
+      : grid(grid_), s(s_), acc(acc_), accumulate(accumulate_) {
     cand.index.resize(s.k);
     cand.near.resize(s.k);
     cand.far.resize(s.k);
@@ -307,9 +311,7 @@ struct ColorGrid::Chunk {
     if (a == old) return;
     ++n_changed;
     grid.label_[q] = a;
-    const std::size_t i = grid.perm_[q];
-    labels[i] = a;
-    if (accumulate) move_point(acc, grid.xyz_.data() + 3 * q, s.weight(i), 3, a, old);
+    if (accumulate) move_point(acc, grid.xyz_.data() + 3 * q, grid.weight_[q], 3, a, old);
   }
   // the bounds' margin: kCellGap, plus the drifts' rounding, as in Hamerly's
   double gap() const { return kCellGap + kBoundSlackRel * s.drift_max; }
@@ -320,7 +322,6 @@ struct ColorGrid::Chunk {
 
   ColorGrid& grid;
   LloydState<3, std::uint8_t>& s;
-  std::int32_t* labels;
   double* acc;
   bool accumulate;
   std::size_t n_changed = 0;
@@ -453,13 +454,12 @@ void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::si
   }
 }
 
-std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels,
-                              bool accumulate) {
+std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, bool accumulate) {
   const std::size_t cells = cell_key_.size();
   prepare_blocks(s, C);
   ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
   for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) { failed.run([&] {
-    Chunk ch(*this, s, labels, s.chunk_sums(c, accumulate), accumulate);
+    Chunk ch(*this, s, s.chunk_sums(c, accumulate), accumulate);
     // The cells that meet positions [b, e) of the cell order.
     std::size_t cell = static_cast<std::size_t>(
         std::upper_bound(cell_start_.begin(), cell_start_.end(), static_cast<std::uint32_t>(b)) - cell_start_.begin() - 1);
@@ -473,6 +473,12 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, s
   cell_upper_.swap(cell_upper_next_);
   cell_lower_.swap(cell_lower_next_);
   return s.total_changed();
+}
+
+void ColorGrid::write_labels(LloydState<3, std::uint8_t>& s, std::int32_t* labels) const {
+  for_chunks(s.n, s.threads, s.poller, [&](std::size_t, std::size_t b, std::size_t e) {
+    for (std::size_t q = b; q < e; ++q) labels[perm_[q]] = label_[q];
+  });
 }
 
 }  // namespace pixclust::detail

@@ -66,6 +66,7 @@ class LloydRun {
     stats.n_iter = std::min(it + 1, s_.opt.max_iter);
     // The centres moved after the last assignment: give every point the label of its final centre.
     if (!stats.strict_convergence || stale) assign(centers, labels, bounds_valid, /*accumulate=*/false, it);
+    sync_labels(labels);
     stats.inertia = inertia(centers, labels);
     return stats;
   }
@@ -73,10 +74,18 @@ class LloydRun {
  private:
   std::size_t assign(const double* C, std::int32_t* labels, bool bounds_valid, bool accumulate, int it) {
     if constexpr (std::is_same_v<T, std::uint8_t> && D == 3) {
-      if (grid_) return grid_->assign(s_, C, labels, accumulate);
+      if (grid_) return grid_->assign(s_, C, accumulate);
     }
     if (s_.hamerly()) return detail::assign_hamerly(s_, C, labels, bounds_valid, accumulate, it);
     return detail::assign_plain(s_, C, labels, accumulate);
+  }
+
+  // The grid keeps its labels in cell order: they are written out where they are read (scattered
+  // writes at every change cost more than the searches that find them).
+  void sync_labels(std::int32_t* labels) {
+    if constexpr (std::is_same_v<T, std::uint8_t> && D == 3) {
+      if (grid_) grid_->write_labels(s_, labels);
+    }
   }
 
   // Integer coordinates with integer weights whose weighted sums stay below 2^53: every sum of w*x is
@@ -123,7 +132,7 @@ class LloydRun {
 
   // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and s_.shift result. True when
   // a cluster was re-seeded.
-  bool update_centers(const double* C, const std::int32_t* labels) {
+  bool update_centers(const double* C, std::int32_t* labels) {
     // Chunks in order: the float sums do not depend on the thread count. With exact integer sums the
     // chunks hold the changes since the last iteration, added to the running sums (exact in any order).
     std::vector<double>& target = s_.incremental ? base_sums_ : sums_;
@@ -138,7 +147,10 @@ class LloydRun {
     std::vector<std::size_t> empty;
     for (std::size_t j = 0; j < s_.k; ++j)
       if (sums_[j * (d + 1) + d] == 0.0) empty.push_back(j);
-    if (!empty.empty()) relocate(C, labels, empty);
+    if (!empty.empty()) {
+      sync_labels(labels);
+      relocate(C, labels, empty);
+    }
     for (std::size_t j = 0; j < s_.k; ++j) {
       const double* s = sums_.data() + j * (d + 1);
       const double wj = s[d];

@@ -179,8 +179,9 @@ class ColorGrid {
  public:
   // Groups the points into cells (a stable counting sort, in parallel; the same for any thread count).
   explicit ColorGrid(LloydState<3, std::uint8_t>& s);
-  // Needs incremental sums.
-  std::size_t assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels, bool accumulate);
+  // Needs incremental sums. The labels are kept in cell order: write_labels gives them in point order.
+  std::size_t assign(LloydState<3, std::uint8_t>& s, const double* C, bool accumulate);
+  void write_labels(LloydState<3, std::uint8_t>& s, std::int32_t* labels) const;
 
  private:
   // A cell's candidates: the centres that may be nearest to one of its colours, in index order.
@@ -212,8 +213,9 @@ class ColorGrid {
   // Points in cell order, each occupied cell's key and first position, and whether all its colours were
   // in one cluster (that cluster) or not (-1).
   std::vector<std::uint32_t> perm_, cell_key_, cell_start_;
-  // The colours and their labels in cell order (-1: none yet).
+  // The colours, their weights and their labels in cell order (-1: none yet).
   std::vector<std::uint8_t> xyz_;
+  std::vector<double> weight_;
   std::vector<std::int32_t> label_;
   std::vector<std::int32_t> cell_whole_, cell_whole_next_;
   // The lower bounds below (of whole cells, colours and kept candidates) are kept relative to their
