@@ -325,6 +325,38 @@ def test_distinct_path_equals_plain_path(rocket: np.ndarray) -> None:
     assert a.n_iter_ == b.n_iter_
 
 
+def _far_mover(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Colours that make centres move unevenly on the 8-bit colour grid: a full 16^3 block held by one
+    centre that hardly moves, and a chain of heavier colours out to a random far end, whose centres
+    creep along it and, some steps in, reach the block's cells (distinct colours, integer weights)."""
+    rng = np.random.default_rng(seed)
+    block = np.stack(np.meshgrid(*[np.arange(16)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    end = rng.integers(60, 256, 3)
+    chain = np.round(16 + np.linspace(0, 1, 600)[:, None] * (end - 16)).astype(int)
+    extra = rng.integers(0, 256, (rng.integers(0, 300), 3))
+    X = np.unique(np.concatenate([block, chain, extra]).clip(0, 255), axis=0).astype(np.uint8)
+    w = rng.integers(1, 4, len(X)).astype(np.float64)
+    in_chain = X.max(axis=1) >= 16
+    w[in_chain] *= rng.integers(1, 30)
+    k = int(rng.integers(2, 8))
+    movers = X[rng.choice(np.flatnonzero(in_chain), k - 1, replace=False)] + rng.uniform(-0.4, 0.4, (k - 1, 3))
+    return X, w, np.concatenate([[[7.3, 7.6, 7.1]], movers])
+
+
+@pytest.mark.parametrize("seed", [0, 20, 25, 35, 46, 54])
+def test_grid_bounds_follow_centres_that_move_unevenly(seed: int) -> None:
+    # The colour grid decays a block's bounds by the largest move among the block's own candidate
+    # centres; a centre that joins them after moving far must not find bounds that ignore its moves.
+    X, w, init = _far_mover(seed)
+    sk = SKKMeans(len(init), init=init, n_init=1, tol=0).fit(X.astype(np.float64), sample_weight=w)
+    ours = KMeans(len(init), init=init, n_init=1, tol=0).fit(X, sample_weight=w)
+    assert ours.n_iter_ == sk.n_iter_
+    np.testing.assert_array_equal(ours.labels_, sk.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, sk.cluster_centers_, rtol=1e-12)
+    assert ours.inertia_ == pytest.approx(sk.inertia_, rel=1e-9)
+    np.testing.assert_array_equal(ours.labels_, _nearest(X, ours._centers64))
+
+
 @pytest.mark.parametrize("dedupe", [True, False])
 def test_same_bits_for_1_2_4_threads(chelsea: np.ndarray, dedupe: bool) -> None:
     from threadpoolctl import threadpool_limits

@@ -68,6 +68,14 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
     const auto [b, e] = range(t);
     for (std::size_t i = b; i < e; ++i) perm_[own[key_of(i)]++] = static_cast<std::uint32_t>(i);
   }
+  // the colours in cell order, so that the bound tests and searches read them in sequence
+  xyz_.resize(3 * n);
+  weight_.resize(n);
+  for (std::size_t q = 0; q < n; ++q) {
+    std::copy_n(s.point(perm_[q]), 3, xyz_.data() + 3 * q);
+    weight_[q] = s.weight(perm_[q]);
+  }
+  label_.assign(n, -1);
   cell_start_.push_back(static_cast<std::uint32_t>(n));
   constexpr std::uint32_t kNoBlock = ~std::uint32_t{0};
   std::vector<std::uint32_t> block_of(std::size_t{1} << 12, kNoBlock);
@@ -83,6 +91,9 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   block_count_.assign(block_key_.size(), 0);
   block_cand_.assign(block_key_.size() * s.k, 0);
   block_out_near_.assign(block_key_.size(), kInf);
+  block_drift_.assign(block_key_.size(), 0.0);
+  block_out_dist_.assign(block_key_.size(), 0.0);
+  block_cap_.assign(block_key_.size(), 0.0);
   upper_.assign(n, kInf);
   lower_.assign(n, 0.0);
   block_best_.assign(block_key_.size(), -1);
@@ -156,8 +167,49 @@ inline bool still_apart(std::int32_t best, double upper, double lower, const dou
   return best >= 0 && upper + drift[static_cast<std::size_t>(best)] + gap < lower - drift_max;
 }
 
+// Block b's candidates for the centres C, recomputed: those that may be nearest to one of its colours.
+// Returns whether a centre joined that was not a candidate at the last step.
+bool ColorGrid::find_block_candidates(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
+                                      std::vector<double>& far, std::vector<std::int32_t>& fresh) {
+  const std::size_t k = s.k;
+  const std::uint32_t key = block_key_[b];
+  const double lo[3] = {static_cast<double>((key >> 8) << 4), static_cast<double>(((key >> 4) & 15) << 4),
+                        static_cast<double>((key & 15) << 4)};
+  box_distances(lo, 15.0, center_col_.data(), center_col_.data() + k, center_col_.data() + 2 * k, k, near.data(),
+                far.data());
+  double best_far = kInf;
+  std::size_t best = 0;
+  for (std::size_t j = 0; j < k; ++j) {
+    if (far[j] < best_far) {
+      best_far = far[j];
+      best = j;
+    }
+  }
+  fresh.clear();
+  double out_near = kInf;
+  for (std::size_t j = 0; j < k; ++j) {
+    if (may_be_nearest(near[j], best_far)) {
+      fresh.push_back(static_cast<std::int32_t>(j));
+    } else {
+      out_near = std::min(out_near, near[j]);
+    }
+  }
+  std::int32_t* cand = block_cand_.data() + b * k;
+  const std::int32_t* old_begin = cand;
+  const std::int32_t* old_end = cand + block_count_[b];
+  // both lists in index order
+  const bool joined = !std::includes(old_begin, old_end, fresh.begin(), fresh.end());
+  std::copy(fresh.begin(), fresh.end(), cand);
+  block_count_[b] = static_cast<std::uint32_t>(fresh.size());
+  block_out_near_[b] = out_near;
+  block_best_[b] = static_cast<std::int32_t>(best);
+  block_upper_[b] = std::sqrt(best_far) - s.drift[best];
+  block_lower_[b] = std::sqrt(out_near) + s.drift_max;
+  return joined;
+}
+
 // Each block's candidates for the centres C: those that may be nearest to one of its colours (kept
-// from the last step while its bounds allow).
+// from the last step while its bounds allow), and its drift and rebase (see block_drift_).
 void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) {
   const std::size_t k = s.k;
   center_col_.resize(3 * k);
@@ -165,40 +217,24 @@ void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) 
     for (std::size_t t = 0; t < 3; ++t) center_col_[t * k + j] = C[j * 3 + t];
   ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
   for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) { failed.run([&] {
+    bool joined = false;
     if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
       const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
       block_out_near_[b] = l * l;
-      return;
+    } else {
+      std::vector<double> near(k), far(k);
+      std::vector<std::int32_t> fresh;
+      fresh.reserve(k);
+      joined = find_block_candidates(s, b, near, far, fresh);
     }
-    const std::uint32_t key = block_key_[b];
-    const double lo[3] = {static_cast<double>((key >> 8) << 4), static_cast<double>(((key >> 4) & 15) << 4),
-                          static_cast<double>((key & 15) << 4)};
-    std::vector<double> near(k), far(k);
-    box_distances(lo, 15.0, center_col_.data(), center_col_.data() + k, center_col_.data() + 2 * k, k, near.data(),
-                  far.data());
-    double best_far = kInf;
-    std::size_t best = 0;
-    for (std::size_t j = 0; j < k; ++j) {
-      if (far[j] < best_far) {
-        best_far = far[j];
-        best = j;
-      }
-    }
-    std::int32_t* cand = block_cand_.data() + b * k;
-    std::uint32_t count = 0;
-    double out_near = kInf;
-    for (std::size_t j = 0; j < k; ++j) {
-      if (may_be_nearest(near[j], best_far)) {
-        cand[count++] = static_cast<std::int32_t>(j);
-      } else {
-        out_near = std::min(out_near, near[j]);
-      }
-    }
-    block_count_[b] = count;
-    block_out_near_[b] = out_near;
-    block_best_[b] = static_cast<std::int32_t>(best);
-    block_upper_[b] = std::sqrt(best_far) - s.drift[best];
-    block_lower_[b] = std::sqrt(out_near) + s.drift_max;
+    // A centre that joined may have moved farther than the block's drift since a bound was set: the
+    // bounds are first lowered to what they were worth at the last step (block_drift_).
+    block_cap_[b] = joined ? block_out_dist_[b] + block_drift_[b] : kInf;
+    const std::int32_t* cand = block_cand_.data() + b * k;
+    double moved = 0.0;
+    for (std::size_t q = 0; q < block_count_[b]; ++q) moved = std::max(moved, s.shift[static_cast<std::size_t>(cand[q])]);
+    block_drift_[b] += moved;
+    block_out_dist_[b] = std::sqrt(block_out_near_[b]);
   }); });
   failed.rethrow();
 }
@@ -261,29 +297,37 @@ std::int32_t ColorGrid::whole_cell_label(std::size_t cell, const double* C, doub
 
 // One chunk of positions in cell order: its sums, how many labels it changed, its scratch.
 struct ColorGrid::Chunk {
-  Chunk(LloydState<3, std::uint8_t>& s_, std::int32_t* labels_, double* acc_, bool accumulate_)
-      : s(s_), labels(labels_), acc(acc_), accumulate(accumulate_) {
+  Chunk(ColorGrid& grid_, LloydState<3, std::uint8_t>& s_, double* acc_, bool accumulate_)
+      : grid(grid_), s(s_), acc(acc_), accumulate(accumulate_) {
     cand.index.resize(s.k);
     cand.near.resize(s.k);
     cand.far.resize(s.k);
     cand.xyz.resize(s.k * 3);
     cand.col.resize(s.k * 3);
   }
-  void set_label(std::size_t i, std::int32_t a) {
-    const std::int32_t old = labels[i];
+  // Gives the colour at position q of the cell order label a.
+  void set_label(std::size_t q, std::int32_t a) {
+    const std::int32_t old = grid.label_[q];
     if (a == old) return;
     ++n_changed;
-    labels[i] = a;
-    if (accumulate) move_point(acc, s.point(i), s.weight(i), 3, a, old);
+    grid.label_[q] = a;
+    if (accumulate) move_point(acc, grid.xyz_.data() + 3 * q, grid.weight_[q], 3, a, old);
   }
   // the bounds' margin: kCellGap, plus the drifts' rounding, as in Hamerly's
   double gap() const { return kCellGap + kBoundSlackRel * s.drift_max; }
+  // Whether an upper bound u is below a lower bound kept relative to the block's drift (NaN fails).
+  bool below(double u, double lower) const { return u < lower - block_drift && u < block_out; }
+  // That lower bound now.
+  double lower_now(double lower) const { return std::min(lower - block_drift, block_out); }
 
+  ColorGrid& grid;
   LloydState<3, std::uint8_t>& s;
-  std::int32_t* labels;
   double* acc;
   bool accumulate;
   std::size_t n_changed = 0;
+  // the block of the cell visited: its drift and the distance within which no centre outside its
+  // candidates comes (block_drift_, block_out_dist_)
+  double block_drift = 0.0, block_out = 0.0;
   Candidates cand;
   std::vector<std::uint32_t> todo;  // positions to search
 };
@@ -292,12 +336,12 @@ struct ColorGrid::Chunk {
 // may not.
 bool ColorGrid::settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const {
   todo.clear();
-  const double gap = ch.gap(), drift_max = ch.s.drift_max;
+  const double gap = ch.gap();
   const double* drift = ch.s.drift.data();
   for (std::size_t q = s0; q < s1; ++q) {
-    const std::int32_t a = ch.labels[perm_[q]];  // -1 before the first step
+    const std::int32_t a = label_[q];  // -1 before the first step
     // NaN (from an infinite drift) fails: the colour is searched
-    if (a < 0 || !(upper_[q] + drift[static_cast<std::size_t>(a)] + gap < lower_[q] - drift_max))
+    if (a < 0 || !ch.below(upper_[q] + drift[static_cast<std::size_t>(a)] + gap, lower_[q]))
       todo.push_back(static_cast<std::uint32_t>(q));
   }
   return todo.empty();
@@ -311,16 +355,16 @@ void ColorGrid::search(Chunk& ch, const std::vector<std::uint32_t>& todo) {
   for (std::size_t q0 = 0; q0 < todo.size(); q0 += kBlock) {
     const std::size_t m = std::min(todo.size(), q0 + kBlock) - q0;
     for (std::size_t q = 0; q < m; ++q) {
-      const std::uint8_t* x = ch.s.point(perm_[todo[q0 + q]]);
+      const std::uint8_t* x = xyz_.data() + 3 * todo[q0 + q];
       for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
     }
     nearest_block<3>(xs, m, cand.xyz.data(), cand.size, lab, best, second);
     for (std::size_t q = 0; q < m; ++q) {
       const std::size_t at = todo[q0 + q];
       const auto a = static_cast<std::size_t>(cand.index[static_cast<std::size_t>(lab[q])]);
-      ch.set_label(perm_[at], static_cast<std::int32_t>(a));
+      ch.set_label(at, static_cast<std::int32_t>(a));
       upper_[at] = std::sqrt(best[q]) - ch.s.drift[a];
-      lower_[at] = std::sqrt(std::min(second[q], cand.out_near)) + ch.s.drift_max;
+      lower_[at] = std::sqrt(std::min(second[q], cand.out_near)) + ch.block_drift;
     }
   }
 }
@@ -329,8 +373,9 @@ void ColorGrid::search(Chunk& ch, const std::vector<std::uint32_t>& todo) {
 // them apart from the rest (the owner's only).
 bool ColorGrid::kept_candidates(Chunk& ch, const double* C, std::size_t cell) const {
   const std::size_t count = kept_count_[cell];
-  if (count == 0 || !still_apart(kept_best_[cell], kept_upper_[cell], kept_lower_[cell], ch.s.drift.data(),
-                                 ch.s.drift_max))
+  const std::int32_t best = kept_best_[cell];
+  if (count == 0 || best < 0 ||
+      !ch.below(kept_upper_[cell] + ch.s.drift[static_cast<std::size_t>(best)] + ch.gap(), kept_lower_[cell]))
     return false;
   Candidates& cand = ch.cand;
   cand.size = count;
@@ -339,7 +384,7 @@ bool ColorGrid::kept_candidates(Chunk& ch, const double* C, std::size_t cell) co
     cand.index[q] = j;
     for (std::size_t t = 0; t < 3; ++t) cand.xyz[q * 3 + t] = C[static_cast<std::size_t>(j) * 3 + t];
   }
-  const double l = kept_lower_[cell] - ch.s.drift_max;  // > 0: above upper + drift + gap
+  const double l = ch.lower_now(kept_lower_[cell]);  // > 0: above upper + drift + gap
   cand.out_near = l * l;
   return true;
 }
@@ -353,7 +398,14 @@ void ColorGrid::keep_candidates(const Chunk& ch, std::size_t cell) {
   kept_count_[cell] = static_cast<std::uint8_t>(cand.size);
   kept_best_[cell] = cand.best;
   kept_upper_[cell] = std::sqrt(cand.best_far) - ch.s.drift[static_cast<std::size_t>(cand.best)];
-  kept_lower_[cell] = std::sqrt(cand.out_near) + ch.s.drift_max;
+  kept_lower_[cell] = std::sqrt(cand.out_near) + ch.block_drift;
+}
+
+// Lowers the bounds of the cell's colours, and its kept candidates' (owner), to what they were worth
+// at the last step when a centre joined its block's candidates (see block_drift_).
+void ColorGrid::rebase(std::size_t cell, std::size_t s0, std::size_t s1, bool owner, double cap) {
+  for (std::size_t q = s0; q < s1; ++q) lower_[q] = std::min(lower_[q], cap);
+  if (owner) kept_lower_[cell] = std::min(kept_lower_[cell], cap);
 }
 
 // One step of the cell at positions [s0, s1) of the chunk (owner: the chunk holds its first position
@@ -361,16 +413,22 @@ void ColorGrid::keep_candidates(const Chunk& ch, std::size_t cell) {
 void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1,
                            bool owner) {
   LloydState<3, std::uint8_t>& s = ch.s;
+  const std::size_t block = cell_block_[cell];
+  ch.block_drift = block_drift_[block];
+  ch.block_out = block_out_dist_[block];
+  const double cap = block_cap_[block];
+  if (cap < kInf) rebase(cell, s0, s1, owner, cap);
   // A cell whole in cluster a at its last test stays whole while its bounds, moved by how far the
   // centres have moved since (as Hamerly's are), stay apart by the gap: then no colour of it is within
-  // kCellGap of being as close to another centre, far above any rounding.
+  // kCellGap of being as close to another centre, far above any rounding. (Read by every chunk that
+  // meets the cell, so rebased as it is read.)
   const std::int32_t was = cell_whole_[cell];
-  if (was >= 0 && cell_upper_[cell] + s.drift[static_cast<std::size_t>(was)] + ch.gap() <
-                      cell_lower_[cell] - s.drift_max) {
+  const double was_lower = std::min(cell_lower_[cell], cap);
+  if (was >= 0 && ch.below(cell_upper_[cell] + s.drift[static_cast<std::size_t>(was)] + ch.gap(), was_lower)) {
     if (owner) {
       cell_whole_next_[cell] = was;
       cell_upper_next_[cell] = cell_upper_[cell];
-      cell_lower_next_[cell] = cell_lower_[cell];
+      cell_lower_next_[cell] = was_lower;
     }
     return;  // every colour already there
   }
@@ -383,26 +441,25 @@ void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::si
     if (owner) keep_candidates(ch, cell);
     return search(ch, ch.todo);
   }
-  const double up = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)], low = std::sqrt(near) + s.drift_max;
+  const double up = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)], low = std::sqrt(near) + ch.block_drift;
   if (owner) {
     cell_whole_next_[cell] = whole;
     cell_upper_next_[cell] = up;
     cell_lower_next_[cell] = low;
   }
   for (std::size_t q = s0; q < s1; ++q) {
-    ch.set_label(perm_[q], whole);
+    ch.set_label(q, whole);
     upper_[q] = up;
     lower_[q] = low;
   }
 }
 
-std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels,
-                              bool accumulate) {
+std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, bool accumulate) {
   const std::size_t cells = cell_key_.size();
   prepare_blocks(s, C);
   ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
   for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) { failed.run([&] {
-    Chunk ch(s, labels, s.chunk_sums(c, accumulate), accumulate);
+    Chunk ch(*this, s, s.chunk_sums(c, accumulate), accumulate);
     // The cells that meet positions [b, e) of the cell order.
     std::size_t cell = static_cast<std::size_t>(
         std::upper_bound(cell_start_.begin(), cell_start_.end(), static_cast<std::uint32_t>(b)) - cell_start_.begin() - 1);
@@ -416,6 +473,12 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, s
   cell_upper_.swap(cell_upper_next_);
   cell_lower_.swap(cell_lower_next_);
   return s.total_changed();
+}
+
+void ColorGrid::write_labels(LloydState<3, std::uint8_t>& s, std::int32_t* labels) const {
+  for_chunks(s.n, s.threads, s.poller, [&](std::size_t, std::size_t b, std::size_t e) {
+    for (std::size_t q = b; q < e; ++q) labels[perm_[q]] = label_[q];
+  });
 }
 
 }  // namespace pixclust::detail

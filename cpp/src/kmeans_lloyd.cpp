@@ -24,8 +24,7 @@ class LloydRun {
  public:
   LloydRun(const T* X, std::size_t n, std::size_t d, const double* w, std::size_t k, const KMeansOptions& opt,
            const CancelCheck& cancel)
-      : s_(X, n, d, w, k, opt, cancel), sums_(s_.stride), base_sums_(s_.stride, 0.0), new_centers_(k * d),
-        shift_(k, 0.0) {
+      : s_(X, n, d, w, k, opt, cancel), sums_(s_.stride), base_sums_(s_.stride, 0.0), new_centers_(k * d) {
     s_.incremental = exact_integer_sums();
     if constexpr (std::is_same_v<T, std::uint8_t> && D == 3) {
       if (s_.hamerly() && s_.incremental && n >= detail::kGridMinPoints) grid_.emplace(s_);
@@ -49,9 +48,9 @@ class LloydRun {
       const bool relocated = update_centers(centers, labels);
       double shift_total = 0.0, shift_max = 0.0;
       for (std::size_t j = 0; j < s_.k; ++j) {
-        shift_total += shift_[j] * shift_[j];
-        shift_max = std::max(shift_max, shift_[j]);
-        s_.drift[j] += shift_[j];
+        shift_total += s_.shift[j] * s_.shift[j];
+        shift_max = std::max(shift_max, s_.shift[j]);
+        s_.drift[j] += s_.shift[j];
       }
       s_.drift_max += shift_max;
       std::copy(new_centers_.begin(), new_centers_.end(), centers);
@@ -67,6 +66,7 @@ class LloydRun {
     stats.n_iter = std::min(it + 1, s_.opt.max_iter);
     // The centres moved after the last assignment: give every point the label of its final centre.
     if (!stats.strict_convergence || stale) assign(centers, labels, bounds_valid, /*accumulate=*/false, it);
+    sync_labels(labels);
     stats.inertia = inertia(centers, labels);
     return stats;
   }
@@ -74,10 +74,18 @@ class LloydRun {
  private:
   std::size_t assign(const double* C, std::int32_t* labels, bool bounds_valid, bool accumulate, int it) {
     if constexpr (std::is_same_v<T, std::uint8_t> && D == 3) {
-      if (grid_) return grid_->assign(s_, C, labels, accumulate);
+      if (grid_) return grid_->assign(s_, C, accumulate);
     }
     if (s_.hamerly()) return detail::assign_hamerly(s_, C, labels, bounds_valid, accumulate, it);
     return detail::assign_plain(s_, C, labels, accumulate);
+  }
+
+  // The grid keeps its labels in cell order: they are written out where they are read (scattered
+  // writes at every change cost more than the searches that find them).
+  void sync_labels(std::int32_t* labels) {
+    if constexpr (std::is_same_v<T, std::uint8_t> && D == 3) {
+      if (grid_) grid_->write_labels(s_, labels);
+    }
   }
 
   // Integer coordinates with integer weights whose weighted sums stay below 2^53: every sum of w*x is
@@ -122,9 +130,9 @@ class LloydRun {
     return m * std::sqrt(static_cast<double>(s_.d));
   }
 
-  // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and shift_ result. True when
+  // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and s_.shift result. True when
   // a cluster was re-seeded.
-  bool update_centers(const double* C, const std::int32_t* labels) {
+  bool update_centers(const double* C, std::int32_t* labels) {
     // Chunks in order: the float sums do not depend on the thread count. With exact integer sums the
     // chunks hold the changes since the last iteration, added to the running sums (exact in any order).
     std::vector<double>& target = s_.incremental ? base_sums_ : sums_;
@@ -139,13 +147,16 @@ class LloydRun {
     std::vector<std::size_t> empty;
     for (std::size_t j = 0; j < s_.k; ++j)
       if (sums_[j * (d + 1) + d] == 0.0) empty.push_back(j);
-    if (!empty.empty()) relocate(C, labels, empty);
+    if (!empty.empty()) {
+      sync_labels(labels);
+      relocate(C, labels, empty);
+    }
     for (std::size_t j = 0; j < s_.k; ++j) {
       const double* s = sums_.data() + j * (d + 1);
       const double wj = s[d];
       double* out = new_centers_.data() + j * d;
       for (std::size_t t = 0; t < d; ++t) out[t] = wj > 0.0 ? s[t] / wj : s[t];
-      shift_[j] = std::sqrt(sqdist<0>(out, C + j * d, d));
+      s_.shift[j] = std::sqrt(sqdist<0>(out, C + j * d, d));
     }
     return !empty.empty();
   }
@@ -214,7 +225,6 @@ class LloydRun {
   std::vector<double> sums_;               // this update's sums of w*x and w per cluster
   std::vector<double> base_sums_;          // incremental sums: those of the current labels' clusters
   std::vector<double> new_centers_;
-  std::vector<double> shift_;  // how far each centre moved in the last update
 };
 
 }  // namespace

@@ -23,7 +23,7 @@ struct LloydState {
              const KMeansOptions& opt_, const CancelCheck& cancel)
       : X(X_), n(n_), d(d_), w(w_), k(k_), opt(opt_), threads(resolve_threads(opt_.n_threads)), poller(cancel),
         stride(k_ * (d_ + 1)), chunks(n_chunks(n_)), partial(chunks * stride), changed(chunks), half(k_, kInf),
-        drift(k_, 0.0) {}
+        drift(k_, 0.0), shift(k_, 0.0) {}
 
   bool hamerly() const noexcept { return opt.algorithm == KMeansAlgorithm::hamerly; }
   double weight(std::size_t i) const noexcept { return w ? w[i] : 1.0; }
@@ -59,6 +59,7 @@ struct LloydState {
   // centre is at most upper + drift[a] away, every other one at least lower - drift_max.
   std::vector<double> half, drift;
   double drift_max = 0.0;
+  std::vector<double> shift;  // how far each centre moved in the last update
   std::vector<double> upper, lower;
   double slack_scale = 0.0;  // the scale of every distance (data_scale), for the bounds' slack
 };
@@ -178,8 +179,9 @@ class ColorGrid {
  public:
   // Groups the points into cells (a stable counting sort, in parallel; the same for any thread count).
   explicit ColorGrid(LloydState<3, std::uint8_t>& s);
-  // Needs incremental sums.
-  std::size_t assign(LloydState<3, std::uint8_t>& s, const double* C, std::int32_t* labels, bool accumulate);
+  // Needs incremental sums. The labels are kept in cell order: write_labels gives them in point order.
+  std::size_t assign(LloydState<3, std::uint8_t>& s, const double* C, bool accumulate);
+  void write_labels(LloydState<3, std::uint8_t>& s, std::int32_t* labels) const;
 
  private:
   // A cell's candidates: the centres that may be nearest to one of its colours, in index order.
@@ -197,6 +199,9 @@ class ColorGrid {
   };
   struct Chunk;
   void prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C);
+  bool find_block_candidates(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
+                             std::vector<double>& far, std::vector<std::int32_t>& fresh);
+  void rebase(std::size_t cell, std::size_t s0, std::size_t s1, bool owner, double cap);
   std::int32_t whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
                                 Candidates& out) const;
   void visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1, bool owner);
@@ -208,12 +213,25 @@ class ColorGrid {
   // Points in cell order, each occupied cell's key and first position, and whether all its colours were
   // in one cluster (that cluster) or not (-1).
   std::vector<std::uint32_t> perm_, cell_key_, cell_start_;
+  // The colours, their weights and their labels in cell order (-1: none yet).
+  std::vector<std::uint8_t> xyz_;
+  std::vector<double> weight_;
+  std::vector<std::int32_t> label_;
   std::vector<std::int32_t> cell_whole_, cell_whole_next_;
+  // The lower bounds below (of whole cells, colours and kept candidates) are kept relative to their
+  // block's drift, not to drift_max: a block's drift grows at each step by the largest move among the
+  // block's candidates at that step, and a bound kept as lower stands for min(lower - block_drift_,
+  // block_out_dist_). Sound because (1) a centre left out of the block's candidates is at least
+  // block_out_dist_ away now, found afresh; (2) a candidate that was one at every step since the bound
+  // was set has moved at most the drift added since; (3) at a step where a centre joins the
+  // candidates, every bound of the block is first lowered to min(lower, last step's block_out_dist_ +
+  // block_drift_), what it was worth at the last step for every centre, so that (2) holds again from
+  // there (tests/test_kmeans.py::test_grid_bounds_follow_centres_that_move_unevenly).
   // Whole cells' bounds at their last test, relative to the drifts (as Hamerly's): every colour within
-  // cell_upper_ + drift[a] of its centre a, at least cell_lower_ - drift_max from the others.
+  // cell_upper_ + drift[a] of its centre a, at least cell_lower_ (block-relative) from the others.
   std::vector<double> cell_upper_, cell_upper_next_, cell_lower_, cell_lower_next_;
   // Each colour's bounds (at its position in cell order), as the cells' are: its label's centre within
-  // upper + drift[label], every other at least lower - drift_max away (none yet: upper infinite).
+  // upper + drift[label], every other at least lower (block-relative) away (none yet: upper infinite).
   std::vector<double> upper_, lower_;
   // The occupied blocks of 16 x 16 x 16 colours (their keys), each cell's block, and per block at each
   // step: its candidate centres (block b's at b * k, block_count_[b] of them) and the smallest squared
@@ -221,10 +239,14 @@ class ColorGrid {
   std::vector<std::uint32_t> block_key_, cell_block_, block_count_;
   std::vector<std::int32_t> block_cand_;
   std::vector<double> block_out_near_;
+  // Per block: its drift (see above), the square root of block_out_near_, and the cap its bounds are
+  // lowered to at this step (infinite: none, no centre joined its candidates).
+  std::vector<double> block_drift_, block_out_dist_, block_cap_;
   // A candidate list stays valid while its box's best centre b and the centres left out stay apart,
   // as a whole cell's bounds do: every colour within upper + drift[b] of b, the others at least
-  // lower - drift_max away (b < 0: none kept). Per block, and per cell not whole (up to
-  // kKeptCandidates of them; written and read by the chunk holding the cell's first position only).
+  // lower - drift_max away for a block, lower (block-relative) for a cell (b < 0: none kept). Per
+  // block, and per cell not whole (up to kKeptCandidates of them; written and read by the chunk
+  // holding the cell's first position only).
   std::vector<std::int32_t> block_best_, kept_best_, kept_cand_;
   std::vector<double> block_upper_, block_lower_, kept_upper_, kept_lower_;
   std::vector<std::uint8_t> kept_count_;
