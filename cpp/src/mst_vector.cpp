@@ -141,13 +141,16 @@ class Grid {
     step_ = widest / kCells;
     inv_step_ = 1.0 / step_;
     const double scale = M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean ? step_ * step_ : step_;
+    // pdist's sum of d rounded terms is at least 1 - (d + 2) u of the exact one; twice that covers per_unit_'s own
     per_unit_ = scale * (1.0 - 2.0 * kSlack) * (1.0 - static_cast<double>(d + 2) * kUnitRoundoff * 2.0);
-    usable_ = std::isfinite(bound) && per_unit_ > 0.0 && std::isfinite(inv_step_) && d <= kMaxDims;
+    // a normal per_unit_ keeps every rounding relative: a gap of a cell is a normal square or more
+    usable_ = std::isfinite(bound) && per_unit_ >= std::numeric_limits<double>::min() && std::isfinite(inv_step_) &&
+              d <= kMaxDims;
   }
   // Whether the bounds may be used: every distance is finite, or a skipped one could hide SciPy's error.
   bool usable() const { return usable_; }
   unsigned char cell(double v, std::size_t t) const {
-    return static_cast<unsigned char>(std::min(kCells, std::floor((v - lo_[t]) * inv_step_)));
+    return usable_ ? static_cast<unsigned char>(std::min(kCells, std::floor((v - lo_[t]) * inv_step_))) : 0;
   }
   // The least bound that proves a computed distance >= t (kNever: none, as for t infinite). For t > 0
   // at least 1, and t^2 is raised to kTinyKey at least, where its rounding is no longer relative.
