@@ -31,8 +31,10 @@ namespace {
 // benchmarks/bench_linkage_vector.py has the single rows). Beyond 8 dimensions Prim's always.
 bool tree_pays(std::size_t n, std::size_t d) {
   if (d <= 4) return n >= 2048;
-  if (d <= 6) return n >= 8192;
-  return d <= 8 && n >= 40000;
+  if (d <= 5) return n >= 8192;
+  if (d <= 6) return n >= 20000;
+  if (d <= 7) return n >= 60000;
+  return d <= 8 && n >= 100000;
 }
 
 // A chunk's closest outside point (value, list position) and whether it met a distance that is not
