@@ -261,46 +261,77 @@ class OutsideSlots {
   std::vector<Candidate<double>> block_best_;
 };
 
-// Which of the kLanes slots of block b may come closer to the tree (a bit each): their lower bounds, in
-// grid units, on the distance from the point with cells qc stay below their thresholds. A coordinate
-// whose cells are g + 1 apart differs by more than g cells' width (less a rounding slack, in Grid), so
-// the g's squares (euclidean), sum (cityblock) or maximum (chebyshev) bound the distance from below.
-// Integers: every vectorisation of them gives the same bounds.
-template <VectorMetric M>
-inline unsigned may_improve(const OutsideSlots<M>& out, std::size_t d, const unsigned char* qc, std::size_t b) {
-  constexpr bool squares = M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean;
-  const std::size_t s = b * kLanes;
-  const std::int32_t* thr = out.thresholds() + s;
-  unsigned mask = 0;
-#if PIXCLUST_SSE2
-  // SSE2 by hand: GCC 12 vectorises the byte loop below across coordinates, with gathers
-  const __m128i zero = _mm_setzero_si128(), one = _mm_set1_epi8(1);
-  __m128i acc[4] = {zero, zero, zero, zero}, top = zero;
+// The new tree point's cells, as the scan reads them: for each coordinate t, kLanes copies of the cell
+// above it (qc[2 * kLanes * t + l]) and kLanes of the cell below it, or 0 (qc[(2 * t + 1) * kLanes + l]),
+// so that a cell c is max(0, c - above, below - c) cells' width from the point's own cell.
+template <VectorMetric M, class T>
+void query_cells(const Grid<M>& grid, const T* xr, std::size_t d, std::vector<unsigned char>& qc) {
+  qc.resize(2 * kLanes * d);
   for (std::size_t t = 0; t < d; ++t) {
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(out.cells(t) + s));
-    const __m128i q = _mm_set1_epi8(static_cast<char>(qc[t]));
-    const __m128i gap = _mm_subs_epu8(_mm_sub_epi8(_mm_max_epu8(c, q), _mm_min_epu8(c, q)), one);
-    if constexpr (M == VectorMetric::chebyshev) {
-      top = _mm_max_epu8(top, gap);
-    } else {
-      __m128i lo = _mm_unpacklo_epi8(gap, zero), hi = _mm_unpackhi_epi8(gap, zero);
-      if constexpr (squares) {  // below 2^16: the low halves of the products are the products
-        lo = _mm_mullo_epi16(lo, lo);
-        hi = _mm_mullo_epi16(hi, hi);
-      }
-      acc[0] = _mm_add_epi32(acc[0], _mm_unpacklo_epi16(lo, zero));
-      acc[1] = _mm_add_epi32(acc[1], _mm_unpackhi_epi16(lo, zero));
-      acc[2] = _mm_add_epi32(acc[2], _mm_unpacklo_epi16(hi, zero));
-      acc[3] = _mm_add_epi32(acc[3], _mm_unpackhi_epi16(hi, zero));
-    }
+    const unsigned char q = grid.cell(static_cast<double>(xr[t]), t);
+    std::fill_n(qc.begin() + static_cast<std::ptrdiff_t>(2 * kLanes * t), kLanes, static_cast<unsigned char>(q + 1));
+    std::fill_n(qc.begin() + static_cast<std::ptrdiff_t>((2 * t + 1) * kLanes), kLanes,
+                static_cast<unsigned char>(q > 0 ? q - 1 : 0));
   }
+}
+
+#if PIXCLUST_SSE2
+// SSE2 by hand: GCC 12 vectorises the portable byte loop across coordinates, with gathers.
+// The gaps (query_cells) of coordinate t for the kLanes slots from s.
+inline __m128i cell_gaps(const unsigned char* cells, const unsigned char* qc, std::size_t t) {
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(cells));
+  const __m128i above = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qc + 2 * kLanes * t));
+  const __m128i below = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qc + (2 * t + 1) * kLanes));
+  return _mm_or_si128(_mm_subs_epu8(c, above), _mm_subs_epu8(below, c));  // one of the two is 0
+}
+
+// Adds the squares (or, !squares, the values) of the gaps g0 and g1 of two coordinates to acc, by lane.
+template <bool squares>
+inline void add_gap_pair(__m128i g0, __m128i g1, __m128i* acc) {
+  const __m128i zero = _mm_setzero_si128(), ones = _mm_set1_epi16(1);
+  const __m128i lo = _mm_unpacklo_epi8(g0, g1), hi = _mm_unpackhi_epi8(g0, g1);
+  const __m128i w[4] = {_mm_unpacklo_epi8(lo, zero), _mm_unpackhi_epi8(lo, zero), _mm_unpacklo_epi8(hi, zero),
+                        _mm_unpackhi_epi8(hi, zero)};
+  for (std::size_t k = 0; k < 4; ++k) acc[k] = _mm_add_epi32(acc[k], _mm_madd_epi16(w[k], squares ? w[k] : ones));
+}
+
+// The lanes' bounds (may_improve) in four vectors of four.
+template <VectorMetric M>
+inline void lane_bounds(const OutsideSlots<M>& out, std::size_t d, const unsigned char* qc, std::size_t s,
+                        __m128i* acc) {
+  const __m128i zero = _mm_setzero_si128();
+  for (std::size_t k = 0; k < 4; ++k) acc[k] = zero;
   if constexpr (M == VectorMetric::chebyshev) {
+    __m128i top = zero;
+    for (std::size_t t = 0; t < d; ++t) top = _mm_max_epu8(top, cell_gaps(out.cells(t) + s, qc, t));
     const __m128i lo = _mm_unpacklo_epi8(top, zero), hi = _mm_unpackhi_epi8(top, zero);
     acc[0] = _mm_unpacklo_epi16(lo, zero);
     acc[1] = _mm_unpackhi_epi16(lo, zero);
     acc[2] = _mm_unpacklo_epi16(hi, zero);
     acc[3] = _mm_unpackhi_epi16(hi, zero);
+  } else {
+    constexpr bool squares = M != VectorMetric::cityblock;
+    std::size_t t = 0;
+    for (; t + 1 < d; t += 2)
+      add_gap_pair<squares>(cell_gaps(out.cells(t) + s, qc, t), cell_gaps(out.cells(t + 1) + s, qc, t + 1), acc);
+    if (t < d) add_gap_pair<squares>(cell_gaps(out.cells(t) + s, qc, t), zero, acc);
   }
+}
+#endif
+
+// Which of the kLanes slots of block b may come closer to the tree (a bit each): their lower bounds, in
+// grid units, on the distance from the point with cells qc (query_cells) stay below their thresholds.
+// A coordinate whose cells are g + 1 apart differs by more than g cells' width (less a rounding slack,
+// in Grid), so the g's squares (euclidean), sum (cityblock) or maximum (chebyshev) bound the distance
+// from below. Integers: every vectorisation of them gives the same bounds.
+template <VectorMetric M>
+inline unsigned may_improve(const OutsideSlots<M>& out, std::size_t d, const unsigned char* qc, std::size_t b) {
+  const std::size_t s = b * kLanes;
+  const std::int32_t* thr = out.thresholds() + s;
+  unsigned mask = 0;
+#if PIXCLUST_SSE2
+  __m128i acc[4];
+  lane_bounds<M>(out, d, qc, s, acc);
   for (std::size_t k = 0; k < 4; ++k) {
     const __m128i below = _mm_cmplt_epi32(acc[k], _mm_loadu_si128(reinterpret_cast<const __m128i*>(thr + 4 * k)));
     mask |= static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(below))) << (4 * k);
@@ -309,10 +340,10 @@ inline unsigned may_improve(const OutsideSlots<M>& out, std::size_t d, const uns
   std::int32_t acc[kLanes] = {};
   for (std::size_t t = 0; t < d; ++t) {
     const unsigned char* c = out.cells(t) + s;
+    const int above = qc[2 * kLanes * t], below = qc[(2 * t + 1) * kLanes];
     for (std::size_t l = 0; l < kLanes; ++l) {
-      const int apart = c[l] > qc[t] ? c[l] - qc[t] : qc[t] - c[l];
-      const int gap = apart > 1 ? apart - 1 : 0;
-      if constexpr (squares) {
+      const int gap = std::max({0, c[l] - above, below - c[l]});
+      if constexpr (M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean) {
         acc[l] += gap * gap;
       } else if constexpr (M == VectorMetric::cityblock) {
         acc[l] += gap;
@@ -361,14 +392,14 @@ template <VectorMetric M, class T>
 void prim_lanes(const T* X, std::size_t n, std::size_t d, double* Z, int threads, bool adaptive, CancelPoller& poller) {
   const Grid<M> grid(X, n, d);
   OutsideSlots<M> outside(X, n, d, grid);
-  std::vector<unsigned char> qc(d);
+  std::vector<unsigned char> qc;
   std::vector<PrimBest> scratch;
   ThreadBudget budget(threads, adaptive);
   std::size_t x = 0;
   for (std::size_t k = 0; k + 1 < n; ++k) {
     outside.kill(x);
     const T* xr = X + x * d;
-    for (std::size_t t = 0; t < d; ++t) qc[t] = grid.cell(static_cast<double>(xr[t]), t);
+    query_cells(grid, xr, d, qc);
     auto scan = [&](std::size_t lo, std::size_t hi) { return scan_blocks<M>(outside, X, d, xr, qc.data(), lo, hi); };
     const PrimBest best = closest_outside(outside.blocks() * kLanes, budget.threads(), scratch, scan);
     const std::size_t y = outside.id(best.index);
