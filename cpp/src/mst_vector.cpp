@@ -120,8 +120,16 @@ constexpr std::size_t kLanes = 16;
 // Cells per coordinate at most: a cell index fits a byte, a squared cell gap fits 16 bits.
 constexpr double kCells = 250.0;
 
-// The grid, per metric: a cell index from a coordinate, and a bound in cell units (an integer) that
-// proves a computed distance is at least a tree value.
+// The grid, per metric: a cell index per coordinate, and the threshold a point's bound (an integer in
+// grid units) must reach to prove its computed distance >= its tree value. Why that proof holds: a
+// coordinate's cell, floor((v - lo) / step) in doubles, is within 1e-13 cells of the exact quotient's
+// (kSlack covers it), so coordinates whose cells are g + 1 apart differ by at least g (1 - kSlack)
+// steps. The exact sum of squares (euclidean, sqeuclidean) is then at least per_unit_ times the sum of
+// the g^2, and pdist's, every term and addition rounded, at least 1 - (d + 2) u of the exact (no term
+// that counts is subnormal: a cell's squared width is a normal double, or the grid is not used);
+// cityblock and chebyshev likewise with the g and their maximum. threshold(t) asks for per_unit_ times
+// the bound to reach t^2 (t) with a relative margin over its own roundings, so a ruled-out squared
+// distance exceeds t^2, its correctly rounded sqrt is >= t, and Prim's strict update would keep t.
 template <VectorMetric M>
 class Grid {
  public:
@@ -143,19 +151,16 @@ class Grid {
     step_ = widest / kCells;
     inv_step_ = 1.0 / step_;
     const double scale = M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean ? step_ * step_ : step_;
-    // pdist's sum of d rounded terms is at least 1 - (d + 2) u of the exact one; twice that covers per_unit_'s own
+    // twice pdist's (d + 2) u: per_unit_'s own roundings too
     per_unit_ = scale * (1.0 - 2.0 * kSlack) * (1.0 - static_cast<double>(d + 2) * kUnitRoundoff * 2.0);
-    // a normal per_unit_ keeps every rounding relative: a gap of a cell is a normal square or more
     usable_ = std::isfinite(bound) && per_unit_ >= std::numeric_limits<double>::min() && std::isfinite(inv_step_) &&
               d <= kMaxDims;
   }
-  // Whether the bounds may be used: every distance is finite, or a skipped one could hide SciPy's error.
-  bool usable() const { return usable_; }
   unsigned char cell(double v, std::size_t t) const {
     return usable_ ? static_cast<unsigned char>(std::min(kCells, std::floor((v - lo_[t]) * inv_step_))) : 0;
   }
   // The least bound that proves a computed distance >= t (kNever: none, as for t infinite). For t > 0
-  // at least 1, and t^2 is raised to kTinyKey at least, where its rounding is no longer relative.
+  // at least 1, and t^2 raised to kTinyKey, below which its rounding is no longer relative.
   std::int32_t threshold(double t) const {
     if (!usable_) return kNever;
     if (!(t > 0.0)) return 0;  // no distance is below 0
@@ -173,6 +178,7 @@ class Grid {
   static constexpr double kTinyKey = 1e-300;
   std::vector<double> lo_, hi_;
   double step_ = 0.0, inv_step_ = 0.0, per_unit_ = 0.0;
+  // Every distance finite (else a ruled-out one could hide SciPy's error: kNever then) and per_unit_ normal.
   bool usable_ = false;
 };
 
