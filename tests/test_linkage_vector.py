@@ -100,6 +100,15 @@ def test_prim_grid_bounds_at_extreme_scales_match_scipy(metric, scale):
     assert_scipys_single_for_1_and_3_threads(X, metric)
 
 
+def test_prim_chunks_that_split_blocks_give_the_same_bits():
+    # 13,200 outside points: chunks of 1,100 (3 threads) and 1,650 (2) entries end inside blocks of 16,
+    # each block scanned by the chunk it starts in
+    X = np.random.default_rng(13).normal(size=(13_200, 16))
+    Z1 = _core.linkage_vector(X, "single", "euclidean", None, 1)
+    for threads in (2, 3):
+        np.testing.assert_array_equal(_core.linkage_vector(X, "single", "euclidean", None, threads), Z1)
+
+
 @pytest.mark.parametrize("metric", METRICS[:4])
 def test_overflowing_distances_in_16_dimensions_raise_scipys_error(metric):
     # one distance overflows: bounds could skip it, so the scan computes them all and meets it
