@@ -6,7 +6,8 @@
 //
 // What is ours: the outside points are kept in an increasing list (ActiveList, compacted as points
 // leave), and each step's scan runs on all threads with a chunk-ordered (value, lowest position)
-// reduction, so the result does not depend on the thread count.
+// reduction, so the result does not depend on the thread count. For every metric but cosine a byte grid
+// of the coordinates rules out most outside points before their distance is computed (prim_lanes).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
