@@ -41,8 +41,8 @@ def test_single_matches_scipy_with_ties(metric, d):
     np.testing.assert_array_equal(pixclust.linkage_vector(X, "single", metric), hierarchy.linkage(X, "single", metric))
 
 
-# Prim's scan computes 8 distances side by side over a transposed copy of the outside points, compacted
-# as they join the tree (mst_vector.cpp): odd sizes leave partial blocks at every chunk's end.
+# Prim's scan bounds 16 outside points' distances side by side from a transposed byte grid of their
+# coordinates, compacted as they join the tree (mst_vector.cpp): odd sizes leave partial blocks at the end.
 @pytest.mark.parametrize("metric", METRICS[:4])
 def test_prim_lanes_match_scipy_for_any_thread_count(metric):
     rng = np.random.default_rng(len(metric))
@@ -53,13 +53,82 @@ def test_prim_lanes_match_scipy_for_any_thread_count(metric):
             np.testing.assert_array_equal(_core.linkage_vector(X, "single", metric, None, threads), ref)
 
 
+def assert_scipys_single_for_1_and_3_threads(X, metric):
+    ref = hierarchy.linkage(X.astype(np.float64), "single", metric)
+    for threads in (1, 3):
+        np.testing.assert_array_equal(_core.linkage_vector(X, "single", metric, None, threads), ref)
+
+
+# Prim's computes a distance only where the point's byte-grid bound (mst_vector.cpp, Grid) does not
+# prove it at least the point's distance to the tree: a bound that overstates by a hair keeps a tree
+# value too high, or a tied point's lower index from winning.
+@pytest.mark.parametrize("metric", METRICS[:4])
+@pytest.mark.parametrize("d", [8, 13, 20])
+def test_prim_grid_bounds_with_ties_match_scipy(metric, d):
+    # small integers: cells a fixed whole number apart, many distances exactly equal to tree values
+    rng = np.random.default_rng(d + len(metric))
+    assert_scipys_single_for_1_and_3_threads(rng.integers(0, 3, size=(1500, d)).astype(np.float64), metric)
+
+
+@pytest.mark.parametrize("metric", METRICS[:4])
+@pytest.mark.parametrize("ties", [False, True])
+def test_prim_grid_bounds_with_one_wide_coordinate_match_scipy(metric, ties):
+    # the last coordinate 10^4 times wider: the common grid puts the others in a cell or two, so the
+    # bounds come from the last coordinate alone
+    rng = np.random.default_rng(len(metric) + ties)
+    X = rng.integers(0, 2, size=(1200, 12)) if ties else rng.normal(size=(1200, 12))
+    X = X.astype(np.float64)
+    X[:, -1] = (rng.integers(0, 50, 1200) if ties else rng.normal(size=1200)) * 1e4
+    assert_scipys_single_for_1_and_3_threads(X, metric)
+
+
+@pytest.mark.parametrize("metric", METRICS[:4])
+def test_prim_grid_bounds_on_float32_match_scipy(metric):
+    rng = np.random.default_rng(32 + len(metric))
+    X = (rng.normal(size=(1300, 16)) * rng.uniform(0.01, 10, 16)).astype(np.float32)
+    assert_scipys_single_for_1_and_3_threads(X, metric)
+    assert_scipys_single_for_1_and_3_threads(np.round(X * 2).astype(np.float32), metric)
+
+
+@pytest.mark.parametrize("metric", METRICS[:4])
+@pytest.mark.parametrize("scale", [1e-160, 1e-150, 1e150])
+def test_prim_grid_bounds_at_extreme_scales_match_scipy(metric, scale):
+    # 1e-160: squares of a cell's width fall below the normal doubles, so euclidean scans without bounds
+    rng = np.random.default_rng(len(metric))
+    X = rng.normal(size=(700, 16)) * scale
+    X[::7] = X[1::7][: len(X[::7])]  # duplicates: tree values of 0
+    assert_scipys_single_for_1_and_3_threads(X, metric)
+
+
+def test_prim_chunks_that_split_blocks_give_the_same_bits():
+    # 13,200 outside points: chunks of 1,100 (3 threads) and 1,650 (2) entries end inside blocks of 16,
+    # each block scanned by the chunk it starts in
+    X = np.random.default_rng(13).normal(size=(13_200, 16))
+    Z1 = _core.linkage_vector(X, "single", "euclidean", None, 1)
+    for threads in (2, 3):
+        np.testing.assert_array_equal(_core.linkage_vector(X, "single", "euclidean", None, threads), Z1)
+
+
+@pytest.mark.parametrize("metric", METRICS[:4])
+def test_overflowing_distances_in_16_dimensions_raise_scipys_error(metric):
+    # one distance overflows: bounds could skip it, so the scan computes them all and meets it
+    X = np.random.default_rng(5).normal(size=(600, 16))
+    X[[100, 400], 7] = [-1.5e308, 1.5e308]
+    with pytest.raises(ValueError) as theirs:
+        hierarchy.linkage(X, "single", metric)
+    with pytest.raises(ValueError) as ours:
+        pixclust.linkage_vector(X, "single", metric)
+    assert str(ours.value) == str(theirs.value)
+
+
 def test_single_matches_scipy_at_2000_points():
     X = np.random.default_rng(2000).normal(size=(2000, 3))
     np.testing.assert_array_equal(pixclust.linkage_vector(X), hierarchy.linkage(X, "single"))
 
 
-# From 2048 points in up to 4 dimensions (8192 in up to 6) single linkage runs Borůvka's rounds over a
-# kd-tree (mst_boruvka.cpp) instead of Prim's; d is a run-time value there, so 1 to 6 cover its code.
+# From 2048 points in up to 4 dimensions (8192 in 5, more in 6 to 8) single linkage runs Borůvka's rounds
+# over a kd-tree (mst_boruvka.cpp) instead of Prim's; d is a run-time value there from 5 on, so 1 to 5
+# cover its code.
 @pytest.mark.parametrize("metric", METRICS[:4])
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
 def test_boruvka_matches_scipy(metric, d):
@@ -72,8 +141,8 @@ def test_boruvka_matches_scipy(metric, d):
                                   hierarchy.linkage(X32.astype(np.float64), "single", metric))
 
 
-def test_boruvka_matches_scipy_in_6_dimensions():
-    X = np.random.default_rng(6).random((8192, 6))
+def test_boruvka_matches_scipy_in_5_dimensions():
+    X = np.random.default_rng(6).random((8192, 5))
     np.testing.assert_array_equal(pixclust.linkage_vector(X), hierarchy.linkage(X, "single"))
 
 
