@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bits.hpp"
 #include "numeric_constants.hpp"
 #include "parallel.hpp"
 
@@ -20,25 +21,8 @@ namespace pixclust {
 
 namespace {
 
-int popcount64(std::uint64_t x) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-  return __builtin_popcountll(x);
-#else
-  int c = 0;
-  for (; x; x &= x - 1) ++c;
-  return c;
-#endif
-}
-
-int ctz64(std::uint64_t x) noexcept {  // x != 0
-#if defined(__GNUC__) || defined(__clang__)
-  return __builtin_ctzll(x);
-#else
-  int c = 0;
-  for (; !(x & 1); x >>= 1) ++c;
-  return c;
-#endif
-}
+using detail::ctz64;
+using detail::popcount64;
 
 // values[i] = table[values[i]], in parallel; the caller has checked the entries.
 template <class Entry>

@@ -29,6 +29,19 @@ inline double pdist_dot(const T* a, const T* b, std::size_t d) {
   return s;
 }
 
+// pdist's step of the sum over coordinates: acc with the difference of one coordinate folded in.
+template <VectorMetric M>
+inline double fold_coordinate(double acc, double diff) {
+  if constexpr (M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean) {
+    return acc + diff * diff;
+  } else if constexpr (M == VectorMetric::cityblock) {
+    return acc + std::fabs(diff);
+  } else {  // chebyshev: a maximum, exact in any order
+    const double a_diff = std::fabs(diff);
+    return a_diff > acc ? a_diff : acc;
+  }
+}
+
 // The distance between rows a and b (d values each) with pdist's operations in pdist's order: for the
 // differences, a sum over the coordinates from the first, in double, from 0.0 (SciPy's
 // distance_metrics.h accumulates each pair sequentially; its unrolling runs across pairs, not
@@ -46,17 +59,8 @@ inline double vector_distance(const T* a, const T* b, std::size_t d, double norm
     (void)norm_a;
     (void)norm_b;
     double s = 0.0;
-    for (std::size_t k = 0; k < d; ++k) {
-      const double diff = static_cast<double>(a[k]) - static_cast<double>(b[k]);
-      if constexpr (M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean) {
-        s += diff * diff;
-      } else if constexpr (M == VectorMetric::cityblock) {
-        s += std::fabs(diff);
-      } else {  // chebyshev: a maximum, exact in any order
-        const double a_diff = std::fabs(diff);
-        s = a_diff > s ? a_diff : s;
-      }
-    }
+    for (std::size_t k = 0; k < d; ++k)
+      s = fold_coordinate<M>(s, static_cast<double>(a[k]) - static_cast<double>(b[k]));
     if constexpr (M == VectorMetric::euclidean) return std::sqrt(s);
     return s;
   }

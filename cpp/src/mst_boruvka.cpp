@@ -43,17 +43,7 @@ template <VectorMetric K, std::size_t D>
 inline double key_distance(const double* a, const double* b, std::size_t d) {
   const std::size_t dd = D != 0 ? D : d;
   double s = 0.0;
-  for (std::size_t k = 0; k < dd; ++k) {
-    const double diff = a[k] - b[k];
-    if constexpr (K == VectorMetric::sqeuclidean) {
-      s += diff * diff;
-    } else if constexpr (K == VectorMetric::cityblock) {
-      s += std::fabs(diff);
-    } else {
-      const double a_diff = std::fabs(diff);
-      s = a_diff > s ? a_diff : s;
-    }
-  }
+  for (std::size_t k = 0; k < dd; ++k) s = fold_coordinate<K>(s, a[k] - b[k]);
   return s;
 }
 

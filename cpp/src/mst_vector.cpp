@@ -21,6 +21,7 @@
 #define PIXCLUST_SSE2 0
 #endif
 
+#include "bits.hpp"
 #include "linkage_vector_common.hpp"
 
 namespace pixclust::detail {
@@ -96,19 +97,6 @@ void prim(const T* X, std::size_t n, std::size_t d, double* Z, int threads, bool
     poller.poll(scanned_share(k, n));
   }
   sort_and_relabel(Z, n);
-}
-
-// pdist's step of the sum over coordinates: acc with the difference of one coordinate folded in.
-template <VectorMetric M>
-inline double fold_coordinate(double acc, double diff) {
-  if constexpr (M == VectorMetric::euclidean || M == VectorMetric::sqeuclidean) {
-    return acc + diff * diff;
-  } else if constexpr (M == VectorMetric::cityblock) {
-    return acc + std::fabs(diff);
-  } else {
-    const double a_diff = std::fabs(diff);
-    return a_diff > acc ? a_diff : acc;
-  }
 }
 
 // Prim's with a coarse first look at each outside point (OutsideSlots): every coordinate is kept as a
@@ -364,16 +352,6 @@ inline unsigned may_improve(const OutsideSlots<M>& out, std::size_t d, const uns
   return mask;
 }
 
-// The position of the lowest set bit of mask (not 0).
-inline int lowest_bit(unsigned mask) {
-  int k = 0;
-  while ((mask & 1u) == 0) {
-    mask >>= 1;
-    ++k;
-  }
-  return k;
-}
-
 // One chunk's scan over the blocks that start in [lo, hi) (so each block has one owner): a slot whose
 // bound stays below its threshold gets its distance as pdist computes it, and the tree values are
 // updated; returns the closest slot (ties to the lowest) and whether a distance was not finite. Joined
@@ -384,7 +362,7 @@ PrimBest scan_blocks(OutsideSlots<M>& out, const T* X, std::size_t d, const T* x
   PrimBest best{std::numeric_limits<double>::infinity(), hi, false};
   for (std::size_t b = (lo + kLanes - 1) / kLanes; b * kLanes < hi; ++b) {
     for (unsigned mask = may_improve<M>(out, d, qc, b); mask != 0; mask &= mask - 1) {
-      const std::size_t s = b * kLanes + static_cast<std::size_t>(lowest_bit(mask));
+      const std::size_t s = b * kLanes + static_cast<std::size_t>(ctz64(mask));
       const double dd = vector_distance<M>(xr, X + out.id(s) * d, d, 0.0, 0.0);
       best.bad |= !std::isfinite(dd);
       out.offer(b, s, dd);
