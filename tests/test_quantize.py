@@ -244,6 +244,40 @@ def test_core_label_maps_refuse_indices_out_of_range(bad: int) -> None:
         _core.paint_pixels(values, palette, np.zeros((6, 3), dtype=np.uint8))
 
 
+@pytest.mark.parametrize("table", [[5, 6, 256], [-1, 0, 1]])
+def test_core_byte_label_map_refuses_labels_out_of_range(table: list[int]) -> None:
+    from pixclust import _core
+
+    values = np.array([0, 1, 2, 1, 0], dtype=np.int32)
+    with pytest.raises(ValueError, match=r"not in \[0, 256\)"):
+        _core.remap_labels_u8(values, np.array(table, dtype=np.int32))
+    with pytest.raises(ValueError, match="not an index into table"):
+        _core.remap_labels_u8(np.array([0, 3], dtype=np.int32), np.array([1, 2, 3], dtype=np.int32))
+    with pytest.raises(TypeError, match="values: expected dtype int32"):
+        _core.remap_labels_u8(values.astype(np.int64), np.array([1, 2, 3], dtype=np.int32))
+
+
+@pytest.mark.parametrize("k", [2, 37, 256])
+def test_index_map_is_the_label_map_in_bytes(chelsea: np.ndarray, k: int) -> None:
+    # The palette file's byte map, made straight from the colour numbers (the command line writes it),
+    # must be the int32 label map, before and after that map was made.
+    res = pixclust.quantize(chelsea, k, random_state=1)
+    first = res._index_map()
+    assert first is not None and first.dtype == np.uint8 and first.shape == chelsea.shape[:2]
+    np.testing.assert_array_equal(first, res.labels)
+    again = res._index_map()
+    assert again is not None
+    np.testing.assert_array_equal(again, res.labels)
+
+
+def test_index_map_is_none_where_bytes_cannot_hold_it(chelsea: np.ndarray) -> None:
+    assert pixclust.quantize(chelsea, 300, random_state=0)._index_map() is None  # labels up to 299
+    rgba = np.dstack([chelsea, np.full(chelsea.shape[:2], 255, np.uint8)])
+    rgba[:10, :10, 3] = 0  # left out: label -1
+    res = pixclust.quantize(rgba, 8, random_state=0)
+    assert res._index_map() is None and res.labels.min() == -1
+
+
 def test_outputs_own_their_memory(chelsea: np.ndarray) -> None:
     # The large outputs live in C-heap buffers owned by the arrays (not numpy's allocator): they must
     # outlive the result and the estimator that made them, stay writeable, and pickle like any array.

@@ -200,6 +200,30 @@ void bind_color(py::module_& m) {
       py::arg("values").noconvert(), py::arg("table"), py::arg("n_threads") = 0,
       "values[i] = table[values[i]], in place (int32 arrays).");
 
+  m.def(
+      "remap_labels_u8",
+      [](const py::array& values, const py::array& table, int n_threads) {
+        require_ndim(values, "values", 1);
+        require_ndim(table, "table", 1);
+        check_threads(n_threads);
+        const auto v = as_contiguous<std::int32_t>(values, "values");
+        const auto t = as_contiguous<std::int32_t>(table, "table");
+        const auto n = static_cast<std::size_t>(v.shape(0));
+        py::array_t<std::uint8_t> out(static_cast<py::ssize_t>(n));
+        const std::int32_t* vp = v.data();
+        const std::int32_t* tp = t.data();
+        std::uint8_t* op = out.mutable_data();
+        const auto m_ = static_cast<std::size_t>(t.shape(0));
+        {
+          py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
+          remap_labels_u8(vp, n, tp, m_, op, n_threads);
+        }
+        return out;
+      },
+      py::arg("values"), py::arg("table"), py::arg("n_threads") = 0,
+      "table[values] as a new uint8 array (int32 values and table, table entries in [0, 256)): a palette\n"
+      "image's index map without an int32 map in between.");
+
   m.def("paint_pixels", &paint,
       py::arg("labels"), py::arg("palette"), py::arg("src"), py::arg("n_threads") = 0,
       "The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.");

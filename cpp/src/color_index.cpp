@@ -24,12 +24,17 @@ namespace {
 using detail::ctz64;
 using detail::popcount64;
 
-// values[i] = table[values[i]], in parallel; the caller has checked the entries.
-template <class Entry>
-void remap_with(std::int32_t* values, std::size_t n, const Entry* table, [[maybe_unused]] int threads) {
+// out[i] = table[values[i]], in parallel (out may be values); the caller has checked the entries.
+template <class Out, class Entry>
+void remap_into(const std::int32_t* values, std::size_t n, const Entry* table, Out* out, [[maybe_unused]] int threads) {
 #pragma omp parallel for schedule(dynamic, 65536) num_threads(threads)
   for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(n); ++i)
-    values[i] = static_cast<std::int32_t>(table[static_cast<std::size_t>(values[i])]);
+    out[i] = static_cast<Out>(table[static_cast<std::size_t>(values[i])]);
+}
+
+template <class Entry>
+void remap_with(std::int32_t* values, std::size_t n, const Entry* table, int threads) {
+  remap_into(values, n, table, values, threads);
 }
 
 // C > 0 fixes the channel count at compile time (the 8-bit RGB hot loop).
@@ -391,6 +396,17 @@ void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table
   } else {
     remap_with(values, n, table, threads);
   }
+}
+
+void remap_labels_u8(const std::int32_t* values, std::size_t n, const std::int32_t* table, std::size_t table_size,
+                     std::uint8_t* out, int n_threads) {
+  const int threads = detail::resolve_threads(n_threads);
+  if (!std::all_of(table, table + table_size, [](std::int32_t v) { return v >= 0 && v < 256; }))
+    throw std::invalid_argument("remap_labels_u8: an entry of table is not in [0, 256)");
+  if (!indices_in_range(values, n, static_cast<std::int64_t>(table_size), threads))
+    throw std::invalid_argument("remap_labels_u8: an entry of values is not an index into table");
+  const std::vector<std::uint8_t> narrow(table, table + table_size);
+  remap_into(values, n, narrow.data(), out, threads);
 }
 
 namespace {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DITHER_STRENGTH_ONE', 'build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'merge_color_counts', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'set_progress_hook', 'srgb_to_lab', 'version']
+__all__: list[str] = ['DITHER_STRENGTH_ONE', 'build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'merge_color_counts', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'remap_labels_u8', 'set_progress_hook', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -79,6 +79,11 @@ def pdist_euclidean(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_thr
 def remap_labels(values: numpy.typing.NDArray[numpy.int32], table: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     """
     values[i] = table[values[i]], in place (int32 arrays).
+    """
+def remap_labels_u8(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], table: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.uint8]:
+    """
+    table[values] as a new uint8 array (int32 values and table, table entries in [0, 256)): a palette
+    image's index map without an int32 map in between.
     """
 def set_progress_hook(hook: typing.Any) -> None:
     """

@@ -94,6 +94,16 @@ class QuantizeResult:
         full[self._visible] = out
         return full
 
+    def _index_map(self) -> Optional[np.ndarray]:
+        """The label map as uint8 (H, W), made without the int32 map in between: what a palette image
+        file holds. None where it cannot be (more than 256 colours, or pixels left out: label -1)."""
+        if self.n_colors > 256 or self._visible is not None:
+            return None
+        if "labels" in self.__dict__:  # already made: narrowing it costs less than a second pass
+            return np.ascontiguousarray(self.labels, dtype=np.uint8)
+        out = _core.remap_labels_u8(self._pixel_color, self._color_labels, self._threads)
+        return np.reshape(out, self._shape)
+
 
 def _value_max(dtype: np.dtype) -> float:
     """The value of full intensity in an image of this dtype: the integer maximum, 1.0 for floats."""

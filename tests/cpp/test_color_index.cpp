@@ -119,6 +119,17 @@ TEST_CASE("remap_labels, bad arguments") {
     agree = agree && a[i] == narrow_table[j] && b[i] == wide_table[j];
   }
   CHECK(agree);
+  // the byte map: the int32 remap's values as bytes, and refused (nothing written) for labels >= 256
+  std::vector<std::uint8_t> bytes(vals.size(), 255);
+  pixclust::remap_labels_u8(vals.data(), vals.size(), narrow_table.data(), narrow_table.size(), bytes.data(), 2);
+  CHECK(std::equal(bytes.begin(), bytes.end(), a.begin(), [](std::uint8_t x, std::int32_t y) { return x == y; }));
+  std::vector<std::uint8_t> untouched(vals.size(), 7);
+  CHECK_THROWS_AS(pixclust::remap_labels_u8(vals.data(), vals.size(), wide_table.data(), wide_table.size(),
+                                            untouched.data(), 2),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(pixclust::remap_labels_u8(bad.data(), bad.size(), table.data(), 2, untouched.data(), 2),
+                  std::invalid_argument);
+  CHECK(std::all_of(untouched.begin(), untouched.end(), [](std::uint8_t x) { return x == 7; }));
   const std::vector<std::uint8_t> px(12);
   CHECK_THROWS_AS(pixclust::index_colors(px.data(), 4, 5, 5, nullptr), std::invalid_argument);
   CHECK_THROWS_AS(pixclust::index_colors(px.data(), 4, 3, 2, nullptr), std::invalid_argument);

@@ -55,6 +55,11 @@ bool indices_in_range(const std::int32_t* values, std::size_t n, std::int64_t li
 void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, std::size_t table_size,
                   int n_threads = 0);
 
+// out[i] = table[values[i]] as bytes (table entries in [0, 256): a palette image's index map without the
+// int32 map in between). Throws std::invalid_argument, before writing anything, on an entry out of range.
+void remap_labels_u8(const std::int32_t* values, std::size_t n, const std::int32_t* table, std::size_t table_size,
+                     std::uint8_t* out, int n_threads = 0);
+
 // The weighted moments of integer points (distinct colours and their counts) in exact integers: the
 // total weight, and per column the sums of w * x and of w * x^2 (the mean variance behind k-means' tol,
 // exactly). n points of d values; weights (counts) must be non-negative with sum(w) * max(T)^2 below 2^63,

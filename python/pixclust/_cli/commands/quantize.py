@@ -52,7 +52,9 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
         assert k is not None  # -k or --palette, checked above
         (res,) = quantize_image(img, [k], args, progress)
         if strength is None:
-            image, labels = res.image, res.labels
+            # the byte map a palette file holds, when it can be had without the int32 map (same labels)
+            index = res._index_map()
+            image, labels = res.image, (res.labels if index is None else index)
         else:  # res.labels (a label map made on first access) is not wanted here
             with progress.step(f"dithering (strength {strength:g})"):
                 image, labels = pixclust.dither(img, res.palette, strength=strength, return_labels=True)
