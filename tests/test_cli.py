@@ -96,6 +96,55 @@ def test_quantize_photo_writes_a_k_colour_paletted_png(tmp_path: Path) -> None:
     assert lines[-1] == f"wrote {out}"
 
 
+@pytest.mark.parametrize("ext", [".png", ".gif", ".tif", ".bmp", ".jpg", ".webp"])
+@pytest.mark.parametrize("kind", ["rgb", "gray", "rgba"])
+def test_writing_labels_and_palette_alone_is_writing_their_image(tmp_path: Path, ext: str, kind: str) -> None:
+    # The command line hands the writer a byte label map and the palette without the painted image:
+    # every format must get the same file as from palette[labels].
+    img = _io.read_image(CHELSEA)
+    if kind == "gray":
+        img = img[..., 1].copy()
+    elif kind == "rgba":
+        img = np.dstack([img, np.where(np.arange(451) < 200, 255, 90).astype(np.uint8)[None, :].repeat(300, 0)])
+    res = pixclust.quantize(img, 40, random_state=0, cluster_alpha=True)  # rgba: palette[labels] has alpha
+    index = res._index_map()
+    assert index is not None and index.dtype == np.uint8
+    _io.write_image(tmp_path / f"a{ext}", res.image, labels=res.labels, palette=res.palette)
+    _io.write_image(tmp_path / f"b{ext}", None, labels=index, palette=res.palette)
+    assert (tmp_path / f"a{ext}").read_bytes() == (tmp_path / f"b{ext}").read_bytes()
+    assert _io.encode_image(None, labels=index, palette=res.palette, ext=ext) == (tmp_path / f"a{ext}").read_bytes()
+
+
+@pytest.mark.parametrize("k", [5, 256])
+def test_clustered_alpha_palette_files_hold_the_image(tmp_path: Path, k: int) -> None:
+    # A palette of four clustered channels (RGBA): the PNG holds the image exactly, the BMP its
+    # composite on white, the GIF its pixels of half opacity or more (before, the PNG's colours were the
+    # RGBA rows read as RGB, and BMP and k = 256 PNG raised).
+    img = _io.read_image(CHELSEA)
+    img = np.dstack([img, np.where(np.arange(451) < 200, 255, 90).astype(np.uint8)[None, :].repeat(300, 0)])
+    res = pixclust.quantize(img, k, random_state=0, cluster_alpha=True)
+    assert res.palette.shape == (k, 4)
+    for ext in (".png", ".bmp", ".gif"):
+        _io.write_image(tmp_path / f"x{ext}", res.image, labels=res.labels, palette=res.palette)
+        with Image.open(tmp_path / f"x{ext}") as im:
+            assert im.mode == "P"
+    np.testing.assert_array_equal(_io.read_image(tmp_path / "x.png"), res.image)
+    np.testing.assert_array_equal(_io.read_image(tmp_path / "x.bmp"), _io.composite(res.image, (255, 255, 255)))
+    gif, shown = _io.read_image(tmp_path / "x.gif"), res.image[..., 3] >= 128
+    np.testing.assert_array_equal(gif[shown][:, :3], res.image[shown][:, :3])
+    assert not gif[~shown].any()
+
+
+def test_writing_labels_alone_refuses_labels_that_are_no_palette_row(tmp_path: Path) -> None:
+    palette = np.array([[0, 0, 0], [255, 255, 255]], dtype=np.uint8)
+    for labels in (np.array([[0, -1]], dtype=np.int32), np.array([[0, 2]], dtype=np.uint8)):
+        with pytest.raises(ValueError, match="every label must be a row of palette"):
+            _io.write_image(tmp_path / "x.png", None, labels=labels, palette=palette)
+    with pytest.raises(ValueError, match="None needs labels and palette"):
+        _io.write_image(tmp_path / "x.png", None, labels=np.zeros((1, 2), np.uint8))
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_quantize_jpeg_dithered_in_lab_default_output_name(tmp_path: Path) -> None:
     r = run("quantize", ROCKET, "-k", 6, "--dither", "--space", "lab", "--threads", 2, cwd=tmp_path, module=True)
     assert r.returncode == 0, r.stderr

@@ -270,6 +270,40 @@ def test_index_map_is_the_label_map_in_bytes(chelsea: np.ndarray, k: int) -> Non
     np.testing.assert_array_equal(again, res.labels)
 
 
+def test_image_is_painted_on_first_access_as_palette_at_labels(chelsea: np.ndarray) -> None:
+    # Every channel clustered: the image waits for its first access (a palette file needs only the
+    # labels) and is then palette[labels]; repr and pickling do not paint it.
+    import pickle
+
+    res = pixclust.quantize(chelsea, 12, random_state=2)
+    assert "(12" not in repr(res) and "image=300 x 451 x 3 uint8" in repr(res)
+    assert "image" not in res.__dict__
+    copy = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(res.image, res.palette[res.labels])
+    np.testing.assert_array_equal(copy.image, res.image)
+    assert res.image.dtype == np.uint8 and res.image.shape == chelsea.shape
+    # An alpha channel kept out of the clustering is copied from the input when the result is made, so a
+    # later change to the input does not reach it.
+    rgba = np.dstack([chelsea, np.arange(chelsea.shape[1], dtype=np.uint8)[None, :].repeat(300, 0) | 1])
+    kept = pixclust.quantize(rgba, 12, random_state=2)
+    before = rgba[..., 3].copy()
+    rgba[..., 3] = 7
+    np.testing.assert_array_equal(kept.image[..., 3], before)
+    np.testing.assert_array_equal(kept.image[..., :3], kept.palette[kept.labels])
+
+
+def test_core_paint_without_a_source_is_the_palette_rows() -> None:
+    from pixclust import _core
+
+    labels = np.array([2, 0, 1, 2], dtype=np.int32)
+    palette = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]], dtype=np.uint16)
+    np.testing.assert_array_equal(_core.paint_pixels(labels, palette, None), palette[labels])
+    np.testing.assert_array_equal(_core.paint_pixels(labels, palette, None),
+                                  _core.paint_pixels(labels, palette, np.zeros((4, 3), np.uint16)))
+    with pytest.raises(ValueError, match="not a row of palette"):
+        _core.paint_pixels(np.array([3], dtype=np.int32), palette, None)
+
+
 def test_index_map_is_none_where_bytes_cannot_hold_it(chelsea: np.ndarray) -> None:
     assert pixclust.quantize(chelsea, 300, random_state=0)._index_map() is None  # labels up to 299
     rgba = np.dstack([chelsea, np.full(chelsea.shape[:2], 255, np.uint8)])

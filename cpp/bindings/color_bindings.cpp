@@ -37,16 +37,22 @@ decltype(auto) dispatch_points(const py::array& X, const char* name, F&& f) {
                        dtype_name(X));
 }
 
-// The quantized pixels: the labels are checked against the palette in one pass before any is read.
-py::object paint(const py::array& labels, const py::array& palette, const py::array& src, int n_threads) {
+// The quantized pixels: the labels are checked against the palette in one pass before any is read. src
+// None: the palette covers every channel, so nothing would be read from a source (a lazily painted image).
+py::object paint(const py::array& labels, const py::array& palette, const py::object& src_or_none, int n_threads) {
   require_ndim(labels, "labels", 1);
   require_ndim(palette, "palette", 2);
-  require_ndim(src, "src", 2);
   check_threads(n_threads);
   const auto lab = as_contiguous<std::int32_t>(labels, "labels");
-  if (src.shape(0) != lab.shape(0))
-    throw py::value_error("src: expected " + std::to_string(lab.shape(0)) + " rows, got " + std::to_string(src.shape(0)));
-  if (palette.shape(1) < 1 || palette.shape(1) > src.shape(1))
+  const bool has_src = !src_or_none.is_none();
+  const py::array src = has_src ? py::cast<py::array>(src_or_none) : palette;  // without src: palette's dtype
+  if (has_src) {
+    require_ndim(src, "src", 2);
+    if (src.shape(0) != lab.shape(0))
+      throw py::value_error("src: expected " + std::to_string(lab.shape(0)) + " rows, got " + std::to_string(src.shape(0)));
+  }
+  const py::ssize_t width = has_src ? src.shape(1) : palette.shape(1);
+  if (palette.shape(1) < 1 || palette.shape(1) > width)
     throw py::value_error("palette: expected 1 to src.shape[1] columns");
   if (!palette.dtype().equal(src.dtype())) throw py::type_error("palette: must have src's dtype");
   const std::int32_t* lp = lab.data();
@@ -60,19 +66,40 @@ py::object paint(const py::array& labels, const py::array& palette, const py::ar
   return dispatch_points(src, "src", [&](auto tag) -> py::object {
     using T = decltype(tag);
     const auto pal = as_contiguous<T>(palette, "palette");
-    const auto s_ = as_contiguous<T>(src, "src");
-    py::array_t<T> out = heap_array<T>({s_.shape(0), s_.shape(1)});
+    py::array_t<T, py::array::c_style> s_;
+    if (has_src) s_ = as_contiguous<T>(src, "src");
+    py::array_t<T> out = heap_array<T>({lab.shape(0), width});
     const T* pp = pal.data();
-    const T* sp = s_.data();
+    const T* sp = has_src ? s_.data() : nullptr;
     T* op = out.mutable_data();
-    const auto n = static_cast<std::size_t>(s_.shape(0));
-    const auto ch = static_cast<std::size_t>(pal.shape(1)), stride = static_cast<std::size_t>(s_.shape(1));
+    const auto n = static_cast<std::size_t>(lab.shape(0));
+    const auto ch = static_cast<std::size_t>(pal.shape(1)), stride = static_cast<std::size_t>(width);
     {
       py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
       paint_pixels<T>(lp, n, pp, ch, sp, stride, op, n_threads);
     }
     return out;
   });
+}
+
+// table[values] as bytes: a palette image's index map, without the int32 label map in between.
+py::array remap_bytes(const py::array& values, const py::array& table, int n_threads) {
+  require_ndim(values, "values", 1);
+  require_ndim(table, "table", 1);
+  check_threads(n_threads);
+  const auto v = as_contiguous<std::int32_t>(values, "values");
+  const auto t = as_contiguous<std::int32_t>(table, "table");
+  const auto n = static_cast<std::size_t>(v.shape(0));
+  py::array_t<std::uint8_t> out(static_cast<py::ssize_t>(n));
+  const std::int32_t* vp = v.data();
+  const std::int32_t* tp = t.data();
+  std::uint8_t* op = out.mutable_data();
+  const auto m_ = static_cast<std::size_t>(t.shape(0));
+  {
+    py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
+    remap_labels_u8(vp, n, tp, m_, op, n_threads);  // entries out of range: ValueError, nothing written
+  }
+  return out;
 }
 
 // The union of two sorted colour indexes (uint8 or uint16 colours, int64 counts) of one dtype.
@@ -200,33 +227,14 @@ void bind_color(py::module_& m) {
       py::arg("values").noconvert(), py::arg("table"), py::arg("n_threads") = 0,
       "values[i] = table[values[i]], in place (int32 arrays).");
 
-  m.def(
-      "remap_labels_u8",
-      [](const py::array& values, const py::array& table, int n_threads) {
-        require_ndim(values, "values", 1);
-        require_ndim(table, "table", 1);
-        check_threads(n_threads);
-        const auto v = as_contiguous<std::int32_t>(values, "values");
-        const auto t = as_contiguous<std::int32_t>(table, "table");
-        const auto n = static_cast<std::size_t>(v.shape(0));
-        py::array_t<std::uint8_t> out(static_cast<py::ssize_t>(n));
-        const std::int32_t* vp = v.data();
-        const std::int32_t* tp = t.data();
-        std::uint8_t* op = out.mutable_data();
-        const auto m_ = static_cast<std::size_t>(t.shape(0));
-        {
-          py::gil_scoped_release release;  // safe: see without_gil (common.hpp)
-          remap_labels_u8(vp, n, tp, m_, op, n_threads);
-        }
-        return out;
-      },
-      py::arg("values"), py::arg("table"), py::arg("n_threads") = 0,
-      "table[values] as a new uint8 array (int32 values and table, table entries in [0, 256)): a palette\n"
-      "image's index map without an int32 map in between.");
+  m.def("remap_labels_u8", &remap_bytes, py::arg("values"), py::arg("table"), py::arg("n_threads") = 0,
+        "table[values] as a new uint8 array (int32 values and table, table entries in [0, 256)): a palette\n"
+        "image's index map without an int32 map in between.");
 
   m.def("paint_pixels", &paint,
       py::arg("labels"), py::arg("palette"), py::arg("src"), py::arg("n_threads") = 0,
-      "The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.");
+      "The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept\n"
+      "(src None: palette[labels] alone).");
 
   m.def(
       "srgb_to_lab", [](const py::array& rgb) { return convert_colours(rgb, "rgb", srgb_to_lab); }, py::arg("rgb"),

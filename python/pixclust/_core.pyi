@@ -68,9 +68,10 @@ def merge_color_counts(colors_a: numpy.ndarray[typing.Any, numpy.dtype[typing.An
     int64), sorted, the counts of a colour in both summed. uint8 or uint16 colours, int64 counts;
     ValueError unless each input is strictly sorted with non-negative counts.
     """
-def paint_pixels(labels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], src: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
+def paint_pixels(labels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], src: typing.Any, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """
-    The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept.
+    The quantized pixels: palette[labels] in the first palette.shape[1] columns, src's other columns kept
+    (src None: palette[labels] alone).
     """
 def pdist_euclidean(X: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.float64]:
     """
@@ -80,7 +81,7 @@ def remap_labels(values: numpy.typing.NDArray[numpy.int32], table: numpy.ndarray
     """
     values[i] = table[values[i]], in place (int32 arrays).
     """
-def remap_labels_u8(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], table: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.uint8]:
+def remap_labels_u8(values: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], table: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]:
     """
     table[values] as a new uint8 array (int32 values and table, table entries in [0, 256)): a palette
     image's index map without an int32 map in between.

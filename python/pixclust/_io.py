@@ -290,7 +290,7 @@ def holds_metadata(path: PathLike) -> bool:
 
 def write_image(
     path: PathLike,
-    image: np.ndarray,
+    image: Optional[np.ndarray],
     *,
     labels: Optional[np.ndarray] = None,
     palette: Optional[np.ndarray] = None,
@@ -308,7 +308,8 @@ def write_image(
         The format follows the extension.
     image : ndarray of shape (H, W) or (H, W, C), uint8 or uint16; or (H, W) float in [0, 1]
         A float image is written as it is to TIFF (32-bit float), as 16-bit grayscale to PNG, and as
-        8-bit grayscale to formats without 16 bits.
+        8-bit grayscale to formats without 16 bits. None: the image is ``palette[labels]`` (both given),
+        which a palette file holds without the pixels being painted first.
     labels, palette : ndarray, optional
         The (H, W) palette indices and the (k, c) uint8 palette of ``image``. When both are given, k <= 256
         and the file is a PNG, GIF, TIFF or BMP, it is written in palette mode, so the file itself holds
@@ -347,7 +348,7 @@ def write_image(
         pil.save(tmp, format=fmt, **options)
 
 
-def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, palette: Optional[np.ndarray] = None,
+def encode_image(image: Optional[np.ndarray], *, labels: Optional[np.ndarray] = None, palette: Optional[np.ndarray] = None,
                  ext: str = ".png", metadata: Optional[Metadata] = None,
                  background: tuple[int, int, int] = WHITE, lossless: bool = False,
                  png_level: Optional[int] = None) -> bytes:
@@ -359,20 +360,29 @@ def encode_image(image: np.ndarray, *, labels: Optional[np.ndarray] = None, pale
     return buf.getvalue()
 
 
-def _encoder(image: np.ndarray, labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str,
+def _encoder(image: Optional[np.ndarray], labels: Optional[np.ndarray], palette: Optional[np.ndarray], fmt: str,
              metadata: Optional[Metadata] = None,
              background: tuple[int, int, int] = (255, 255, 255), lossless: bool = False,
              png_level: Optional[int] = None) -> tuple[Any, dict[str, Any]]:
     """The Pillow image to save in format ``fmt``, and the save options."""
     Image = _pillow()
-    if image.ndim == 3 and image.shape[2] in (2, 4):
-        image, labels, palette = _alpha_for(fmt, image, labels, palette, background)
-    pil = _to_pil(Image, image, labels, palette, fmt)
+    if image is None:
+        if labels is None or palette is None:
+            raise ValueError("image: None needs labels and palette (the image is palette[labels])")
+        if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= palette.shape[0]):
+            raise ValueError("labels: with image None every label must be a row of palette")
+        pil = _palette_only(Image, labels, palette, fmt)
+        if pil is None:
+            image = np.take(palette, labels, axis=0)
+    if image is not None:
+        if image.ndim == 3 and image.shape[2] in (2, 4):
+            image, labels, palette = _alpha_for(fmt, image, labels, palette, background)
+        pil = _to_pil(Image, image, labels, palette, fmt)
     if fmt == "JPEG" and pil.mode not in ("RGB", "L"):
         pil = pil.convert("RGBA" if pil.mode == "P" and "transparency" in pil.info else pil.mode)
         pil = pil.convert("RGB") if pil.mode in ("RGBA", "P", "LA") else pil.convert("L")
     # PNG "optimize" (the best zlib settings) is worth it for small files and far too slow for large ones.
-    small = image.shape[0] * image.shape[1] <= 2_000_000
+    small = pil.size[0] * pil.size[1] <= 2_000_000
     level = 6 if png_level is None else png_level
     options: dict[str, Any] = ({"optimize": True} if small else {"compress_level": level}) if fmt == "PNG" else {}
     if fmt == "JPEG":
@@ -404,7 +414,7 @@ def _alpha_for(fmt: str, image: np.ndarray, labels: Optional[np.ndarray], palett
         return flat, None, None
     entries = np.zeros((1, pairs.size, 4), dtype=np.uint8)  # (colour, alpha) per entry; hidden: alpha 0
     seen = pairs >= 0
-    entries[0, seen, :3] = palette[pairs[seen] // 256]
+    entries[0, seen, :3] = palette[pairs[seen] // 256, :3]  # a clustered alpha column is the pairs' alpha
     entries[0, seen, 3] = pairs[seen] % 256
     return flat, index, composite(entries, background)[0]
 
@@ -481,8 +491,9 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
         if pairs.size > _PNG_PALETTE_SIZE:
             return None
         seen = pairs >= 0
-        rgb = np.zeros((pairs.size, c), dtype=np.uint8)  # the transparent entry is transparent black
-        rgb[seen] = palette[pairs[seen] // 256]
+        rgb = np.zeros((pairs.size, 3), dtype=np.uint8)  # the transparent entry is transparent black
+        # RGB of each pair's entry (a fourth, clustered alpha column is the pixels' alpha, in the pairs)
+        rgb[seen] = palette[pairs[seen] // 256, :3]
         alpha = np.where(seen, pairs % 256, 0).astype(np.uint8)
         index = inverse.astype(np.uint8)
         height, width = labels.shape[:2]
@@ -497,12 +508,24 @@ def _paletted(Image: Any, image: np.ndarray, labels: np.ndarray, palette: np.nda
         elif np.any(alpha != 255):
             pil.info["transparency"] = bytes(alpha.tolist())
         return pil
-    colours = palette.astype(np.uint8).reshape(k, c)
+    return _palette_pil(Image, labels, palette.astype(np.uint8).reshape(k, c))
+
+
+def _palette_pil(Image: Any, labels: np.ndarray, colours: np.ndarray) -> Any:
     # Pillow reads the index map through the buffer protocol: no bytes copy of a 12-MP map in between
     index = np.ascontiguousarray(labels, dtype=np.uint8)
     pil = Image.frombytes("P", (labels.shape[1], labels.shape[0]), index)
     pil.putpalette(colours.reshape(-1).tolist(), rawmode="RGB")
     return pil
+
+
+def _palette_only(Image: Any, labels: np.ndarray, palette: np.ndarray, fmt: str) -> Any:
+    """The palette image of an RGB ``palette[labels]`` where ``fmt`` holds one (as :func:`_to_pil` makes
+    it from the pixels), else None: the caller paints the pixels."""
+    if (fmt in _PALETTED_ALPHA and labels.ndim == 2 and palette.ndim == 2 and palette.shape[1] == 3
+            and palette.dtype == np.uint8 and palette.shape[0] <= _PNG_PALETTE_SIZE):
+        return _palette_pil(Image, labels, palette)
+    return None
 
 
 def save_figure(fig: Any, path: PathLike, *, force: bool = False, dpi: Optional[float] = None, tight: bool = True,

@@ -42,7 +42,8 @@ class QuantizeResult:
         The quantized image, same shape and dtype as the input; an alpha channel that was not
         clustered is the input's. Pixels left out of the clustering (fully transparent, with
         ``alpha="exclude"`` or ``"weight"``) are 0 in every channel: transparent black, which shows
-        nothing of the colour they hid.
+        nothing of the colour they hid. (Painted on first access when every channel was clustered: a
+        palette file needs only ``labels``.)
     palette : ndarray of shape (n_colors, C)
         The colours in the image's dtype (rounded and clipped for integer images). C is the number of
         clustered channels: 1 for an H x W image, 3 for RGB and for RGBA with its alpha kept, 4 for RGBA
@@ -63,7 +64,6 @@ class QuantizeResult:
         The number of colours asked for.
     """
 
-    image: np.ndarray
     palette: np.ndarray
     centers: np.ndarray
     counts: np.ndarray
@@ -76,13 +76,31 @@ class QuantizeResult:
     _threads: int = field(default=0, repr=False, compare=False)
     # the (H, W) mask of the clustered pixels when some were left out (fully transparent), else None
     _visible: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    # the image: made already, or (each colour's palette entry, the image's shape) to paint it from
+    _image: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    _paint: Optional[tuple[np.ndarray, tuple[int, ...]]] = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         """One short line: the size, dtype, colour count and inertia, not the arrays."""
-        shape = " x ".join(str(d) for d in self.image.shape)
+        shape = " x ".join(str(d) for d in self._image_shape)
         left_out = "" if self._visible is None else f", {int(self._visible.size - self._visible.sum())} pixels left out"
-        return (f"QuantizeResult(n_colors={self.n_colors}, image={shape} {self.image.dtype}, "
+        return (f"QuantizeResult(n_colors={self.n_colors}, image={shape} {self.palette.dtype}, "
                 f"inertia={self.inertia:.6g}{left_out})")
+
+    @property
+    def _image_shape(self) -> tuple[int, ...]:
+        if self._image is not None:
+            return tuple(self._image.shape)
+        assert self._paint is not None  # one of the two is always given
+        return self._paint[1]
+
+    @functools.cached_property
+    def image(self) -> np.ndarray:
+        if self._image is not None:
+            return self._image
+        assert self._paint is not None
+        color_palette, shape = self._paint
+        return np.asarray(_core.paint_pixels(self._pixel_color, color_palette, None, self._threads)).reshape(shape)
 
     @functools.cached_property
     def labels(self) -> np.ndarray:
@@ -328,7 +346,7 @@ def _put_back(r: QuantizeResult, img: np.ndarray, visible: np.ndarray) -> Quanti
     # a hidden pixel keeps its alpha (0, or below 0 in a float image): only its colour is cleared (found by
     # the fuzzer: a negative float alpha came back as 0)
     out[~visible, -1] = img[~visible, -1]
-    return dataclasses.replace(r, image=out, _shape=(img.shape[0], img.shape[1]), _visible=visible)
+    return dataclasses.replace(r, _image=out, _paint=None, _shape=(img.shape[0], img.shape[1]), _visible=visible)
 
 
 def _quantize(img: np.ndarray, ks: list[int], clustered: int, opacity: Optional[np.ndarray], *, space: str,
@@ -477,9 +495,15 @@ def _result(
     # np.take, not palette[color_labels]: the same rows by a simpler path (its cost is in the
     # pixclust-quantize rows of benchmarks/bench_kmeans.py)
     color_palette = np.take(palette, color_labels, axis=0)
-    out = np.asarray(_core.paint_pixels(pixel_color, color_palette, pixels, threads)).reshape(img.shape)
+    if pixels.shape[1] == palette.shape[1]:
+        # Every channel clustered: painting reads no pixel, so it waits for the first access (the command
+        # line writes a palette PNG from the labels alone: bench_kmeans.py --pngquant).
+        image, paint = None, (color_palette, img.shape)
+    else:  # painted now: an unclustered channel (alpha) is copied from pixels, which the caller may change
+        image, paint = np.asarray(_core.paint_pixels(pixel_color, color_palette, pixels, threads)).reshape(img.shape), None
     return QuantizeResult(
-        image=out,
+        _image=image,
+        _paint=paint,
         palette=palette,
         centers=centers,
         counts=counts,

@@ -52,9 +52,13 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
         assert k is not None  # -k or --palette, checked above
         (res,) = quantize_image(img, [k], args, progress)
         if strength is None:
-            # the byte map a palette file holds, when it can be had without the int32 map (same labels)
+            # The byte map a palette file holds, made without the int32 map; and with every channel
+            # clustered the image is palette[labels], which the writer paints only where it needs pixels.
             index = res._index_map()
-            image, labels = res.image, (res.labels if index is None else index)
+            if index is not None and res._image is None:
+                image, labels = None, index
+            else:
+                image, labels = res.image, (res.labels if index is None else index)
         else:  # res.labels (a label map made on first access) is not wanted here
             with progress.step(f"dithering (strength {strength:g})"):
                 image, labels = pixclust.dither(img, res.palette, strength=strength, return_labels=True)
