@@ -96,6 +96,21 @@ def test_quantize_photo_writes_a_k_colour_paletted_png(tmp_path: Path) -> None:
     assert lines[-1] == f"wrote {out}"
 
 
+def test_every_subcommand_has_its_module() -> None:
+    # Commands are imported when run: each one the parser offers must resolve to its module's run.
+    import argparse
+
+    from pixclust._cli.commands import NAMES, command
+    from pixclust._cli.parser import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) - {"config"} == set(NAMES)
+    for name in NAMES:
+        assert command(name).__module__ == f"pixclust._cli.commands.{name}"
+    with pytest.raises(KeyError):
+        command("shared")  # a helper module, not a command
+
+
 @pytest.mark.parametrize("ext", [".png", ".gif", ".tif", ".bmp", ".jpg", ".webp"])
 @pytest.mark.parametrize("kind", ["rgb", "gray", "rgba"])
 def test_writing_labels_and_palette_alone_is_writing_their_image(tmp_path: Path, ext: str, kind: str) -> None:

@@ -272,7 +272,9 @@ def atomic_output(path: PathLike, *, force: bool = False) -> Iterator[str]:
 def _pil_format(path: PathLike) -> str:
     Image = _pillow()
     ext = Path(os.fspath(path)).suffix.lower()
-    fmt = Image.registered_extensions().get(ext)
+    # PNG, JPEG, BMP and GIF are known without loading all of Pillow's plugins (registered_extensions)
+    Image.preinit()
+    fmt = Image.EXTENSION.get(ext) or Image.registered_extensions().get(ext)
     if fmt is None or fmt not in Image.SAVE:
         raise ValueError(f"{os.fspath(path)}: cannot write {ext or 'files without an extension'!r}; use .png, .jpg, .tif, .bmp, .gif or .webp")
     return str(fmt)

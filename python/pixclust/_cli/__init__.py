@@ -24,7 +24,7 @@ __all__ = ["CLIError", "run"]
 
 def run(argv: list[str]) -> int:
     """Run the command line on ``argv``; returns the exit code (2 for bad input)."""
-    from pixclust._cli.commands import COMMANDS
+    from pixclust._cli.commands import command
     from pixclust._cli.parser import build_parser
     from pixclust._cli.progress import Progress
 
@@ -37,8 +37,9 @@ def run(argv: list[str]) -> int:
     prog = f"pixclust {args.command}"
     # -q silences the report on standard output too; --json is asked for, so it still prints.
     out = io.StringIO() if quiet and not getattr(args, "json", False) else sys.stdout
+    run_command = command(args.command)
     try:
-        code = COMMANDS[args.command](args, out, progress)
+        code = run_command(args, out, progress)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
     except BrokenPipeError:
