@@ -859,7 +859,8 @@ def core_kmeans_input(draw: Callable[..., Any]) -> dict[str, Any]:
 
 @st.composite
 def core_index_input(draw: Callable[..., Any]) -> dict[str, Any]:
-    fn = draw(st.sampled_from(("index_colors", "integer_moments", "remap_labels", "paint_pixels", "merge_color_counts")))
+    fn = draw(st.sampled_from(("index_colors", "integer_moments", "remap_labels", "remap_labels_u8", "paint_pixels",
+                               "merge_color_counts")))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n = draw(st.sampled_from((0, 1, 2, 7, 100, 5000, 70000)))
     C = draw(st.integers(1, 5))
@@ -883,10 +884,11 @@ def core_index_input(draw: Callable[..., Any]) -> dict[str, Any]:
         if draw(st.integers(0, 4)) == 0 and lists[0].base.shape[0] > 1:  # unsorted: a ValueError
             lists[0] = Arr(lists[0].base[::-1].copy())
         args = _bend(draw, dict(zip(("colors_a", "counts_a", "colors_b", "counts_b"), lists)))
-    elif fn == "remap_labels":
+    elif fn in ("remap_labels", "remap_labels_u8"):
         m = draw(st.integers(1, 300))
+        top = draw(st.sampled_from((256, 1000))) if fn == "remap_labels_u8" else 1000  # u8: 256 up refused
         args = _bend(draw, {"values": Arr(rng.integers(0, m, n).astype(np.int32), layout(draw)),
-                            "table": Arr(rng.integers(-5, 1000, m).astype(np.int32), layout(draw)),
+                            "table": Arr(rng.integers(-5 if rare(draw, 0.2) else 0, top, m).astype(np.int32), layout(draw)),
                             "n_threads": threads(draw, core=True)})
     else:
         k = draw(st.integers(1, 20))
@@ -895,7 +897,8 @@ def core_index_input(draw: Callable[..., Any]) -> dict[str, Any]:
         pal = src[rng.integers(0, n, k)] if n else np.zeros((k, C), src.dtype)
         pal = pal[:, : draw(st.integers(1, C))]
         args = _bend(draw, {"labels": Arr(rng.integers(0, k, n).astype(np.int32), layout(draw)),
-                            "palette": Arr(np.ascontiguousarray(pal), layout(draw)), "src": Arr(src, layout(draw)),
+                            "palette": Arr(np.ascontiguousarray(pal), layout(draw)),
+                            "src": None if rare(draw, 0.3) else Arr(src, layout(draw)),  # None: palette[labels]
                             "n_threads": threads(draw, core=True)})
     args["fn"] = fn
     return args
@@ -984,10 +987,29 @@ def _check_moments(out: Any, kw: dict[str, Any]) -> None:
         raise Finding("wrong result", "integer moments differ from numpy's int64 sums")
 
 
+def _check_remap_u8(out: Any, kw: dict[str, Any]) -> None:
+    values, table = np.asarray(kw["values"]), np.asarray(kw["table"])
+    if table.size and (table.min() < 0 or table.max() > 255):
+        raise Finding("wrong result", "remap_labels_u8 took a table entry outside [0, 256)")
+    if out.dtype != np.uint8 or not np.array_equal(out, table[values]):
+        raise Finding("wrong result", "remap_labels_u8 differs from table[values]")
+
+
+def _check_paint(out: Any, kw: dict[str, Any]) -> None:
+    labels, palette, src = np.asarray(kw["labels"]), np.asarray(kw["palette"]), kw["src"]
+    c = palette.shape[1]
+    if not np.array_equal(out[:, :c], palette[labels], equal_nan=True):
+        raise Finding("wrong result", "paint_pixels differs from palette[labels]")
+    if src is None and out.shape != (labels.shape[0], c):
+        raise Finding("wrong result", f"paint_pixels without src has shape {out.shape}")
+    if src is not None and not np.array_equal(out[:, c:], np.asarray(src)[:, c:], equal_nan=True):
+        raise Finding("wrong result", "paint_pixels did not keep src's other columns")
+
+
 # the private functions whose results are cheap to check
 CORE_CHECKS: dict[str, Callable[[Any, dict[str, Any]], None]] = {
     "linkage": _check_linkage_core, "index_colors": _check_index, "integer_moments": _check_moments,
-    "merge_color_counts": _check_merge,
+    "merge_color_counts": _check_merge, "remap_labels_u8": _check_remap_u8, "paint_pixels": _check_paint,
 }
 
 
