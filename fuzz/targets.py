@@ -914,9 +914,11 @@ def core_dither_input(draw: Callable[..., Any]) -> dict[str, Any]:
     k = draw(st.integers(1, 20))
     top = int(np.iinfo(img.dtype).max) if img.dtype.kind == "u" else 255
     pal = rng.integers(0, top + 1, (k, c)).astype(img.dtype)
-    return _bend(draw, {"image": Arr(img, layout(draw)), "palette": Arr(pal, layout(draw)),
+    args = _bend(draw, {"image": Arr(img, layout(draw)), "palette": Arr(pal, layout(draw)),
                         "serpentine": draw(st.booleans()),
                         "strength": draw(st.sampled_from((1024, 0, 896, 1, 1023, -1, 1025, 2**31, -2**31 - 1)))})
+    args["fn"] = draw(st.sampled_from(("dither_floyd_steinberg", "dither_labels")))  # labels alone: no image
+    return args
 
 
 @st.composite
@@ -1021,6 +1023,11 @@ def _core_target(fn_key: Optional[str]) -> Callable[[dict[str, Any]], str]:
     return run
 
 
+def _run_core_dither(args: dict[str, Any]) -> str:
+    fn = args.pop("fn", "dither_floyd_steinberg")  # the saved seeds predate dither_labels
+    return run_core(fn, args)
+
+
 @dataclass
 class Target:
     name: str
@@ -1044,7 +1051,7 @@ TARGETS = {
         Target("core_pdist", core_pdist_input(), _core_target("pdist_euclidean"), 3, "_core.pdist_euclidean"),
         Target("core_kmeans", core_kmeans_input(), _core_target(None), 10, "_core k-means kernels"),
         Target("core_index", core_index_input(), _core_target(None), 8, "_core colour index, moments, remap, paint"),
-        Target("core_dither", core_dither_input(), _core_target("dither_floyd_steinberg"), 5, "_core dither"),
+        Target("core_dither", core_dither_input(), _run_core_dither, 5, "_core dither, with the image or labels alone"),
         Target("core_color", core_color_input(), _core_target(None), 3, "_core colour conversion"),
     ]
 }

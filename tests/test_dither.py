@@ -57,6 +57,10 @@ def _check(image: np.ndarray, palette: np.ndarray, serpentine: bool = True, stre
     np.testing.assert_array_equal(flat[..., :c], palette[expected])
     src = image if image.ndim == 3 else image[:, :, None]
     np.testing.assert_array_equal(flat[..., c:], src[..., c:])  # alpha passed through
+    # the labels alone (what the command line writes to a palette file), from the same pass
+    from pixclust._dither import _dither_labels
+
+    np.testing.assert_array_equal(_dither_labels(image, palette, serpentine=serpentine, strength=strength), expected)
 
 
 @pytest.mark.parametrize("strength", [1.0, 0.875, 0.3])
@@ -122,9 +126,17 @@ def test_flat_grey_keeps_its_average() -> None:
 
 
 def test_bad_input() -> None:
+    from pixclust._dither import _dither_labels
+
     img = np.zeros((4, 4, 3), dtype=np.uint8)
     with pytest.raises(TypeError, match="image: expected dtype uint8 or uint16"):
         pixclust.dither(img.astype(np.float64), [[0, 0, 0]])
+    with pytest.raises(TypeError, match="image: expected dtype uint8 or uint16"):
+        _dither_labels(img.astype(np.float64), [[0, 0, 0]])
+    with pytest.raises(ValueError, match=r"palette: expected shape \(k, 3\)"):
+        _dither_labels(img, [[0, 0]])
+    with pytest.raises(ValueError, match="strength"):
+        _dither_labels(img, [[0, 0, 0]], strength=2)
     with pytest.raises(ValueError, match=r"palette: expected shape \(k, 3\)"):
         pixclust.dither(img, [[0, 0]])
     with pytest.raises(ValueError, match=r"palette: expected shape \(k, 3\)"):

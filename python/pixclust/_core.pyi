@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['DITHER_STRENGTH_ONE', 'build_info', 'dither_floyd_steinberg', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'merge_color_counts', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'remap_labels_u8', 'set_progress_hook', 'srgb_to_lab', 'version']
+__all__: list[str] = ['DITHER_STRENGTH_ONE', 'build_info', 'dither_floyd_steinberg', 'dither_labels', 'index_colors', 'integer_moments', 'kmeans_assign', 'kmeans_distances', 'kmeans_lloyd', 'kmeans_plusplus', 'lab_to_srgb', 'linkage', 'linkage_vector', 'max_threads', 'merge_color_counts', 'paint_pixels', 'pdist_euclidean', 'remap_labels', 'remap_labels_u8', 'set_progress_hook', 'srgb_to_lab', 'version']
 def build_info() -> dict:
     """
     How the core was built: version, compiler, OpenMP.
@@ -14,6 +14,10 @@ def build_info() -> dict:
 def dither_floyd_steinberg(image: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], serpentine: bool = True, strength: typing.SupportsInt | typing.SupportsIndex = 1024) -> tuple[numpy.typing.NDArray[numpy.int32], numpy.ndarray[typing.Any, numpy.dtype[typing.Any]]]:
     """
     Floyd-Steinberg error diffusion of an (H, W, C) uint8/uint16 image onto a (k, c) palette of the same dtype (c <= C colour channels; the rest are copied), the error damped to strength / 1024 of itself (1024: all of it). Returns (labels (H, W) int32, image).
+    """
+def dither_labels(image: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], palette: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], serpentine: bool = True, strength: typing.SupportsInt | typing.SupportsIndex = 1024) -> numpy.typing.NDArray[numpy.int32]:
+    """
+    dither_floyd_steinberg's labels alone, the image not painted (a palette file needs only the labels).
     """
 def index_colors(pixels: numpy.ndarray[typing.Any, numpy.dtype[typing.Any]], channels: typing.SupportsInt | typing.SupportsIndex, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> typing.Any:
     """

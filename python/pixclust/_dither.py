@@ -124,6 +124,21 @@ def dither(
     >>> [int((pixclust.dither(dark, [[0], [255]], strength=s) == 255).sum()) for s in (1, 0.25, 0)]
     [13, 5, 0]
     """
+    flat, pal, units = _checked(image, palette, serpentine, strength)
+    labels, out = _core.dither_floyd_steinberg(flat, pal, bool(serpentine), units)
+    out = out.reshape(np.shape(image))
+    return (out, labels) if return_labels else out
+
+
+def _dither_labels(image: Any, palette: Any, *, serpentine: bool = True, strength: float = 1.0) -> np.ndarray:
+    """:func:`dither`'s labels alone, the image not painted: a palette file needs nothing else."""
+    flat, pal, units = _checked(image, palette, serpentine, strength)
+    labels: np.ndarray = _core.dither_labels(flat, pal, bool(serpentine), units)
+    return labels
+
+
+def _checked(image: Any, palette: Any, serpentine: Any, strength: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """dither's arguments checked: the (H, W, C) contiguous image, the palette and the strength's units."""
     img = np.asarray(image)
     if img.dtype not in (np.dtype(np.uint8), np.dtype(np.uint16)):
         raise TypeError(f"image: expected dtype uint8 or uint16, got {img.dtype}")
@@ -137,7 +152,4 @@ def dither(
     stride = flat.shape[2]
     channels = stride - 1 if stride in (2, 4) else stride
     pal = _check_palette(palette, img.dtype, channels)
-    units = _strength_units(strength)
-    labels, out = _core.dither_floyd_steinberg(np.ascontiguousarray(flat), pal, bool(serpentine), units)
-    out = out.reshape(img.shape)
-    return (out, labels) if return_labels else out
+    return np.ascontiguousarray(flat), pal, _strength_units(strength)

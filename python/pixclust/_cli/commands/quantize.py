@@ -21,6 +21,7 @@ from pixclust._cli.progress import Progress
 def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
     import pixclust
     from pixclust import _io
+    from pixclust._dither import _dither_labels
 
     strength = dither_strength(args)
     if args.shared_palette:
@@ -61,8 +62,11 @@ def run(args: argparse.Namespace, out: Any, progress: Progress) -> int:
                 image, labels = res.image, (res.labels if index is None else index)
         else:  # res.labels (a label map made on first access) is not wanted here
             with progress.step(f"dithering (strength {strength:g})"):
-                image, labels = pixclust.dither(img, res.palette, strength=strength, return_labels=True)
-            image, labels = hide_transparent(img, image, labels, args.alpha)
+                if res._image is None:  # every channel clustered (no alpha): the file needs the labels alone
+                    image, labels = None, _dither_labels(img, res.palette, strength=strength)
+                else:
+                    image, labels = pixclust.dither(img, res.palette, strength=strength, return_labels=True)
+                    image, labels = hide_transparent(img, image, labels, args.alpha)
     level = None if strength is None else DITHERED_PNG_LEVEL
     if dest == "-":
         # Encoded whole before the first byte goes out: a failure leaves nothing half-written.
