@@ -320,7 +320,9 @@ def main() -> None:
     if args.methods:
         methods = [m for m in methods if m in ("pixclust", "sklearn") or m in args.methods]
     if args.large_k:
-        methods, args.ks, args.no_sweep = LARGE_METHODS, args.ks or list(LARGE_KS), True
+        # --methods narrows these too (pixclust always runs): Pillow alone takes about a minute a k
+        large = [m for m in LARGE_METHODS if not args.methods or m == "pixclust" or m in args.methods]
+        methods, args.ks, args.no_sweep = large, args.ks or list(LARGE_KS), True
     for size in sizes:
         img = images[size]
         shape = np.load(img, mmap_mode="r").shape
