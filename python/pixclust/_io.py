@@ -158,7 +158,8 @@ def read_image_file_metadata(fh: Any, name: str) -> tuple[np.ndarray, Metadata]:
             im.load()
             meta = _metadata(im)
             try:
-                im = ImageOps.exif_transpose(im)
+                # in place: an upright image is not copied (without, Pillow returns a 12-MP copy of it)
+                ImageOps.exif_transpose(im, in_place=True)
             except Exception:  # a broken EXIF block must not make the pixels unreadable
                 pass
             return _to_array(im, name), meta
