@@ -18,6 +18,7 @@
 #include <limits>
 #include <vector>
 
+#include "default_init_allocator.hpp"
 #include "kd_tree.hpp"
 #include "linkage_vector_common.hpp"
 #include "parallel.hpp"
@@ -111,7 +112,12 @@ class Boruvka {
 
   // The n - 1 edges, in the order they were found.
   std::vector<Edge> run(int threads, CancelPoller& poller) {
-    parallel_points(threads, poller, [&](std::size_t p) { nearest_k(p); });
+    // the list length fixed at compile time in the common case: the insertion unrolls
+    if (k_ == kKnn) {
+      parallel_points(threads, poller, [&](std::size_t p) { nearest_k<kKnn>(p); });
+    } else {
+      parallel_points(threads, poller, [&](std::size_t p) { nearest_k<0>(p); });
+    }
     std::vector<std::uint32_t> roots(n_);
     for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = static_cast<std::uint32_t>(t_.index(p));
     UnionFind uf(n_);
@@ -228,12 +234,17 @@ class Boruvka {
   // The k_ nearest other points of p by (key, index), kept as a sorted list (k_ is small; empty slots
   // have an infinite key, and every key is finite). From p's leaf upwards: each ancestor's other child,
   // until nothing outside the node reached can make the list.
+  // L: k_ when known at compile time, else 0.
+  template <std::size_t L>
   void nearest_k(std::size_t p) {
+    const std::size_t k = L != 0 ? L : k_;
+    const std::size_t last = k - 1;
+    // the list in locals (copied out at the end) and its last key in `worst`: kept in registers
     double key[kKnn];
-    std::uint32_t* pos = knn_pos_.data() + p * k_;
-    std::fill_n(key, k_, std::numeric_limits<double>::infinity());
+    std::uint32_t pos[kKnn];
+    std::fill_n(key, k, std::numeric_limits<double>::infinity());
+    double worst = key[last];
     const double* q = t_.point(p);
-    const std::size_t last = k_ - 1;
     auto insert = [&](double dr, std::size_t r) {
       std::size_t s = last;
       for (; s > 0 && (dr < key[s - 1] || (dr == key[s - 1] && t_.index(r) < t_.index(pos[s - 1]))); --s) {
@@ -242,26 +253,28 @@ class Boruvka {
       }
       key[s] = dr;
       pos[s] = static_cast<std::uint32_t>(r);
+      worst = key[last];
     };
-    auto limit = [&](std::size_t) { return key[last]; };
+    auto limit = [&](std::size_t) { return worst; };
     auto visit = [&](std::size_t begin, std::size_t end) {
       for (std::size_t r = begin; r < end; ++r) {
         const double dr = key_distance<K, D>(q, t_.point(r), t_.dim());
-        if (dr > key[last] || r == p) continue;  // the common case: nothing to do
-        if (dr < key[last] || t_.index(r) < t_.index(pos[last])) insert(dr, r);
+        if (dr > worst || r == p) continue;  // the common case: nothing to do
+        if (dr < worst || t_.index(r) < t_.index(pos[last])) insert(dr, r);
       }
     };
     const auto& nodes = t_.nodes();
     std::size_t node = leaf_of_[p];
     visit(nodes[node].begin, nodes[node].end);
     // strictly above: a point at the bound may still win on its index
-    while (node != 0 && !(t_.exit_bound<K, D>(q, node) > key[last])) {
+    while (node != 0 && !(t_.exit_bound<K, D>(q, node) > worst)) {
       const KdTree::Node& up = nodes[parent_[node]];
       const std::size_t other = up.left == node ? up.right : up.left;
-      if (!(t_.box_bound<K, D>(q, other) > key[last])) descend(q, other, limit, visit);
+      if (!(t_.box_bound<K, D>(q, other) > worst)) descend(q, other, limit, visit);
       node = parent_[node];
     }
-    last_key_[p] = key[last];
+    std::copy_n(pos, k, knn_pos_.data() + p * k);
+    last_key_[p] = worst;
   }
 
   // p's least edge to a point outside its component, by the tree. Sure only if nothing was pruned by
@@ -314,20 +327,24 @@ class Boruvka {
     if (!(far_bound > limit(far))) descend(q, far, limit, visit);
   }
 
+  // Buffers that are written before they are read are not zeroed first (DefaultInitAllocator).
+  template <class V>
+  using Buffer = std::vector<V, DefaultInitAllocator<V>>;
+
   const KdTree& t_;
   std::size_t n_, k_;
-  std::vector<std::uint32_t> comp_;         // by tree position: the component's root observation
-  std::vector<std::uint32_t> node_comp_;    // by node
-  std::vector<std::atomic<double>> bound_;  // by component root: the least key found so far this round
-  std::vector<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
-  std::vector<double> best_key_;            // by tree position: the key of the point's least edge out found
+  Buffer<std::uint32_t> comp_;              // by tree position: the component's root observation
+  Buffer<std::uint32_t> node_comp_;         // by node
+  Buffer<std::atomic<double>> bound_;       // by component root: the least key found so far this round
+  Buffer<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
+  Buffer<double> best_key_;                 // by tree position: the key of the point's least edge out found
   std::vector<std::uint32_t> other_;        // this round, and the tree position of its far end (or kNoPos)
   std::vector<std::uint8_t> sure_;          // whether that is the point's least edge out (not pruned)
   std::vector<std::uint8_t> cursor_;        // the first listed neighbour that may be outside
-  std::vector<std::uint32_t> knn_pos_;      // by tree position: k_ neighbours' tree positions, nearest first
-  std::vector<double> last_key_;            // and the last one's key
+  Buffer<std::uint32_t> knn_pos_;           // by tree position: k_ neighbours' tree positions, nearest first
+  Buffer<double> last_key_;                 // and the last one's key
   std::vector<std::uint32_t> parent_;       // by node (the root's is 0)
-  std::vector<std::uint32_t> leaf_of_;      // by tree position
+  Buffer<std::uint32_t> leaf_of_;           // by tree position
   std::vector<std::uint32_t> scratch_;
 };
 
@@ -370,6 +387,7 @@ bool write_edges(std::vector<Edge>& edges, double* Z, std::size_t n, int threads
 template <VectorMetric M, class T>
 bool boruvka(const T* X, std::size_t n, std::size_t d, double* Z, int threads, CancelPoller& poller) {
   if (n > std::numeric_limits<std::uint32_t>::max()) return false;  // neighbour lists hold 32-bit positions
+  if (d > KdTree::kMaxDim) return false;  // the tree's build rows hold up to kMaxDim coordinates
   const KdTree tree(X, n, d, kLeafSize, threads, poller);
   if (!distances_finite<M>(tree)) return false;
   std::vector<Edge> edges = dispatch_dim(d, [&](auto dim) {
