@@ -85,7 +85,7 @@ class UnionFind {
   }
 
  private:
-  std::vector<std::uint32_t> parent_;  // observation indices: n < 2^32
+  std::vector<std::uint32_t> parent_;  // tree positions: n < 2^32
 };
 
 // Each point's kKnn nearest others in (key, index) order, found once: in a later round a point's
@@ -99,7 +99,7 @@ class Boruvka {
   Boruvka(const KdTree& tree, std::size_t n)
       : t_(tree), n_(n), k_(std::min(kKnn, n - 1)), comp_(n), node_comp_(tree.nodes().size()), bound_(n), ends_(n),
         best_key_(n), other_(n, kNoPos), sure_(n, 0), cursor_(n, 0), knn_pos_(n * k_), last_key_(n),
-        parent_(tree.nodes().size(), 0), leaf_of_(n) {
+        parent_(tree.nodes().size(), 0), leaf_of_(n), position_of_(n) {
     const auto& nodes = tree.nodes();
     for (std::size_t id = 0; id < nodes.size(); ++id) {
       if (nodes[id].left != KdTree::kLeaf) {
@@ -118,9 +118,12 @@ class Boruvka {
     } else {
       parallel_points(threads, poller, [&](std::size_t p) { nearest_k<0>(p); });
     }
+    // components are named by their least tree position: near points have near names, so the early
+    // rounds (many small components) touch bound_, ends_ and the union-find locally
     std::vector<std::uint32_t> roots(n_);
-    for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = static_cast<std::uint32_t>(t_.index(p));
-    UnionFind uf(n_);
+    for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = static_cast<std::uint32_t>(p);
+    parallel_points(threads, poller, [&](std::size_t p) { position_of_[t_.index(p)] = static_cast<std::uint32_t>(p); });
+    UnionFind uf(n_);  // over tree positions
     std::vector<Edge> edges;
     edges.reserve(n_ - 1);
     while (edges.size() + 1 < n_) {
@@ -147,7 +150,7 @@ class Boruvka {
         const std::uint64_t ends = ends_[r].load(std::memory_order_relaxed);
         const Edge e{bound_[r].load(std::memory_order_relaxed), static_cast<std::uint32_t>(ends >> 32),
                      static_cast<std::uint32_t>(ends & 0xffffffffu)};
-        if (ends != kNoEnds && uf.join(e.a, e.b)) edges.push_back(e);
+        if (ends != kNoEnds && uf.join(position_of_[e.a], position_of_[e.b])) edges.push_back(e);
       }
       relabel(uf, roots, threads, poller);
       poller.poll(static_cast<double>(edges.size()) / static_cast<double>(n_ - 1));
@@ -333,7 +336,7 @@ class Boruvka {
 
   const KdTree& t_;
   std::size_t n_, k_;
-  Buffer<std::uint32_t> comp_;              // by tree position: the component's root observation
+  Buffer<std::uint32_t> comp_;              // by tree position: the component's root (its least position)
   Buffer<std::uint32_t> node_comp_;         // by node
   Buffer<std::atomic<double>> bound_;       // by component root: the least key found so far this round
   Buffer<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
@@ -345,6 +348,7 @@ class Boruvka {
   Buffer<double> last_key_;                 // and the last one's key
   std::vector<std::uint32_t> parent_;       // by node (the root's is 0)
   Buffer<std::uint32_t> leaf_of_;           // by tree position
+  Buffer<std::uint32_t> position_of_;       // by observation: its tree position
   std::vector<std::uint32_t> scratch_;
 };
 
