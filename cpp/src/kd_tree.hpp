@@ -43,6 +43,7 @@ class KdTree {
   const std::vector<Node>& nodes() const noexcept { return nodes_; }
   // the observation at tree position p, and its coordinates
   std::size_t index(std::size_t p) const noexcept { return order_[p]; }
+  const std::uint32_t* order() const noexcept { return order_.data(); }  // index(p) for every p
   const double* point(std::size_t p) const noexcept { return points_.data() + p * d_; }
   const double* lo(std::size_t node) const noexcept { return box_.data() + 2 * node * d_; }
   const double* hi(std::size_t node) const noexcept { return box_.data() + (2 * node + 1) * d_; }

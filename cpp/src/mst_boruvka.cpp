@@ -96,10 +96,11 @@ constexpr std::size_t kKnn = 8;
 template <VectorMetric K, std::size_t D>
 class Boruvka {
  public:
-  Boruvka(const KdTree& tree, std::size_t n)
-      : t_(tree), n_(n), k_(std::min(kKnn, n - 1)), comp_(n), node_comp_(tree.nodes().size()), bound_(n), ends_(n),
-        best_key_(n), other_(n, kNoPos), sure_(n, 0), cursor_(n, 0), knn_pos_(n * k_), last_key_(n),
-        parent_(tree.nodes().size(), 0), leaf_of_(n), position_of_(n) {
+  // position_of: by observation, its tree position
+  Boruvka(const KdTree& tree, std::size_t n, const std::uint32_t* position_of)
+      : t_(tree), position_of_(position_of), n_(n), k_(std::min(kKnn, n - 1)), comp_(n),
+        node_comp_(tree.nodes().size()), bound_(n), ends_(n), best_key_(n), other_(n, kNoPos), sure_(n, 0),
+        cursor_(n, 0), knn_pos_(n * k_), last_key_(n), parent_(tree.nodes().size(), 0), leaf_of_(n) {
     const auto& nodes = tree.nodes();
     for (std::size_t id = 0; id < nodes.size(); ++id) {
       if (nodes[id].left != KdTree::kLeaf) {
@@ -122,7 +123,6 @@ class Boruvka {
     // rounds (many small components) touch bound_, ends_ and the union-find locally
     std::vector<std::uint32_t> roots(n_);
     for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = static_cast<std::uint32_t>(p);
-    parallel_points(threads, poller, [&](std::size_t p) { position_of_[t_.index(p)] = static_cast<std::uint32_t>(p); });
     UnionFind uf(n_);  // over tree positions
     std::vector<Edge> edges;
     edges.reserve(n_ - 1);
@@ -335,6 +335,7 @@ class Boruvka {
   using Buffer = std::vector<V, DefaultInitAllocator<V>>;
 
   const KdTree& t_;
+  const std::uint32_t* position_of_;
   std::size_t n_, k_;
   Buffer<std::uint32_t> comp_;              // by tree position: the component's root (its least position)
   Buffer<std::uint32_t> node_comp_;         // by node
@@ -348,7 +349,6 @@ class Boruvka {
   Buffer<double> last_key_;                 // and the last one's key
   std::vector<std::uint32_t> parent_;       // by node (the root's is 0)
   Buffer<std::uint32_t> leaf_of_;           // by tree position
-  Buffer<std::uint32_t> position_of_;       // by observation: its tree position
   std::vector<std::uint32_t> scratch_;
 };
 
@@ -375,16 +375,18 @@ void sort_edges(std::vector<Edge>& edges, int threads, CancelPoller& poller) {
 }
 
 // The tree's edges as SciPy's matrix, or false when two heights tie (SciPy's matrix then depends on
-// Prim's visiting order).
+// Prim's visiting order). Its rows name the merged points by tree position, the union-find's slots in
+// relabel_sorted: near points merge first, and their slots are near in memory.
 template <VectorMetric M>
-bool write_edges(std::vector<Edge>& edges, double* Z, std::size_t n, int threads, CancelPoller& poller) {
+bool write_edges(std::vector<Edge>& edges, const KdTree& tree, const std::uint32_t* position_of, double* Z,
+                 std::size_t n, int threads, CancelPoller& poller) {
   sort_edges(edges, threads, poller);  // heights ascending: sqrt is monotone
   for (std::size_t k = 0; k < edges.size(); ++k) {
     const double h = M == VectorMetric::euclidean ? std::sqrt(edges[k].key) : edges[k].key;
     if (k > 0 && h == Z[4 * (k - 1) + 2]) return false;
-    write_merge(Z, k, edges[k].a, edges[k].b, h, 0.0);
+    write_merge(Z, k, position_of[edges[k].a], position_of[edges[k].b], h, 0.0);
   }
-  relabel_sorted(Z, n);
+  relabel_sorted(Z, n, tree.order());
   return true;
 }
 
@@ -394,10 +396,15 @@ bool boruvka(const T* X, std::size_t n, std::size_t d, double* Z, int threads, C
   if (d > KdTree::kMaxDim) return false;  // the tree's build rows hold up to kMaxDim coordinates
   const KdTree tree(X, n, d, kLeafSize, threads, poller);
   if (!distances_finite<M>(tree)) return false;
-  std::vector<Edge> edges = dispatch_dim(d, [&](auto dim) {
-    return Boruvka<key_metric<M>(), decltype(dim)::value>(tree, n).run(threads, poller);
+  std::vector<std::uint32_t, DefaultInitAllocator<std::uint32_t>> position_of(n);
+  for_items((n + kPointsPerItem - 1) / kPointsPerItem, 1, threads, poller, [&](std::size_t item) {
+    for (std::size_t p = item * kPointsPerItem; p < std::min(n, (item + 1) * kPointsPerItem); ++p)
+      position_of[tree.index(p)] = static_cast<std::uint32_t>(p);
   });
-  return write_edges<M>(edges, Z, n, threads, poller);
+  std::vector<Edge> edges = dispatch_dim(d, [&](auto dim) {
+    return Boruvka<key_metric<M>(), decltype(dim)::value>(tree, n, position_of.data()).run(threads, poller);
+  });
+  return write_edges<M>(edges, tree, position_of.data(), Z, n, threads, poller);
 }
 
 }  // namespace
