@@ -125,12 +125,14 @@ class KdTree {
     grow(rows, top, 0, n, leaf_size, 0, &parts);
     nodes_ = std::move(top.nodes);
     box_ = std::move(top.box);
+    reserve(nodes_, box_, n, leaf_size);
     // one level per step at the top (1, 2, 4 ... parts side by side), then the rest of each part
     for (std::size_t level = 0; level <= kTopDepth && !parts.empty(); ++level) {
       const std::size_t depth = level == kTopDepth ? kNoStop : 1;
       std::vector<Piece> pieces(parts.size());
       std::vector<std::vector<Part>> below(parts.size());
       for_items(parts.size(), 1, threads, poller, [&](std::size_t i) {
+        if (depth == kNoStop) reserve(pieces[i].nodes, pieces[i].box, parts[i].end - parts[i].begin, leaf_size);
         grow(rows, pieces[i], parts[i].begin, parts[i].end, leaf_size, depth, &below[i]);
       });
       std::vector<Part> next;
@@ -146,6 +148,15 @@ class KdTree {
         std::copy_n(rows[p].x, d_, points_.data() + p * d_);
       }
     });
+  }
+
+  // Room for the nodes of a subtree of m points, so that they are written once (a reserve touches no
+  // page): a node splits only above leaf_size points, into halves, so every leaf has at least
+  // (leaf_size + 1) / 2 of them.
+  void reserve(std::vector<Node>& nodes, std::vector<double>& box, std::size_t m, std::size_t leaf_size) const {
+    const std::size_t most = nodes.size() + 2 * (m / ((leaf_size + 1) / 2) + 1);
+    nodes.reserve(most);
+    box.reserve(2 * d_ * most);
   }
 
   // Builds the node of [begin, end) and, down to `depth` levels, its subtree in `out` (preorder: children
