@@ -97,13 +97,15 @@ template <VectorMetric K, std::size_t D>
 class Boruvka {
  public:
   // position_of: by observation, its tree position
-  Boruvka(const KdTree& tree, std::size_t n, const std::uint32_t* position_of)
+  using Tree = KdTree<kd_width(D)>;
+
+  Boruvka(const Tree& tree, std::size_t n, const std::uint32_t* position_of)
       : t_(tree), position_of_(position_of), n_(n), k_(std::min(kKnn, n - 1)), comp_(n),
         node_comp_(tree.nodes().size()), bound_(n), ends_(n), best_key_(n), other_(n, kNoPos), sure_(n, 0),
         cursor_(n, 0), knn_pos_(n * k_), last_key_(n), parent_(tree.nodes().size(), 0), leaf_of_(n) {
     const auto& nodes = tree.nodes();
     for (std::size_t id = 0; id < nodes.size(); ++id) {
-      if (nodes[id].left != KdTree::kLeaf) {
+      if (nodes[id].left != kKdLeaf) {
         parent_[nodes[id].left] = parent_[nodes[id].right] = static_cast<std::uint32_t>(id);
       } else {
         for (std::size_t p = nodes[id].begin; p < nodes[id].end; ++p) leaf_of_[p] = static_cast<std::uint32_t>(id);
@@ -186,8 +188,8 @@ class Boruvka {
   void label_nodes() {
     const auto& nodes = t_.nodes();
     for (std::size_t id = nodes.size(); id-- > 0;) {  // children come after their parent
-      const KdTree::Node& nd = nodes[id];
-      if (nd.left == KdTree::kLeaf) {
+      const KdNode& nd = nodes[id];
+      if (nd.left == kKdLeaf) {
         std::uint32_t c = comp_[nd.begin];
         for (std::size_t p = nd.begin + 1; p < nd.end && c != kNoPos; ++p)
           if (comp_[p] != c) c = kNoPos;
@@ -270,10 +272,10 @@ class Boruvka {
     std::size_t node = leaf_of_[p];
     visit(nodes[node].begin, nodes[node].end);
     // strictly above: a point at the bound may still win on its index
-    while (node != 0 && !(t_.exit_bound<K, D>(q, node) > worst)) {
-      const KdTree::Node& up = nodes[parent_[node]];
+    while (node != 0 && !(t_.template exit_bound<K, D>(q, node) > worst)) {
+      const KdNode& up = nodes[parent_[node]];
       const std::size_t other = up.left == node ? up.right : up.left;
-      if (!(t_.box_bound<K, D>(q, other) > worst)) descend(q, other, limit, visit);
+      if (!(t_.template box_bound<K, D>(q, other) > worst)) descend(q, other, limit, visit);
       node = parent_[node];
     }
     std::copy_n(pos, k, knn_pos_.data() + p * k);
@@ -310,17 +312,17 @@ class Boruvka {
   // (strictly: a point at the limit may still win on its index); visit(begin, end) for each leaf reached.
   template <class Limit, class Visit>
   void search(const double* q, const Limit& limit, const Visit& visit) const {
-    if (!(t_.box_bound<K, D>(q, 0) > limit(0))) descend(q, 0, limit, visit);
+    if (!(t_.template box_bound<K, D>(q, 0) > limit(0))) descend(q, 0, limit, visit);
   }
 
   template <class Limit, class Visit>
   void descend(const double* q, std::size_t id, const Limit& limit, const Visit& visit) const {
-    const KdTree::Node& nd = t_.nodes()[id];
-    if (nd.left == KdTree::kLeaf) {
+    const KdNode& nd = t_.nodes()[id];
+    if (nd.left == kKdLeaf) {
       visit(nd.begin, nd.end);
       return;
     }
-    double near_bound = t_.box_bound<K, D>(q, nd.left), far_bound = t_.box_bound<K, D>(q, nd.right);
+    double near_bound = t_.template box_bound<K, D>(q, nd.left), far_bound = t_.template box_bound<K, D>(q, nd.right);
     std::size_t near = nd.left, far = nd.right;
     if (far_bound < near_bound) {
       std::swap(near, far);
@@ -334,7 +336,7 @@ class Boruvka {
   template <class V>
   using Buffer = std::vector<V, DefaultInitAllocator<V>>;
 
-  const KdTree& t_;
+  const Tree& t_;
   const std::uint32_t* position_of_;
   std::size_t n_, k_;
   Buffer<std::uint32_t> comp_;              // by tree position: the component's root (its least position)
@@ -354,8 +356,8 @@ class Boruvka {
 
 // The largest distance any two observations can have is at most the distance between the corners of
 // their bounding box (the same monotone operations): finite there, finite everywhere.
-template <VectorMetric M>
-bool distances_finite(const KdTree& tree) {
+template <VectorMetric M, class Tree>
+bool distances_finite(const Tree& tree) {
   return std::isfinite(vector_distance<M>(tree.lo(0), tree.hi(0), tree.dim(), 0.0, 0.0));
 }
 
@@ -377,8 +379,8 @@ void sort_edges(std::vector<Edge>& edges, int threads, CancelPoller& poller) {
 // The tree's edges as SciPy's matrix, or false when two heights tie (SciPy's matrix then depends on
 // Prim's visiting order). Its rows name the merged points by tree position, the union-find's slots in
 // relabel_sorted: near points merge first, and their slots are near in memory.
-template <VectorMetric M>
-bool write_edges(std::vector<Edge>& edges, const KdTree& tree, const std::uint32_t* position_of, double* Z,
+template <VectorMetric M, class Tree>
+bool write_edges(std::vector<Edge>& edges, const Tree& tree, const std::uint32_t* position_of, double* Z,
                  std::size_t n, int threads, CancelPoller& poller) {
   sort_edges(edges, threads, poller);  // heights ascending: sqrt is monotone
   for (std::size_t k = 0; k < edges.size(); ++k) {
@@ -386,25 +388,28 @@ bool write_edges(std::vector<Edge>& edges, const KdTree& tree, const std::uint32
     if (k > 0 && h == Z[4 * (k - 1) + 2]) return false;
     write_merge(Z, k, position_of[edges[k].a], position_of[edges[k].b], h, 0.0);
   }
-  relabel_sorted(Z, n, tree.order());
+  std::vector<std::uint32_t, DefaultInitAllocator<std::uint32_t>> id(n);  // by tree position: the observation
+  for (std::size_t p = 0; p < n; ++p) id[p] = static_cast<std::uint32_t>(tree.index(p));
+  relabel_sorted(Z, n, id.data());
   return true;
 }
 
 template <VectorMetric M, class T>
 bool boruvka(const T* X, std::size_t n, std::size_t d, double* Z, int threads, CancelPoller& poller) {
   if (n > std::numeric_limits<std::uint32_t>::max()) return false;  // neighbour lists hold 32-bit positions
-  if (d > KdTree::kMaxDim) return false;  // the tree's build rows hold up to kMaxDim coordinates
-  const KdTree tree(X, n, d, kLeafSize, threads, poller);
-  if (!distances_finite<M>(tree)) return false;
-  std::vector<std::uint32_t, DefaultInitAllocator<std::uint32_t>> position_of(n);
-  for_items((n + kPointsPerItem - 1) / kPointsPerItem, 1, threads, poller, [&](std::size_t item) {
-    for (std::size_t p = item * kPointsPerItem; p < std::min(n, (item + 1) * kPointsPerItem); ++p)
-      position_of[tree.index(p)] = static_cast<std::uint32_t>(p);
+  if (d > kKdMaxDim) return false;  // the tree's rows hold up to kKdMaxDim coordinates
+  return dispatch_dim(d, [&](auto dim) {
+    constexpr std::size_t D = decltype(dim)::value;
+    const KdTree<kd_width(D)> tree(X, n, d, kLeafSize, threads, poller);
+    if (!distances_finite<M>(tree)) return false;
+    std::vector<std::uint32_t, DefaultInitAllocator<std::uint32_t>> position_of(n);  // by observation
+    for_items((n + kPointsPerItem - 1) / kPointsPerItem, 1, threads, poller, [&](std::size_t item) {
+      for (std::size_t p = item * kPointsPerItem; p < std::min(n, (item + 1) * kPointsPerItem); ++p)
+        position_of[tree.index(p)] = static_cast<std::uint32_t>(p);
+    });
+    std::vector<Edge> edges = Boruvka<key_metric<M>(), D>(tree, n, position_of.data()).run(threads, poller);
+    return write_edges<M>(edges, tree, position_of.data(), Z, n, threads, poller);
   });
-  std::vector<Edge> edges = dispatch_dim(d, [&](auto dim) {
-    return Boruvka<key_metric<M>(), decltype(dim)::value>(tree, n, position_of.data()).run(threads, poller);
-  });
-  return write_edges<M>(edges, tree, position_of.data(), Z, n, threads, poller);
 }
 
 }  // namespace
