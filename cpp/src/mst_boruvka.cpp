@@ -91,7 +91,7 @@ class UnionFind {
 // Each point's kKnn nearest others in (key, index) order, found once: in a later round a point's
 // least edge out of its component is the first of them outside it, and a point whose whole list is
 // inside needs the tree only if its last listed key could still beat its component's best edge.
-constexpr std::size_t kKnn = 8;
+constexpr std::size_t kKnn = 6;
 
 template <VectorMetric K, std::size_t D>
 class Boruvka {
