@@ -1,6 +1,7 @@
 // A kd-tree over observations, for exact nearest-neighbour searches (mst_boruvka.cpp): the points copied
 // in tree order as double (float widens exactly, so vector_distance gives the same bits on the copy),
-// each node's bounding box, and a lower bound of the distance from a point to anything in a box.
+// each beside its observation index in a row of W >= d coordinates, each node's bounding box, and a
+// lower bound of the distance from a point to anything in a box.
 #pragma once
 
 #include <algorithm>
@@ -10,44 +11,39 @@
 #include <limits>
 #include <vector>
 
+#include "default_init_allocator.hpp"
 #include "parallel.hpp"
 #include "pixclust/linkage_vector.hpp"
 
 namespace pixclust::detail {
 
+struct KdNode {
+  std::size_t begin, end;  // positions [begin, end) in tree order
+  std::size_t left, right;  // child nodes; kKdLeaf for a leaf
+};
+constexpr std::size_t kKdLeaf = static_cast<std::size_t>(-1);
+
+// The row width for dimension D (0: known at run time only, up to kKdMaxDim).
+constexpr std::size_t kKdMaxDim = 8;
+constexpr std::size_t kd_width(std::size_t D) { return D != 0 ? D : kKdMaxDim; }
+
+template <std::size_t W>
 class KdTree {
  public:
-  struct Node {
-    std::size_t begin, end;  // positions [begin, end) in tree order
-    std::size_t left, right;  // child nodes; kLeaf for a leaf
-  };
-  static constexpr std::size_t kLeaf = static_cast<std::size_t>(-1);
+  using Node = KdNode;
 
-  // Built on `threads` threads below the top levels; the tree depends on the data only. n < 2^32.
+  // Built on `threads` threads below the top levels; the tree depends on the data only. n < 2^32, d <= W.
   template <class T>
   KdTree(const T* X, std::size_t n, std::size_t d, std::size_t leaf_size, int threads, CancelPoller& poller)
-      : d_(d), order_(n), points_(n * d), keys_(n), rows_(n * d) {
-    for (std::size_t i = 0; i < n; ++i) order_[i] = static_cast<std::uint32_t>(i);
-    for (std::size_t i = 0; i < n * d; ++i) points_[i] = static_cast<double>(X[i]);
-    Piece top;
-    std::vector<Part> parts;
-    grow(top, 0, n, leaf_size, kTopDepth, &parts);
-    nodes_ = std::move(top.nodes);
-    box_ = std::move(top.box);
-    std::vector<Piece> pieces(parts.size());
-    for_items(parts.size(), 1, threads, poller, [&](std::size_t i) {
-      grow(pieces[i], parts[i].begin, parts[i].end, leaf_size, kNoStop, nullptr);
-    });
-    for (std::size_t i = 0; i < parts.size(); ++i) splice(parts[i].node, pieces[i]);
-    keys_ = {};
-    rows_ = {};
+      : d_(d), rows_(n) {
+    build(X, n, leaf_size, threads, poller);
   }
 
   std::size_t dim() const noexcept { return d_; }
   const std::vector<Node>& nodes() const noexcept { return nodes_; }
   // the observation at tree position p, and its coordinates
-  std::size_t index(std::size_t p) const noexcept { return order_[p]; }
-  const double* point(std::size_t p) const noexcept { return points_.data() + p * d_; }
+  std::size_t index(std::size_t p) const noexcept { return rows_[p].index; }
+  const double* point(std::size_t p) const noexcept { return rows_[p].x; }
   const double* lo(std::size_t node) const noexcept { return box_.data() + 2 * node * d_; }
   const double* hi(std::size_t node) const noexcept { return box_.data() + (2 * node + 1) * d_; }
 
@@ -100,28 +96,74 @@ class KdTree {
   struct Part {
     std::size_t node, begin, end;
   };
-  struct Key {
-    double value;
-    std::uint32_t index, position;  // the observation, and where its row is now
+  // An observation: its coordinates (W >= d, the rest unused) beside its index, so that a split of the
+  // build moves each row once, and a search finds the index beside the point.
+  struct Row {
+    double x[W];
+    std::uint32_t index;
   };
-  static constexpr std::size_t kTopDepth = 3;  // 8 subtrees built in parallel
+  using Rows = std::vector<Row, DefaultInitAllocator<Row>>;
+  static constexpr std::size_t kTopDepth = 3;  // then 8 subtrees built in parallel
+  static constexpr std::size_t kBlock = std::size_t{1} << 16;  // rows per work item of the copy in
+  static std::size_t blocks(std::size_t n) noexcept { return (n + kBlock - 1) / kBlock; }
   static constexpr std::size_t kNoStop = static_cast<std::size_t>(-1);
+
+  template <class T>
+  void build(const T* X, std::size_t n, std::size_t leaf_size, int threads, CancelPoller& poller) {
+    for_items(blocks(n), 1, threads, poller, [&](std::size_t b) {
+      for (std::size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
+        for (std::size_t k = 0; k < d_; ++k) rows_[i].x[k] = static_cast<double>(X[i * d_ + k]);
+        rows_[i].index = static_cast<std::uint32_t>(i);
+      }
+    });
+    Piece top;
+    std::vector<Part> parts;
+    grow(top, 0, n, leaf_size, 0, &parts);
+    nodes_ = std::move(top.nodes);
+    box_ = std::move(top.box);
+    reserve(nodes_, box_, n, leaf_size);
+    // one level per step at the top (1, 2, 4 ... parts side by side), then the rest of each part
+    for (std::size_t level = 0; level <= kTopDepth && !parts.empty(); ++level) {
+      const std::size_t depth = level == kTopDepth ? kNoStop : 1;
+      std::vector<Piece> pieces(parts.size());
+      std::vector<std::vector<Part>> below(parts.size());
+      for_items(parts.size(), 1, threads, poller, [&](std::size_t i) {
+        if (depth == kNoStop) reserve(pieces[i].nodes, pieces[i].box, parts[i].end - parts[i].begin, leaf_size);
+        grow(pieces[i], parts[i].begin, parts[i].end, leaf_size, depth, &below[i]);
+      });
+      std::vector<Part> next;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        const std::size_t offset = splice(parts[i].node, pieces[i]);
+        for (const Part& part : below[i]) next.push_back({offset + part.node, part.begin, part.end});
+      }
+      parts = std::move(next);
+    }
+  }
+
+  // Room for the nodes of a subtree of m points, so that they are written once (a reserve touches no
+  // page): a node splits only above leaf_size points, into halves, so every leaf has at least
+  // (leaf_size + 1) / 2 of them.
+  void reserve(std::vector<Node>& nodes, std::vector<double>& box, std::size_t m, std::size_t leaf_size) const {
+    const std::size_t most = nodes.size() + 2 * (m / ((leaf_size + 1) / 2) + 1);
+    nodes.reserve(most);
+    box.reserve(2 * d_ * most);
+  }
 
   // Builds the node of [begin, end) and, down to `depth` levels, its subtree in `out` (preorder: children
   // after their parent); a node met at depth 0 that needs splitting is listed in `parts` instead.
-  std::size_t grow(Piece& out, std::size_t begin, std::size_t end, std::size_t leaf_size, std::size_t depth,
-                   std::vector<Part>* parts) {
+  std::size_t grow(Piece& out, std::size_t begin, std::size_t end, std::size_t leaf_size,
+                   std::size_t depth, std::vector<Part>* parts) {
     const std::size_t id = out.nodes.size();
-    out.nodes.push_back({begin, end, kLeaf, kLeaf});
+    out.nodes.push_back({begin, end, kKdLeaf, kKdLeaf});
     out.box.resize(out.box.size() + 2 * d_);
     double* l = out.box.data() + 2 * id * d_;
     double* h = l + d_;
-    std::copy_n(points_.data() + begin * d_, d_, l);
-    std::copy_n(points_.data() + begin * d_, d_, h);
+    std::copy_n(rows_[begin].x, d_, l);
+    std::copy_n(rows_[begin].x, d_, h);
     for (std::size_t p = begin + 1; p < end; ++p)
       for (std::size_t k = 0; k < d_; ++k) {
-        l[k] = std::min(l[k], points_[p * d_ + k]);
-        h[k] = std::max(h[k], points_[p * d_ + k]);
+        l[k] = std::min(l[k], rows_[p].x[k]);
+        h[k] = std::max(h[k], rows_[p].x[k]);
       }
     if (end - begin <= leaf_size) return id;
     std::size_t axis = 0;
@@ -133,7 +175,12 @@ class KdTree {
       return id;
     }
     const std::size_t mid = begin + (end - begin) / 2;
-    split(begin, mid, end, axis);
+    // the mid - begin least rows by (value on axis, index) first: nth_element is deterministic for a
+    // given input, so the tree (and the search order) is too
+    const auto at = [&](std::size_t p) { return rows_.begin() + static_cast<std::ptrdiff_t>(p); };
+    std::nth_element(at(begin), at(mid), at(end), [axis](const Row& a, const Row& b) {
+      return a.x[axis] < b.x[axis] || (a.x[axis] == b.x[axis] && a.index < b.index);
+    });
     const std::size_t next = depth == kNoStop ? kNoStop : depth - 1;
     const std::size_t left = grow(out, begin, mid, leaf_size, next, parts);
     const std::size_t right = grow(out, mid, end, leaf_size, next, parts);
@@ -142,24 +189,11 @@ class KdTree {
     return id;
   }
 
-  // The mid - begin least rows of [begin, end) by (value on axis, index) moved before the others, rows and indices together. nth_element is deterministic for a given
-  // input, so the tree (and the search order) is too.
-  void split(std::size_t begin, std::size_t mid, std::size_t end, std::size_t axis) {
-    for (std::size_t p = begin; p < end; ++p)
-      keys_[p] = {points_[p * d_ + axis], order_[p], static_cast<std::uint32_t>(p)};
-    const auto first = keys_.begin() + static_cast<std::ptrdiff_t>(begin);
-    std::nth_element(first, keys_.begin() + static_cast<std::ptrdiff_t>(mid), keys_.begin() + static_cast<std::ptrdiff_t>(end),
-                     [](const Key& a, const Key& b) { return a.value < b.value || (a.value == b.value && a.index < b.index); });
-    for (std::size_t p = begin; p < end; ++p) std::copy_n(points_.data() + keys_[p].position * d_, d_, rows_.data() + p * d_);
-    std::copy(rows_.begin() + static_cast<std::ptrdiff_t>(begin * d_), rows_.begin() + static_cast<std::ptrdiff_t>(end * d_),
-              points_.begin() + static_cast<std::ptrdiff_t>(begin * d_));
-    for (std::size_t p = begin; p < end; ++p) order_[p] = keys_[p].index;
-  }
-
   // The piece's nodes after the ones already here, its root's children given to `node`.
-  void splice(std::size_t node, const Piece& piece) {
+  // Returns the offset: piece node j (j >= 1) is now node offset + j.
+  std::size_t splice(std::size_t node, const Piece& piece) {
     const std::size_t offset = nodes_.size() - 1;  // piece node j (j >= 1) becomes offset + j
-    auto map = [&](std::size_t j) { return j == kLeaf ? kLeaf : offset + j; };
+    auto map = [&](std::size_t j) { return j == kKdLeaf ? kKdLeaf : offset + j; };
     nodes_[node].left = map(piece.nodes[0].left);
     nodes_[node].right = map(piece.nodes[0].right);
     for (std::size_t j = 1; j < piece.nodes.size(); ++j) {
@@ -167,15 +201,13 @@ class KdTree {
       nodes_.push_back({nd.begin, nd.end, map(nd.left), map(nd.right)});
     }
     box_.insert(box_.end(), piece.box.begin() + static_cast<std::ptrdiff_t>(2 * d_), piece.box.end());
+    return offset;
   }
 
   std::size_t d_;
-  std::vector<std::uint32_t> order_;  // n < 2^32
-  std::vector<double> points_;
+  Rows rows_;  // in tree order
   std::vector<Node> nodes_;
   std::vector<double> box_;  // per node: d lows, then d highs
-  std::vector<Key> keys_;    // scratch for the build: each part owns its range of positions
-  std::vector<double> rows_;
 };
 
 }  // namespace pixclust::detail

@@ -572,8 +572,10 @@ ChainPair<T> reciprocal_pair(std::vector<std::size_t>& chain, const NearestOf& n
 // mergesort), then cluster ids by union-find in row order, the smaller root first, and the counts.
 // Z holds (a, b, height, *) with a, b the indices of the merged clusters' representatives.
 void sort_and_relabel(double* Z, std::size_t n);
-// Its second half, for rows already in that order.
-void relabel_sorted(double* Z, std::size_t n);
+// Its second half, for rows already in that order. With `id`, the rows' a and b are slots and slot v
+// holds observation id[v] (a permutation): a caller that numbers the points by place (a kd-tree's
+// order) keeps the union-find's accesses near in memory; the matrix is the same.
+void relabel_sorted(double* Z, std::size_t n, const std::uint32_t* id = nullptr);
 
 // True when every one of the m values is finite (checked in parallel; order does not matter for a
 // logical and).

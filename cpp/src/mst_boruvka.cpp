@@ -18,6 +18,7 @@
 #include <limits>
 #include <vector>
 
+#include "default_init_allocator.hpp"
 #include "kd_tree.hpp"
 #include "linkage_vector_common.hpp"
 #include "parallel.hpp"
@@ -84,24 +85,27 @@ class UnionFind {
   }
 
  private:
-  std::vector<std::uint32_t> parent_;  // observation indices: n < 2^32
+  std::vector<std::uint32_t> parent_;  // tree positions: n < 2^32
 };
 
 // Each point's kKnn nearest others in (key, index) order, found once: in a later round a point's
 // least edge out of its component is the first of them outside it, and a point whose whole list is
 // inside needs the tree only if its last listed key could still beat its component's best edge.
-constexpr std::size_t kKnn = 8;
+constexpr std::size_t kKnn = 6;
 
 template <VectorMetric K, std::size_t D>
 class Boruvka {
  public:
-  Boruvka(const KdTree& tree, std::size_t n)
-      : t_(tree), n_(n), k_(std::min(kKnn, n - 1)), comp_(n), node_comp_(tree.nodes().size()), bound_(n), ends_(n),
-        best_key_(n), other_(n, kNoPos), sure_(n, 0), cursor_(n, 0), knn_pos_(n * k_), last_key_(n),
-        parent_(tree.nodes().size(), 0), leaf_of_(n) {
+  // position_of: by observation, its tree position
+  using Tree = KdTree<kd_width(D)>;
+
+  Boruvka(const Tree& tree, std::size_t n, const std::uint32_t* position_of)
+      : t_(tree), position_of_(position_of), n_(n), k_(std::min(kKnn, n - 1)), comp_(n),
+        node_comp_(tree.nodes().size()), bound_(n), ends_(n), best_key_(n), other_(n, kNoPos), sure_(n, 0),
+        cursor_(n, 0), knn_pos_(n * k_), last_key_(n), parent_(tree.nodes().size(), 0), leaf_of_(n) {
     const auto& nodes = tree.nodes();
     for (std::size_t id = 0; id < nodes.size(); ++id) {
-      if (nodes[id].left != KdTree::kLeaf) {
+      if (nodes[id].left != kKdLeaf) {
         parent_[nodes[id].left] = parent_[nodes[id].right] = static_cast<std::uint32_t>(id);
       } else {
         for (std::size_t p = nodes[id].begin; p < nodes[id].end; ++p) leaf_of_[p] = static_cast<std::uint32_t>(id);
@@ -111,10 +115,17 @@ class Boruvka {
 
   // The n - 1 edges, in the order they were found.
   std::vector<Edge> run(int threads, CancelPoller& poller) {
-    parallel_points(threads, poller, [&](std::size_t p) { nearest_k(p); });
+    // the list length fixed at compile time in the common case: the insertion unrolls
+    if (k_ == kKnn) {
+      parallel_points(threads, poller, [&](std::size_t p) { nearest_k<kKnn>(p); });
+    } else {
+      parallel_points(threads, poller, [&](std::size_t p) { nearest_k<0>(p); });
+    }
+    // components are named by their least tree position: near points have near names, so the early
+    // rounds (many small components) touch bound_, ends_ and the union-find locally
     std::vector<std::uint32_t> roots(n_);
-    for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = static_cast<std::uint32_t>(t_.index(p));
-    UnionFind uf(n_);
+    for (std::size_t p = 0; p < n_; ++p) roots[p] = comp_[p] = static_cast<std::uint32_t>(p);
+    UnionFind uf(n_);  // over tree positions
     std::vector<Edge> edges;
     edges.reserve(n_ - 1);
     while (edges.size() + 1 < n_) {
@@ -141,7 +152,7 @@ class Boruvka {
         const std::uint64_t ends = ends_[r].load(std::memory_order_relaxed);
         const Edge e{bound_[r].load(std::memory_order_relaxed), static_cast<std::uint32_t>(ends >> 32),
                      static_cast<std::uint32_t>(ends & 0xffffffffu)};
-        if (ends != kNoEnds && uf.join(e.a, e.b)) edges.push_back(e);
+        if (ends != kNoEnds && uf.join(position_of_[e.a], position_of_[e.b])) edges.push_back(e);
       }
       relabel(uf, roots, threads, poller);
       poller.poll(static_cast<double>(edges.size()) / static_cast<double>(n_ - 1));
@@ -177,8 +188,8 @@ class Boruvka {
   void label_nodes() {
     const auto& nodes = t_.nodes();
     for (std::size_t id = nodes.size(); id-- > 0;) {  // children come after their parent
-      const KdTree::Node& nd = nodes[id];
-      if (nd.left == KdTree::kLeaf) {
+      const KdNode& nd = nodes[id];
+      if (nd.left == kKdLeaf) {
         std::uint32_t c = comp_[nd.begin];
         for (std::size_t p = nd.begin + 1; p < nd.end && c != kNoPos; ++p)
           if (comp_[p] != c) c = kNoPos;
@@ -228,12 +239,17 @@ class Boruvka {
   // The k_ nearest other points of p by (key, index), kept as a sorted list (k_ is small; empty slots
   // have an infinite key, and every key is finite). From p's leaf upwards: each ancestor's other child,
   // until nothing outside the node reached can make the list.
+  // L: k_ when known at compile time, else 0.
+  template <std::size_t L>
   void nearest_k(std::size_t p) {
+    const std::size_t k = L != 0 ? L : k_;
+    const std::size_t last = k - 1;
+    // the list in locals (copied out at the end) and its last key in `worst`: kept in registers
     double key[kKnn];
-    std::uint32_t* pos = knn_pos_.data() + p * k_;
-    std::fill_n(key, k_, std::numeric_limits<double>::infinity());
+    std::uint32_t pos[kKnn];
+    std::fill_n(key, k, std::numeric_limits<double>::infinity());
+    double worst = key[last];
     const double* q = t_.point(p);
-    const std::size_t last = k_ - 1;
     auto insert = [&](double dr, std::size_t r) {
       std::size_t s = last;
       for (; s > 0 && (dr < key[s - 1] || (dr == key[s - 1] && t_.index(r) < t_.index(pos[s - 1]))); --s) {
@@ -242,26 +258,28 @@ class Boruvka {
       }
       key[s] = dr;
       pos[s] = static_cast<std::uint32_t>(r);
+      worst = key[last];
     };
-    auto limit = [&](std::size_t) { return key[last]; };
+    auto limit = [&](std::size_t) { return worst; };
     auto visit = [&](std::size_t begin, std::size_t end) {
       for (std::size_t r = begin; r < end; ++r) {
         const double dr = key_distance<K, D>(q, t_.point(r), t_.dim());
-        if (dr > key[last] || r == p) continue;  // the common case: nothing to do
-        if (dr < key[last] || t_.index(r) < t_.index(pos[last])) insert(dr, r);
+        if (dr > worst || r == p) continue;  // the common case: nothing to do
+        if (dr < worst || t_.index(r) < t_.index(pos[last])) insert(dr, r);
       }
     };
     const auto& nodes = t_.nodes();
     std::size_t node = leaf_of_[p];
     visit(nodes[node].begin, nodes[node].end);
     // strictly above: a point at the bound may still win on its index
-    while (node != 0 && !(t_.exit_bound<K, D>(q, node) > key[last])) {
-      const KdTree::Node& up = nodes[parent_[node]];
+    while (node != 0 && !(t_.template exit_bound<K, D>(q, node) > worst)) {
+      const KdNode& up = nodes[parent_[node]];
       const std::size_t other = up.left == node ? up.right : up.left;
-      if (!(t_.box_bound<K, D>(q, other) > key[last])) descend(q, other, limit, visit);
+      if (!(t_.template box_bound<K, D>(q, other) > worst)) descend(q, other, limit, visit);
       node = parent_[node];
     }
-    last_key_[p] = key[last];
+    std::copy_n(pos, k, knn_pos_.data() + p * k);
+    last_key_[p] = worst;
   }
 
   // p's least edge to a point outside its component, by the tree. Sure only if nothing was pruned by
@@ -294,17 +312,17 @@ class Boruvka {
   // (strictly: a point at the limit may still win on its index); visit(begin, end) for each leaf reached.
   template <class Limit, class Visit>
   void search(const double* q, const Limit& limit, const Visit& visit) const {
-    if (!(t_.box_bound<K, D>(q, 0) > limit(0))) descend(q, 0, limit, visit);
+    if (!(t_.template box_bound<K, D>(q, 0) > limit(0))) descend(q, 0, limit, visit);
   }
 
   template <class Limit, class Visit>
   void descend(const double* q, std::size_t id, const Limit& limit, const Visit& visit) const {
-    const KdTree::Node& nd = t_.nodes()[id];
-    if (nd.left == KdTree::kLeaf) {
+    const KdNode& nd = t_.nodes()[id];
+    if (nd.left == kKdLeaf) {
       visit(nd.begin, nd.end);
       return;
     }
-    double near_bound = t_.box_bound<K, D>(q, nd.left), far_bound = t_.box_bound<K, D>(q, nd.right);
+    double near_bound = t_.template box_bound<K, D>(q, nd.left), far_bound = t_.template box_bound<K, D>(q, nd.right);
     std::size_t near = nd.left, far = nd.right;
     if (far_bound < near_bound) {
       std::swap(near, far);
@@ -314,27 +332,32 @@ class Boruvka {
     if (!(far_bound > limit(far))) descend(q, far, limit, visit);
   }
 
-  const KdTree& t_;
+  // Buffers that are written before they are read are not zeroed first (DefaultInitAllocator).
+  template <class V>
+  using Buffer = std::vector<V, DefaultInitAllocator<V>>;
+
+  const Tree& t_;
+  const std::uint32_t* position_of_;
   std::size_t n_, k_;
-  std::vector<std::uint32_t> comp_;         // by tree position: the component's root observation
-  std::vector<std::uint32_t> node_comp_;    // by node
-  std::vector<std::atomic<double>> bound_;  // by component root: the least key found so far this round
-  std::vector<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
-  std::vector<double> best_key_;            // by tree position: the key of the point's least edge out found
+  Buffer<std::uint32_t> comp_;              // by tree position: the component's root (its least position)
+  Buffer<std::uint32_t> node_comp_;         // by node
+  Buffer<std::atomic<double>> bound_;       // by component root: the least key found so far this round
+  Buffer<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
+  Buffer<double> best_key_;                 // by tree position: the key of the point's least edge out found
   std::vector<std::uint32_t> other_;        // this round, and the tree position of its far end (or kNoPos)
   std::vector<std::uint8_t> sure_;          // whether that is the point's least edge out (not pruned)
   std::vector<std::uint8_t> cursor_;        // the first listed neighbour that may be outside
-  std::vector<std::uint32_t> knn_pos_;      // by tree position: k_ neighbours' tree positions, nearest first
-  std::vector<double> last_key_;            // and the last one's key
+  Buffer<std::uint32_t> knn_pos_;           // by tree position: k_ neighbours' tree positions, nearest first
+  Buffer<double> last_key_;                 // and the last one's key
   std::vector<std::uint32_t> parent_;       // by node (the root's is 0)
-  std::vector<std::uint32_t> leaf_of_;      // by tree position
+  Buffer<std::uint32_t> leaf_of_;           // by tree position
   std::vector<std::uint32_t> scratch_;
 };
 
 // The largest distance any two observations can have is at most the distance between the corners of
 // their bounding box (the same monotone operations): finite there, finite everywhere.
-template <VectorMetric M>
-bool distances_finite(const KdTree& tree) {
+template <VectorMetric M, class Tree>
+bool distances_finite(const Tree& tree) {
   return std::isfinite(vector_distance<M>(tree.lo(0), tree.hi(0), tree.dim(), 0.0, 0.0));
 }
 
@@ -354,28 +377,39 @@ void sort_edges(std::vector<Edge>& edges, int threads, CancelPoller& poller) {
 }
 
 // The tree's edges as SciPy's matrix, or false when two heights tie (SciPy's matrix then depends on
-// Prim's visiting order).
-template <VectorMetric M>
-bool write_edges(std::vector<Edge>& edges, double* Z, std::size_t n, int threads, CancelPoller& poller) {
+// Prim's visiting order). Its rows name the merged points by tree position, the union-find's slots in
+// relabel_sorted: near points merge first, and their slots are near in memory.
+template <VectorMetric M, class Tree>
+bool write_edges(std::vector<Edge>& edges, const Tree& tree, const std::uint32_t* position_of, double* Z,
+                 std::size_t n, int threads, CancelPoller& poller) {
   sort_edges(edges, threads, poller);  // heights ascending: sqrt is monotone
   for (std::size_t k = 0; k < edges.size(); ++k) {
     const double h = M == VectorMetric::euclidean ? std::sqrt(edges[k].key) : edges[k].key;
     if (k > 0 && h == Z[4 * (k - 1) + 2]) return false;
-    write_merge(Z, k, edges[k].a, edges[k].b, h, 0.0);
+    write_merge(Z, k, position_of[edges[k].a], position_of[edges[k].b], h, 0.0);
   }
-  relabel_sorted(Z, n);
+  std::vector<std::uint32_t, DefaultInitAllocator<std::uint32_t>> id(n);  // by tree position: the observation
+  for (std::size_t p = 0; p < n; ++p) id[p] = static_cast<std::uint32_t>(tree.index(p));
+  relabel_sorted(Z, n, id.data());
   return true;
 }
 
 template <VectorMetric M, class T>
 bool boruvka(const T* X, std::size_t n, std::size_t d, double* Z, int threads, CancelPoller& poller) {
   if (n > std::numeric_limits<std::uint32_t>::max()) return false;  // neighbour lists hold 32-bit positions
-  const KdTree tree(X, n, d, kLeafSize, threads, poller);
-  if (!distances_finite<M>(tree)) return false;
-  std::vector<Edge> edges = dispatch_dim(d, [&](auto dim) {
-    return Boruvka<key_metric<M>(), decltype(dim)::value>(tree, n).run(threads, poller);
+  if (d > kKdMaxDim) return false;  // the tree's rows hold up to kKdMaxDim coordinates
+  return dispatch_dim(d, [&](auto dim) {
+    constexpr std::size_t D = decltype(dim)::value;
+    const KdTree<kd_width(D)> tree(X, n, d, kLeafSize, threads, poller);
+    if (!distances_finite<M>(tree)) return false;
+    std::vector<std::uint32_t, DefaultInitAllocator<std::uint32_t>> position_of(n);  // by observation
+    for_items((n + kPointsPerItem - 1) / kPointsPerItem, 1, threads, poller, [&](std::size_t item) {
+      for (std::size_t p = item * kPointsPerItem; p < std::min(n, (item + 1) * kPointsPerItem); ++p)
+        position_of[tree.index(p)] = static_cast<std::uint32_t>(p);
+    });
+    std::vector<Edge> edges = Boruvka<key_metric<M>(), D>(tree, n, position_of.data()).run(threads, poller);
+    return write_edges<M>(edges, tree, position_of.data(), Z, n, threads, poller);
   });
-  return write_edges<M>(edges, Z, n, threads, poller);
 }
 
 }  // namespace
