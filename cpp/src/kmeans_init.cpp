@@ -422,39 +422,83 @@ struct U8Columns {
 // distance), kept up to date from the points whose distance fell: each point's samples are stored as
 // runs of (chunk, samples of the point in it), so that a change costs the point's runs, not a pass
 // over every sample per centre. Exact: every sum is an integer below 2^53 (integer_seeding), so the
-// sums, and the draws through them, are those of a pass over the samples.
+// sums, and the draws through them, are those of a pass over the samples, whatever order the runs and
+// the falls are added in. Built and updated in parts (contiguous ranges of chunks, of falls) in parallel;
+// the runs are laid out in chunk order, the same arrays for any number of parts.
 struct SampleChunkSums {
-  SampleChunkSums(const SamplingOrder& order, std::size_t n) : start(n + 1, 0), pot(detail::n_chunks(order.size), 0) {
-    constexpr std::uint32_t kNone = ~std::uint32_t{0};
-    std::vector<std::uint32_t> last(n, kNone);
-    auto each_new_run = [&](auto&& f) {
-      std::fill(last.begin(), last.end(), kNone);
-      for (std::size_t smp = 0; smp < order.size; ++smp) {
-        const auto p = static_cast<std::size_t>(order.point[smp]);
-        const auto c = static_cast<std::uint32_t>(smp / kPointsPerChunk);
-        f(p, c, last[p] != c);
-        last[p] = c;
+  // At most this many parts: each holds two arrays of n while the runs are built.
+  static constexpr int kMaxParts = 4;
+
+  SampleChunkSums(const SamplingOrder& order, std::size_t n, int threads, detail::CancelPoller& poller)
+      : start(n + 1, 0), pot(detail::n_chunks(order.size), 0),
+        parts(std::min<std::size_t>(pot.size(), static_cast<std::size_t>(std::clamp(threads, 1, kMaxParts)))) {
+    // per part: each point's runs in it, then the position of its next run
+    std::vector<std::size_t> next(parts * n, 0);
+    std::vector<std::uint32_t> last(parts * n);
+    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
+      std::size_t* runs = next.data() + part * n;
+      each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t, bool fresh) {
+        runs[p] += fresh ? 1 : 0;
+      });
+    });
+    // a point's runs in part j follow its runs in the parts before
+    for (std::size_t p = 0; p < n; ++p) {
+      std::size_t at = start[p];
+      for (std::size_t part = 0; part < parts; ++part) {
+        const std::size_t runs = next[part * n + p];
+        next[part * n + p] = at;
+        at += runs;
       }
-    };
-    each_new_run([&](std::size_t p, std::uint32_t, bool fresh) { start[p + 1] += fresh ? 1 : 0; });
-    for (std::size_t p = 0; p < n; ++p) start[p + 1] += start[p];
+      start[p + 1] = at;
+    }
     chunk.resize(start[n]);
     count.resize(start[n], 0);
-    std::vector<std::size_t> next(start.begin(), start.end() - 1);
-    each_new_run([&](std::size_t p, std::uint32_t c, bool fresh) {
-      if (fresh) chunk[next[p]++] = c;
-      ++count[next[p] - 1];
+    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
+      std::size_t* at = next.data() + part * n;
+      each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t c, bool fresh) {
+        if (fresh) chunk[at[p]++] = c;
+        ++count[at[p] - 1];
+      });
     });
   }
-  // Every chunk's sum from the points' masses.
-  void set(const std::vector<std::uint32_t>& mass) {
-    std::fill(pot.begin(), pot.end(), 0);
-    for (std::size_t p = 0; p + 1 < start.size(); ++p)
-      for (std::size_t r = start[p]; r < start[p + 1]; ++r) pot[chunk[r]] += std::uint64_t{mass[p]} * count[r];
+  // f(point, chunk, whether a new run starts) for each sample of the part's chunks, in order (last:
+  // the part's scratch of n).
+  template <class F>
+  void each_run(const SamplingOrder& order, std::size_t part, std::uint32_t* last, std::size_t n, F&& f) const {
+    constexpr std::uint32_t kNone = ~std::uint32_t{0};
+    std::fill(last, last + n, kNone);
+    const std::size_t chunks = pot.size();
+    const std::size_t end = std::min(order.size, (part + 1) * chunks / parts * kPointsPerChunk);
+    for (std::size_t smp = part * chunks / parts * kPointsPerChunk; smp < end; ++smp) {
+      const auto p = static_cast<std::size_t>(order.point[smp]);
+      const auto c = static_cast<std::uint32_t>(smp / kPointsPerChunk);
+      f(p, c, last[p] != c);
+      last[p] = c;
+    }
   }
-  // Point p's mass fell by `fall`.
-  void lower(std::size_t p, std::uint32_t fall) {
-    for (std::size_t r = start[p]; r < start[p + 1]; ++r) pot[chunk[r]] -= std::uint64_t{fall} * count[r];
+  // Every chunk's sum from the points' masses, by a pass along the samples.
+  void set(const SamplingOrder& order, const std::vector<std::uint32_t>& mass, int threads,
+           detail::CancelPoller& poller) {
+    detail::for_chunks(order.size, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
+      std::uint64_t s = 0;
+      for (std::size_t i = b; i < e; ++i) s += mass[static_cast<std::size_t>(order.point[i])];
+      pot[c] = s;
+    });
+  }
+  // The masses of the points listed in fell (per chunk of positions: point, fall) fell: each part of the
+  // lists adds its falls per chunk into its own row of `fallen`, then the rows are taken off.
+  template <class Falls>
+  void lower(const Falls& fell, int threads, detail::CancelPoller& poller) {
+    const std::size_t chunks = pot.size(), lists = fell.size();
+    fallen.assign(parts * chunks, 0);
+    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
+      std::uint64_t* row = fallen.data() + part * chunks;
+      for (std::size_t l = part * lists / parts; l < (part + 1) * lists / parts; ++l)
+        for (const auto& [p, fall] : fell[l])
+          for (std::size_t r = start[p]; r < start[p + 1]; ++r) row[chunk[r]] += std::uint64_t{fall} * count[r];
+    });
+    for (std::size_t part = 0; part < parts; ++part)
+      for (std::size_t c = 0; c < chunks; ++c) pot[c] -= fallen[part * chunks + c];
   }
   void get(std::vector<double>& sums) const {
     for (std::size_t c = 0; c < pot.size(); ++c) sums[c] = static_cast<double>(pot[c]);
@@ -463,6 +507,8 @@ struct SampleChunkSums {
   std::vector<std::size_t> start;  // point p's runs: [start[p], start[p + 1])
   std::vector<std::uint32_t> chunk, count;
   std::vector<std::uint64_t> pot;
+  std::size_t parts;
+  std::vector<std::uint64_t> fallen;  // lower's scratch: parts x chunks
 };
 
 // plusplus_u8's draws of the candidates of one centre along the samples (closest: the points' distances
@@ -552,7 +598,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   std::vector<std::uint64_t> box_pot(boxes);
   std::uint64_t pot = 0;
   std::optional<SampleChunkSums> sample_sums;
-  if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, n);
+  if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, n, threads, poller);
   const bool track = sample_sums || !along_samples;  // the per-chunk sums along points or samples
   // per chunk: the points whose distance fell, and by how much (for the draws' per-chunk sums)
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> fell(chunks);
@@ -592,16 +638,14 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
     pot = 0;
     for (std::uint64_t s : chunk_pot) pot += s;
     if (first) {
-      if (sample_sums) sample_sums->set(closest);
+      if (sample_sums) sample_sums->set(order, closest, threads, poller);
       for (std::size_t i = 0; i < n && !along_samples; ++i) point_pot[i / kPointsPerChunk] += weight(i) * closest[i];
       return;
     }
-    for (const auto& f : fell) {
-      for (const auto& [i, fall] : f) {
-        if (sample_sums) sample_sums->lower(i, fall);
-        if (!along_samples) point_pot[i / kPointsPerChunk] -= weight(i) * fall;
-      }
-    }
+    if (sample_sums) sample_sums->lower(fell, threads, poller);
+    if (!along_samples)
+      for (const auto& f : fell)
+        for (const auto& [i, fall] : f) point_pot[i / kPointsPerChunk] -= weight(i) * fall;
   };
   update_closest(static_cast<std::size_t>(indices[0]), true);
 
