@@ -77,6 +77,8 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   }
   label_.assign(n, -1);
   cell_start_.push_back(static_cast<std::uint32_t>(n));
+  for (std::size_t c = 0; c + 1 < cell_start_.size(); ++c)
+    max_cell_ = std::max<std::size_t>(max_cell_, cell_start_[c + 1] - cell_start_[c]);
   constexpr std::uint32_t kNoBlock = ~std::uint32_t{0};
   std::vector<std::uint32_t> block_of(std::size_t{1} << 12, kNoBlock);
   cell_block_.reserve(cell_key_.size());
@@ -304,6 +306,7 @@ struct ColorGrid::Chunk {
     cand.far.resize(s.k);
     cand.xyz.resize(s.k * 3);
     cand.col.resize(s.k * 3);
+    todo.resize(grid.max_cell_);
   }
   // Gives the colour at position q of the cell order label a.
   void set_label(std::size_t q, std::int32_t a) {
@@ -329,31 +332,37 @@ struct ColorGrid::Chunk {
   // candidates comes (block_drift_, block_out_dist_)
   double block_drift = 0.0, block_out = 0.0;
   Candidates cand;
-  std::vector<std::uint32_t> todo;  // positions to search
+  std::vector<std::uint32_t> todo;  // positions to search: the first todo_size (room for a whole cell)
+  std::size_t todo_size = 0;
 };
 
-// Whether every colour at positions [s0, s1) keeps its label by its bounds; lists in todo those that
-// may not.
-bool ColorGrid::settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const {
-  todo.clear();
-  const double gap = ch.gap();
+// Whether every colour at positions [s0, s1) (of one cell) keeps its label by its bounds; lists in the
+// chunk's todo those that may not.
+bool ColorGrid::settled(Chunk& ch, std::size_t s0, std::size_t s1) const {
+  const double gap = ch.gap(), block_drift = ch.block_drift, block_out = ch.block_out;
   const double* drift = ch.s.drift.data();
+  std::size_t m = 0;
+  // without branches: whether a colour is listed is data the predictor cannot learn
   for (std::size_t q = s0; q < s1; ++q) {
-    const std::int32_t a = label_[q];  // -1 before the first step
-    // NaN (from an infinite drift) fails: the colour is searched
-    if (a < 0 || !ch.below(upper_[q] + drift[static_cast<std::size_t>(a)] + gap, lower_[q]))
-      todo.push_back(static_cast<std::uint32_t>(q));
+    const std::int32_t a = label_[q];  // -1 before the first step (its upper bound is then infinite)
+    const double up = upper_[q] + drift[static_cast<std::size_t>(std::max(a, 0))] + gap;
+    // as ch.below(up, lower_[q]); NaN (from an infinite drift) fails: the colour is searched
+    const bool keep = (a >= 0) & (up < lower_[q] - block_drift) & (up < block_out);
+    ch.todo[m] = static_cast<std::uint32_t>(q);
+    m += keep ? 0 : 1;
   }
-  return todo.empty();
+  ch.todo_size = m;
+  return m == 0;
 }
 
 // Searches the colours at the listed positions among the chunk's candidates, and sets their bounds.
-void ColorGrid::search(Chunk& ch, const std::vector<std::uint32_t>& todo) {
+void ColorGrid::search(Chunk& ch) {
   double xs[3 * kBlock], best[kBlock], second[kBlock];
   std::int32_t lab[kBlock];
   const Candidates& cand = ch.cand;
-  for (std::size_t q0 = 0; q0 < todo.size(); q0 += kBlock) {
-    const std::size_t m = std::min(todo.size(), q0 + kBlock) - q0;
+  const std::uint32_t* todo = ch.todo.data();
+  for (std::size_t q0 = 0; q0 < ch.todo_size; q0 += kBlock) {
+    const std::size_t m = std::min(ch.todo_size, q0 + kBlock) - q0;
     for (std::size_t q = 0; q < m; ++q) {
       const std::uint8_t* x = xyz_.data() + 3 * todo[q0 + q];
       for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
@@ -433,13 +442,13 @@ void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::si
     return;  // every colour already there
   }
   if (owner) cell_whole_next_[cell] = -1;
-  if (settled(ch, s0, s1, ch.todo)) return;  // every colour keeps its label by its own bounds
-  if (owner && kept_candidates(ch, C, cell)) return search(ch, ch.todo);
+  if (settled(ch, s0, s1)) return;  // every colour keeps its label by its own bounds
+  if (owner && kept_candidates(ch, C, cell)) return search(ch);
   double far = 0.0, near = 0.0;
   const std::int32_t whole = whole_cell_label(cell, C, far, near, ch.cand);
   if (whole < 0) {
     if (owner) keep_candidates(ch, cell);
-    return search(ch, ch.todo);
+    return search(ch);
   }
   const double up = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)], low = std::sqrt(near) + ch.block_drift;
   if (owner) {

@@ -205,14 +205,15 @@ class ColorGrid {
   std::int32_t whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
                                 Candidates& out) const;
   void visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1, bool owner);
-  bool settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const;
+  bool settled(Chunk& ch, std::size_t s0, std::size_t s1) const;
   bool kept_candidates(Chunk& ch, const double* C, std::size_t cell) const;
   void keep_candidates(const Chunk& ch, std::size_t cell);
-  void search(Chunk& ch, const std::vector<std::uint32_t>& todo);
+  void search(Chunk& ch);
 
   // Points in cell order, each occupied cell's key and first position, and whether all its colours were
   // in one cluster (that cluster) or not (-1).
   std::vector<std::uint32_t> perm_, cell_key_, cell_start_;
+  std::size_t max_cell_ = 0;  // the most points in a cell (more than 64 when points repeat)
   // The colours, their weights and their labels in cell order (-1: none yet).
   std::vector<std::uint8_t> xyz_;
   std::vector<double> weight_;
