@@ -218,27 +218,43 @@ void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) 
   for (std::size_t j = 0; j < k; ++j)
     for (std::size_t t = 0; t < 3; ++t) center_col_[t * k + j] = C[j * 3 + t];
   ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
-  for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) { failed.run([&] {
-    bool joined = false;
-    if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
-      const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
-      block_out_near_[b] = l * l;
-    } else {
-      std::vector<double> near(k), far(k);
-      std::vector<std::int32_t> fresh;
-      fresh.reserve(k);
-      joined = find_block_candidates(s, b, near, far, fresh);
-    }
-    // A centre that joined may have moved farther than the block's drift since a bound was set: the
-    // bounds are first lowered to what they were worth at the last step (block_drift_).
-    block_cap_[b] = joined ? block_out_dist_[b] + block_drift_[b] : kInf;
-    const std::int32_t* cand = block_cand_.data() + b * k;
-    double moved = 0.0;
-    for (std::size_t q = 0; q < block_count_[b]; ++q) moved = std::max(moved, s.shift[static_cast<std::size_t>(cand[q])]);
-    block_drift_[b] += moved;
-    block_out_dist_[b] = std::sqrt(block_out_near_[b]);
+  // blocks a group at a time, so that the scratch is allocated once per group, not per block and step
+  constexpr std::size_t kBlocksPerGroup = 8;
+  const std::size_t blocks = block_key_.size();
+  const std::size_t groups = (blocks + kBlocksPerGroup - 1) / kBlocksPerGroup;
+  for_items(groups, 1, s.threads, s.poller, [&](std::size_t g) { failed.run([&] {
+    std::vector<double> near, far;
+    std::vector<std::int32_t> fresh;
+    for (std::size_t b = g * kBlocksPerGroup; b < std::min(blocks, (g + 1) * kBlocksPerGroup); ++b)
+      prepare_block(s, b, near, far, fresh);
   }); });
   failed.rethrow();
+}
+
+// Block b's step of prepare_blocks (near, far, fresh: scratch, sized here when first needed).
+void ColorGrid::prepare_block(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
+                              std::vector<double>& far, std::vector<std::int32_t>& fresh) {
+  const std::size_t k = s.k;
+  bool joined = false;
+  if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
+    const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
+    block_out_near_[b] = l * l;
+  } else {
+    if (near.size() < k) {
+      near.resize(k);
+      far.resize(k);
+      fresh.reserve(k);
+    }
+    joined = find_block_candidates(s, b, near, far, fresh);
+  }
+  // A centre that joined may have moved farther than the block's drift since a bound was set: the
+  // bounds are first lowered to what they were worth at the last step (block_drift_).
+  block_cap_[b] = joined ? block_out_dist_[b] + block_drift_[b] : kInf;
+  const std::int32_t* cand = block_cand_.data() + b * k;
+  double moved = 0.0;
+  for (std::size_t q = 0; q < block_count_[b]; ++q) moved = std::max(moved, s.shift[static_cast<std::size_t>(cand[q])]);
+  block_drift_[b] += moved;
+  block_out_dist_[b] = std::sqrt(block_out_near_[b]);
 }
 
 // The centre whose Voronoi region holds the whole cell, or -1: the candidate with the smallest largest
@@ -368,12 +384,17 @@ void ColorGrid::search(Chunk& ch) {
       for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
     }
     nearest_block<3>(xs, m, cand.xyz.data(), cand.size, lab, best, second);
+    // the square roots first, in a loop of their own: independent, they overlap
+    for (std::size_t q = 0; q < m; ++q) {
+      best[q] = std::sqrt(best[q]);
+      second[q] = std::sqrt(std::min(second[q], cand.out_near));
+    }
     for (std::size_t q = 0; q < m; ++q) {
       const std::size_t at = todo[q0 + q];
       const auto a = static_cast<std::size_t>(cand.index[static_cast<std::size_t>(lab[q])]);
       ch.set_label(at, static_cast<std::int32_t>(a));
-      upper_[at] = std::sqrt(best[q]) - ch.s.drift[a];
-      lower_[at] = std::sqrt(std::min(second[q], cand.out_near)) + ch.block_drift;
+      upper_[at] = best[q] - ch.s.drift[a];
+      lower_[at] = second[q] + ch.block_drift;
     }
   }
 }

@@ -199,6 +199,8 @@ class ColorGrid {
   };
   struct Chunk;
   void prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C);
+  void prepare_block(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
+                     std::vector<double>& far, std::vector<std::int32_t>& fresh);
   bool find_block_candidates(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
                              std::vector<double>& far, std::vector<std::int32_t>& fresh);
   void rebase(std::size_t cell, std::size_t s0, std::size_t s1, bool owner, double cap);
