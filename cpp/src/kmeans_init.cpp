@@ -430,18 +430,20 @@ struct SampleChunkSums {
   static constexpr int kMaxParts = 4;
 
   SampleChunkSums(const SamplingOrder& order, std::size_t n, int threads, detail::CancelPoller& poller)
-      : start(n + 1, 0), pot(detail::n_chunks(order.size), 0),
+      : start(n + 1), pot(detail::n_chunks(order.size), 0),
         parts(std::min<std::size_t>(pot.size(), static_cast<std::size_t>(std::clamp(threads, 1, kMaxParts)))) {
-    // per part: each point's runs in it, then the position of its next run
-    std::vector<std::size_t> next(parts * n, 0);
-    std::vector<std::uint32_t> last(parts * n);
+    // per part: each point's runs in it, then the position of its next run (each part clears its own)
+    detail::RawVector<std::size_t> next(parts * n);
+    detail::RawVector<std::uint32_t> last(parts * n);
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
       std::size_t* runs = next.data() + part * n;
+      std::fill(runs, runs + n, std::size_t{0});
       each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t, bool fresh) {
         runs[p] += fresh ? 1 : 0;
       });
     });
     // a point's runs in part j follow its runs in the parts before
+    start[0] = 0;
     for (std::size_t p = 0; p < n; ++p) {
       std::size_t at = start[p];
       for (std::size_t part = 0; part < parts; ++part) {
@@ -451,13 +453,18 @@ struct SampleChunkSums {
       }
       start[p + 1] = at;
     }
+    // every run is written below (its chunk and count set where it starts), by the parts in parallel
     chunk.resize(start[n]);
-    count.resize(start[n], 0);
+    count.resize(start[n]);
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
       std::size_t* at = next.data() + part * n;
       each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t c, bool fresh) {
-        if (fresh) chunk[at[p]++] = c;
-        ++count[at[p] - 1];
+        if (fresh) {
+          chunk[at[p]] = c;
+          count[at[p]++] = 1;
+        } else {
+          ++count[at[p] - 1];
+        }
       });
     });
   }
@@ -477,7 +484,7 @@ struct SampleChunkSums {
     }
   }
   // Every chunk's sum from the points' masses, by a pass along the samples.
-  void set(const SamplingOrder& order, const std::vector<std::uint32_t>& mass, int threads,
+  void set(const SamplingOrder& order, const detail::RawVector<std::uint32_t>& mass, int threads,
            detail::CancelPoller& poller) {
     detail::for_chunks(order.size, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       std::uint64_t s = 0;
@@ -504,8 +511,8 @@ struct SampleChunkSums {
     for (std::size_t c = 0; c < pot.size(); ++c) sums[c] = static_cast<double>(pot[c]);
   }
 
-  std::vector<std::size_t> start;  // point p's runs: [start[p], start[p + 1])
-  std::vector<std::uint32_t> chunk, count;
+  detail::RawVector<std::size_t> start;  // point p's runs: [start[p], start[p + 1])
+  detail::RawVector<std::uint32_t> chunk, count;
   std::vector<std::uint64_t> pot;
   std::size_t parts;
   std::vector<std::uint64_t> fallen;  // lower's scratch: parts x chunks
@@ -514,9 +521,9 @@ struct SampleChunkSums {
 // plusplus_u8's draws of the candidates of one centre along the samples (closest: the points' distances
 // to their nearest centres, pot: their exact total): through the running sums when kept, else from both
 // ends of the samples.
-void draw_along_samples(Draws& draws, const SampleChunkSums* sample_sums, const std::vector<std::uint32_t>& closest,
-                        const double* u, std::size_t trials, std::uint64_t pot, int threads,
-                        detail::CancelPoller& poller, std::size_t* cand) {
+void draw_along_samples(Draws& draws, const SampleChunkSums* sample_sums,
+                        const detail::RawVector<std::uint32_t>& closest, const double* u, std::size_t trials,
+                        std::uint64_t pot, int threads, detail::CancelPoller& poller, std::size_t* cand) {
   const SamplingOrder& order = draws.order;
   auto sample_mass = [&](std::size_t s) {
     return static_cast<double>(closest[static_cast<std::size_t>(order.point[s])]);
@@ -590,7 +597,8 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   draw_first_u8(draws, X, D, n, uniforms[0], weight, centers, indices);
 
   // Each point's distance to its nearest centre, by point (for the draws) and by position (for the boxes).
-  std::vector<std::uint32_t> closest(n), closest_at(n);
+  // (set in full by the first update)
+  detail::RawVector<std::uint32_t> closest(n), closest_at(n);
   // per chunk of positions: the sum of weight * distance; per chunk of points, for draws along them
   std::vector<std::uint64_t> chunk_pot(chunks), point_pot(along_samples ? 0 : chunks);
   // Per box: the largest distance of its points to their nearest centre, and the sum of weight * that.
@@ -618,7 +626,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
         std::uint64_t bs = 0;
         std::uint32_t bm = 0;
         for (std::size_t q = bb; q < be; ++q) {
-          const std::uint32_t was = closest_at[q];
+          const std::uint32_t was = first ? 0 : closest_at[q];  // (unset before the first update)
           const std::uint32_t m = first ? dist[q - bb] : std::min(was, dist[q - bb]);
           if (first || m < was) {
             closest[perm[q]] = m;
