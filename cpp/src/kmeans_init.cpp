@@ -438,7 +438,7 @@ struct SampleChunkSums {
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
       std::size_t* runs = next.data() + part * n;
       std::fill(runs, runs + n, std::size_t{0});
-      each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t, bool fresh) {
+      each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t, bool fresh, std::uint32_t) {
         runs[p] += fresh ? 1 : 0;
       });
     });
@@ -458,29 +458,37 @@ struct SampleChunkSums {
     count.resize(start[n]);
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
       std::size_t* at = next.data() + part * n;
-      each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t c, bool fresh) {
-        if (fresh) {
-          chunk[at[p]] = c;
-          count[at[p]++] = 1;
-        } else {
-          ++count[at[p] - 1];
-        }
-      });
+      each_run(order, part, last.data() + part * n, n,
+               [&](std::size_t p, std::uint32_t c, bool fresh, std::uint32_t samples) {
+                 if (fresh) {
+                   chunk[at[p]] = c;
+                   count[at[p]++] = samples;
+                 } else {
+                   count[at[p] - 1] += samples;
+                 }
+               });
     });
   }
-  // f(point, chunk, whether a new run starts) for each sample of the part's chunks, in order (last:
-  // the part's scratch of n).
+  // f(point, chunk, whether a new run starts, samples) for each stretch of consecutive samples of one
+  // point within a chunk (more than half a photo's pixels repeat their left neighbour's colour), over the
+  // part's chunks in order (last: the part's scratch of n).
   template <class F>
   void each_run(const SamplingOrder& order, std::size_t part, std::uint32_t* last, std::size_t n, F&& f) const {
     constexpr std::uint32_t kNone = ~std::uint32_t{0};
     std::fill(last, last + n, kNone);
     const std::size_t chunks = pot.size();
-    const std::size_t end = std::min(order.size, (part + 1) * chunks / parts * kPointsPerChunk);
-    for (std::size_t smp = part * chunks / parts * kPointsPerChunk; smp < end; ++smp) {
-      const auto p = static_cast<std::size_t>(order.point[smp]);
-      const auto c = static_cast<std::uint32_t>(smp / kPointsPerChunk);
-      f(p, c, last[p] != c);
-      last[p] = c;
+    for (std::size_t c = part * chunks / parts; c < (part + 1) * chunks / parts; ++c) {
+      const std::size_t end = std::min(order.size, (c + 1) * kPointsPerChunk);
+      const auto cc = static_cast<std::uint32_t>(c);
+      for (std::size_t smp = c * kPointsPerChunk; smp < end;) {
+        const std::int32_t p = order.point[smp];
+        std::size_t stretch = 1;
+        while (smp + stretch < end && order.point[smp + stretch] == p) ++stretch;
+        const auto pi = static_cast<std::size_t>(p);
+        f(pi, cc, last[pi] != cc, static_cast<std::uint32_t>(stretch));
+        last[pi] = cc;
+        smp += stretch;
+      }
     }
   }
   // Every chunk's sum from the points' masses, by a pass along the samples.
