@@ -491,29 +491,45 @@ struct SampleChunkSums {
       }
     }
   }
-  // Every chunk's sum from the points' masses, by a pass along the samples.
-  void set(const SamplingOrder& order, const detail::RawVector<std::uint32_t>& mass, int threads,
-           detail::CancelPoller& poller) {
-    detail::for_chunks(order.size, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
-      std::uint64_t s = 0;
-      for (std::size_t i = b; i < e; ++i) s += mass[static_cast<std::size_t>(order.point[i])];
-      pot[c] = s;
+  // Every chunk's sum from the points' masses: each part of the points adds its runs per chunk into its
+  // own row of `rows`, then the rows are summed.
+  void set(const detail::RawVector<std::uint32_t>& mass, int threads, detail::CancelPoller& poller) {
+    const std::size_t n = start.size() - 1;
+    add_rows(threads, poller, [&](std::size_t part, std::uint64_t* row) {
+      for (std::size_t p = part * n / parts; p < (part + 1) * n / parts; ++p)
+        for (std::size_t r = start[p]; r < start[p + 1]; ++r) row[chunk[r]] += std::uint64_t{mass[p]} * count[r];
     });
+    std::fill(pot.begin(), pot.end(), 0);
+    take_rows(true);
   }
   // The masses of the points listed in fell (per chunk of positions: point, fall) fell: each part of the
-  // lists adds its falls per chunk into its own row of `fallen`, then the rows are taken off.
+  // lists adds its falls per chunk into its own row, then the rows are taken off.
   template <class Falls>
   void lower(const Falls& fell, int threads, detail::CancelPoller& poller) {
-    const std::size_t chunks = pot.size(), lists = fell.size();
-    fallen.assign(parts * chunks, 0);
-    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
-      std::uint64_t* row = fallen.data() + part * chunks;
+    const std::size_t lists = fell.size();
+    add_rows(threads, poller, [&](std::size_t part, std::uint64_t* row) {
       for (std::size_t l = part * lists / parts; l < (part + 1) * lists / parts; ++l)
         for (const auto& [p, fall] : fell[l])
           for (std::size_t r = start[p]; r < start[p + 1]; ++r) row[chunk[r]] += std::uint64_t{fall} * count[r];
     });
-    for (std::size_t part = 0; part < parts; ++part)
-      for (std::size_t c = 0; c < chunks; ++c) pot[c] -= fallen[part * chunks + c];
+    take_rows(false);
+  }
+  // fill(part, row) for each part in parallel, its row of `rows` cleared first.
+  template <class Fill>
+  void add_rows(int threads, detail::CancelPoller& poller, Fill&& fill) {
+    const std::size_t chunks = pot.size();
+    rows.assign(parts * chunks, 0);
+    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) { fill(part, rows.data() + part * chunks); });
+  }
+  // Adds every row to the chunks' sums, or takes it off (unsigned: exact whatever the order).
+  void take_rows(bool add) {
+    const std::size_t chunks = pot.size();
+    for (std::size_t part = 0; part < parts; ++part) {
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const std::uint64_t v = rows[part * chunks + c];
+        pot[c] = add ? pot[c] + v : pot[c] - v;
+      }
+    }
   }
   void get(std::vector<double>& sums) const {
     for (std::size_t c = 0; c < pot.size(); ++c) sums[c] = static_cast<double>(pot[c]);
@@ -523,7 +539,7 @@ struct SampleChunkSums {
   detail::RawVector<std::uint32_t> chunk, count;
   std::vector<std::uint64_t> pot;
   std::size_t parts;
-  std::vector<std::uint64_t> fallen;  // lower's scratch: parts x chunks
+  std::vector<std::uint64_t> rows;  // set's and lower's scratch: parts x chunks
 };
 
 // plusplus_u8's draws of the candidates of one centre along the samples (closest: the points' distances
@@ -654,7 +670,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
     pot = 0;
     for (std::uint64_t s : chunk_pot) pot += s;
     if (first) {
-      if (sample_sums) sample_sums->set(order, closest, threads, poller);
+      if (sample_sums) sample_sums->set(closest, threads, poller);
       for (std::size_t i = 0; i < n && !along_samples; ++i) point_pot[i / kPointsPerChunk] += weight(i) * closest[i];
       return;
     }
