@@ -69,13 +69,22 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
     for (std::size_t i = b; i < e; ++i) perm_[own[key_of(i)]++] = static_cast<std::uint32_t>(i);
   }
   // the colours in cell order, so that the bound tests and searches read them in sequence
+  // (and the per-colour state set here too: written in full in parallel, its pages faulted in by the
+  // threads)
   xyz_.resize(3 * n);
   weight_.resize(n);
-  for (std::size_t q = 0; q < n; ++q) {
-    std::copy_n(s.point(perm_[q]), 3, xyz_.data() + 3 * q);
-    weight_[q] = s.weight(perm_[q]);
-  }
-  label_.assign(n, -1);
+  label_.resize(n);
+  upper_.resize(n);
+  lower_.resize(n);
+  for_chunks(n, s.threads, s.poller, [&](std::size_t, std::size_t b, std::size_t e) {
+    for (std::size_t q = b; q < e; ++q) {
+      std::copy_n(s.point(perm_[q]), 3, xyz_.data() + 3 * q);
+      weight_[q] = s.weight(perm_[q]);
+    }
+    std::fill(label_.data() + b, label_.data() + e, -1);  // none yet
+    std::fill(upper_.data() + b, upper_.data() + e, kInf);
+    std::fill(lower_.data() + b, lower_.data() + e, 0.0);
+  });
   cell_start_.push_back(static_cast<std::uint32_t>(n));
   for (std::size_t c = 0; c + 1 < cell_start_.size(); ++c)
     max_cell_ = std::max<std::size_t>(max_cell_, cell_start_[c + 1] - cell_start_[c]);
@@ -96,8 +105,6 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   block_drift_.assign(block_key_.size(), 0.0);
   block_out_dist_.assign(block_key_.size(), 0.0);
   block_cap_.assign(block_key_.size(), 0.0);
-  upper_.assign(n, kInf);
-  lower_.assign(n, 0.0);
   block_best_.assign(block_key_.size(), -1);
   block_upper_.assign(block_key_.size(), 0.0);
   block_lower_.assign(block_key_.size(), 0.0);

@@ -217,9 +217,9 @@ class ColorGrid {
   std::vector<std::uint32_t> perm_, cell_key_, cell_start_;
   std::size_t max_cell_ = 0;  // the most points in a cell (more than 64 when points repeat)
   // The colours, their weights and their labels in cell order (-1: none yet).
-  std::vector<std::uint8_t> xyz_;
-  std::vector<double> weight_;
-  std::vector<std::int32_t> label_;
+  RawVector<std::uint8_t> xyz_;
+  RawVector<double> weight_;
+  RawVector<std::int32_t> label_;
   std::vector<std::int32_t> cell_whole_, cell_whole_next_;
   // The lower bounds below (of whole cells, colours and kept candidates) are kept relative to their
   // block's drift, not to drift_max: a block's drift grows at each step by the largest move among the
@@ -235,7 +235,7 @@ class ColorGrid {
   std::vector<double> cell_upper_, cell_upper_next_, cell_lower_, cell_lower_next_;
   // Each colour's bounds (at its position in cell order), as the cells' are: its label's centre within
   // upper + drift[label], every other at least lower (block-relative) away (none yet: upper infinite).
-  std::vector<double> upper_, lower_;
+  RawVector<double> upper_, lower_;
   // The occupied blocks of 16 x 16 x 16 colours (their keys), each cell's block, and per block at each
   // step: its candidate centres (block b's at b * k, block_count_[b] of them) and the smallest squared
   // distance from the block to the centres left out (none: infinity).
