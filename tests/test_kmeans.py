@@ -228,6 +228,29 @@ def test_integer_seeding_equals_double_seeding(d: int, weighted: bool, along_sam
         np.testing.assert_array_equal(c8, c64)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2, 3, 4])
+def test_integer_seeding_with_kept_sample_sums_equals_double_seeding(n_threads: int) -> None:
+    # From 32 centres the 8-bit kernel keeps the per-chunk sums along the samples up to date from each
+    # point's runs of samples, built and lowered in up to 4 parts of chunks (as many as threads); the
+    # double kernel sums every chunk afresh. Both exact: they must choose the very same centres for any
+    # part count, here over 25 chunks that no count from 2 to 4 divides.
+    from pixclust import _core
+
+    rng = np.random.default_rng(32)
+    n, k = 6000, 40
+    X8 = rng.integers(0, 256, size=(n, 3), dtype=np.uint8)
+    # runs of repeated points along the samples, as neighbouring pixels repeat colours
+    sample_point = np.repeat(rng.integers(0, n, size=25 * 4096 // 3), 3)[: 25 * 4096 - 5].astype(np.int32)
+    w = np.bincount(sample_point, minlength=n).astype(np.float64)
+    trials = 2 + int(np.log(k))
+    uniforms = np.random.RandomState(7).random_sample(1 + (k - 1) * trials)
+    c8, i8, n8 = _core.kmeans_plusplus(X8, w, k, trials, uniforms, sample_point, None, n_threads)
+    c64, i64, n64 = _core.kmeans_plusplus(X8.astype(np.float64), w, k, trials, uniforms, sample_point, None, 1)
+    assert n8 == n64 == k
+    np.testing.assert_array_equal(i8, i64)
+    np.testing.assert_array_equal(c8, c64)
+
+
 @pytest.mark.parametrize("bad", [-1, 3])
 def test_seeding_refuses_a_sampling_order_outside_the_points(bad: int) -> None:
     from pixclust import _core

@@ -69,14 +69,25 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
     for (std::size_t i = b; i < e; ++i) perm_[own[key_of(i)]++] = static_cast<std::uint32_t>(i);
   }
   // the colours in cell order, so that the bound tests and searches read them in sequence
+  // (and the per-colour state set here too: written in full in parallel, its pages faulted in by the
+  // threads)
   xyz_.resize(3 * n);
   weight_.resize(n);
-  for (std::size_t q = 0; q < n; ++q) {
-    std::copy_n(s.point(perm_[q]), 3, xyz_.data() + 3 * q);
-    weight_[q] = s.weight(perm_[q]);
-  }
-  label_.assign(n, -1);
+  label_.resize(n);
+  upper_.resize(n);
+  lower_.resize(n);
+  for_chunks(n, s.threads, s.poller, [&](std::size_t, std::size_t b, std::size_t e) {
+    for (std::size_t q = b; q < e; ++q) {
+      std::copy_n(s.point(perm_[q]), 3, xyz_.data() + 3 * q);
+      weight_[q] = s.weight(perm_[q]);
+    }
+    std::fill(label_.data() + b, label_.data() + e, -1);  // none yet
+    std::fill(upper_.data() + b, upper_.data() + e, kInf);
+    std::fill(lower_.data() + b, lower_.data() + e, 0.0);
+  });
   cell_start_.push_back(static_cast<std::uint32_t>(n));
+  for (std::size_t c = 0; c + 1 < cell_start_.size(); ++c)
+    max_cell_ = std::max<std::size_t>(max_cell_, cell_start_[c + 1] - cell_start_[c]);
   constexpr std::uint32_t kNoBlock = ~std::uint32_t{0};
   std::vector<std::uint32_t> block_of(std::size_t{1} << 12, kNoBlock);
   cell_block_.reserve(cell_key_.size());
@@ -94,8 +105,6 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   block_drift_.assign(block_key_.size(), 0.0);
   block_out_dist_.assign(block_key_.size(), 0.0);
   block_cap_.assign(block_key_.size(), 0.0);
-  upper_.assign(n, kInf);
-  lower_.assign(n, 0.0);
   block_best_.assign(block_key_.size(), -1);
   block_upper_.assign(block_key_.size(), 0.0);
   block_lower_.assign(block_key_.size(), 0.0);
@@ -216,27 +225,43 @@ void ColorGrid::prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C) 
   for (std::size_t j = 0; j < k; ++j)
     for (std::size_t t = 0; t < 3; ++t) center_col_[t * k + j] = C[j * 3 + t];
   ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
-  for_items(block_key_.size(), 1, s.threads, s.poller, [&](std::size_t b) { failed.run([&] {
-    bool joined = false;
-    if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
-      const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
-      block_out_near_[b] = l * l;
-    } else {
-      std::vector<double> near(k), far(k);
-      std::vector<std::int32_t> fresh;
-      fresh.reserve(k);
-      joined = find_block_candidates(s, b, near, far, fresh);
-    }
-    // A centre that joined may have moved farther than the block's drift since a bound was set: the
-    // bounds are first lowered to what they were worth at the last step (block_drift_).
-    block_cap_[b] = joined ? block_out_dist_[b] + block_drift_[b] : kInf;
-    const std::int32_t* cand = block_cand_.data() + b * k;
-    double moved = 0.0;
-    for (std::size_t q = 0; q < block_count_[b]; ++q) moved = std::max(moved, s.shift[static_cast<std::size_t>(cand[q])]);
-    block_drift_[b] += moved;
-    block_out_dist_[b] = std::sqrt(block_out_near_[b]);
+  // blocks a group at a time, so that the scratch is allocated once per group, not per block and step
+  constexpr std::size_t kBlocksPerGroup = 8;
+  const std::size_t blocks = block_key_.size();
+  const std::size_t groups = (blocks + kBlocksPerGroup - 1) / kBlocksPerGroup;
+  for_items(groups, 1, s.threads, s.poller, [&](std::size_t g) { failed.run([&] {
+    std::vector<double> near, far;
+    std::vector<std::int32_t> fresh;
+    for (std::size_t b = g * kBlocksPerGroup; b < std::min(blocks, (g + 1) * kBlocksPerGroup); ++b)
+      prepare_block(s, b, near, far, fresh);
   }); });
   failed.rethrow();
+}
+
+// Block b's step of prepare_blocks (near, far, fresh: scratch, sized here when first needed).
+void ColorGrid::prepare_block(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
+                              std::vector<double>& far, std::vector<std::int32_t>& fresh) {
+  const std::size_t k = s.k;
+  bool joined = false;
+  if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
+    const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
+    block_out_near_[b] = l * l;
+  } else {
+    if (near.size() < k) {
+      near.resize(k);
+      far.resize(k);
+      fresh.reserve(k);
+    }
+    joined = find_block_candidates(s, b, near, far, fresh);
+  }
+  // A centre that joined may have moved farther than the block's drift since a bound was set: the
+  // bounds are first lowered to what they were worth at the last step (block_drift_).
+  block_cap_[b] = joined ? block_out_dist_[b] + block_drift_[b] : kInf;
+  const std::int32_t* cand = block_cand_.data() + b * k;
+  double moved = 0.0;
+  for (std::size_t q = 0; q < block_count_[b]; ++q) moved = std::max(moved, s.shift[static_cast<std::size_t>(cand[q])]);
+  block_drift_[b] += moved;
+  block_out_dist_[b] = std::sqrt(block_out_near_[b]);
 }
 
 // The centre whose Voronoi region holds the whole cell, or -1: the candidate with the smallest largest
@@ -304,6 +329,7 @@ struct ColorGrid::Chunk {
     cand.far.resize(s.k);
     cand.xyz.resize(s.k * 3);
     cand.col.resize(s.k * 3);
+    todo.resize(grid.max_cell_);
   }
   // Gives the colour at position q of the cell order label a.
   void set_label(std::size_t q, std::int32_t a) {
@@ -329,42 +355,53 @@ struct ColorGrid::Chunk {
   // candidates comes (block_drift_, block_out_dist_)
   double block_drift = 0.0, block_out = 0.0;
   Candidates cand;
-  std::vector<std::uint32_t> todo;  // positions to search
+  std::vector<std::uint32_t> todo;  // positions to search: the first todo_size (room for a whole cell)
+  std::size_t todo_size = 0;
 };
 
-// Whether every colour at positions [s0, s1) keeps its label by its bounds; lists in todo those that
-// may not.
-bool ColorGrid::settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const {
-  todo.clear();
-  const double gap = ch.gap();
+// Whether every colour at positions [s0, s1) (of one cell) keeps its label by its bounds; lists in the
+// chunk's todo those that may not.
+bool ColorGrid::settled(Chunk& ch, std::size_t s0, std::size_t s1) const {
+  const double gap = ch.gap(), block_drift = ch.block_drift, block_out = ch.block_out;
   const double* drift = ch.s.drift.data();
+  std::size_t m = 0;
+  // without branches: whether a colour is listed is data the predictor cannot learn
   for (std::size_t q = s0; q < s1; ++q) {
-    const std::int32_t a = label_[q];  // -1 before the first step
-    // NaN (from an infinite drift) fails: the colour is searched
-    if (a < 0 || !ch.below(upper_[q] + drift[static_cast<std::size_t>(a)] + gap, lower_[q]))
-      todo.push_back(static_cast<std::uint32_t>(q));
+    const std::int32_t a = label_[q];  // -1 before the first step (its upper bound is then infinite)
+    const double up = upper_[q] + drift[static_cast<std::size_t>(std::max(a, 0))] + gap;
+    // as ch.below(up, lower_[q]); NaN (from an infinite drift) fails: the colour is searched
+    const bool keep = (a >= 0) & (up < lower_[q] - block_drift) & (up < block_out);
+    ch.todo[m] = static_cast<std::uint32_t>(q);
+    m += keep ? 0 : 1;
   }
-  return todo.empty();
+  ch.todo_size = m;
+  return m == 0;
 }
 
 // Searches the colours at the listed positions among the chunk's candidates, and sets their bounds.
-void ColorGrid::search(Chunk& ch, const std::vector<std::uint32_t>& todo) {
+void ColorGrid::search(Chunk& ch) {
   double xs[3 * kBlock], best[kBlock], second[kBlock];
   std::int32_t lab[kBlock];
   const Candidates& cand = ch.cand;
-  for (std::size_t q0 = 0; q0 < todo.size(); q0 += kBlock) {
-    const std::size_t m = std::min(todo.size(), q0 + kBlock) - q0;
+  const std::uint32_t* todo = ch.todo.data();
+  for (std::size_t q0 = 0; q0 < ch.todo_size; q0 += kBlock) {
+    const std::size_t m = std::min(ch.todo_size, q0 + kBlock) - q0;
     for (std::size_t q = 0; q < m; ++q) {
       const std::uint8_t* x = xyz_.data() + 3 * todo[q0 + q];
       for (std::size_t t = 0; t < 3; ++t) xs[t * kBlock + q] = static_cast<double>(x[t]);
     }
     nearest_block<3>(xs, m, cand.xyz.data(), cand.size, lab, best, second);
+    // the square roots first, in a loop of their own: independent, they overlap
+    for (std::size_t q = 0; q < m; ++q) {
+      best[q] = std::sqrt(best[q]);
+      second[q] = std::sqrt(std::min(second[q], cand.out_near));
+    }
     for (std::size_t q = 0; q < m; ++q) {
       const std::size_t at = todo[q0 + q];
       const auto a = static_cast<std::size_t>(cand.index[static_cast<std::size_t>(lab[q])]);
       ch.set_label(at, static_cast<std::int32_t>(a));
-      upper_[at] = std::sqrt(best[q]) - ch.s.drift[a];
-      lower_[at] = std::sqrt(std::min(second[q], cand.out_near)) + ch.block_drift;
+      upper_[at] = best[q] - ch.s.drift[a];
+      lower_[at] = second[q] + ch.block_drift;
     }
   }
 }
@@ -433,13 +470,13 @@ void ColorGrid::visit_cell(Chunk& ch, const double* C, std::size_t cell, std::si
     return;  // every colour already there
   }
   if (owner) cell_whole_next_[cell] = -1;
-  if (settled(ch, s0, s1, ch.todo)) return;  // every colour keeps its label by its own bounds
-  if (owner && kept_candidates(ch, C, cell)) return search(ch, ch.todo);
+  if (settled(ch, s0, s1)) return;  // every colour keeps its label by its own bounds
+  if (owner && kept_candidates(ch, C, cell)) return search(ch);
   double far = 0.0, near = 0.0;
   const std::int32_t whole = whole_cell_label(cell, C, far, near, ch.cand);
   if (whole < 0) {
     if (owner) keep_candidates(ch, cell);
-    return search(ch, ch.todo);
+    return search(ch);
   }
   const double up = std::sqrt(far) - s.drift[static_cast<std::size_t>(whole)], low = std::sqrt(near) + ch.block_drift;
   if (owner) {

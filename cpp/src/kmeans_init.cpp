@@ -422,55 +422,132 @@ struct U8Columns {
 // distance), kept up to date from the points whose distance fell: each point's samples are stored as
 // runs of (chunk, samples of the point in it), so that a change costs the point's runs, not a pass
 // over every sample per centre. Exact: every sum is an integer below 2^53 (integer_seeding), so the
-// sums, and the draws through them, are those of a pass over the samples.
+// sums, and the draws through them, are those of a pass over the samples, whatever order the runs and
+// the falls are added in. Built and updated in parts (contiguous ranges of chunks, of falls) in parallel;
+// the runs are laid out in chunk order, the same arrays for any number of parts.
 struct SampleChunkSums {
-  SampleChunkSums(const SamplingOrder& order, std::size_t n) : start(n + 1, 0), pot(detail::n_chunks(order.size), 0) {
-    constexpr std::uint32_t kNone = ~std::uint32_t{0};
-    std::vector<std::uint32_t> last(n, kNone);
-    auto each_new_run = [&](auto&& f) {
-      std::fill(last.begin(), last.end(), kNone);
-      for (std::size_t smp = 0; smp < order.size; ++smp) {
-        const auto p = static_cast<std::size_t>(order.point[smp]);
-        const auto c = static_cast<std::uint32_t>(smp / kPointsPerChunk);
-        f(p, c, last[p] != c);
-        last[p] = c;
+  // At most this many parts: each holds two arrays of n while the runs are built.
+  static constexpr int kMaxParts = 4;
+
+  SampleChunkSums(const SamplingOrder& order, std::size_t n, int threads, detail::CancelPoller& poller)
+      : start(n + 1), pot(detail::n_chunks(order.size), 0),
+        parts(std::min<std::size_t>(pot.size(), static_cast<std::size_t>(std::clamp(threads, 1, kMaxParts)))) {
+    // per part: each point's runs in it, then the position of its next run (each part clears its own)
+    detail::RawVector<std::size_t> next(parts * n);
+    detail::RawVector<std::uint32_t> last(parts * n);
+    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
+      std::size_t* runs = next.data() + part * n;
+      std::fill(runs, runs + n, std::size_t{0});
+      each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t, bool fresh, std::uint32_t) {
+        runs[p] += fresh ? 1 : 0;
+      });
+    });
+    // a point's runs in part j follow its runs in the parts before
+    start[0] = 0;
+    for (std::size_t p = 0; p < n; ++p) {
+      std::size_t at = start[p];
+      for (std::size_t part = 0; part < parts; ++part) {
+        const std::size_t runs = next[part * n + p];
+        next[part * n + p] = at;
+        at += runs;
       }
-    };
-    each_new_run([&](std::size_t p, std::uint32_t, bool fresh) { start[p + 1] += fresh ? 1 : 0; });
-    for (std::size_t p = 0; p < n; ++p) start[p + 1] += start[p];
+      start[p + 1] = at;
+    }
+    // every run is written below (its chunk and count set where it starts), by the parts in parallel
     chunk.resize(start[n]);
-    count.resize(start[n], 0);
-    std::vector<std::size_t> next(start.begin(), start.end() - 1);
-    each_new_run([&](std::size_t p, std::uint32_t c, bool fresh) {
-      if (fresh) chunk[next[p]++] = c;
-      ++count[next[p] - 1];
+    count.resize(start[n]);
+    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
+      std::size_t* at = next.data() + part * n;
+      each_run(order, part, last.data() + part * n, n,
+               [&](std::size_t p, std::uint32_t c, bool fresh, std::uint32_t samples) {
+                 if (fresh) {
+                   chunk[at[p]] = c;
+                   count[at[p]++] = samples;
+                 } else {
+                   count[at[p] - 1] += samples;
+                 }
+               });
     });
   }
-  // Every chunk's sum from the points' masses.
-  void set(const std::vector<std::uint32_t>& mass) {
-    std::fill(pot.begin(), pot.end(), 0);
-    for (std::size_t p = 0; p + 1 < start.size(); ++p)
-      for (std::size_t r = start[p]; r < start[p + 1]; ++r) pot[chunk[r]] += std::uint64_t{mass[p]} * count[r];
+  // f(point, chunk, whether a new run starts, samples) for each stretch of consecutive samples of one
+  // point within a chunk (more than half a photo's pixels repeat their left neighbour's colour), over the
+  // part's chunks in order (last: the part's scratch of n).
+  template <class F>
+  void each_run(const SamplingOrder& order, std::size_t part, std::uint32_t* last, std::size_t n, F&& f) const {
+    constexpr std::uint32_t kNone = ~std::uint32_t{0};
+    std::fill(last, last + n, kNone);
+    const std::size_t chunks = pot.size();
+    for (std::size_t c = part * chunks / parts; c < (part + 1) * chunks / parts; ++c) {
+      const std::size_t end = std::min(order.size, (c + 1) * kPointsPerChunk);
+      const auto cc = static_cast<std::uint32_t>(c);
+      for (std::size_t smp = c * kPointsPerChunk; smp < end;) {
+        const std::int32_t p = order.point[smp];
+        std::size_t stretch = 1;
+        while (smp + stretch < end && order.point[smp + stretch] == p) ++stretch;
+        const auto pi = static_cast<std::size_t>(p);
+        f(pi, cc, last[pi] != cc, static_cast<std::uint32_t>(stretch));
+        last[pi] = cc;
+        smp += stretch;
+      }
+    }
   }
-  // Point p's mass fell by `fall`.
-  void lower(std::size_t p, std::uint32_t fall) {
-    for (std::size_t r = start[p]; r < start[p + 1]; ++r) pot[chunk[r]] -= std::uint64_t{fall} * count[r];
+  // Every chunk's sum from the points' masses: each part of the points adds its runs per chunk into its
+  // own row of `rows`, then the rows are summed.
+  void set(const detail::RawVector<std::uint32_t>& mass, int threads, detail::CancelPoller& poller) {
+    const std::size_t n = start.size() - 1;
+    add_rows(threads, poller, [&](std::size_t part, std::uint64_t* row) {
+      for (std::size_t p = part * n / parts; p < (part + 1) * n / parts; ++p)
+        for (std::size_t r = start[p]; r < start[p + 1]; ++r) row[chunk[r]] += std::uint64_t{mass[p]} * count[r];
+    });
+    std::fill(pot.begin(), pot.end(), 0);
+    take_rows(true);
+  }
+  // The masses of the points listed in fell (per chunk of positions: point, fall) fell: each part of the
+  // lists adds its falls per chunk into its own row, then the rows are taken off.
+  template <class Falls>
+  void lower(const Falls& fell, int threads, detail::CancelPoller& poller) {
+    const std::size_t lists = fell.size();
+    add_rows(threads, poller, [&](std::size_t part, std::uint64_t* row) {
+      for (std::size_t l = part * lists / parts; l < (part + 1) * lists / parts; ++l)
+        for (const auto& [p, fall] : fell[l])
+          for (std::size_t r = start[p]; r < start[p + 1]; ++r) row[chunk[r]] += std::uint64_t{fall} * count[r];
+    });
+    take_rows(false);
+  }
+  // fill(part, row) for each part in parallel, its row of `rows` cleared first.
+  template <class Fill>
+  void add_rows(int threads, detail::CancelPoller& poller, Fill&& fill) {
+    const std::size_t chunks = pot.size();
+    rows.assign(parts * chunks, 0);
+    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) { fill(part, rows.data() + part * chunks); });
+  }
+  // Adds every row to the chunks' sums, or takes it off (unsigned: exact whatever the order).
+  void take_rows(bool add) {
+    const std::size_t chunks = pot.size();
+    for (std::size_t part = 0; part < parts; ++part) {
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const std::uint64_t v = rows[part * chunks + c];
+        pot[c] = add ? pot[c] + v : pot[c] - v;
+      }
+    }
   }
   void get(std::vector<double>& sums) const {
     for (std::size_t c = 0; c < pot.size(); ++c) sums[c] = static_cast<double>(pot[c]);
   }
 
-  std::vector<std::size_t> start;  // point p's runs: [start[p], start[p + 1])
-  std::vector<std::uint32_t> chunk, count;
+  detail::RawVector<std::size_t> start;  // point p's runs: [start[p], start[p + 1])
+  detail::RawVector<std::uint32_t> chunk, count;
   std::vector<std::uint64_t> pot;
+  std::size_t parts;
+  std::vector<std::uint64_t> rows;  // set's and lower's scratch: parts x chunks
 };
 
 // plusplus_u8's draws of the candidates of one centre along the samples (closest: the points' distances
 // to their nearest centres, pot: their exact total): through the running sums when kept, else from both
 // ends of the samples.
-void draw_along_samples(Draws& draws, const SampleChunkSums* sample_sums, const std::vector<std::uint32_t>& closest,
-                        const double* u, std::size_t trials, std::uint64_t pot, int threads,
-                        detail::CancelPoller& poller, std::size_t* cand) {
+void draw_along_samples(Draws& draws, const SampleChunkSums* sample_sums,
+                        const detail::RawVector<std::uint32_t>& closest, const double* u, std::size_t trials,
+                        std::uint64_t pot, int threads, detail::CancelPoller& poller, std::size_t* cand) {
   const SamplingOrder& order = draws.order;
   auto sample_mass = [&](std::size_t s) {
     return static_cast<double>(closest[static_cast<std::size_t>(order.point[s])]);
@@ -544,7 +621,8 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   draw_first_u8(draws, X, D, n, uniforms[0], weight, centers, indices);
 
   // Each point's distance to its nearest centre, by point (for the draws) and by position (for the boxes).
-  std::vector<std::uint32_t> closest(n), closest_at(n);
+  // (set in full by the first update)
+  detail::RawVector<std::uint32_t> closest(n), closest_at(n);
   // per chunk of positions: the sum of weight * distance; per chunk of points, for draws along them
   std::vector<std::uint64_t> chunk_pot(chunks), point_pot(along_samples ? 0 : chunks);
   // Per box: the largest distance of its points to their nearest centre, and the sum of weight * that.
@@ -552,7 +630,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   std::vector<std::uint64_t> box_pot(boxes);
   std::uint64_t pot = 0;
   std::optional<SampleChunkSums> sample_sums;
-  if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, n);
+  if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, n, threads, poller);
   const bool track = sample_sums || !along_samples;  // the per-chunk sums along points or samples
   // per chunk: the points whose distance fell, and by how much (for the draws' per-chunk sums)
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> fell(chunks);
@@ -572,7 +650,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
         std::uint64_t bs = 0;
         std::uint32_t bm = 0;
         for (std::size_t q = bb; q < be; ++q) {
-          const std::uint32_t was = closest_at[q];
+          const std::uint32_t was = first ? 0 : closest_at[q];  // (unset before the first update)
           const std::uint32_t m = first ? dist[q - bb] : std::min(was, dist[q - bb]);
           if (first || m < was) {
             closest[perm[q]] = m;
@@ -592,16 +670,14 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
     pot = 0;
     for (std::uint64_t s : chunk_pot) pot += s;
     if (first) {
-      if (sample_sums) sample_sums->set(closest);
+      if (sample_sums) sample_sums->set(closest, threads, poller);
       for (std::size_t i = 0; i < n && !along_samples; ++i) point_pot[i / kPointsPerChunk] += weight(i) * closest[i];
       return;
     }
-    for (const auto& f : fell) {
-      for (const auto& [i, fall] : f) {
-        if (sample_sums) sample_sums->lower(i, fall);
-        if (!along_samples) point_pot[i / kPointsPerChunk] -= weight(i) * fall;
-      }
-    }
+    if (sample_sums) sample_sums->lower(fell, threads, poller);
+    if (!along_samples)
+      for (const auto& f : fell)
+        for (const auto& [i, fall] : f) point_pot[i / kPointsPerChunk] -= weight(i) * fall;
   };
   update_closest(static_cast<std::size_t>(indices[0]), true);
 

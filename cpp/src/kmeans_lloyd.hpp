@@ -199,24 +199,27 @@ class ColorGrid {
   };
   struct Chunk;
   void prepare_blocks(LloydState<3, std::uint8_t>& s, const double* C);
+  void prepare_block(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
+                     std::vector<double>& far, std::vector<std::int32_t>& fresh);
   bool find_block_candidates(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
                              std::vector<double>& far, std::vector<std::int32_t>& fresh);
   void rebase(std::size_t cell, std::size_t s0, std::size_t s1, bool owner, double cap);
   std::int32_t whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
                                 Candidates& out) const;
   void visit_cell(Chunk& ch, const double* C, std::size_t cell, std::size_t s0, std::size_t s1, bool owner);
-  bool settled(const Chunk& ch, std::size_t s0, std::size_t s1, std::vector<std::uint32_t>& todo) const;
+  bool settled(Chunk& ch, std::size_t s0, std::size_t s1) const;
   bool kept_candidates(Chunk& ch, const double* C, std::size_t cell) const;
   void keep_candidates(const Chunk& ch, std::size_t cell);
-  void search(Chunk& ch, const std::vector<std::uint32_t>& todo);
+  void search(Chunk& ch);
 
   // Points in cell order, each occupied cell's key and first position, and whether all its colours were
   // in one cluster (that cluster) or not (-1).
   std::vector<std::uint32_t> perm_, cell_key_, cell_start_;
+  std::size_t max_cell_ = 0;  // the most points in a cell (more than 64 when points repeat)
   // The colours, their weights and their labels in cell order (-1: none yet).
-  std::vector<std::uint8_t> xyz_;
-  std::vector<double> weight_;
-  std::vector<std::int32_t> label_;
+  RawVector<std::uint8_t> xyz_;
+  RawVector<double> weight_;
+  RawVector<std::int32_t> label_;
   std::vector<std::int32_t> cell_whole_, cell_whole_next_;
   // The lower bounds below (of whole cells, colours and kept candidates) are kept relative to their
   // block's drift, not to drift_max: a block's drift grows at each step by the largest move among the
@@ -232,7 +235,7 @@ class ColorGrid {
   std::vector<double> cell_upper_, cell_upper_next_, cell_lower_, cell_lower_next_;
   // Each colour's bounds (at its position in cell order), as the cells' are: its label's centre within
   // upper + drift[label], every other at least lower (block-relative) away (none yet: upper infinite).
-  std::vector<double> upper_, lower_;
+  RawVector<double> upper_, lower_;
   // The occupied blocks of 16 x 16 x 16 colours (their keys), each cell's block, and per block at each
   // step: its candidate centres (block b's at b * k, block_count_[b] of them) and the smallest squared
   // distance from the block to the centres left out (none: infinity).
