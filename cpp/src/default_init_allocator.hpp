@@ -4,9 +4,10 @@
 #pragma once
 
 #include <memory>
-#include <type_traits>
 #include <new>
+#include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace pixclust::detail {
 
@@ -29,5 +30,10 @@ struct DefaultInitAllocator : std::allocator<T> {
     ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
 };
+
+// A vector whose resize(n) leaves its new values unset: for buffers that are written in full before
+// they are read (by a parallel pass, so that its threads fault the fresh pages in, not one thread zeroing).
+template <class T>
+using RawVector = std::vector<T, DefaultInitAllocator<T>>;
 
 }  // namespace pixclust::detail

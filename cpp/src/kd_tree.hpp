@@ -102,7 +102,7 @@ class KdTree {
     double x[W];
     std::uint32_t index;
   };
-  using Rows = std::vector<Row, DefaultInitAllocator<Row>>;
+  using Rows = RawVector<Row>;
   static constexpr std::size_t kTopDepth = 3;  // then 8 subtrees built in parallel
   static constexpr std::size_t kBlock = std::size_t{1} << 16;  // rows per work item of the copy in
   static std::size_t blocks(std::size_t n) noexcept { return (n + kBlock - 1) / kBlock; }

@@ -6,46 +6,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <memory>
-#include <new>
 #include <stdexcept>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
+#include "default_init_allocator.hpp"  // RawVector
 #include "numeric_constants.hpp"
 #include "parallel.hpp"  // (and omp.h)
 
 namespace pixclust::detail {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// An allocator whose value-less construct leaves the value uninitialised (default-initialised), so that
-// resize(n) on a vector of it does not clear the buffer: one written in full by a parallel pass is then
-// first touched, and its fresh pages faulted in, by the threads of that pass, not zeroed by one.
-template <class T>
-struct DefaultInitAllocator : std::allocator<T> {
-  template <class U>
-  struct rebind {
-    using other = DefaultInitAllocator<U>;
-  };
-  DefaultInitAllocator() noexcept = default;
-  template <class U>
-  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT: converting, as std::allocator's
-  template <class U>
-  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <class U, class... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-
-// A vector whose resize(n) leaves its new values unset: for buffers that are written in full before
-// they are read.
-template <class T>
-using RawVector = std::vector<T, DefaultInitAllocator<T>>;
 
 // The sizes every k-means entry point needs (k also bounds the int32 labels).
 inline void check_sizes(std::size_t n, std::size_t d, std::size_t k) {

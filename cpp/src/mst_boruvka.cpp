@@ -332,9 +332,9 @@ class Boruvka {
     if (!(far_bound > limit(far))) descend(q, far, limit, visit);
   }
 
-  // Buffers that are written before they are read are not zeroed first (DefaultInitAllocator).
+  // Buffers that are written before they are read are not zeroed first (RawVector).
   template <class V>
-  using Buffer = std::vector<V, DefaultInitAllocator<V>>;
+  using Buffer = RawVector<V>;
 
   const Tree& t_;
   const std::uint32_t* position_of_;
