@@ -382,6 +382,15 @@ bool indices_in_range(const std::int32_t* values, std::size_t n, std::int64_t li
          static_cast<std::int64_t>(*std::max_element(hi.begin(), hi.end())) < limit;
 }
 
+namespace {
+
+// Whether every table entry is a byte (cluster labels of k <= 256).
+bool all_bytes(const std::int32_t* table, std::size_t n) {
+  return std::all_of(table, table + n, [](std::int32_t v) { return v >= 0 && v < 256; });
+}
+
+}  // namespace
+
 void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table, std::size_t table_size,
                   int n_threads) {
   const int threads = detail::resolve_threads(n_threads);
@@ -389,8 +398,7 @@ void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table
     throw std::invalid_argument("remap_labels: an entry of values is not an index into table");
   // Cluster labels below 256 (k <= 256): a byte table, a quarter of the bytes that the random reads
   // (one per value) pull through the caches.
-  const bool bytes = std::all_of(table, table + table_size, [](std::int32_t v) { return v >= 0 && v < 256; });
-  if (bytes && table_size >= 4096) {
+  if (all_bytes(table, table_size) && table_size >= 4096) {
     const std::vector<std::uint8_t> narrow(table, table + table_size);
     remap_with(values, n, narrow.data(), threads);
   } else {
@@ -401,7 +409,7 @@ void remap_labels(std::int32_t* values, std::size_t n, const std::int32_t* table
 void remap_labels_u8(const std::int32_t* values, std::size_t n, const std::int32_t* table, std::size_t table_size,
                      std::uint8_t* out, int n_threads) {
   const int threads = detail::resolve_threads(n_threads);
-  if (!std::all_of(table, table + table_size, [](std::int32_t v) { return v >= 0 && v < 256; }))
+  if (!all_bytes(table, table_size))
     throw std::invalid_argument("remap_labels_u8: an entry of table is not in [0, 256)");
   if (!indices_in_range(values, n, static_cast<std::int64_t>(table_size), threads))
     throw std::invalid_argument("remap_labels_u8: an entry of values is not an index into table");

@@ -342,7 +342,8 @@ struct ColorGrid::Chunk {
   // the bounds' margin: kCellGap, plus the drifts' rounding, as in Hamerly's
   double gap() const { return kCellGap + kBoundSlackRel * s.drift_max; }
   // Whether an upper bound u is below a lower bound kept relative to the block's drift (NaN fails).
-  bool below(double u, double lower) const { return u < lower - block_drift && u < block_out; }
+  // Both comparisons, no branch: settled runs it on every colour, where the outcome is unpredictable.
+  bool below(double u, double lower) const { return (u < lower - block_drift) & (u < block_out); }
   // That lower bound now.
   double lower_now(double lower) const { return std::min(lower - block_drift, block_out); }
 
@@ -362,15 +363,15 @@ struct ColorGrid::Chunk {
 // Whether every colour at positions [s0, s1) (of one cell) keeps its label by its bounds; lists in the
 // chunk's todo those that may not.
 bool ColorGrid::settled(Chunk& ch, std::size_t s0, std::size_t s1) const {
-  const double gap = ch.gap(), block_drift = ch.block_drift, block_out = ch.block_out;
+  const double gap = ch.gap();
   const double* drift = ch.s.drift.data();
   std::size_t m = 0;
   // without branches: whether a colour is listed is data the predictor cannot learn
   for (std::size_t q = s0; q < s1; ++q) {
     const std::int32_t a = label_[q];  // -1 before the first step (its upper bound is then infinite)
     const double up = upper_[q] + drift[static_cast<std::size_t>(std::max(a, 0))] + gap;
-    // as ch.below(up, lower_[q]); NaN (from an infinite drift) fails: the colour is searched
-    const bool keep = (a >= 0) & (up < lower_[q] - block_drift) & (up < block_out);
+    // NaN (from an infinite drift) fails: the colour is searched
+    const bool keep = (a >= 0) & ch.below(up, lower_[q]);
     ch.todo[m] = static_cast<std::uint32_t>(q);
     m += keep ? 0 : 1;
   }

@@ -332,25 +332,22 @@ class Boruvka {
     if (!(far_bound > limit(far))) descend(q, far, limit, visit);
   }
 
-  // Buffers that are written before they are read are not zeroed first (RawVector).
-  template <class V>
-  using Buffer = RawVector<V>;
-
+  // RawVector: buffers written before they are read, not zeroed first
   const Tree& t_;
   const std::uint32_t* position_of_;
   std::size_t n_, k_;
-  Buffer<std::uint32_t> comp_;              // by tree position: the component's root (its least position)
-  Buffer<std::uint32_t> node_comp_;         // by node
-  Buffer<std::atomic<double>> bound_;       // by component root: the least key found so far this round
-  Buffer<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
-  Buffer<double> best_key_;                 // by tree position: the key of the point's least edge out found
+  RawVector<std::uint32_t> comp_;              // by tree position: the component's root (its least position)
+  RawVector<std::uint32_t> node_comp_;         // by node
+  RawVector<std::atomic<double>> bound_;       // by component root: the least key found so far this round
+  RawVector<std::atomic<std::uint64_t>> ends_;  // and the least (a, b) of its edges at that key, a << 32 | b
+  RawVector<double> best_key_;                 // by tree position: the key of the point's least edge out found
   std::vector<std::uint32_t> other_;        // this round, and the tree position of its far end (or kNoPos)
   std::vector<std::uint8_t> sure_;          // whether that is the point's least edge out (not pruned)
   std::vector<std::uint8_t> cursor_;        // the first listed neighbour that may be outside
-  Buffer<std::uint32_t> knn_pos_;           // by tree position: k_ neighbours' tree positions, nearest first
-  Buffer<double> last_key_;                 // and the last one's key
+  RawVector<std::uint32_t> knn_pos_;           // by tree position: k_ neighbours' tree positions, nearest first
+  RawVector<double> last_key_;                 // and the last one's key
   std::vector<std::uint32_t> parent_;       // by node (the root's is 0)
-  Buffer<std::uint32_t> leaf_of_;           // by tree position
+  RawVector<std::uint32_t> leaf_of_;           // by tree position
   std::vector<std::uint32_t> scratch_;
 };
 
