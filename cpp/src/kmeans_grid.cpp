@@ -496,6 +496,7 @@ std::size_t ColorGrid::assign(LloydState<3, std::uint8_t>& s, const double* C, b
   const std::size_t cells = cell_key_.size();
   prepare_blocks(s, C);
   ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
+  s.start_pass(accumulate);
   for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) { failed.run([&] {
     Chunk ch(*this, s, s.chunk_sums(c, accumulate), accumulate);
     // The cells that meet positions [b, e) of the cell order.

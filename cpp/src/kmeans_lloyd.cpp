@@ -137,7 +137,7 @@ class LloydRun {
     // chunks hold the changes since the last iteration, added to the running sums (exact in any order).
     std::vector<double>& target = s_.incremental ? base_sums_ : sums_;
     if (!s_.incremental) std::fill(sums_.begin(), sums_.end(), 0.0);
-    for (std::size_t c = 0; c < s_.chunks; ++c) {
+    for (std::size_t c = 0; c < s_.sum_rows(); ++c) {
       const double* acc = s_.partial.data() + c * s_.stride;
       for (std::size_t e = 0; e < s_.stride; ++e) target[e] += acc[e];
     }

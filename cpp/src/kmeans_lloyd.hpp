@@ -29,10 +29,22 @@ struct LloydState {
   double weight(std::size_t i) const noexcept { return w ? w[i] : 1.0; }
   const T* point(std::size_t i) const noexcept { return X + i * d; }
   std::size_t dim() const noexcept { return D > 0 ? D : d; }
-  // Chunk c's sums of w*x and w per cluster (k x (d + 1)), cleared when the pass accumulates.
-  double* chunk_sums(std::size_t c, bool clear) noexcept {
+  // Rows of `partial` a pass fills: one per chunk, reduced in chunk order, for full sums; one per thread
+  // for incremental sums, exact in any order, so that a step clears and adds up a few rows, not one per
+  // chunk (benchmarks/bench_kmeans.py --large-k).
+  std::size_t sum_rows() const noexcept {
+    return incremental ? std::min(chunks, static_cast<std::size_t>(std::max(threads, 1))) : chunks;
+  }
+  // Before a pass that accumulates: the per-thread rows cleared (each chunk clears its own row).
+  void start_pass(bool accumulate) noexcept {
+    if (accumulate && incremental) std::fill(partial.begin(), partial.begin() + sum_rows() * stride, 0.0);
+  }
+  // Where chunk c, run by this thread, adds its sums of w*x and w per cluster (k x (d + 1)): its own row,
+  // cleared when the pass accumulates, or (incremental) the thread's.
+  double* chunk_sums(std::size_t c, bool accumulate) noexcept {
+    if (incremental) return partial.data() + thread_index() * stride;
     double* acc = partial.data() + c * stride;
-    if (clear) std::fill(acc, acc + stride, 0.0);
+    if (accumulate) std::fill(acc, acc + stride, 0.0);
     return acc;
   }
   std::size_t total_changed() const noexcept {
@@ -49,7 +61,7 @@ struct LloydState {
   int threads;
   CancelPoller poller;
   std::size_t stride, chunks;
-  std::vector<double> partial;  // chunks x k x (d + 1): per-chunk sums of w*x and w
+  std::vector<double> partial;  // sum_rows() (at most chunks) x k x (d + 1): sums of w*x and w
   std::vector<std::size_t> changed;  // per chunk: labels changed in the last pass
   // Integer coordinates and weights whose sums stay below 2^53: the chunks hold only the changes of the
   // points that moved (exact in any order), not full sums.
@@ -147,6 +159,7 @@ inline std::size_t apply_block(const LloydState<D, T>& s, std::int32_t* labels, 
 // (cleared when the pass accumulates).
 template <std::size_t D, class T, class F>
 std::size_t for_blocks(LloydState<D, T>& s, bool accumulate, F&& f) {
+  s.start_pass(accumulate);
   for_chunks(s.n, s.threads, s.poller, [&](std::size_t c, std::size_t b, std::size_t e) {
     double* acc = s.chunk_sums(c, accumulate);
     std::size_t n_changed = 0;

@@ -21,6 +21,15 @@
 
 namespace pixclust::detail {
 
+// The calling thread's number in its OpenMP team (0 outside a region or without OpenMP).
+inline std::size_t thread_index() noexcept {
+#ifdef PIXCLUST_HAVE_OPENMP
+  return static_cast<std::size_t>(omp_get_thread_num());
+#else
+  return 0;
+#endif
+}
+
 inline int resolve_threads(int requested) noexcept {
   if (requested > 0) return requested;
   return max_threads();
