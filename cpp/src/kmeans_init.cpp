@@ -411,6 +411,15 @@ struct U8Columns {
     }
   }
 
+  // pos[p]: the position of point p (perm's inverse).
+  std::vector<std::uint32_t> positions(int threads, detail::CancelPoller& poller) const {
+    std::vector<std::uint32_t> pos(perm.size());
+    detail::for_chunks(perm.size(), threads, poller, [&](std::size_t, std::size_t b, std::size_t e) {
+      for (std::size_t q = b; q < e; ++q) pos[perm[q]] = static_cast<std::uint32_t>(q);
+    });
+    return pos;
+  }
+
   std::vector<std::uint32_t> perm;
   std::vector<std::uint8_t> col;
   std::vector<std::uint32_t> wt;
@@ -418,64 +427,98 @@ struct U8Columns {
   std::vector<std::uint8_t> box_lo, box_hi;
 };
 
+// Per-chunk integer sums that a parallel pass adds into, each thread into its own row (exact in any
+// order, so the same for any thread count), then added onto or taken off running per-chunk totals.
+struct ThreadRows {
+  ThreadRows(std::size_t chunks_, int threads)
+      : chunks(chunks_), rows(static_cast<std::size_t>(std::max(threads, 1)) * chunks_, 0),
+        used(static_cast<std::size_t>(std::max(threads, 1)), 0) {}
+  // The calling thread's row (once per chunk of work: it marks the row used).
+  std::uint64_t* row() noexcept {
+    const std::size_t t = detail::thread_index();
+    used[t] = 1;
+    return rows.data() + t * chunks;
+  }
+  // Adds every used row onto total (or takes it off), and clears it.
+  void drain(std::vector<std::uint64_t>& total, bool add) noexcept {
+    for (std::size_t t = 0; t < used.size(); ++t) {
+      if (!used[t]) continue;
+      std::uint64_t* r = rows.data() + t * chunks;
+      for (std::size_t c = 0; c < chunks; ++c) total[c] = add ? total[c] + r[c] : total[c] - r[c];
+      std::fill(r, r + chunks, std::uint64_t{0});
+      used[t] = 0;
+    }
+  }
+  std::size_t chunks;
+  std::vector<std::uint64_t> rows;
+  std::vector<unsigned char> used;
+};
+
 // Along the samples, plusplus_u8's per-chunk sums of the samples' masses (each sample's point's
 // distance), kept up to date from the points whose distance fell: each point's samples are stored as
 // runs of (chunk, samples of the point in it), so that a change costs the point's runs, not a pass
-// over every sample per centre. Exact: every sum is an integer below 2^53 (integer_seeding), so the
-// sums, and the draws through them, are those of a pass over the samples, whatever order the runs and
-// the falls are added in. Built and updated in parts (contiguous ranges of chunks, of falls) in parallel;
-// the runs are laid out in chunk order, the same arrays for any number of parts.
+// over every sample per centre. The runs are kept by the points' Morton positions (U8Columns), the
+// order in which the seeding's passes meet the points, so that the falls of a pass read them in
+// order. Exact: every sum is an integer below 2^53 (integer_seeding), so the sums, and the draws
+// through them, are those of a pass over the samples, whatever order the runs and the falls are added
+// in. Built in parts (contiguous ranges of chunks) in parallel; the runs are laid out in chunk order,
+// the same arrays for any number of parts.
 struct SampleChunkSums {
   // At most this many parts: each holds two arrays of n while the runs are built.
   static constexpr int kMaxParts = 4;
 
-  SampleChunkSums(const SamplingOrder& order, std::size_t n, int threads, detail::CancelPoller& poller)
-      : start(n + 1), pot(detail::n_chunks(order.size), 0),
-        parts(std::min<std::size_t>(pot.size(), static_cast<std::size_t>(std::clamp(threads, 1, kMaxParts)))) {
-    // per part: each point's runs in it, then the position of its next run (each part clears its own)
+  // pos[p]: point p's position.
+  SampleChunkSums(const SamplingOrder& order, const std::vector<std::uint32_t>& pos, int threads,
+                  detail::CancelPoller& poller)
+      : start(pos.size() + 1), pot(detail::n_chunks(order.size), 0),
+        parts(std::min<std::size_t>(pot.size(), static_cast<std::size_t>(std::clamp(threads, 1, kMaxParts)))),
+        rows(pot.size(), threads) {
+    const std::size_t n = pos.size();
+    // per part: each position's runs in it, then where its next run goes (each part clears its own)
     detail::RawVector<std::size_t> next(parts * n);
     detail::RawVector<std::uint32_t> last(parts * n);
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
       std::size_t* runs = next.data() + part * n;
       std::fill(runs, runs + n, std::size_t{0});
-      each_run(order, part, last.data() + part * n, n, [&](std::size_t p, std::uint32_t, bool fresh, std::uint32_t) {
-        runs[p] += fresh ? 1 : 0;
+      each_run(order, pos, part, last.data() + part * n, [&](std::size_t q, std::uint32_t, bool fresh, std::uint32_t) {
+        runs[q] += fresh ? 1 : 0;
       });
     });
-    // a point's runs in part j follow its runs in the parts before
+    // a position's runs in part j follow its runs in the parts before
     start[0] = 0;
-    for (std::size_t p = 0; p < n; ++p) {
-      std::size_t at = start[p];
+    for (std::size_t q = 0; q < n; ++q) {
+      std::size_t at = start[q];
       for (std::size_t part = 0; part < parts; ++part) {
-        const std::size_t runs = next[part * n + p];
-        next[part * n + p] = at;
+        const std::size_t runs = next[part * n + q];
+        next[part * n + q] = at;
         at += runs;
       }
-      start[p + 1] = at;
+      start[q + 1] = at;
     }
     // every run is written below (its chunk and count set where it starts), by the parts in parallel
     chunk.resize(start[n]);
     count.resize(start[n]);
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
       std::size_t* at = next.data() + part * n;
-      each_run(order, part, last.data() + part * n, n,
-               [&](std::size_t p, std::uint32_t c, bool fresh, std::uint32_t samples) {
+      each_run(order, pos, part, last.data() + part * n,
+               [&](std::size_t q, std::uint32_t c, bool fresh, std::uint32_t samples) {
                  if (fresh) {
-                   chunk[at[p]] = c;
-                   count[at[p]++] = samples;
+                   chunk[at[q]] = c;
+                   count[at[q]++] = samples;
                  } else {
-                   count[at[p] - 1] += samples;
+                   count[at[q] - 1] += samples;
                  }
                });
     });
   }
-  // f(point, chunk, whether a new run starts, samples) for each stretch of consecutive samples of one
-  // point within a chunk (more than half a photo's pixels repeat their left neighbour's colour), over the
-  // part's chunks in order (last: the part's scratch of n).
+  // f(position, chunk, whether a new run starts, samples) for each stretch of consecutive samples of
+  // one point within a chunk (more than half a photo's pixels repeat their left neighbour's colour),
+  // over the part's chunks in order (last: the part's scratch of n).
   template <class F>
-  void each_run(const SamplingOrder& order, std::size_t part, std::uint32_t* last, std::size_t n, F&& f) const {
+  void each_run(const SamplingOrder& order, const std::vector<std::uint32_t>& pos, std::size_t part,
+                std::uint32_t* last, F&& f) const {
     constexpr std::uint32_t kNone = ~std::uint32_t{0};
-    std::fill(last, last + n, kNone);
+    std::fill(last, last + pos.size(), kNone);
     const std::size_t chunks = pot.size();
     for (std::size_t c = part * chunks / parts; c < (part + 1) * chunks / parts; ++c) {
       const std::size_t end = std::min(order.size, (c + 1) * kPointsPerChunk);
@@ -484,62 +527,37 @@ struct SampleChunkSums {
         const std::int32_t p = order.point[smp];
         std::size_t stretch = 1;
         while (smp + stretch < end && order.point[smp + stretch] == p) ++stretch;
-        const auto pi = static_cast<std::size_t>(p);
-        f(pi, cc, last[pi] != cc, static_cast<std::uint32_t>(stretch));
-        last[pi] = cc;
+        const std::size_t q = pos[static_cast<std::size_t>(p)];
+        f(q, cc, last[q] != cc, static_cast<std::uint32_t>(stretch));
+        last[q] = cc;
         smp += stretch;
       }
     }
   }
-  // Every chunk's sum from the points' masses: each part of the points adds its runs per chunk into its
-  // own row of `rows`, then the rows are summed.
+  // Every chunk's sum from the masses by position: each part of the positions adds its runs per chunk
+  // into its thread's row, then the rows are summed.
   void set(const detail::RawVector<std::uint32_t>& mass, int threads, detail::CancelPoller& poller) {
     const std::size_t n = start.size() - 1;
-    add_rows(threads, poller, [&](std::size_t part, std::uint64_t* row) {
-      for (std::size_t p = part * n / parts; p < (part + 1) * n / parts; ++p)
-        for (std::size_t r = start[p]; r < start[p + 1]; ++r) row[chunk[r]] += std::uint64_t{mass[p]} * count[r];
+    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
+      std::uint64_t* row = rows.row();
+      for (std::size_t q = part * n / parts; q < (part + 1) * n / parts; ++q) fall(q, mass[q], row);
     });
     std::fill(pot.begin(), pot.end(), 0);
-    take_rows(true);
+    rows.drain(pot, true);
   }
-  // The masses of the points listed in fell (per chunk of positions: point, fall) fell: each part of the
-  // lists adds its falls per chunk into its own row, then the rows are taken off.
-  template <class Falls>
-  void lower(const Falls& fell, int threads, detail::CancelPoller& poller) {
-    const std::size_t lists = fell.size();
-    add_rows(threads, poller, [&](std::size_t part, std::uint64_t* row) {
-      for (std::size_t l = part * lists / parts; l < (part + 1) * lists / parts; ++l)
-        for (const auto& [p, fall] : fell[l])
-          for (std::size_t r = start[p]; r < start[p + 1]; ++r) row[chunk[r]] += std::uint64_t{fall} * count[r];
-    });
-    take_rows(false);
-  }
-  // fill(part, row) for each part in parallel, its row of `rows` cleared first.
-  template <class Fill>
-  void add_rows(int threads, detail::CancelPoller& poller, Fill&& fill) {
-    const std::size_t chunks = pot.size();
-    rows.assign(parts * chunks, 0);
-    detail::for_items(parts, 1, threads, poller, [&](std::size_t part) { fill(part, rows.data() + part * chunks); });
-  }
-  // Adds every row to the chunks' sums, or takes it off (unsigned: exact whatever the order).
-  void take_rows(bool add) {
-    const std::size_t chunks = pot.size();
-    for (std::size_t part = 0; part < parts; ++part) {
-      for (std::size_t c = 0; c < chunks; ++c) {
-        const std::uint64_t v = rows[part * chunks + c];
-        pot[c] = add ? pot[c] + v : pot[c] - v;
-      }
-    }
+  // Adds `by` times the samples of position q to their chunks in row (a ThreadRows row of pot's chunks).
+  void fall(std::size_t q, std::uint64_t by, std::uint64_t* row) const noexcept {
+    for (std::size_t r = start[q]; r < start[q + 1]; ++r) row[chunk[r]] += by * count[r];
   }
   void get(std::vector<double>& sums) const {
     for (std::size_t c = 0; c < pot.size(); ++c) sums[c] = static_cast<double>(pot[c]);
   }
 
-  detail::RawVector<std::size_t> start;  // point p's runs: [start[p], start[p + 1])
+  detail::RawVector<std::size_t> start;  // the runs of position q: [start[q], start[q + 1])
   detail::RawVector<std::uint32_t> chunk, count;
   std::vector<std::uint64_t> pot;
   std::size_t parts;
-  std::vector<std::uint64_t> rows;  // set's and lower's scratch: parts x chunks
+  ThreadRows rows;  // the falls of a pass, per thread, taken off pot after it
 };
 
 // plusplus_u8's draws of the candidates of one centre along the samples (closest: the points' distances
@@ -630,16 +648,14 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   std::vector<std::uint64_t> box_pot(boxes);
   std::uint64_t pot = 0;
   std::optional<SampleChunkSums> sample_sums;
-  if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, n, threads, poller);
-  const bool track = sample_sums || !along_samples;  // the per-chunk sums along points or samples
-  // per chunk: the points whose distance fell, and by how much (for the draws' per-chunk sums)
-  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> fell(chunks);
-  detail::ExceptionCatcher failed;  // (an allocation) must not leave the parallel region
+  if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, cols.positions(threads, poller), threads, poller);
+  // the falls of a pass along the points, per chunk of points (their draws' per-chunk sums)
+  ThreadRows point_falls(along_samples ? 0 : chunks, threads);
   auto update_closest = [&](std::size_t ci, bool first) {
     detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       std::uint32_t dist[kBox];
       std::uint64_t s = 0;
-      fell[c].clear();
+      std::uint64_t* row = first ? nullptr : (sample_sums ? sample_sums->rows.row() : point_falls.row());
       for (std::size_t bx = b / kBox; bx * kBox < e; ++bx) {
         if (!first && cols.box_bound(X, bx, ci) >= box_max[bx]) {  // no point of the box comes closer
           s += box_pot[bx];
@@ -652,9 +668,10 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
         for (std::size_t q = bb; q < be; ++q) {
           const std::uint32_t was = first ? 0 : closest_at[q];  // (unset before the first update)
           const std::uint32_t m = first ? dist[q - bb] : std::min(was, dist[q - bb]);
-          if (first || m < was) {
-            closest[perm[q]] = m;
-            if (!first && track) failed.run([&] { fell[c].emplace_back(perm[q], was - m); });
+          if (first || m < was) closest[perm[q]] = m;
+          if (!first && m < was) {
+            if (sample_sums) sample_sums->fall(q, was - m, row);
+            else if (!along_samples) row[perm[q] / kPointsPerChunk] += std::uint64_t{wt[q]} * (was - m);
           }
           closest_at[q] = m;
           bs += static_cast<std::uint64_t>(wt[q]) * m;
@@ -666,18 +683,15 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
       }
       chunk_pot[c] = s;
     });
-    failed.rethrow();
     pot = 0;
     for (std::uint64_t s : chunk_pot) pot += s;
     if (first) {
-      if (sample_sums) sample_sums->set(closest, threads, poller);
+      if (sample_sums) sample_sums->set(closest_at, threads, poller);
       for (std::size_t i = 0; i < n && !along_samples; ++i) point_pot[i / kPointsPerChunk] += weight(i) * closest[i];
       return;
     }
-    if (sample_sums) sample_sums->lower(fell, threads, poller);
-    if (!along_samples)
-      for (const auto& f : fell)
-        for (const auto& [i, fall] : f) point_pot[i / kPointsPerChunk] -= weight(i) * fall;
+    if (sample_sums) sample_sums->rows.drain(sample_sums->pot, false);
+    if (!along_samples) point_falls.drain(point_pot, false);
   };
   update_closest(static_cast<std::size_t>(indices[0]), true);
 

@@ -37,7 +37,7 @@ struct LloydState {
   }
   // Before a pass that accumulates: the per-thread rows cleared (each chunk clears its own row).
   void start_pass(bool accumulate) noexcept {
-    if (accumulate && incremental) std::fill(partial.begin(), partial.begin() + sum_rows() * stride, 0.0);
+    if (accumulate && incremental) std::fill(partial.data(), partial.data() + sum_rows() * stride, 0.0);
   }
   // Where chunk c, run by this thread, adds its sums of w*x and w per cluster (k x (d + 1)): its own row,
   // cleared when the pass accumulates, or (incremental) the thread's.
