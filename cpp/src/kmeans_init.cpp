@@ -464,8 +464,14 @@ struct ThreadRows {
 // in. Built in parts (contiguous ranges of chunks) in parallel; the runs are laid out in chunk order,
 // the same arrays for any number of parts.
 struct SampleChunkSums {
-  // At most this many parts: each holds two arrays of n while the runs are built.
+  // At most this many parts: each holds an array of n while the runs are built.
   static constexpr int kMaxParts = 4;
+  // A run is one 32-bit word, its chunk above its samples less one (at most kPointsPerChunk): half the
+  // bytes to build and to read at each fall.
+  static constexpr unsigned kCountBits = 12;
+  static_assert(kPointsPerChunk == std::size_t{1} << kCountBits, "a run's samples fill the low bits");
+  // Samples the packed runs (and 32-bit run positions) can hold.
+  static bool fits(std::size_t samples) noexcept { return samples <= std::size_t{0xffffffffu}; }
 
   // pos[p]: point p's position.
   SampleChunkSums(const SamplingOrder& order, const std::vector<std::uint32_t>& pos, int threads,
@@ -474,51 +480,45 @@ struct SampleChunkSums {
         parts(std::min<std::size_t>(pot.size(), static_cast<std::size_t>(std::clamp(threads, 1, kMaxParts)))),
         rows(pot.size(), threads) {
     const std::size_t n = pos.size();
-    // per part: each position's runs in it, then where its next run goes (each part clears its own)
-    detail::RawVector<std::size_t> next(parts * n);
-    detail::RawVector<std::uint32_t> last(parts * n);
+    // per part and position: the chunk of its latest run in the part and, first, its runs in the part,
+    // then where its next run goes (side by side: one cache miss per stretch)
+    detail::RawVector<Cursor> cursor(parts * n);
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
-      std::size_t* runs = next.data() + part * n;
-      std::fill(runs, runs + n, std::size_t{0});
-      each_run(order, pos, part, last.data() + part * n, [&](std::size_t q, std::uint32_t, bool fresh, std::uint32_t) {
-        runs[q] += fresh ? 1 : 0;
-      });
+      Cursor* cur = cursor.data() + part * n;
+      std::fill(cur, cur + n, Cursor{kNone, 0});
+      each_run(order, pos, part, cur, [&](Cursor& at, std::uint32_t, bool fresh, std::uint32_t) { at.next += fresh ? 1 : 0; });
     });
     // a position's runs in part j follow its runs in the parts before
     start[0] = 0;
     for (std::size_t q = 0; q < n; ++q) {
-      std::size_t at = start[q];
+      std::uint32_t at = start[q];
       for (std::size_t part = 0; part < parts; ++part) {
-        const std::size_t runs = next[part * n + q];
-        next[part * n + q] = at;
+        Cursor& c = cursor[part * n + q];
+        const std::uint32_t runs = c.next;
+        c = Cursor{kNone, at};
         at += runs;
       }
       start[q + 1] = at;
     }
-    // every run is written below (its chunk and count set where it starts), by the parts in parallel
-    chunk.resize(start[n]);
-    count.resize(start[n]);
+    // every run is written below (where it starts), by the parts in parallel
+    run.resize(start[n]);
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
-      std::size_t* at = next.data() + part * n;
-      each_run(order, pos, part, last.data() + part * n,
-               [&](std::size_t q, std::uint32_t c, bool fresh, std::uint32_t samples) {
-                 if (fresh) {
-                   chunk[at[q]] = c;
-                   count[at[q]++] = samples;
-                 } else {
-                   count[at[q] - 1] += samples;
-                 }
-               });
+      each_run(order, pos, part, cursor.data() + part * n, [&](Cursor& at, std::uint32_t c, bool fresh, std::uint32_t samples) {
+        if (fresh) run[at.next++] = (c << kCountBits) | (samples - 1);
+        else run[at.next - 1] += samples;
+      });
     });
   }
-  // f(position, chunk, whether a new run starts, samples) for each stretch of consecutive samples of
-  // one point within a chunk (more than half a photo's pixels repeat their left neighbour's colour),
-  // over the part's chunks in order (last: the part's scratch of n).
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  struct Cursor {
+    std::uint32_t last, next;
+  };
+  // f(cursor of the position, chunk, whether a new run starts, samples) for each stretch of consecutive
+  // samples of one point within a chunk (more than half a photo's pixels repeat their left neighbour's
+  // colour), over the part's chunks in order (cur: the part's cursors).
   template <class F>
-  void each_run(const SamplingOrder& order, const std::vector<std::uint32_t>& pos, std::size_t part,
-                std::uint32_t* last, F&& f) const {
-    constexpr std::uint32_t kNone = ~std::uint32_t{0};
-    std::fill(last, last + pos.size(), kNone);
+  void each_run(const SamplingOrder& order, const std::vector<std::uint32_t>& pos, std::size_t part, Cursor* cur,
+                F&& f) const {
     const std::size_t chunks = pot.size();
     for (std::size_t c = part * chunks / parts; c < (part + 1) * chunks / parts; ++c) {
       const std::size_t end = std::min(order.size, (c + 1) * kPointsPerChunk);
@@ -527,9 +527,9 @@ struct SampleChunkSums {
         const std::int32_t p = order.point[smp];
         std::size_t stretch = 1;
         while (smp + stretch < end && order.point[smp + stretch] == p) ++stretch;
-        const std::size_t q = pos[static_cast<std::size_t>(p)];
-        f(q, cc, last[q] != cc, static_cast<std::uint32_t>(stretch));
-        last[q] = cc;
+        Cursor& at = cur[pos[static_cast<std::size_t>(p)]];
+        f(at, cc, at.last != cc, static_cast<std::uint32_t>(stretch));
+        at.last = cc;
         smp += stretch;
       }
     }
@@ -547,14 +547,15 @@ struct SampleChunkSums {
   }
   // Adds `by` times the samples of position q to their chunks in row (a ThreadRows row of pot's chunks).
   void fall(std::size_t q, std::uint64_t by, std::uint64_t* row) const noexcept {
-    for (std::size_t r = start[q]; r < start[q + 1]; ++r) row[chunk[r]] += by * count[r];
+    constexpr std::uint32_t kMask = (1u << kCountBits) - 1;
+    for (std::uint32_t r = start[q]; r < start[q + 1]; ++r) row[run[r] >> kCountBits] += by * ((run[r] & kMask) + 1);
   }
   void get(std::vector<double>& sums) const {
     for (std::size_t c = 0; c < pot.size(); ++c) sums[c] = static_cast<double>(pot[c]);
   }
 
-  detail::RawVector<std::size_t> start;  // the runs of position q: [start[q], start[q + 1])
-  detail::RawVector<std::uint32_t> chunk, count;
+  detail::RawVector<std::uint32_t> start;  // the runs of position q: [start[q], start[q + 1])
+  detail::RawVector<std::uint32_t> run;    // chunk << kCountBits | samples - 1
   std::vector<std::uint64_t> pot;
   std::size_t parts;
   ThreadRows rows;  // the falls of a pass, per thread, taken off pot after it
@@ -648,7 +649,8 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   std::vector<std::uint64_t> box_pot(boxes);
   std::uint64_t pot = 0;
   std::optional<SampleChunkSums> sample_sums;
-  if (along_samples && k >= kRunsMinCenters) sample_sums.emplace(order, cols.positions(threads, poller), threads, poller);
+  if (along_samples && k >= kRunsMinCenters && SampleChunkSums::fits(order.size))
+    sample_sums.emplace(order, cols.positions(threads, poller), threads, poller);
   // the falls of a pass along the points, per chunk of points (their draws' per-chunk sums)
   ThreadRows point_falls(along_samples ? 0 : chunks, threads);
   auto update_closest = [&](std::size_t ci, bool first) {
