@@ -350,6 +350,71 @@ std::vector<std::uint32_t> morton_order(const std::uint8_t* X, std::size_t n) {
   return order;
 }
 
+// The per-box kernels of plusplus_u8's passes, built for the widest instructions this CPU runs (AVX2:
+// twice SSE2's integer lanes; the same integers from each).
+#if defined(__GNUC__) || defined(__clang__)
+#define PIXCLUST_BOX_KERNEL __attribute__((always_inline)) inline
+#else
+#define PIXCLUST_BOX_KERNEL inline
+#endif
+
+// Squared distances from the positions [b, e) of D 8-bit columns of n values to the point c, into
+// out[0, e - b).
+template <std::size_t D>
+PIXCLUST_BOX_KERNEL void column_distances_impl(const std::uint8_t* __restrict col, std::size_t n, const std::int32_t* c,
+                                               std::size_t b, std::size_t e, std::uint32_t* __restrict out) {
+  for (std::size_t i = b; i < e; ++i) {
+    std::uint32_t s = 0;
+    for (std::size_t t = 0; t < D; ++t) {
+      const std::int32_t diff = static_cast<std::int32_t>(col[t * n + i]) - c[t];
+      s += static_cast<std::uint32_t>(diff * diff);
+    }
+    out[i - b] = s;
+  }
+}
+
+// The sum of wt[q] * min(closest[q], dist[q]) for q < m: the potential a candidate leaves on a box.
+PIXCLUST_BOX_KERNEL std::uint64_t capped_potential_impl(const std::uint32_t* __restrict dist,
+                                                        const std::uint32_t* __restrict closest,
+                                                        const std::uint32_t* __restrict wt, std::size_t m) {
+  std::uint64_t s = 0;
+  for (std::size_t q = 0; q < m; ++q) s += static_cast<std::uint64_t>(wt[q]) * std::min(closest[q], dist[q]);
+  return s;
+}
+
+#ifdef PIXCLUST_AVX2_DISPATCH
+template <std::size_t D>
+__attribute__((target("avx2"))) void column_distances_avx2(const std::uint8_t* col, std::size_t n, const std::int32_t* c,
+                                                           std::size_t b, std::size_t e, std::uint32_t* out) {
+  column_distances_impl<D>(col, n, c, b, e, out);
+}
+__attribute__((target("avx2"))) std::uint64_t capped_potential_avx2(const std::uint32_t* dist, const std::uint32_t* closest,
+                                                                    const std::uint32_t* wt, std::size_t m) {
+  return capped_potential_impl(dist, closest, wt, m);
+}
+inline bool has_avx2() {
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  return avx2;
+}
+#endif
+
+template <std::size_t D>
+void column_distances(const std::uint8_t* col, std::size_t n, const std::int32_t* c, std::size_t b, std::size_t e,
+                      std::uint32_t* out) {
+#ifdef PIXCLUST_AVX2_DISPATCH
+  if (has_avx2()) return column_distances_avx2<D>(col, n, c, b, e, out);
+#endif
+  column_distances_impl<D>(col, n, c, b, e, out);
+}
+
+std::uint64_t capped_potential(const std::uint32_t* dist, const std::uint32_t* closest, const std::uint32_t* wt,
+                               std::size_t m) {
+#ifdef PIXCLUST_AVX2_DISPATCH
+  if (has_avx2()) return capped_potential_avx2(dist, closest, wt, m);
+#endif
+  return capped_potential_impl(dist, closest, wt, m);
+}
+
 // plusplus_u8's view of the points: coordinates as separate 8-bit columns (widened in the loops), weights
 // and distances as 32-bit integers (4 * 255^2 < 2^32), all in Morton order (perm[q]: the point at
 // position q), and the positions in boxes of kBox with each box's bounding box: when a centre is at
@@ -401,14 +466,7 @@ struct U8Columns {
                     std::uint32_t* out) const {
     std::int32_t c[D];
     for (std::size_t t = 0; t < D; ++t) c[t] = X[ci * D + t];
-    for (std::size_t i = b; i < e; ++i) out[i - b] = 0;
-    for (std::size_t t = 0; t < D; ++t) {
-      const std::uint8_t* x = col.data() + t * n;
-      for (std::size_t i = b; i < e; ++i) {
-        const std::int32_t diff = static_cast<std::int32_t>(x[i]) - c[t];
-        out[i - b] += static_cast<std::uint32_t>(diff * diff);
-      }
-    }
+    column_distances<D>(col.data(), n, c, b, e, out);
   }
 
   // pos[p]: the position of point p (perm's inverse).
@@ -721,8 +779,7 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
           }
           const std::size_t bb = bx * kBox, be = std::min(e, bb + kBox);
           cols.distances_to(X, n, cand[t], bb, be, dist);
-          for (std::size_t q = bb; q < be; ++q)
-            s += static_cast<std::uint64_t>(wt[q]) * std::min(closest_at[q], dist[q - bb]);
+          s += capped_potential(dist, closest_at.data() + bb, wt.data() + bb, be - bb);
         }
         cand_part[c * trials + t] = s;
       }
