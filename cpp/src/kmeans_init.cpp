@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "bits.hpp"
 #include "kmeans_detail.hpp"
 #include "pixclust/color_index.hpp"
 #include "pixclust/kmeans.hpp"
@@ -578,18 +579,37 @@ struct SampleChunkSums {
   void each_run(const SamplingOrder& order, const std::vector<std::uint32_t>& pos, std::size_t part, Cursor* cur,
                 F&& f) const {
     const std::size_t chunks = pot.size();
+    std::uint64_t starts[kPointsPerChunk / 64];
     for (std::size_t c = part * chunks / parts; c < (part + 1) * chunks / parts; ++c) {
-      const std::size_t end = std::min(order.size, (c + 1) * kPointsPerChunk);
+      const std::size_t b = c * kPointsPerChunk, e = std::min(order.size, b + kPointsPerChunk);
+      const std::int32_t* point = order.point + b;
+      const std::size_t m = e - b, words = (m + 63) / 64;
+      stretch_starts(point, m, starts);
       const auto cc = static_cast<std::uint32_t>(c);
-      for (std::size_t smp = c * kPointsPerChunk; smp < end;) {
-        const std::int32_t p = order.point[smp];
-        std::size_t stretch = 1;
-        while (smp + stretch < end && order.point[smp + stretch] == p) ++stretch;
-        Cursor& at = cur[pos[static_cast<std::size_t>(p)]];
-        f(at, cc, at.last != cc, static_cast<std::uint32_t>(stretch));
+      // the stretches between set bits, found without a branch per stretch (their lengths are
+      // unpredictable: a loop over the samples mispredicted once a stretch, most of the build's time)
+      std::size_t from = 0;
+      auto emit = [&](std::size_t to) {
+        Cursor& at = cur[pos[static_cast<std::size_t>(point[from])]];
+        f(at, cc, at.last != cc, static_cast<std::uint32_t>(to - from));
         at.last = cc;
-        smp += stretch;
+        from = to;
+      };
+      for (std::size_t w = 0; w < words; ++w) {
+        for (std::uint64_t bits = starts[w]; bits != 0; bits &= bits - 1) emit(w * 64 + static_cast<std::size_t>(detail::ctz64(bits)) + 1);
       }
+      emit(m);
+    }
+  }
+  // Bit i of starts (64 to a word): whether sample i + 1 of the m begins a new stretch (another point
+  // than sample i), so that bit i stands for position i + 1 and sample 0, always a start, is left out.
+  static void stretch_starts(const std::int32_t* point, std::size_t m, std::uint64_t* starts) noexcept {
+    const std::size_t words = (m + 63) / 64;
+    for (std::size_t w = 0; w < words; ++w) {
+      std::uint64_t bits = 0;
+      const std::size_t b = w * 64, e = std::min(m - 1, b + 64);
+      for (std::size_t i = b; i < e; ++i) bits |= static_cast<std::uint64_t>(point[i + 1] != point[i]) << (i - b);
+      starts[w] = bits;
     }
   }
   // Every chunk's sum from the masses by position: each part of the positions adds its runs per chunk
