@@ -628,13 +628,30 @@ struct SampleChunkSums {
     constexpr std::uint32_t kMask = (1u << kCountBits) - 1;
     for (std::uint32_t r = start[q]; r < start[q + 1]; ++r) row[run[r] >> kCountBits] += by * ((run[r] & kMask) + 1);
   }
-  void get(std::vector<double>& sums) const {
-    for (std::size_t c = 0; c < pot.size(); ++c) sums[c] = static_cast<double>(pot[c]);
+  // The running sums of the chunks' sums before each chunk, and in all, for draw.
+  void set_running() {
+    running.resize(pot.size() + 1);
+    running[0] = 0;
+    for (std::size_t c = 0; c < pot.size(); ++c) running[c + 1] = running[c] + pot[c];
+  }
+  // The first of the n samples where the running sum of mass(sample) reaches target, as sample_index(...,
+  // reached = true) finds it through the chunk sums. Every running sum is an exact integer in double
+  // there and here, so the chunk is found by a binary search over set_running's sums instead of a walk.
+  template <class Mass>
+  std::size_t draw(std::size_t n, double target, Mass&& mass) const {
+    const auto after = std::lower_bound(running.begin() + 1, running.end(), target,
+                                        [](std::uint64_t sum, double t) { return static_cast<double>(sum) < t; });
+    if (after != running.end()) {
+      const auto c = static_cast<std::size_t>(after - running.begin()) - 1;
+      const std::size_t i = scan_chunk(n, c, static_cast<double>(running[c]), target, true, mass);
+      if (i < n) return i;
+    }
+    return last_with_mass(n, mass);
   }
 
   detail::RawVector<std::uint32_t> start;  // the runs of position q: [start[q], start[q + 1])
   detail::RawVector<std::uint32_t> run;    // chunk << kCountBits | samples - 1
-  std::vector<std::uint64_t> pot;
+  std::vector<std::uint64_t> pot, running;
   std::size_t parts;
   ThreadRows rows;  // the falls of a pass, per thread, taken off pot after it
 };
@@ -642,16 +659,19 @@ struct SampleChunkSums {
 // plusplus_u8's draws of the candidates of one centre along the samples (closest: the points' distances
 // to their nearest centres, pot: their exact total): through the running sums when kept, else from both
 // ends of the samples.
-void draw_along_samples(Draws& draws, const SampleChunkSums* sample_sums,
+void draw_along_samples(Draws& draws, SampleChunkSums* sample_sums,
                         const detail::RawVector<std::uint32_t>& closest, const double* u, std::size_t trials,
                         std::uint64_t pot, int threads, detail::CancelPoller& poller, std::size_t* cand) {
   const SamplingOrder& order = draws.order;
   auto sample_mass = [&](std::size_t s) {
     return static_cast<double>(closest[static_cast<std::size_t>(order.point[s])]);
   };
-  if (sample_sums) {  // every chunk's sum is known: no pass along the samples
-    sample_sums->get(draws.sums);
-    for (std::size_t t = 0; t < trials; ++t) cand[t] = draws.draw(u[t], static_cast<double>(pot), true, sample_mass);
+  if (sample_sums) {  // every chunk's sum is known: no pass along the samples, the draws in parallel
+    sample_sums->set_running();
+    detail::for_items(trials, 1, threads, poller, [&](std::size_t t) {
+      const std::size_t smp = sample_sums->draw(draws.n_draw, u[t] * static_cast<double>(pot), sample_mass);
+      cand[t] = static_cast<std::size_t>(order.point[smp]);
+    });
     return;
   }
   std::vector<double> targets(trials);
