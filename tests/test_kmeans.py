@@ -134,6 +134,45 @@ def test_same_seed_same_init_as_sklearn(rocket: np.ndarray) -> None:
         np.testing.assert_array_equal(centers, X[sk_idx])
 
 
+def _greedy_on_samples(
+    Xs: np.ndarray, sample_point: np.ndarray, k: int, trials: int, uniforms: np.ndarray, exact_at: "int | None" = None
+) -> tuple:
+    """scikit-learn's greedy k-means++ on the samples Xs themselves, in exact integers: the points chosen
+    and the uniforms used. With exact_at, every draw targets the running sum at sample exact_at (or the
+    next sample with mass), where side="left" and side="right" part."""
+    n_samples = len(Xs)
+    uniforms = uniforms.copy()
+    first = int(uniforms[0] * n_samples)
+    closest = ((Xs - Xs[first]) ** 2).sum(1)
+    chosen = [int(sample_point[first])]
+    for slot in range(1, k):
+        at = 1 + (slot - 1) * trials
+        cum = np.cumsum(closest)
+        pot = float(closest.sum())
+        if exact_at is not None:
+            u = None
+            for j in range(exact_at, n_samples):
+                if closest[j] == 0:  # a sample with mass: a running sum all its own
+                    continue
+                near = cum[j] / pot + np.arange(-8, 9) * np.spacing(cum[j] / pot)
+                hits = near[near * pot == cum[j]]
+                if len(hits):
+                    u = hits[0]
+                    break
+            uniforms[at : at + trials] = u
+            assert np.searchsorted(cum, u * pot, side="left") != np.searchsorted(cum, u * pot, side="right")
+        cand = np.searchsorted(cum, uniforms[at : at + trials] * pot)
+        pots, dists = [], []
+        for c in cand:
+            dist = np.minimum(closest, ((Xs - Xs[c]) ** 2).sum(1))
+            pots.append(int(dist.sum()))
+            dists.append(dist)
+        best = int(np.argmin(pots))
+        closest = dists[best]
+        chosen.append(int(sample_point[cand[best]]))
+    return chosen, uniforms
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.float64])
 def test_draws_along_samples_land_where_a_full_cumulative_sum_puts_them(dtype: type) -> None:
     # The draws along the samples sum the samples' masses a slice at a time, and on 8-bit points find
@@ -150,41 +189,6 @@ def test_draws_along_samples_land_where_a_full_cumulative_sum_puts_them(dtype: t
     counts = np.bincount(sample_point, minlength=m).astype(np.float64)
     Xs = colors[sample_point].astype(np.int64)
 
-    def reference(uniforms: np.ndarray, exact_at: "int | None" = None) -> tuple:
-        # scikit-learn's greedy k-means++ on the samples themselves, in exact integers. With exact_at,
-        # every draw targets the running sum at sample exact_at (or the next sample with mass), where
-        # side="left" and side="right" part.
-        uniforms = uniforms.copy()
-        first = int(uniforms[0] * n_samples)
-        closest = ((Xs - Xs[first]) ** 2).sum(1)
-        chosen = [int(sample_point[first])]
-        for slot in range(1, k):
-            at = 1 + (slot - 1) * trials
-            cum = np.cumsum(closest)
-            pot = float(closest.sum())
-            if exact_at is not None:
-                u = None
-                for j in range(exact_at, n_samples):
-                    if closest[j] == 0:  # a sample with mass: a running sum all its own
-                        continue
-                    near = cum[j] / pot + np.arange(-8, 9) * np.spacing(cum[j] / pot)
-                    hits = near[near * pot == cum[j]]
-                    if len(hits):
-                        u = hits[0]
-                        break
-                uniforms[at : at + trials] = u
-                assert np.searchsorted(cum, u * pot, side="left") != np.searchsorted(cum, u * pot, side="right")
-            cand = np.searchsorted(cum, uniforms[at : at + trials] * pot)
-            pots, dists = [], []
-            for c in cand:
-                dist = np.minimum(closest, ((Xs - Xs[c]) ** 2).sum(1))
-                pots.append(int(dist.sum()))
-                dists.append(dist)
-            best = int(np.argmin(pots))
-            closest = dists[best]
-            chosen.append(int(sample_point[cand[best]]))
-        return chosen, uniforms
-
     X = colors.astype(dtype)
     spread = np.random.RandomState(0).random_sample(1 + (k - 1) * trials)
     ends = [np.full_like(spread, u) for u in (1e-9, 0.26, 0.51, 0.76, 1 - 1e-9)]  # just past slice ends
@@ -194,10 +198,38 @@ def test_draws_along_samples_land_where_a_full_cumulative_sum_puts_them(dtype: t
     # exactly on the running sum inside a chunk and at a chunk's end (one from the start, two from the end)
     cases += [(spread, at) for at in (200_000, 1_200_000, 1_940_000, 48 * 4096 - 1, 300 * 4096 - 1, 474 * 4096 - 1)]
     for uniforms, exact_at in cases:
-        expected, uniforms = reference(uniforms, exact_at)
+        expected, uniforms = _greedy_on_samples(Xs, sample_point, k, trials, uniforms, exact_at)
         _, idx, chosen = _core.kmeans_plusplus(X, counts, k, trials, uniforms, sample_point)
         assert chosen == k
         assert list(idx) == expected
+
+
+@pytest.mark.parametrize("exact_at", [None, 0, 20 * 4096 - 1, 33 * 4096, 47 * 4096 - 1, "zero"])
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_kept_sample_sums_draw_where_a_full_cumulative_sum_puts_them(
+    exact_at: "int | str | None", n_threads: int
+) -> None:
+    # From 32 centres the 8-bit kernel keeps every chunk's sum along the samples and finds a draw's chunk
+    # by a binary search over their running sums, the candidates' draws in parallel. Exactly on a
+    # running sum (inside a chunk, at a chunk's end, at the start of one), or at 0 (u = 0: the first
+    # sample), each draw must pick the sample numpy's searchsorted (side="left") picks on a cumulative
+    # sum over every sample, as scikit-learn's seeding does.
+    from pixclust import _core
+
+    rng = np.random.default_rng(13)
+    m, n_samples, k, trials = 2000, 48 * 4096, 33, 3
+    colors = rng.integers(0, 256, size=(m, 3), dtype=np.uint8)
+    sample_point = np.repeat(rng.integers(0, m, size=n_samples // 2), 2).astype(np.int32)
+    counts = np.bincount(sample_point, minlength=m).astype(np.float64)
+    uniforms = np.random.RandomState(3).random_sample(1 + (k - 1) * trials)
+    if exact_at == "zero":
+        uniforms[1:] = 0.0
+    at = exact_at if isinstance(exact_at, int) else None
+    Xs = colors[sample_point].astype(np.int64)
+    expected, uniforms = _greedy_on_samples(Xs, sample_point, k, trials, uniforms, at)
+    _, idx, chosen = _core.kmeans_plusplus(colors, counts, k, trials, uniforms, sample_point, None, n_threads)
+    assert chosen == k
+    assert list(idx) == expected
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
@@ -249,6 +281,31 @@ def test_integer_seeding_with_kept_sample_sums_equals_double_seeding(n_threads: 
     assert n8 == n64 == k
     np.testing.assert_array_equal(i8, i64)
     np.testing.assert_array_equal(c8, c64)
+
+
+@pytest.mark.parametrize("n_threads", [3, 4])
+def test_kept_sample_sums_falls_from_several_threads_equal_double_seeding(n_threads: int) -> None:
+    # Each pass of the 8-bit kernel adds the falls of its points' samples into its thread's row (a
+    # thread per 16 chunks of points at most, so 4 threads only from 262,144 points), then takes
+    # the rows off the chunks' sums. Sample orders whose last chunk holds 1 sample or 65 (a word of the
+    # stretch bitmask and one more), with a point filling a whole chunk: the very centres the double
+    # kernel chooses from sums afresh.
+    from pixclust import _core
+
+    rng = np.random.default_rng(33)
+    n, k = 270_000, 36
+    X8 = rng.integers(0, 256, size=(n, 3), dtype=np.uint8)
+    trials = 2 + int(np.log(k))
+    uniforms = np.random.RandomState(9).random_sample(1 + (k - 1) * trials)
+    for size in (60 * 4096 + 1, 60 * 4096 + 65):
+        sample_point = np.repeat(rng.integers(0, n, size=size // 2 + 1), 2)[:size].astype(np.int32)
+        sample_point[5 * 4096 : 6 * 4096] = 7
+        w = np.bincount(sample_point, minlength=n).astype(np.float64)
+        c8, i8, n8 = _core.kmeans_plusplus(X8, w, k, trials, uniforms, sample_point, None, n_threads)
+        c64, i64, n64 = _core.kmeans_plusplus(X8.astype(np.float64), w, k, trials, uniforms, sample_point, None, 1)
+        assert n8 == n64 == k
+        np.testing.assert_array_equal(i8, i64)
+        np.testing.assert_array_equal(c8, c64)
 
 
 @pytest.mark.parametrize("bad", [-1, 3])
@@ -346,6 +403,26 @@ def test_distinct_path_equals_plain_path(rocket: np.ndarray) -> None:
     np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-13)
     assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-12)
     assert a.n_iter_ == b.n_iter_
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly"])
+def test_incremental_sums_in_thread_rows_equal_one_thread(algorithm: str) -> None:
+    # With integer points and weights a pass adds the moves of its chunks into its thread's row (a
+    # thread per 16 chunks at most: 4 threads only from 262,144 points), reduced after the pass. The
+    # grid (hamerly on 8-bit colours) and the plain kernel on 3 and 4 threads must give the bits of the
+    # plain kernel on one.
+    from pixclust import _core
+
+    rng = np.random.default_rng(44)
+    X = rng.integers(0, 256, size=(270_000, 3), dtype=np.uint8)
+    w = rng.integers(1, 6, size=len(X)).astype(np.float64)
+    init = X[rng.choice(len(X), 48, replace=False)].astype(np.float64)
+    ref = _core.kmeans_lloyd(X, w, init.copy(), 12, 0.0, "lloyd", 1, False)
+    for n_threads in (3, 4):
+        got = _core.kmeans_lloyd(X, w, init.copy(), 12, 0.0, algorithm, n_threads, False)
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_array_equal(got[1], ref[1])
+        assert got[2] == ref[2] and got[3] == ref[3]
 
 
 def _far_mover(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 // Greedy k-means++ seeding, weighted, as scikit-learn's `_kmeans_plusplus` does it; the random numbers
 // come from the caller.
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -385,11 +386,13 @@ PIXCLUST_BOX_KERNEL std::uint64_t capped_potential_impl(const std::uint32_t* __r
 
 #ifdef PIXCLUST_AVX2_DISPATCH
 template <std::size_t D>
-__attribute__((target("avx2"))) void column_distances_avx2(const std::uint8_t* col, std::size_t n, const std::int32_t* c,
-                                                           std::size_t b, std::size_t e, std::uint32_t* out) {
+__attribute__((target("avx2"))) void column_distances_avx2(const std::uint8_t* col, std::size_t n,
+                                                           const std::int32_t* c, std::size_t b, std::size_t e,
+                                                           std::uint32_t* out) {
   column_distances_impl<D>(col, n, c, b, e, out);
 }
-__attribute__((target("avx2"))) std::uint64_t capped_potential_avx2(const std::uint32_t* dist, const std::uint32_t* closest,
+__attribute__((target("avx2"))) std::uint64_t capped_potential_avx2(const std::uint32_t* dist,
+                                                                    const std::uint32_t* closest,
                                                                     const std::uint32_t* wt, std::size_t m) {
   return capped_potential_impl(dist, closest, wt, m);
 }
@@ -489,12 +492,12 @@ struct U8Columns {
 // Per-chunk integer sums that a parallel pass adds into, each thread into its own row (exact in any
 // order, so the same for any thread count), then added onto or taken off running per-chunk totals.
 struct ThreadRows {
-  ThreadRows(std::size_t chunks_, int threads)
-      : chunks(chunks_), rows(static_cast<std::size_t>(std::max(threads, 1)) * chunks_, 0),
-        used(static_cast<std::size_t>(std::max(threads, 1)), 0) {}
+  // team: the most threads of the passes that add into the rows (detail::max_team), a row each
+  ThreadRows(std::size_t chunks_, std::size_t team) : chunks(chunks_), rows(team * chunks_, 0), used(team, 0) {}
   // The calling thread's row (once per chunk of work: it marks the row used).
   std::uint64_t* row() noexcept {
     const std::size_t t = detail::thread_index();
+    assert(t < used.size());
     used[t] = 1;
     return rows.data() + t * chunks;
   }
@@ -512,6 +515,11 @@ struct ThreadRows {
   std::vector<std::uint64_t> rows;
   std::vector<unsigned char> used;
 };
+
+// The most threads of a pass over the chunks of n points (for_chunks).
+inline std::size_t pass_team(std::size_t n, int threads) noexcept {
+  return detail::max_team(detail::n_chunks(n), detail::kMinChunksPerThread, threads);
+}
 
 // Along the samples, plusplus_u8's per-chunk sums of the samples' masses (each sample's point's
 // distance), kept up to date from the points whose distance fell: each point's samples are stored as
@@ -532,12 +540,12 @@ struct SampleChunkSums {
   // Samples the packed runs (and 32-bit run positions) can hold.
   static bool fits(std::size_t samples) noexcept { return samples <= std::size_t{0xffffffffu}; }
 
-  // pos[p]: point p's position.
+  // pos[p]: point p's position; the rows take the falls of passes over the positions' chunks and set's.
   SampleChunkSums(const SamplingOrder& order, const std::vector<std::uint32_t>& pos, int threads,
                   detail::CancelPoller& poller)
       : start(pos.size() + 1), pot(detail::n_chunks(order.size), 0),
         parts(std::min<std::size_t>(pot.size(), static_cast<std::size_t>(std::clamp(threads, 1, kMaxParts)))),
-        rows(pot.size(), threads) {
+        rows(pot.size(), std::max(parts, pass_team(pos.size(), threads))) {
     const std::size_t n = pos.size();
     // per part and position: the chunk of its latest run in the part and, first, its runs in the part,
     // then where its next run goes (side by side: one cache miss per stretch)
@@ -545,7 +553,8 @@ struct SampleChunkSums {
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
       Cursor* cur = cursor.data() + part * n;
       std::fill(cur, cur + n, Cursor{kNone, 0});
-      each_run(order, pos, part, cur, [&](Cursor& at, std::uint32_t, bool fresh, std::uint32_t) { at.next += fresh ? 1 : 0; });
+      each_run(order, pos, part, cur,
+               [&](Cursor& at, std::uint32_t, bool fresh, std::uint32_t) { at.next += fresh ? 1 : 0; });
     });
     // a position's runs in part j follow its runs in the parts before
     start[0] = 0;
@@ -562,10 +571,11 @@ struct SampleChunkSums {
     // every run is written below (where it starts), by the parts in parallel
     run.resize(start[n]);
     detail::for_items(parts, 1, threads, poller, [&](std::size_t part) {
-      each_run(order, pos, part, cursor.data() + part * n, [&](Cursor& at, std::uint32_t c, bool fresh, std::uint32_t samples) {
-        if (fresh) run[at.next++] = (c << kCountBits) | (samples - 1);
-        else run[at.next - 1] += samples;
-      });
+      each_run(order, pos, part, cursor.data() + part * n,
+               [&](Cursor& at, std::uint32_t c, bool fresh, std::uint32_t samples) {
+                 if (fresh) run[at.next++] = (c << kCountBits) | (samples - 1);
+                 else run[at.next - 1] += samples;
+               });
     });
   }
   static constexpr std::uint32_t kNone = ~std::uint32_t{0};
@@ -596,7 +606,8 @@ struct SampleChunkSums {
         from = to;
       };
       for (std::size_t w = 0; w < words; ++w) {
-        for (std::uint64_t bits = starts[w]; bits != 0; bits &= bits - 1) emit(w * 64 + static_cast<std::size_t>(detail::ctz64(bits)) + 1);
+        for (std::uint64_t bits = starts[w]; bits != 0; bits &= bits - 1)
+          emit(w * 64 + static_cast<std::size_t>(detail::ctz64(bits)) + 1);
       }
       emit(m);
     }
@@ -750,12 +761,14 @@ std::size_t plusplus_u8(const std::uint8_t* X, std::size_t n, const double* w, s
   if (along_samples && k >= kRunsMinCenters && SampleChunkSums::fits(order.size))
     sample_sums.emplace(order, cols.positions(threads, poller), threads, poller);
   // the falls of a pass along the points, per chunk of points (their draws' per-chunk sums)
-  ThreadRows point_falls(along_samples ? 0 : chunks, threads);
+  ThreadRows point_falls(along_samples ? 0 : chunks, along_samples ? 0 : pass_team(n, threads));
   auto update_closest = [&](std::size_t ci, bool first) {
     detail::for_chunks(n, threads, poller, [&](std::size_t c, std::size_t b, std::size_t e) {
       std::uint32_t dist[kBox];
       std::uint64_t s = 0;
-      std::uint64_t* row = first ? nullptr : (sample_sums ? sample_sums->rows.row() : point_falls.row());
+      std::uint64_t* row = nullptr;
+      if (!first && sample_sums) row = sample_sums->rows.row();
+      if (!first && !along_samples) row = point_falls.row();
       for (std::size_t bx = b / kBox; bx * kBox < e; ++bx) {
         if (!first && cols.box_bound(X, bx, ci) >= box_max[bx]) {  // no point of the box comes closer
           s += box_pot[bx];

@@ -1,6 +1,6 @@
 // The Lloyd driver (scikit-learn's `_kmeans_single_lloyd`): it loops over the iteration kernels
-// (kmeans_plain.cpp, kmeans_hamerly.cpp, kmeans_grid.cpp), reduces their per-chunk sums in chunk order,
-// re-seeds empty clusters and moves the centres.
+// (kmeans_plain.cpp, kmeans_hamerly.cpp, kmeans_grid.cpp), reduces their rows of sums in order (a row
+// per chunk, or per thread for exact integer sums), re-seeds empty clusters and moves the centres.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -130,11 +130,12 @@ class LloydRun {
     return m * std::sqrt(static_cast<double>(s_.d));
   }
 
-  // Sums the chunks in order, re-seeds empty clusters, divides; new_centers_ and s_.shift result. True when
+  // Sums the rows in order, re-seeds empty clusters, divides; new_centers_ and s_.shift result. True when
   // a cluster was re-seeded.
   bool update_centers(const double* C, std::int32_t* labels) {
-    // Chunks in order: the float sums do not depend on the thread count. With exact integer sums the
-    // chunks hold the changes since the last iteration, added to the running sums (exact in any order).
+    // A row per chunk, in order: the float sums do not depend on the thread count. With exact integer
+    // sums a row per thread holds the changes since the last iteration, added to the running sums (exact
+    // in any order).
     std::vector<double>& target = s_.incremental ? base_sums_ : sums_;
     if (!s_.incremental) std::fill(sums_.begin(), sums_.end(), 0.0);
     for (std::size_t c = 0; c < s_.sum_rows(); ++c) {

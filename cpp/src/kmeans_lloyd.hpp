@@ -33,9 +33,10 @@ struct LloydState {
   // for incremental sums, exact in any order, so that a step clears and adds up a few rows, not one per
   // chunk (benchmarks/bench_kmeans.py --large-k).
   std::size_t sum_rows() const noexcept {
-    return incremental ? std::min(chunks, static_cast<std::size_t>(std::max(threads, 1))) : chunks;
+    return incremental ? max_team(chunks, kMinChunksPerThread, threads) : chunks;  // for_chunks' team at most
   }
-  // Before a pass that accumulates: the per-thread rows cleared (each chunk clears its own row).
+  // Before a pass that accumulates incremental sums: the threads' rows cleared (full sums: each chunk
+  // clears its own row in chunk_sums).
   void start_pass(bool accumulate) noexcept {
     if (accumulate && incremental) std::fill(partial.data(), partial.data() + sum_rows() * stride, 0.0);
   }
@@ -63,8 +64,8 @@ struct LloydState {
   std::size_t stride, chunks;
   std::vector<double> partial;  // sum_rows() (at most chunks) x k x (d + 1): sums of w*x and w
   std::vector<std::size_t> changed;  // per chunk: labels changed in the last pass
-  // Integer coordinates and weights whose sums stay below 2^53: the chunks hold only the changes of the
-  // points that moved (exact in any order), not full sums.
+  // Integer coordinates and weights whose sums stay below 2^53: the rows (one per thread) hold only the
+  // changes of the points that moved (exact in any order), not full sums.
   bool incremental = false;
   // Hamerly: half the distance from each centre to its nearest other one; each centre's drift (how far
   // it has moved in all) and the largest drift. Bounds are kept relative to the drifts: a point's own
@@ -83,7 +84,7 @@ inline void add_point(double* s, const T* x, double wi, std::size_t dim) noexcep
   s[dim] += wi;
 }
 
-// Moves point x with weight wi from cluster `from` (none when < 0) to cluster `to` in a chunk's sums acc
+// Moves point x with weight wi from cluster `from` (none when < 0) to cluster `to` in a row of sums acc
 // (clusters of dim + 1 sums): the change the incremental sums add up.
 template <class T>
 inline void move_point(double* acc, const T* x, double wi, std::size_t dim, std::int32_t to,
@@ -126,8 +127,8 @@ inline void search_block(const LloydState<D, T>& s, const double* C, std::size_t
 }
 
 // Gives the points of [sb, se) their found labels and returns how many changed; with accumulate, adds
-// to the chunk's sums acc: every point of the sub-block in order (full sums), or, with incremental sums,
-// the moves of the points searched (labels change only among them; in order too).
+// to the sums acc (chunk_sums): every point of the sub-block in order (full sums), or, with incremental
+// sums, the moves of the points searched (labels change only among them).
 template <std::size_t D, class T>
 inline std::size_t apply_block(const LloydState<D, T>& s, std::int32_t* labels, std::size_t sb, std::size_t se,
                                const BlockScratch& b, bool accumulate, double* acc) {
@@ -155,8 +156,8 @@ inline std::size_t apply_block(const LloydState<D, T>& s, std::int32_t* labels, 
 }
 
 // The pass every per-point kernel makes: for each chunk of points (in parallel), each sub-block [sb, se)
-// of it in order, f(sb, se, scratch, acc) returns how many labels it changed; acc is the chunk's sums
-// (cleared when the pass accumulates).
+// of it in order, f(sb, se, scratch, acc) returns how many labels it changed; acc is where the chunk
+// adds its sums (chunk_sums: its own row, or its thread's for incremental sums).
 template <std::size_t D, class T, class F>
 std::size_t for_blocks(LloydState<D, T>& s, bool accumulate, F&& f) {
   s.start_pass(accumulate);
@@ -174,7 +175,7 @@ std::size_t for_blocks(LloydState<D, T>& s, bool accumulate, F&& f) {
 }
 
 // The iteration kernels. Each assigns every point to its nearest centre of C and returns how many
-// labels changed; with accumulate, also fills the per-chunk sums (full or incremental).
+// labels changed; with accumulate, also fills the rows of sums (full or incremental: chunk_sums).
 template <std::size_t D, class T>
 std::size_t assign_plain(LloydState<D, T>& s, const double* C, std::int32_t* labels, bool accumulate);
 

@@ -21,7 +21,8 @@
 
 namespace pixclust::detail {
 
-// The calling thread's number in its OpenMP team (0 outside a region or without OpenMP).
+// The calling thread's number in its OpenMP team (0 outside a region or without OpenMP): in for_items,
+// below max_team().
 inline std::size_t thread_index() noexcept {
 #ifdef PIXCLUST_HAVE_OPENMP
   return static_cast<std::size_t>(omp_get_thread_num());
@@ -173,18 +174,25 @@ constexpr std::size_t kMinChunksPerThread = 16;
 
 inline std::size_t n_chunks(std::size_t n) noexcept { return (n + kPointsPerChunk - 1) / kPointsPerChunk; }
 
+// The most threads for_items(items, min_per_thread, threads, ...) runs: thread_index() stays below it.
+inline std::size_t max_team(std::size_t items, std::size_t min_per_thread, int threads) noexcept {
+  const std::size_t useful = std::max<std::size_t>(1, items / std::max<std::size_t>(1, min_per_thread));
+  return std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful);
+}
+
 // Calls body(item) for items 0 .. items-1 in one parallel region, on a thread per min_per_thread items
 // at most (a small pass is not worth waking a team for). Items are handed out dynamically: on a busy
 // machine a thread that loses its core leaves its items to the others instead of holding everyone at
 // the closing barrier, and since every item keeps its own partial results (reduced later in item
-// order), which thread ran it cannot change a bit. The calling thread (thread 0 of the team) polls for
-// Ctrl-C between its items; on cancellation every thread skips its remaining items and Cancelled is
-// thrown after the region. An exception from body (std::bad_alloc from a per-item buffer) likewise
-// stops the loop and is rethrown after it, never inside the region (tests/cpp/test_parallel.cpp).
+// order), which thread ran it cannot change a bit. (Exact integer sums are the exception: an item may
+// add them into its thread's row, thread_index(), since they come out the same in any order.) The
+// calling thread (thread 0 of the team) polls for Ctrl-C between its items; on cancellation every
+// thread skips its remaining items and Cancelled is thrown after the region. An exception from body
+// (std::bad_alloc from a per-item buffer) likewise stops the loop and is rethrown after it, never
+// inside the region (tests/cpp/test_parallel.cpp).
 template <class Body>
 void for_items(std::size_t items, std::size_t min_per_thread, int threads, CancelPoller& poller, Body&& body) {
-  const std::size_t useful = std::max<std::size_t>(1, items / std::max<std::size_t>(1, min_per_thread));
-  const int wanted = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), useful));
+  const int wanted = static_cast<int>(max_team(items, min_per_thread, threads));
   [[maybe_unused]] const int team = ThreadRequest::is_explicit() ? wanted : runnable_threads(wanted);
   ParallelCancel cancel(&poller);
   ExceptionCatcher failure;
