@@ -108,6 +108,7 @@ ColorGrid::ColorGrid(LloydState<3, std::uint8_t>& s) {
   block_best_.assign(block_key_.size(), -1);
   block_upper_.assign(block_key_.size(), 0.0);
   block_lower_.assign(block_key_.size(), 0.0);
+  block_out_rel_.assign(block_key_.size() * s.k, kInf);
   kept_best_.assign(cell_key_.size(), -1);
   kept_upper_.assign(cell_key_.size(), 0.0);
   kept_lower_.assign(cell_key_.size(), 0.0);
@@ -196,11 +197,14 @@ bool ColorGrid::find_block_candidates(LloydState<3, std::uint8_t>& s, std::size_
   }
   fresh.clear();
   double out_near = kInf;
+  double* out_rel = block_out_rel_.data() + b * k;
   for (std::size_t j = 0; j < k; ++j) {
     if (may_be_nearest(near[j], best_far)) {
       fresh.push_back(static_cast<std::int32_t>(j));
+      out_rel[j] = kInf;
     } else {
       out_near = std::min(out_near, near[j]);
+      out_rel[j] = std::sqrt(near[j]) + s.drift[j];
     }
   }
   std::int32_t* cand = block_cand_.data() + b * k;
@@ -215,6 +219,22 @@ bool ColorGrid::find_block_candidates(LloydState<3, std::uint8_t>& s, std::size_
   block_upper_[b] = std::sqrt(best_far) - s.drift[best];
   block_lower_[b] = std::sqrt(out_near) + s.drift_max;
   return joined;
+}
+
+// The smallest distance from block b's box to a centre left out of its candidates, bounded through
+// each such centre's own distance when the list was made and its own drift since (block_out_rel_):
+// still_apart bounds them all by drift_max, the drift of whichever centre moved most, and about half
+// the blocks failed it at each late step while a centre joined a handful (bench_kmeans.py --large-k).
+double ColorGrid::left_out_lower(const LloydState<3, std::uint8_t>& s, std::size_t b) const {
+  const double* rel = block_out_rel_.data() + b * s.k;
+  const double* drift = s.drift.data();
+  // four running minima: independent chains, not one min after another (a candidate's rel is infinite)
+  double m[4] = {kInf, kInf, kInf, kInf};
+  std::size_t j = 0;
+  for (; j + 4 <= s.k; j += 4)
+    for (std::size_t t = 0; t < 4; ++t) m[t] = std::min(m[t], rel[j + t] - drift[j + t]);
+  for (; j < s.k; ++j) m[0] = std::min(m[0], rel[j] - drift[j]);
+  return std::min(std::min(m[0], m[1]), std::min(m[2], m[3]));
 }
 
 // Each block's candidates for the centres C: those that may be nearest to one of its colours (kept
@@ -245,6 +265,13 @@ void ColorGrid::prepare_block(LloydState<3, std::uint8_t>& s, std::size_t b, std
   bool joined = false;
   if (still_apart(block_best_[b], block_upper_[b], block_lower_[b], s.drift.data(), s.drift_max)) {
     const double l = block_lower_[b] - s.drift_max;  // > 0: above upper + drift + gap
+    block_out_near_[b] = l * l;
+  } else if (const double lower = left_out_lower(s, b) + s.drift_max;
+             still_apart(block_best_[b], block_upper_[b], lower, s.drift.data(), s.drift_max)) {
+    // the centres left out, each bounded by its own drift, are still apart: the list stands, and its
+    // bound restarts from this step
+    block_lower_[b] = lower;
+    const double l = lower - s.drift_max;
     block_out_near_[b] = l * l;
   } else {
     if (near.size() < k) {

@@ -217,6 +217,7 @@ class ColorGrid {
                      std::vector<double>& far, std::vector<std::int32_t>& fresh);
   bool find_block_candidates(LloydState<3, std::uint8_t>& s, std::size_t b, std::vector<double>& near,
                              std::vector<double>& far, std::vector<std::int32_t>& fresh);
+  double left_out_lower(const LloydState<3, std::uint8_t>& s, std::size_t b) const;
   void rebase(std::size_t cell, std::size_t s0, std::size_t s1, bool owner, double cap);
   std::int32_t whole_cell_label(std::size_t cell, const double* C, double& far_out, double& near_out,
                                 Candidates& out) const;
@@ -266,6 +267,9 @@ class ColorGrid {
   // holding the cell's first position only).
   std::vector<std::int32_t> block_best_, kept_best_, kept_cand_;
   std::vector<double> block_upper_, block_lower_, kept_upper_, kept_lower_;
+  // Per block (k each): for a centre left out of its candidates, its distance to the block's box when
+  // the list was made plus its drift then (infinite for a candidate): left_out_lower.
+  std::vector<double> block_out_rel_;
   std::vector<std::uint8_t> kept_count_;
   std::vector<double> center_col_;  // the centres as 3 columns of k
 };
