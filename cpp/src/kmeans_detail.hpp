@@ -66,6 +66,14 @@ inline std::int32_t nearest(const T* x, const double* C, std::size_t k, std::siz
   return static_cast<std::int32_t>(m.at);
 }
 
+// A kernel body that each instruction-set copy below inlines into itself (its loops then vectorised for
+// that copy's instructions).
+#if defined(__GNUC__) || defined(__clang__)
+#define PIXCLUST_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define PIXCLUST_ALWAYS_INLINE inline
+#endif
+
 // Points per sub-block of the vectorised nearest-centre search (its scratch lives on the stack).
 constexpr std::size_t kBlock = 256;
 
@@ -75,11 +83,10 @@ constexpr std::size_t kBlock = 256;
 // fused multiply-add) and the centres in index order with the same comparisons, so labels and distances
 // are those of nearest(), bit for bit.
 template <std::size_t D>
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-inline void nearest_block_impl(const double* __restrict xs, std::size_t m, const double* __restrict C, std::size_t k,
-                               std::int32_t* __restrict lab, double* __restrict best, double* __restrict second) {
+PIXCLUST_ALWAYS_INLINE void nearest_block_impl(const double* __restrict xs, std::size_t m,
+                                               const double* __restrict C, std::size_t k,
+                                               std::int32_t* __restrict lab, double* __restrict best,
+                                               double* __restrict second) {
   for (std::size_t i = 0; i < m; ++i) {
     best[i] = kInf;
     second[i] = kInf;
@@ -106,6 +113,11 @@ inline void nearest_block_impl(const double* __restrict xs, std::size_t m, const
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define PIXCLUST_AVX2_DISPATCH 1
+// Whether this CPU runs the AVX2 copies of the kernels (asked once).
+inline bool cpu_has_avx2() noexcept {
+  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
+  return avx2;
+}
 template <std::size_t D>
 __attribute__((target("avx2"))) void nearest_block_avx2(const double* xs, std::size_t m, const double* C, std::size_t k,
                                                         std::int32_t* lab, double* best, double* second) {
@@ -124,8 +136,7 @@ template <std::size_t D>
 void nearest_block(const double* xs, std::size_t m, const double* C, std::size_t k, std::int32_t* lab,
                    double* best, double* second) {
 #ifdef PIXCLUST_AVX2_DISPATCH
-  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
-  if (avx2) return nearest_block_avx2<D>(xs, m, C, k, lab, best, second);
+  if (cpu_has_avx2()) return nearest_block_avx2<D>(xs, m, C, k, lab, best, second);
 #endif
   nearest_block_default<D>(xs, m, C, k, lab, best, second);
 }

@@ -127,12 +127,10 @@ namespace {
 // near[j], far[j]: the smallest and largest squared distances from centre j (coordinates in the columns
 // x, y, z) to the box of colours lo[t] to lo[t] + side, for j < m. Centre by centre, so that the
 // compiler computes several per instruction.
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-inline void box_distances_impl(const double* lo, double side, const double* __restrict x, const double* __restrict y,
-                               const double* __restrict z, std::size_t m, double* __restrict near,
-                               double* __restrict far) {
+PIXCLUST_ALWAYS_INLINE void box_distances_impl(const double* lo, double side, const double* __restrict x,
+                                               const double* __restrict y,
+                                               const double* __restrict z, std::size_t m, double* __restrict near,
+                                               double* __restrict far) {
   const double lx = lo[0], ly = lo[1], lz = lo[2];
   const double hx = lx + side, hy = ly + side, hz = lz + side;
   for (std::size_t j = 0; j < m; ++j) {
@@ -156,8 +154,7 @@ __attribute__((target("avx2"))) void box_distances_avx2(const double* lo, double
 void box_distances(const double* lo, double side, const double* x, const double* y, const double* z, std::size_t m,
                    double* near, double* far) {
 #ifdef PIXCLUST_AVX2_DISPATCH
-  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
-  if (avx2) return box_distances_avx2(lo, side, x, y, z, m, near, far);
+  if (cpu_has_avx2()) return box_distances_avx2(lo, side, x, y, z, m, near, far);
 #endif
   box_distances_impl(lo, side, x, y, z, m, near, far);
 }

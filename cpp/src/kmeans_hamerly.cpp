@@ -19,13 +19,11 @@ namespace {
 // The first test for m points, without branches: settled[i] = 1 when the point's upper bound (upper +
 // drift of its centre, plus the slack) is below the larger of half the distance from its centre to the
 // next one and its lower bound (lower - drift_max). The caller goes on with the others.
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((always_inline))
-#endif
-inline void settled_block_impl(const std::int32_t* __restrict lab, const double* __restrict upper,
-                               const double* __restrict lower, const double* __restrict half,
-                               const double* __restrict drift, double drift_max, double slack_abs, std::size_t m,
-                               unsigned char* __restrict settled) {
+PIXCLUST_ALWAYS_INLINE void settled_block_impl(const std::int32_t* __restrict lab,
+                                               const double* __restrict upper,
+                                               const double* __restrict lower, const double* __restrict half,
+                                               const double* __restrict drift, double drift_max, double slack_abs,
+                                               std::size_t m, unsigned char* __restrict settled) {
   for (std::size_t i = 0; i < m; ++i) {
     const auto a = static_cast<std::size_t>(lab[i]);
     const double l = lower[i] - drift_max;
@@ -48,8 +46,7 @@ __attribute__((target("avx2"))) void settled_block_avx2(const std::int32_t* lab,
 void settled_block(const std::int32_t* lab, const double* upper, const double* lower, const double* half,
                    const double* drift, double drift_max, double slack_abs, std::size_t m, unsigned char* settled) {
 #ifdef PIXCLUST_AVX2_DISPATCH
-  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
-  if (avx2) return settled_block_avx2(lab, upper, lower, half, drift, drift_max, slack_abs, m, settled);
+  if (cpu_has_avx2()) return settled_block_avx2(lab, upper, lower, half, drift, drift_max, slack_abs, m, settled);
 #endif
   settled_block_impl(lab, upper, lower, half, drift, drift_max, slack_abs, m, settled);
 }

@@ -354,17 +354,13 @@ std::vector<std::uint32_t> morton_order(const std::uint8_t* X, std::size_t n) {
 
 // The per-box kernels of plusplus_u8's passes, built for the widest instructions this CPU runs (AVX2:
 // twice SSE2's integer lanes; the same integers from each).
-#if defined(__GNUC__) || defined(__clang__)
-#define PIXCLUST_BOX_KERNEL __attribute__((always_inline)) inline
-#else
-#define PIXCLUST_BOX_KERNEL inline
-#endif
 
 // Squared distances from the positions [b, e) of D 8-bit columns of n values to the point c, into
 // out[0, e - b).
 template <std::size_t D>
-PIXCLUST_BOX_KERNEL void column_distances_impl(const std::uint8_t* __restrict col, std::size_t n, const std::int32_t* c,
-                                               std::size_t b, std::size_t e, std::uint32_t* __restrict out) {
+PIXCLUST_ALWAYS_INLINE void column_distances_impl(const std::uint8_t* __restrict col, std::size_t n,
+                                                  const std::int32_t* c,
+                                                  std::size_t b, std::size_t e, std::uint32_t* __restrict out) {
   for (std::size_t i = b; i < e; ++i) {
     std::uint32_t s = 0;
     for (std::size_t t = 0; t < D; ++t) {
@@ -376,9 +372,9 @@ PIXCLUST_BOX_KERNEL void column_distances_impl(const std::uint8_t* __restrict co
 }
 
 // The sum of wt[q] * min(closest[q], dist[q]) for q < m: the potential a candidate leaves on a box.
-PIXCLUST_BOX_KERNEL std::uint64_t capped_potential_impl(const std::uint32_t* __restrict dist,
-                                                        const std::uint32_t* __restrict closest,
-                                                        const std::uint32_t* __restrict wt, std::size_t m) {
+PIXCLUST_ALWAYS_INLINE std::uint64_t capped_potential_impl(const std::uint32_t* __restrict dist,
+                                                           const std::uint32_t* __restrict closest,
+                                                           const std::uint32_t* __restrict wt, std::size_t m) {
   std::uint64_t s = 0;
   for (std::size_t q = 0; q < m; ++q) s += static_cast<std::uint64_t>(wt[q]) * std::min(closest[q], dist[q]);
   return s;
@@ -396,17 +392,13 @@ __attribute__((target("avx2"))) std::uint64_t capped_potential_avx2(const std::u
                                                                     const std::uint32_t* wt, std::size_t m) {
   return capped_potential_impl(dist, closest, wt, m);
 }
-inline bool has_avx2() {
-  static const bool avx2 = __builtin_cpu_supports("avx2") != 0;
-  return avx2;
-}
 #endif
 
 template <std::size_t D>
 void column_distances(const std::uint8_t* col, std::size_t n, const std::int32_t* c, std::size_t b, std::size_t e,
                       std::uint32_t* out) {
 #ifdef PIXCLUST_AVX2_DISPATCH
-  if (has_avx2()) return column_distances_avx2<D>(col, n, c, b, e, out);
+  if (detail::cpu_has_avx2()) return column_distances_avx2<D>(col, n, c, b, e, out);
 #endif
   column_distances_impl<D>(col, n, c, b, e, out);
 }
@@ -414,7 +406,7 @@ void column_distances(const std::uint8_t* col, std::size_t n, const std::int32_t
 std::uint64_t capped_potential(const std::uint32_t* dist, const std::uint32_t* closest, const std::uint32_t* wt,
                                std::size_t m) {
 #ifdef PIXCLUST_AVX2_DISPATCH
-  if (has_avx2()) return capped_potential_avx2(dist, closest, wt, m);
+  if (detail::cpu_has_avx2()) return capped_potential_avx2(dist, closest, wt, m);
 #endif
   return capped_potential_impl(dist, closest, wt, m);
 }
